@@ -1,0 +1,8 @@
+// Documented exit codes of every dht-sim command (README "Exit codes").
+export const EXIT_OK = 0
+/** A gate failed (run, gate) or a regression beyond tolerance (gate). */
+export const EXIT_GATE_FAILED = 1
+/** Bad input: unreadable file, YAML/TOML error, unknown key, wrong type, out-of-range value, bad flag, port in use. */
+export const EXIT_BAD_INPUT = 2
+/** An internal invariant broke: a bug; the message carries the seed and the replay command. */
+export const EXIT_INTERNAL = 3

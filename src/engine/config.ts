@@ -1,0 +1,107 @@
+// Engine configuration: every knob with its default from constants.ts, and the policy profiles.
+import * as C from './constants.js'
+
+export interface PolicyConfig {
+  /** At most this many contacts per /24 group in one bucket (Infinity: no filter). */
+  readonly maxPerGroupPerBucket: number
+  /** At most this many contacts per /24 group in the whole table (Infinity: no filter). */
+  readonly maxPerGroupPerTable: number
+  /** Inbound requests per peer per second (token bucket refill); Infinity: unlimited. */
+  readonly perPeerRatePerS: number
+  /** Token bucket depth per peer. */
+  readonly perPeerBurst: number
+  /** Compare how tightly the closest peers crowd a key with the network-size estimate. */
+  readonly sybilDetection: boolean
+  /** Suspect a cluster when it is this many times denser than the estimate predicts. */
+  readonly sybilDensityFactor: number
+}
+
+export interface EngineConfig {
+  readonly k: number
+  readonly alpha: number
+  readonly beta: number
+  readonly rpcTimeoutMs: number
+  readonly hedgeDelayMs: number
+  readonly disjointPaths: number
+  /** Peers an ADD_PROVIDER goes to (the k closest by default). */
+  readonly replication: number
+  /** GET_PROVIDERS stops once this many distinct providers are found. */
+  readonly providersWanted: number
+  readonly replacementCacheSize: number
+  readonly maxContactFailures: number
+  readonly providerTtlMs: number
+  readonly providerRepublishMs: number
+  readonly maxProvidersPerKey: number
+  readonly maxProviderKeys: number
+  readonly maxInflightLookups: number
+  readonly maxQueuedLookups: number
+  readonly maxQueriesPerLookup: number
+  readonly refreshIntervalMs: number
+  readonly maxRefreshLookupsPerRound: number
+  readonly warmTableSize: number
+  readonly bootstrapLiveWindowMs: number
+  readonly bootstrapPingIntervalMs: number
+  readonly policy: PolicyConfig
+}
+
+export type PolicyProfile = 'default' | 'strict'
+
+export const DEFAULT_POLICY: PolicyConfig = {
+  maxPerGroupPerBucket: Infinity,
+  maxPerGroupPerTable: Infinity,
+  perPeerRatePerS: Infinity,
+  perPeerBurst: Infinity,
+  sybilDetection: false,
+  sybilDensityFactor: 4,
+}
+
+/** The `strict` profile: diversity filter, rate limits, Sybil detection, disjoint paths, more hedging. */
+export const STRICT_POLICY: PolicyConfig = {
+  maxPerGroupPerBucket: 2,
+  maxPerGroupPerTable: 10,
+  perPeerRatePerS: 20,
+  perPeerBurst: 40,
+  sybilDetection: true,
+  sybilDensityFactor: 4,
+}
+
+export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
+  k: C.K,
+  alpha: C.ALPHA,
+  beta: C.BETA,
+  rpcTimeoutMs: C.RPC_TIMEOUT_MS,
+  hedgeDelayMs: C.HEDGE_DELAY_MS,
+  disjointPaths: C.DISJOINT_PATHS,
+  replication: C.K,
+  providersWanted: 1,
+  replacementCacheSize: C.REPLACEMENT_CACHE_SIZE,
+  maxContactFailures: C.MAX_CONTACT_FAILURES,
+  providerTtlMs: C.PROVIDER_TTL_MS,
+  providerRepublishMs: C.PROVIDER_REPUBLISH_MS,
+  maxProvidersPerKey: C.MAX_PROVIDERS_PER_KEY,
+  maxProviderKeys: C.MAX_PROVIDER_KEYS,
+  maxInflightLookups: C.MAX_INFLIGHT_LOOKUPS,
+  maxQueuedLookups: C.MAX_QUEUED_LOOKUPS,
+  maxQueriesPerLookup: C.MAX_QUERIES_PER_LOOKUP,
+  refreshIntervalMs: C.REFRESH_INTERVAL_MS,
+  maxRefreshLookupsPerRound: C.MAX_REFRESH_LOOKUPS_PER_ROUND,
+  warmTableSize: C.WARM_TABLE_SIZE,
+  bootstrapLiveWindowMs: C.BOOTSTRAP_LIVE_WINDOW_MS,
+  bootstrapPingIntervalMs: C.BOOTSTRAP_PING_INTERVAL_MS,
+  policy: DEFAULT_POLICY,
+}
+
+/** Overrides a profile applies on top of the base config. */
+export function applyProfile(base: EngineConfig, profile: PolicyProfile): EngineConfig {
+  if (profile === 'default') return base
+  return {
+    ...base,
+    beta: Math.max(base.beta, 4),
+    disjointPaths: Math.max(base.disjointPaths, 4),
+    policy: STRICT_POLICY,
+  }
+}
+
+export function engineConfig(overrides: Partial<EngineConfig> = {}): EngineConfig {
+  return { ...DEFAULT_ENGINE_CONFIG, ...overrides, policy: { ...DEFAULT_POLICY, ...overrides.policy } }
+}

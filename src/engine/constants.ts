@@ -1,0 +1,55 @@
+// Defaults of the engine, each with the reason it has that value. Drivers override them
+// through EngineConfig; nothing here is read from the environment.
+
+/** Bucket size and replication factor: Kademlia's k, the value libp2p and IPFS use. */
+export const K = 20
+/** Parallel queries per lookup path: the classic Kademlia alpha. */
+export const ALPHA = 3
+/** Hedged extra queries allowed while in-flight ones are slow (see HEDGE_DELAY_MS). */
+export const BETA = 2
+/** Per-hop RPC timeout: an answer later than this counts as a failure of that contact. */
+export const RPC_TIMEOUT_MS = 750
+/** A query silent for this long is "slow": it stops counting against alpha, so a hedge may go out. */
+export const HEDGE_DELAY_MS = 250
+/** Disjoint lookup paths (S/Kademlia); 1 is plain Kademlia. */
+export const DISJOINT_PATHS = 1
+/** Bits in a key: SHA-256 / BLAKE3-256 sized ids. */
+export const KEY_BITS = 256
+export const KEY_BYTES = 32
+/** Replacement cache per bucket: candidates kept for when a member dies. */
+export const REPLACEMENT_CACHE_SIZE = 8
+/** Consecutive RPC failures after which a contact is evicted from the table. */
+export const MAX_CONTACT_FAILURES = 2
+/** Provider records live 48 h unless re-announced (libp2p / IPFS value). */
+export const PROVIDER_TTL_MS = 48 * 3600_000
+/** Our own provider records are re-announced every 22 h, well inside the TTL. */
+export const PROVIDER_REPUBLISH_MS = 22 * 3600_000
+/** Cap on providers stored per key: one key cannot eat the store. */
+export const MAX_PROVIDERS_PER_KEY = 100
+/** Cap on keys in the provider store. */
+export const MAX_PROVIDER_KEYS = 200_000
+/** How often expired provider records are swept out. */
+export const PROVIDER_SWEEP_MS = 5 * 60_000
+/** Lookups running at once; more wait in a bounded queue (back-pressure). */
+export const MAX_INFLIGHT_LOOKUPS = 32
+/** Lookups that may wait for a slot; beyond this a lookup is shed with reason "busy". */
+export const MAX_QUEUED_LOOKUPS = 256
+/** Upper bound on RPCs one lookup may send: every loop has a limit. */
+export const MAX_QUERIES_PER_LOOKUP = 160
+/** Upper bound on candidates a lookup remembers per path. */
+export const MAX_CANDIDATES_PER_PATH = 200
+/** Buckets are refreshed when nothing touched them for this long (libp2p: 10 min). */
+export const REFRESH_INTERVAL_MS = 10 * 60_000
+/** Refresh lookups started per refresh round, to bound maintenance traffic. */
+export const MAX_REFRESH_LOOKUPS_PER_ROUND = 8
+/** A bootstrap counts as live if it answered within this window. */
+export const BOOTSTRAP_LIVE_WINDOW_MS = 5 * 60_000
+/** Bootstrap peers are pinged this often to keep the live count honest. */
+export const BOOTSTRAP_PING_INTERVAL_MS = 60_000
+/** Routing-table contacts needed to call the table "warm" (readiness). */
+export const WARM_TABLE_SIZE = 8
+/** Join retries back off exponentially from this base up to JOIN_RETRY_MAX_MS, with jitter. */
+export const JOIN_RETRY_BASE_MS = 1_000
+export const JOIN_RETRY_MAX_MS = 60_000
+/** Contacts returned in one response at most (a response is at most k peers). */
+export const MAX_PEERS_PER_RESPONSE = K

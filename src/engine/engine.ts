@@ -1,0 +1,639 @@
+// Theory of operation
+// -------------------
+// DhtEngine is the whole Kademlia node as a sans-IO state machine. A driver (the simulator or the
+// real node) calls step(nowMs, input) for every input — a message, a transport failure, a timer,
+// a lookup request — and applies what comes back: messages to send, events to record, and the
+// time at which it must call step({kind:'timer'}) again. The engine never reads a clock, never
+// draws unseeded randomness and never does IO, so the same inputs always give the same outputs.
+//
+// Inside: a routing table (k-buckets with liveness checks), a provider store, iterative lookups
+// behind a bounded semaphore with a bounded wait queue (back-pressure: beyond it lookups are shed
+// with "busy"), a per-peer rate limiter for inbound requests, and one timer heap for RPC
+// timeouts, hedges, bucket refresh, provider expiry and republish, bootstrap liveness and join
+// retries. Readiness mirrors the node's /readyz: joined, a live bootstrap, a warm table.
+import type { EngineConfig } from './config.js'
+import type { NodeId } from './ids.js'
+import { commonPrefixLength, randomIdInBucket, toHex } from './ids.js'
+import type { Rng } from './rng.js'
+import type { Contact, EngineEvent, EngineStats, Input, LookupOp, Message, Output, Readiness, Request, Response, Send } from './types.js'
+import { RoutingTable } from './routing-table.js'
+import type { TableEntry } from './routing-table.js'
+import { ProviderStore } from './provider-store.js'
+import { RateLimiter } from './rate-limiter.js'
+import { TimerHeap } from './timer-heap.js'
+import { FAILED, Lookup } from './lookup.js'
+import type { Candidate, LookupPurpose } from './lookup.js'
+import { MAX_CANDIDATES_PER_PATH, JOIN_RETRY_BASE_MS, JOIN_RETRY_MAX_MS, PROVIDER_SWEEP_MS, KEY_BYTES } from './constants.js'
+import { BadInputError } from './errors.js'
+
+export interface EngineOptions {
+  readonly self: Contact
+  readonly config: EngineConfig
+  readonly rng: Rng
+}
+
+/** A liveness-check ping is only worth sending when the bucket head has been quiet this long. */
+const LIVENESS_STALE_MS = 60_000
+
+type TimerPayload =
+  | { readonly t: 'rpc'; readonly rpcId: number }
+  | { readonly t: 'hedge'; readonly lookupId: number }
+  | { readonly t: 'refresh' }
+  | { readonly t: 'sweep' }
+  | { readonly t: 'bootstrap' }
+  | { readonly t: 'join' }
+  | { readonly t: 'republish' }
+
+type Pending =
+  | { readonly purpose: 'lookup'; readonly to: Contact; readonly lookup: Lookup; readonly cand: Candidate }
+  | { readonly purpose: 'liveness'; readonly to: Contact; readonly head: TableEntry }
+  | { readonly purpose: 'bootstrap'; readonly to: Contact }
+
+interface QueuedLookup {
+  readonly op: LookupOp
+  readonly key: Uint8Array
+  readonly target: NodeId
+  readonly tag: number
+  readonly purpose: LookupPurpose
+  readonly queuedMs: number
+}
+
+interface Provided {
+  readonly key: Uint8Array
+  readonly target: NodeId
+  dueMs: number
+}
+
+const EMPTY: readonly Contact[] = []
+
+export class DhtEngine {
+  readonly self: Contact
+  private cfg: EngineConfig
+  private readonly rng: Rng
+  private readonly table: RoutingTable
+  private readonly store: ProviderStore
+  private readonly limiter: RateLimiter
+  private readonly timers = new TimerHeap<TimerPayload>()
+  private readonly pending = new Map<number, Pending>()
+  private readonly active = new Map<number, Lookup>()
+  private readonly queue: QueuedLookup[] = []
+  private readonly provided = new Map<string, Provided>()
+  private readonly livenessBuckets = new Set<number>()
+  private bootstraps: readonly Contact[] = []
+  private readonly bootstrapAnsweredMs = new Map<string, number>()
+  private bootstrapCursor = 0
+  private readonly rejected: Record<string, number> = {}
+  private readonly served: Record<string, number> = {}
+  private nextRpcId = 1
+  private nextLookupId = 1
+  private started = false
+  private stopped = false
+  private joined = false
+  private joinAttempts = 0
+  private lastReady = false
+  private nowMs = 0
+  private sends: Send[] = []
+  private events: EngineEvent[] = []
+
+  constructor(opts: EngineOptions) {
+    this.self = opts.self
+    this.cfg = opts.config
+    this.rng = opts.rng
+    if (opts.self.id.length !== KEY_BYTES) throw new BadInputError(`engine: self id must be ${KEY_BYTES} bytes`)
+    this.table = new RoutingTable(opts.self.id, this.cfg.k, this.cfg.replacementCacheSize, this.cfg.policy)
+    this.store = new ProviderStore(this.cfg.maxProvidersPerKey, this.cfg.maxProviderKeys)
+    this.limiter = new RateLimiter(this.cfg.policy.perPeerRatePerS, this.cfg.policy.perPeerBurst)
+  }
+
+  get config(): EngineConfig {
+    return this.cfg
+  }
+
+  /** Feeds one input at time nowMs; returns the sends, the events and the next deadline. */
+  step(nowMs: number, input: Input): Output {
+    this.nowMs = Math.max(this.nowMs, nowMs)
+    this.sends = []
+    this.events = []
+    if (!this.stopped) {
+      switch (input.kind) {
+        case 'start':
+          this.onStart(input.bootstraps)
+          break
+        case 'message':
+          this.onMessage(input.from, input.msg)
+          break
+        case 'rpc-failed':
+          this.onRpcFailed(input.to, input.rpcId)
+          break
+        case 'timer':
+          this.onTimers()
+          break
+        case 'lookup':
+          this.requestLookup(input.op, input.key, input.target, input.tag, 'user')
+          break
+        case 'seed-contacts':
+          for (const c of input.contacts) this.observe(c)
+          break
+        case 'stop':
+          this.onStop()
+          break
+      }
+      this.checkReadiness()
+    }
+    const out: Output = { sends: this.sends, events: this.events, nextDeadlineMs: this.stopped ? Infinity : this.timers.peekMs() }
+    this.sends = []
+    this.events = []
+    return out
+  }
+
+  readiness(nowMs: number): Readiness {
+    const liveBootstraps = this.liveBootstraps(nowMs)
+    const tableSize = this.table.size
+    const tableWarm = tableSize >= this.cfg.warmTableSize
+    const bootOk = this.bootstraps.length === 0 || liveBootstraps > 0
+    const ready = this.started && !this.stopped && this.joined && bootOk && tableWarm
+    let reason = ''
+    if (!ready) {
+      const why: string[] = []
+      if (!this.started) why.push('not started')
+      if (this.stopped) why.push('stopped')
+      if (!this.joined) why.push('not joined')
+      if (!bootOk) why.push('no live bootstrap')
+      if (!tableWarm) why.push(`routing table cold (${tableSize} < ${this.cfg.warmTableSize})`)
+      reason = why.join(', ')
+    }
+    return { ready, liveBootstraps, tableSize, tableWarm, joined: this.joined, reason }
+  }
+
+  stats(nowMs: number): EngineStats {
+    return {
+      tableSize: this.table.size,
+      inflightLookups: this.active.size,
+      queuedLookups: this.queue.length,
+      providerKeys: this.store.keyCount,
+      providerRecords: this.store.recordCount,
+      liveBootstraps: this.liveBootstraps(nowMs),
+      rejected: { ...this.rejected },
+      served: { ...this.served },
+    }
+  }
+
+  closest(target: NodeId, n: number): Contact[] {
+    return this.table.closest(target, n)
+  }
+
+  contacts(): Contact[] {
+    return this.table.all()
+  }
+
+  /** For invariant checks in tests and the simulator. */
+  checkInvariants(): string | undefined {
+    return this.table.checkInvariants()
+  }
+
+  bucketSizes(): number[] {
+    return this.table.bucketSizes()
+  }
+
+  /** Hot reload of tunables (SIGHUP): the table, store and lookups are kept. */
+  reconfigure(config: EngineConfig): void {
+    this.cfg = config
+    this.table.setPolicy(config.policy)
+    this.store.setLimits(config.maxProvidersPerKey, config.maxProviderKeys)
+    this.limiter.setRate(config.policy.perPeerRatePerS, config.policy.perPeerBurst)
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  private onStart(bootstraps: readonly Contact[]): void {
+    if (this.started) return
+    this.started = true
+    this.bootstraps = bootstraps.filter((b) => b.peer !== this.self.peer)
+    this.timers.push(this.nowMs + PROVIDER_SWEEP_MS, { t: 'sweep' })
+    this.timers.push(this.nowMs + this.cfg.bootstrapPingIntervalMs, { t: 'bootstrap' })
+    if (this.bootstraps.length === 0 && this.table.size === 0) {
+      // The first node of a network: nobody to join through.
+      this.joined = true
+      this.timers.push(this.nowMs + this.cfg.refreshIntervalMs, { t: 'refresh' })
+      return
+    }
+    this.join()
+  }
+
+  private join(): void {
+    for (const b of this.bootstraps) this.observe(b)
+    this.requestLookup('FIND_NODE', this.self.id, this.self.id, -1, 'join')
+  }
+
+  private onStop(): void {
+    for (const l of [...this.active.values()]) this.finish(l, 'stopped')
+    for (const q of this.queue.splice(0)) if (q.purpose === 'user') this.emitDone(this.failedResult(q, 'stopped'))
+    this.pending.clear()
+    this.timers.clear()
+    this.stopped = true
+  }
+
+  private liveBootstraps(nowMs: number): number {
+    let n = 0
+    for (const b of this.bootstraps) {
+      const t = this.bootstrapAnsweredMs.get(b.peer)
+      if (t !== undefined && nowMs - t <= this.cfg.bootstrapLiveWindowMs) n++
+    }
+    return n
+  }
+
+  private checkReadiness(): void {
+    const r = this.readiness(this.nowMs)
+    if (r.ready !== this.lastReady) {
+      this.lastReady = r.ready
+      this.events.push({ kind: 'ready-changed', ready: r.ready, reason: r.ready ? 'ready' : r.reason })
+    }
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  private onTimers(): void {
+    for (let t = this.timers.popDue(this.nowMs); t !== undefined; t = this.timers.popDue(this.nowMs)) {
+      const p = t.payload
+      switch (p.t) {
+        case 'rpc':
+          this.onRpcTimeout(p.rpcId)
+          break
+        case 'hedge': {
+          const l = this.active.get(p.lookupId)
+          if (l !== undefined) this.advance(l)
+          break
+        }
+        case 'refresh':
+          this.refresh()
+          this.timers.push(this.nowMs + this.cfg.refreshIntervalMs, { t: 'refresh' })
+          break
+        case 'sweep':
+          this.store.sweep(this.nowMs)
+          this.timers.push(this.nowMs + PROVIDER_SWEEP_MS, { t: 'sweep' })
+          break
+        case 'bootstrap':
+          this.pingBootstrap()
+          this.timers.push(this.nowMs + this.cfg.bootstrapPingIntervalMs, { t: 'bootstrap' })
+          break
+        case 'join':
+          if (!this.joined) this.join()
+          break
+        case 'republish':
+          this.republish()
+          break
+      }
+    }
+  }
+
+  /** Keeps the live-bootstrap count honest with one ping when none answered for half the window. */
+  private pingBootstrap(): void {
+    if (this.bootstraps.length === 0) return
+    let latest = -Infinity
+    for (const t of this.bootstrapAnsweredMs.values()) latest = Math.max(latest, t)
+    if (this.nowMs - latest < this.cfg.bootstrapLiveWindowMs / 2) return
+    const b = this.bootstraps[this.bootstrapCursor++ % this.bootstraps.length]!
+    this.sendRequest(b, 'PING', this.self.id, this.self.id, EMPTY, { purpose: 'bootstrap', to: b })
+  }
+
+  /** Refreshes stale buckets up to our closest neighbour's depth, plus a self-lookup. */
+  private refresh(): void {
+    if (!this.joined) return
+    let budget = this.cfg.maxRefreshLookupsPerRound
+    if (budget <= 0) return
+    this.requestLookup('FIND_NODE', this.self.id, this.self.id, -1, 'refresh')
+    budget--
+    const stale = this.table.staleBuckets(this.nowMs - this.cfg.refreshIntervalMs, this.table.deepestBucket())
+    for (const i of stale) {
+      if (budget-- <= 0) break
+      const target = randomIdInBucket(this.self.id, i, this.rng)
+      this.requestLookup('FIND_NODE', target, target, -1, 'refresh')
+    }
+  }
+
+  private republish(): void {
+    let next = Infinity
+    for (const p of this.provided.values()) {
+      if (p.dueMs <= this.nowMs) {
+        p.dueMs = this.nowMs + this.cfg.providerRepublishMs
+        this.requestLookup('PROVIDE', p.key, p.target, -1, 'republish')
+      }
+      next = Math.min(next, p.dueMs)
+    }
+    if (next < Infinity) this.timers.push(next, { t: 'republish' })
+  }
+
+  // ---------------------------------------------------------------- routing table upkeep
+
+  /** A contact proved alive (it sent us something or answered). */
+  private observe(c: Contact): void {
+    if (c.id.length !== KEY_BYTES) return
+    const r = this.table.observe(c, this.nowMs)
+    if (r.kind === 'rejected') {
+      this.count(this.rejected, r.reason)
+    } else if (r.kind === 'full' && !this.livenessBuckets.has(r.bucket) && this.nowMs - r.head.lastSeenMs >= LIVENESS_STALE_MS) {
+      this.livenessBuckets.add(r.bucket)
+      this.sendRequest(r.head.contact, 'PING', this.self.id, this.self.id, EMPTY, { purpose: 'liveness', to: r.head.contact, head: r.head })
+    }
+  }
+
+  private count(map: Record<string, number>, key: string): void {
+    map[key] = (map[key] ?? 0) + 1
+  }
+
+  // ---------------------------------------------------------------- RPC plumbing
+
+  private sendRequest(to: Contact, type: Request['type'], key: Uint8Array, target: NodeId, providers: readonly Contact[], pending: Pending | undefined): number {
+    const rpcId = this.nextRpcId++
+    if (this.nextRpcId > 0x7fffffff) this.nextRpcId = 1
+    this.sends.push({ to, msg: { kind: 'request', rpcId, type, key, target, providers } })
+    if (pending !== undefined) {
+      this.pending.set(rpcId, pending)
+      this.timers.push(this.nowMs + this.cfg.rpcTimeoutMs, { t: 'rpc', rpcId })
+    }
+    return rpcId
+  }
+
+  private onMessage(from: Contact, msg: Message): void {
+    if (from.id.length !== KEY_BYTES || from.peer === this.self.peer) {
+      this.events.push({ kind: 'peer-misbehaved', peer: from.peer, reason: 'bad-sender' })
+      return
+    }
+    if (msg.kind === 'request') this.onRequest(from, msg)
+    else this.onResponse(from, msg)
+  }
+
+  private onRequest(from: Contact, req: Request): void {
+    if (req.target.length !== KEY_BYTES) {
+      this.count(this.rejected, 'malformed')
+      this.events.push({ kind: 'peer-misbehaved', peer: from.peer, reason: 'malformed-target' })
+      return
+    }
+    if (!this.limiter.allow(from.peer, this.nowMs)) {
+      this.count(this.rejected, 'rate-limited')
+      this.events.push({ kind: 'request-rejected', peer: from.peer, reason: 'rate-limited' })
+      if (req.type !== 'ADD_PROVIDER') this.respond(from, req, EMPTY, EMPTY, 'rate-limited')
+      return
+    }
+    this.observe(from)
+    this.count(this.served, req.type)
+    const k = this.cfg.k
+    switch (req.type) {
+      case 'PING':
+        this.respond(from, req, EMPTY, EMPTY)
+        break
+      case 'FIND_NODE':
+        this.respond(from, req, this.table.closest(req.target, k, from.peer, true), EMPTY)
+        break
+      case 'GET_PROVIDERS':
+        this.respond(from, req, this.table.closest(req.target, k, from.peer, true), this.store.get(toHex(req.target), this.nowMs, k))
+        break
+      case 'ADD_PROVIDER': {
+        const claim = req.providers.find((p) => p.peer === from.peer)
+        if (claim === undefined) {
+          this.count(this.rejected, 'provider-not-sender')
+          this.events.push({ kind: 'peer-misbehaved', peer: from.peer, reason: 'provider-not-sender' })
+          break
+        }
+        const v = this.store.add(toHex(req.target), claim.id.length === KEY_BYTES ? claim : from, this.nowMs + this.cfg.providerTtlMs)
+        if (v === 'key-full' || v === 'store-full') this.count(this.rejected, v)
+        break
+      }
+    }
+  }
+
+  private respond(to: Contact, req: Request, closer: readonly Contact[], providers: readonly Contact[], error?: string): void {
+    const msg: Response = error === undefined
+      ? { kind: 'response', rpcId: req.rpcId, type: req.type, closer, providers }
+      : { kind: 'response', rpcId: req.rpcId, type: req.type, closer, providers, error }
+    this.sends.push({ to, msg })
+  }
+
+  private onResponse(from: Contact, res: Response): void {
+    const p = this.pending.get(res.rpcId)
+    if (p === undefined || p.to.peer !== from.peer) {
+      // Late (already timed out) or unsolicited: the peer is alive, but the content is ignored.
+      if (p === undefined) this.observe(from)
+      else this.events.push({ kind: 'peer-misbehaved', peer: from.peer, reason: 'response-from-wrong-peer' })
+      return
+    }
+    this.pending.delete(res.rpcId)
+    if (this.bootstraps.length > 0 && this.isBootstrap(from.peer)) this.bootstrapAnsweredMs.set(from.peer, this.nowMs)
+    if (res.error !== undefined) {
+      // Alive but refusing: not the contact's fault for the table, but no answer for the lookup.
+      if (p.purpose === 'lookup') this.onLookupFailure(p.lookup, p.cand)
+      if (p.purpose === 'liveness') this.livenessBuckets.delete(this.table.bucketIndex(p.to.id))
+      return
+    }
+    this.observe(from)
+    switch (p.purpose) {
+      case 'lookup': {
+        const k = this.cfg.k
+        const closer = sanitize(res.closer, k)
+        const providers = p.lookup.op === 'GET_PROVIDERS' ? sanitize(res.providers, k) : EMPTY
+        if (res.closer.length > k || res.providers.length > k) this.events.push({ kind: 'peer-misbehaved', peer: from.peer, reason: 'oversized-response' })
+        p.lookup.answered(p.cand, closer, providers)
+        this.advance(p.lookup)
+        break
+      }
+      case 'liveness':
+        this.livenessBuckets.delete(this.table.bucketIndex(p.to.id))
+        break
+      case 'bootstrap':
+        break
+    }
+  }
+
+  private isBootstrap(peer: string): boolean {
+    for (const b of this.bootstraps) if (b.peer === peer) return true
+    return false
+  }
+
+  private onRpcTimeout(rpcId: number): void {
+    const p = this.pending.get(rpcId)
+    if (p === undefined) return
+    this.pending.delete(rpcId)
+    this.failRpc(p)
+  }
+
+  private onRpcFailed(to: Contact, rpcId: number): void {
+    const p = this.pending.get(rpcId)
+    if (p === undefined || p.to.peer !== to.peer) return
+    this.pending.delete(rpcId)
+    this.failRpc(p)
+  }
+
+  private failRpc(p: Pending): void {
+    switch (p.purpose) {
+      case 'lookup':
+        this.table.fail(p.to, this.nowMs, this.cfg.maxContactFailures)
+        this.onLookupFailure(p.lookup, p.cand)
+        break
+      case 'liveness':
+        this.livenessBuckets.delete(this.table.bucketIndex(p.to.id))
+        this.table.fail(p.to, this.nowMs, this.cfg.maxContactFailures, true)
+        break
+      case 'bootstrap':
+        break
+    }
+  }
+
+  // ---------------------------------------------------------------- lookups
+
+  private requestLookup(op: LookupOp, key: Uint8Array, target: NodeId, tag: number, purpose: LookupPurpose): void {
+    if (target.length !== KEY_BYTES) throw new BadInputError(`lookup target must be ${KEY_BYTES} bytes, got ${target.length}`)
+    const q: QueuedLookup = { op, key, target, tag, purpose, queuedMs: this.nowMs }
+    if (this.active.size < this.cfg.maxInflightLookups) {
+      this.begin(q)
+    } else if (purpose === 'join' || this.queue.length < this.cfg.maxQueuedLookups) {
+      this.queue.push(q)
+    } else if (purpose === 'user') {
+      this.count(this.rejected, 'busy')
+      this.emitDone(this.failedResult(q, 'busy'))
+    }
+  }
+
+  private begin(q: QueuedLookup): void {
+    const cfg = this.cfg
+    const l = new Lookup(this.nextLookupId++, q.op, q.key, q.target, q.tag, q.queuedMs, q.purpose, this.self.peer, {
+      k: cfg.k,
+      alpha: cfg.alpha,
+      beta: cfg.beta,
+      hedgeDelayMs: cfg.hedgeDelayMs,
+      disjointPaths: cfg.disjointPaths,
+      maxQueries: cfg.maxQueriesPerLookup,
+      maxCandidatesPerPath: MAX_CANDIDATES_PER_PATH,
+      providersWanted: cfg.providersWanted,
+    })
+    this.active.set(l.id, l)
+    this.table.touch(q.target, this.nowMs)
+    if (q.op === 'GET_PROVIDERS') l.addLocalProviders(this.store.get(toHex(q.target), this.nowMs, cfg.k))
+    l.seed(this.table.closest(q.target, cfg.k * pathCount(cfg)))
+    this.advance(l)
+  }
+
+  /** Sends what the lookup wants sent, or finishes it. */
+  private advance(l: Lookup): void {
+    if (!this.active.has(l.id)) return
+    if (l.isDone()) {
+      this.finish(l)
+      return
+    }
+    const qs = l.nextQueries(this.nowMs)
+    const type = l.op === 'GET_PROVIDERS' ? 'GET_PROVIDERS' : 'FIND_NODE'
+    for (const c of qs) {
+      this.sendRequest(c.contact, type, l.key, l.target, EMPTY, { purpose: 'lookup', to: c.contact, lookup: l, cand: c })
+    }
+    if (qs.length > 0 && this.cfg.beta > 0) {
+      const hedgeAt = l.nextHedgeMs(this.nowMs)
+      if (hedgeAt < Infinity) this.timers.push(hedgeAt, { t: 'hedge', lookupId: l.id })
+    }
+    if (l.isDone()) this.finish(l)
+  }
+
+  private onLookupFailure(l: Lookup, c: Candidate): void {
+    l.failed(c)
+    this.advance(l)
+  }
+
+  private finish(l: Lookup, error?: string): void {
+    if (!this.active.delete(l.id)) return
+    l.stop()
+    for (const c of l.inflight()) c.state = FAILED
+    const closestC = l.closestAnswered()
+    const closest = closestC.map((c) => c.contact)
+    let messages = l.messages
+    let success = error === undefined && closest.length > 0
+    let err = error ?? (closest.length === 0 ? 'exhausted' : undefined)
+    if (l.op === 'GET_PROVIDERS' && error === undefined) {
+      success = l.providers.length > 0
+      err = success ? undefined : 'not-found'
+    }
+    if (l.op === 'PROVIDE' && error === undefined) {
+      const n = Math.min(this.cfg.replication, closest.length)
+      for (let i = 0; i < n; i++) this.sendRequest(closest[i]!, 'ADD_PROVIDER', l.key, l.target, [this.self], undefined)
+      messages += n
+      this.store.add(toHex(l.target), this.self, this.nowMs + this.cfg.providerTtlMs)
+      if (l.purpose === 'user') this.rememberProvided(l.key, l.target)
+    }
+    if (l.purpose === 'join') this.onJoinDone(closest.length > 0)
+    if (l.purpose === 'user') {
+      this.emitDone({
+        tag: l.tag, op: l.op, target: l.target, startMs: l.startMs, endMs: this.nowMs,
+        hops: success ? l.hops(closestC) : 0, messages, success, closest, providers: l.providers, error: err,
+      })
+    }
+    this.drainQueue()
+  }
+
+  private drainQueue(): void {
+    while (this.queue.length > 0 && this.active.size < this.cfg.maxInflightLookups) this.begin(this.queue.shift()!)
+  }
+
+  private rememberProvided(key: Uint8Array, target: NodeId): void {
+    const hex = toHex(target)
+    if (this.provided.has(hex) || this.provided.size >= this.cfg.maxProviderKeys) return
+    const dueMs = this.nowMs + this.cfg.providerRepublishMs
+    this.provided.set(hex, { key, target, dueMs })
+    if (this.provided.size === 1) this.timers.push(dueMs, { t: 'republish' })
+  }
+
+  private onJoinDone(ok: boolean): void {
+    if (ok) {
+      const first = !this.joined
+      this.joined = true
+      this.joinAttempts = 0
+      if (first) {
+        this.timers.push(this.nowMs + this.cfg.refreshIntervalMs, { t: 'refresh' })
+        this.refreshFarBuckets()
+      }
+      return
+    }
+    this.joinAttempts++
+    const base = Math.min(JOIN_RETRY_MAX_MS, JOIN_RETRY_BASE_MS * 2 ** Math.min(this.joinAttempts - 1, 16))
+    const retryInMs = Math.round(base * (0.5 + this.rng.next()))
+    this.events.push({ kind: 'bootstrap-round-failed', attempt: this.joinAttempts, retryInMs })
+    this.timers.push(this.nowMs + retryInMs, { t: 'join' })
+  }
+
+  /** After joining: populate buckets farther than our closest neighbour (Kademlia's join). */
+  private refreshFarBuckets(): void {
+    const nearest = this.table.closest(this.self.id, 1)[0]
+    if (nearest === undefined) return
+    const upTo = commonPrefixLength(this.self.id, nearest.id) - 1
+    let budget = this.cfg.maxRefreshLookupsPerRound
+    for (const i of this.table.staleBuckets(this.nowMs - this.cfg.refreshIntervalMs, upTo)) {
+      if (budget-- <= 0) break
+      const target = randomIdInBucket(this.self.id, i, this.rng)
+      this.requestLookup('FIND_NODE', target, target, -1, 'refresh')
+    }
+  }
+
+  private failedResult(q: QueuedLookup, error: string) {
+    return {
+      tag: q.tag, op: q.op, target: q.target, startMs: q.queuedMs, endMs: this.nowMs, hops: 0, messages: 0,
+      success: false, closest: EMPTY, providers: EMPTY, error,
+    }
+  }
+
+  private emitDone(r: Omit<Extract<EngineEvent, { kind: 'lookup-done' }>, 'kind'>): void {
+    this.events.push({ kind: 'lookup-done', ...r })
+  }
+}
+
+function pathCount(cfg: EngineConfig): number {
+  return Math.max(1, Math.floor(cfg.disjointPaths))
+}
+
+/** Drops malformed contacts and truncates to `max`: remote input never breaks the engine. */
+function sanitize(list: readonly Contact[], max: number): readonly Contact[] {
+  let ok = list.length <= max
+  if (ok) for (const c of list) if (c.id.length !== KEY_BYTES) ok = false
+  if (ok) return list
+  const out: Contact[] = []
+  for (const c of list) {
+    if (c.id.length === KEY_BYTES) out.push(c)
+    if (out.length >= max) break
+  }
+  return out
+}

@@ -1,0 +1,7 @@
+export * from './types.js'
+export * from './ids.js'
+export * from './rng.js'
+export * from './config.js'
+export * from './errors.js'
+export * from './engine.js'
+export * as constants from './constants.js'

@@ -1,0 +1,232 @@
+// Theory of operation
+// -------------------
+// An iterative Kademlia lookup for a target, run over d disjoint paths (S/Kademlia; d = 1 is plain
+// Kademlia). Each path keeps its candidates sorted by XOR distance to the target. A candidate is
+// Waiting, Inflight, Answered or Failed. Each path keeps up to alpha queries in flight; a query
+// silent for longer than the hedge delay is "slow" and stops counting against alpha, up to beta of
+// them, so hedged extra queries go out while slow ones may still answer. A path is finished when
+// the k closest candidates it has not seen fail have all answered (or its query budget is spent
+// and nothing is in flight). Paths are disjoint: a peer is claimed by the first path that hears of
+// it and is never queried by another, so one poisoned path cannot steer the others.
+//
+// Hop counting: contacts from our own table are hop 1; a contact learned from a hop-h answer is
+// hop h+1. The lookup's hops is the longest chain that led to the result (for GET_PROVIDERS that
+// ends early, the hop of the answer that completed it).
+//
+// The lookup does no IO: the engine asks it which queries to send, and tells it what came back.
+import type { Contact, LookupOp } from './types.js'
+import type { NodeId } from './ids.js'
+import { compareDistance } from './ids.js'
+
+export const WAITING = 0
+export const INFLIGHT = 1
+export const ANSWERED = 2
+export const FAILED = 3
+
+export interface Candidate {
+  readonly contact: Contact
+  readonly hop: number
+  readonly path: number
+  state: number
+  sentMs: number
+}
+
+export interface LookupParams {
+  readonly k: number
+  readonly alpha: number
+  readonly beta: number
+  readonly hedgeDelayMs: number
+  readonly disjointPaths: number
+  readonly maxQueries: number
+  readonly maxCandidatesPerPath: number
+  readonly providersWanted: number
+}
+
+/** Why the lookup exists: a user's lookup, or the engine's own maintenance. */
+export type LookupPurpose = 'user' | 'join' | 'refresh' | 'republish'
+
+interface Path {
+  readonly cands: Candidate[]
+  inflight: number
+}
+
+export class Lookup {
+  private readonly paths: Path[] = []
+  private readonly claimed = new Set<string>()
+  readonly providers: Contact[] = []
+  private readonly providerPeers = new Set<string>()
+  /** Requests sent (FIND_NODE / GET_PROVIDERS; ADD_PROVIDERs are added by the engine). */
+  messages = 0
+  /** Hop of the answer that completed a GET_PROVIDERS early (0 until then). */
+  private providerHop = 0
+  private stopped = false
+
+  constructor(
+    readonly id: number,
+    readonly op: LookupOp,
+    readonly key: Uint8Array,
+    readonly target: NodeId,
+    readonly tag: number,
+    readonly startMs: number,
+    readonly purpose: LookupPurpose,
+    private readonly selfPeer: string,
+    private readonly p: LookupParams,
+  ) {
+    const d = Math.max(1, Math.floor(p.disjointPaths))
+    for (let i = 0; i < d; i++) this.paths.push({ cands: [], inflight: 0 })
+  }
+
+  /** Seeds the paths with contacts from our table (round-robin, nearest first). */
+  seed(contacts: readonly Contact[]): void {
+    let i = 0
+    for (const c of contacts) {
+      if (this.add(c, 1, i % this.paths.length)) i++
+    }
+  }
+
+  private add(c: Contact, hop: number, path: number): boolean {
+    if (c.peer === this.selfPeer || this.claimed.has(c.peer)) return false
+    const cands = this.paths[path]!.cands
+    if (cands.length >= this.p.maxCandidatesPerPath) {
+      const last = cands[cands.length - 1]!
+      if (compareDistance(c.id, last.contact.id, this.target) >= 0) return false
+      if (last.state === INFLIGHT) return false
+      cands.pop()
+      this.claimed.delete(last.contact.peer)
+    }
+    this.claimed.add(c.peer)
+    // binary search for the insertion point (after equals: stable)
+    let lo = 0
+    let hi = cands.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (compareDistance(cands[mid]!.contact.id, c.id, this.target) <= 0) lo = mid + 1
+      else hi = mid
+    }
+    cands.splice(lo, 0, { contact: c, hop, path, state: WAITING, sentMs: 0 })
+    return true
+  }
+
+  /** Chooses the queries to send now and marks them in flight. */
+  nextQueries(nowMs: number): Candidate[] {
+    const out: Candidate[] = []
+    if (this.stopped) return out
+    for (const path of this.paths) {
+      let slow = 0
+      if (path.inflight > 0) {
+        for (const c of path.cands) if (c.state === INFLIGHT && nowMs - c.sentMs >= this.p.hedgeDelayMs) slow++
+      }
+      let active = path.inflight - Math.min(slow, this.p.beta)
+      while (active < this.p.alpha && this.messages < this.p.maxQueries) {
+        const c = this.nextWaiting(path)
+        if (c === undefined) break
+        c.state = INFLIGHT
+        c.sentMs = nowMs
+        path.inflight++
+        active++
+        this.messages++
+        out.push(c)
+      }
+    }
+    return out
+  }
+
+  /** The nearest Waiting candidate among the k nearest not-failed ones, if any. */
+  private nextWaiting(path: Path): Candidate | undefined {
+    let n = 0
+    for (const c of path.cands) {
+      if (c.state === FAILED) continue
+      if (c.state === WAITING) return c
+      if (++n >= this.p.k) return undefined
+    }
+    return undefined
+  }
+
+  /** Earliest time after nowMs at which an in-flight query turns slow (Infinity when none will). */
+  nextHedgeMs(nowMs: number): number {
+    let t = Infinity
+    for (const path of this.paths) {
+      for (const c of path.cands) {
+        const at = c.sentMs + this.p.hedgeDelayMs
+        if (c.state === INFLIGHT && at > nowMs && at < t) t = at
+      }
+    }
+    return t
+  }
+
+  answered(c: Candidate, closer: readonly Contact[], providers: readonly Contact[]): void {
+    if (c.state !== INFLIGHT) return
+    c.state = ANSWERED
+    this.paths[c.path]!.inflight--
+    for (const pc of closer) this.add(pc, c.hop + 1, c.path)
+    for (const pv of providers) {
+      if (this.providerPeers.has(pv.peer)) continue
+      this.providerPeers.add(pv.peer)
+      this.providers.push(pv)
+      if (this.providers.length === this.p.providersWanted) this.providerHop = c.hop
+    }
+  }
+
+  failed(c: Candidate): void {
+    if (c.state !== INFLIGHT) return
+    c.state = FAILED
+    this.paths[c.path]!.inflight--
+  }
+
+  /** Providers found locally before any query (hop 0). */
+  addLocalProviders(providers: readonly Contact[]): void {
+    for (const pv of providers) {
+      if (this.providerPeers.has(pv.peer)) continue
+      this.providerPeers.add(pv.peer)
+      this.providers.push(pv)
+    }
+  }
+
+  stop(): void {
+    this.stopped = true
+  }
+
+  isDone(): boolean {
+    if (this.stopped) return true
+    if (this.op === 'GET_PROVIDERS' && this.providers.length >= this.p.providersWanted) return true
+    for (const path of this.paths) if (!this.pathDone(path)) return false
+    return true
+  }
+
+  private pathDone(path: Path): boolean {
+    let n = 0
+    let waitingInTopK = false
+    for (const c of path.cands) {
+      if (c.state === FAILED) continue
+      if (c.state === INFLIGHT) return false
+      if (c.state === WAITING) waitingInTopK = true
+      if (++n >= this.p.k) break
+    }
+    if (!waitingInTopK) return true
+    // Waiting candidates remain but the budget is spent: done once nothing is in flight.
+    return this.messages >= this.p.maxQueries && path.inflight === 0
+  }
+
+  /** The k nearest answered contacts over all paths, nearest first. */
+  closestAnswered(): Candidate[] {
+    const all: Candidate[] = []
+    for (const path of this.paths) for (const c of path.cands) if (c.state === ANSWERED) all.push(c)
+    all.sort((x, y) => compareDistance(x.contact.id, y.contact.id, this.target))
+    if (all.length > this.p.k) all.length = this.p.k
+    return all
+  }
+
+  hops(closest: readonly Candidate[]): number {
+    if (this.op === 'GET_PROVIDERS' && this.providers.length >= this.p.providersWanted) return this.providerHop
+    let h = 0
+    for (const c of closest) if (c.hop > h) h = c.hop
+    return h
+  }
+
+  /** Every candidate still in flight (so the engine can forget their RPCs when the lookup ends). */
+  inflight(): Candidate[] {
+    const out: Candidate[] = []
+    for (const path of this.paths) for (const c of path.cands) if (c.state === INFLIGHT) out.push(c)
+    return out
+  }
+}

@@ -1,0 +1,293 @@
+// Theory of operation
+// -------------------
+// The routing table keeps up to k contacts per bucket; bucket i holds contacts whose id shares
+// exactly i leading bits with ours (i = commonPrefixLength). Inside a bucket contacts are in
+// least-recently-seen order: head = stalest, tail = freshest. A contact seen again moves to the
+// tail. When a bucket is full, a newcomer goes to the bucket's replacement cache and the caller is
+// told which head to liveness-check (ping); if the head fails, it is evicted and the freshest
+// replacement takes its place (classic Kademlia: old live contacts are preferred, which resists
+// flooding). Contacts that fail RPCs repeatedly are evicted the same way.
+//
+// Diversity: optionally at most N contacts per /24 group per bucket and per table.
+//
+// closest(target, n) never sorts the whole table: for target with cpl(self, target) = b, bucket b
+// holds every contact sharing > b bits with the target, buckets j > b all share exactly b bits,
+// and bucket j < b shares j bits; so it visits bucket b, then the j > b group, then b-1 .. 0, and
+// sorts only the group that straddles n.
+import type { Contact } from './types.js'
+import type { NodeId } from './ids.js'
+import { commonPrefixLength, compareDistance, idEquals } from './ids.js'
+import { KEY_BITS } from './constants.js'
+import type { PolicyConfig } from './config.js'
+
+export interface TableEntry {
+  readonly contact: Contact
+  lastSeenMs: number
+  failures: number
+}
+
+interface Bucket {
+  /** Least-recently-seen first. */
+  entries: TableEntry[]
+  /** Candidates for when a member dies; freshest last. */
+  replacements: Contact[]
+  /** Virtual time a lookup last targeted this bucket's range. */
+  lastTouchedMs: number
+}
+
+export type ObserveResult =
+  | { readonly kind: 'updated' }
+  | { readonly kind: 'added' }
+  | { readonly kind: 'self' }
+  | { readonly kind: 'rejected'; readonly reason: 'diversity-bucket' | 'diversity-table' }
+  /** Bucket full: the newcomer waits in the replacement cache; `head` should be liveness-checked. */
+  | { readonly kind: 'full'; readonly head: TableEntry; readonly bucket: number }
+
+export class RoutingTable {
+  private readonly buckets: (Bucket | undefined)[] = new Array(KEY_BITS + 1)
+  private readonly groupCounts = new Map<string, number>()
+  private count = 0
+
+  constructor(
+    readonly selfId: NodeId,
+    private readonly k: number,
+    private readonly replacementCacheSize: number,
+    private policy: Pick<PolicyConfig, 'maxPerGroupPerBucket' | 'maxPerGroupPerTable'>,
+  ) {}
+
+  get size(): number {
+    return this.count
+  }
+
+  setPolicy(policy: Pick<PolicyConfig, 'maxPerGroupPerBucket' | 'maxPerGroupPerTable'>): void {
+    this.policy = policy
+  }
+
+  bucketIndex(id: NodeId): number {
+    return commonPrefixLength(this.selfId, id)
+  }
+
+  private bucket(i: number): Bucket {
+    let b = this.buckets[i]
+    if (b === undefined) {
+      b = { entries: [], replacements: [], lastTouchedMs: -Infinity }
+      this.buckets[i] = b
+    }
+    return b
+  }
+
+  find(contact: Contact): TableEntry | undefined {
+    const b = this.buckets[this.bucketIndex(contact.id)]
+    if (b === undefined) return undefined
+    for (const e of b.entries) if (e.contact.peer === contact.peer) return e
+    return undefined
+  }
+
+  has(contact: Contact): boolean {
+    return this.find(contact) !== undefined
+  }
+
+  /** The contact was heard from (or is proposed by a peer, when `verified` is false). */
+  observe(contact: Contact, nowMs: number): ObserveResult {
+    const i = this.bucketIndex(contact.id)
+    if (i >= KEY_BITS) return { kind: 'self' }
+    const b = this.bucket(i)
+    const entries = b.entries
+    for (let j = 0; j < entries.length; j++) {
+      const e = entries[j]!
+      if (e.contact.peer === contact.peer) {
+        e.lastSeenMs = nowMs
+        e.failures = 0
+        if (j !== entries.length - 1) {
+          entries.splice(j, 1)
+          entries.push(e)
+        }
+        return { kind: 'updated' }
+      }
+    }
+    const rejected = this.diversityVerdict(b, contact)
+    if (rejected !== undefined) return { kind: 'rejected', reason: rejected }
+    if (entries.length < this.k) {
+      entries.push({ contact, lastSeenMs: nowMs, failures: 0 })
+      this.count++
+      this.addGroup(contact)
+      this.dropReplacement(b, contact)
+      return { kind: 'added' }
+    }
+    this.addReplacement(b, contact)
+    return { kind: 'full', head: entries[0]!, bucket: i }
+  }
+
+  private diversityVerdict(b: Bucket, contact: Contact): 'diversity-bucket' | 'diversity-table' | undefined {
+    const g = contact.ipGroup
+    if (g === '') return undefined
+    if (Number.isFinite(this.policy.maxPerGroupPerTable) && (this.groupCounts.get(g) ?? 0) >= this.policy.maxPerGroupPerTable) {
+      return 'diversity-table'
+    }
+    if (Number.isFinite(this.policy.maxPerGroupPerBucket)) {
+      let n = 0
+      for (const e of b.entries) if (e.contact.ipGroup === g) n++
+      if (n >= this.policy.maxPerGroupPerBucket) return 'diversity-bucket'
+    }
+    return undefined
+  }
+
+  private addGroup(c: Contact): void {
+    if (c.ipGroup !== '') this.groupCounts.set(c.ipGroup, (this.groupCounts.get(c.ipGroup) ?? 0) + 1)
+  }
+
+  private removeGroup(c: Contact): void {
+    if (c.ipGroup === '') return
+    const n = (this.groupCounts.get(c.ipGroup) ?? 0) - 1
+    if (n <= 0) this.groupCounts.delete(c.ipGroup)
+    else this.groupCounts.set(c.ipGroup, n)
+  }
+
+  private addReplacement(b: Bucket, contact: Contact): void {
+    this.dropReplacement(b, contact)
+    b.replacements.push(contact)
+    if (b.replacements.length > this.replacementCacheSize) b.replacements.shift()
+  }
+
+  private dropReplacement(b: Bucket, contact: Contact): void {
+    const r = b.replacements
+    for (let j = 0; j < r.length; j++) {
+      if (r[j]!.peer === contact.peer) {
+        r.splice(j, 1)
+        return
+      }
+    }
+  }
+
+  /**
+   * An RPC to the contact failed. After `maxFailures` consecutive failures (or at once when
+   * `evictNow`), the contact is removed and the freshest replacement promoted. Returns true when
+   * the contact left the table.
+   */
+  fail(contact: Contact, nowMs: number, maxFailures: number, evictNow = false): boolean {
+    const i = this.bucketIndex(contact.id)
+    const b = this.buckets[i]
+    if (b === undefined) return false
+    const entries = b.entries
+    for (let j = 0; j < entries.length; j++) {
+      const e = entries[j]!
+      if (e.contact.peer !== contact.peer) continue
+      e.failures++
+      if (!evictNow && e.failures < maxFailures) return false
+      entries.splice(j, 1)
+      this.count--
+      this.removeGroup(e.contact)
+      this.promote(b, nowMs)
+      return true
+    }
+    this.dropReplacement(b, contact)
+    return false
+  }
+
+  private promote(b: Bucket, nowMs: number): void {
+    while (b.replacements.length > 0 && b.entries.length < this.k) {
+      const c = b.replacements.pop()!
+      if (this.diversityVerdict(b, c) !== undefined) continue
+      b.entries.push({ contact: c, lastSeenMs: nowMs, failures: 0 })
+      this.count++
+      this.addGroup(c)
+    }
+  }
+
+  /**
+   * Up to n contacts closest to target, nearest first, skipping `exclude` (a peer handle). With
+   * `skipSuspect`, contacts whose last RPC failed are left out (answers to other peers should not
+   * advertise peers we already suspect are gone).
+   */
+  closest(target: NodeId, n: number, exclude?: string, skipSuspect = false): Contact[] {
+    const out: Contact[] = []
+    if (n <= 0 || this.count === 0) return out
+    const b = commonPrefixLength(this.selfId, target)
+    const group: Contact[] = []
+    const flush = (): boolean => {
+      if (group.length === 0) return out.length >= n
+      group.sort((x, y) => compareDistance(x.id, y.id, target))
+      for (const c of group) {
+        if (out.length >= n) break
+        out.push(c)
+      }
+      group.length = 0
+      return out.length >= n
+    }
+    const collect = (i: number): void => {
+      const bk = this.buckets[i]
+      if (bk === undefined) return
+      for (const e of bk.entries) {
+        if (e.contact.peer !== exclude && !(skipSuspect && e.failures > 0)) group.push(e.contact)
+      }
+    }
+    if (b < KEY_BITS) {
+      collect(b)
+      if (flush()) return out
+    }
+    for (let j = b + 1; j < KEY_BITS; j++) collect(j)
+    if (flush()) return out
+    for (let j = Math.min(b, KEY_BITS) - 1; j >= 0; j--) {
+      collect(j)
+      if (flush()) return out
+    }
+    return out
+  }
+
+  /** Marks the bucket that `target` falls in as recently looked up. */
+  touch(target: NodeId, nowMs: number): void {
+    const i = this.bucketIndex(target)
+    if (i < KEY_BITS) this.bucket(i).lastTouchedMs = nowMs
+  }
+
+  /** Indices of buckets in [0, upTo] not touched since `sinceMs`, lowest (farthest) first. */
+  staleBuckets(sinceMs: number, upTo: number): number[] {
+    const out: number[] = []
+    for (let i = 0; i <= Math.min(upTo, KEY_BITS - 1); i++) {
+      const b = this.buckets[i]
+      if (b === undefined || b.lastTouchedMs < sinceMs) out.push(i)
+    }
+    return out
+  }
+
+  /** Deepest non-empty bucket index, or -1 for an empty table. */
+  deepestBucket(): number {
+    for (let i = KEY_BITS - 1; i >= 0; i--) if ((this.buckets[i]?.entries.length ?? 0) > 0) return i
+    return -1
+  }
+
+  bucketSizes(): number[] {
+    const out: number[] = []
+    for (let i = 0; i < KEY_BITS; i++) out.push(this.buckets[i]?.entries.length ?? 0)
+    return out
+  }
+
+  all(): Contact[] {
+    const out: Contact[] = []
+    for (let i = 0; i < KEY_BITS; i++) {
+      const b = this.buckets[i]
+      if (b !== undefined) for (const e of b.entries) out.push(e.contact)
+    }
+    return out
+  }
+
+  /** Checks the table's invariants; returns a description of the first violation, or undefined. */
+  checkInvariants(): string | undefined {
+    let total = 0
+    for (let i = 0; i < KEY_BITS; i++) {
+      const b = this.buckets[i]
+      if (b === undefined) continue
+      if (b.entries.length > this.k) return `bucket ${i} holds ${b.entries.length} > k=${this.k}`
+      const seen = new Set<string>()
+      for (const e of b.entries) {
+        if (idEquals(e.contact.id, this.selfId)) return `bucket ${i} holds self`
+        if (commonPrefixLength(this.selfId, e.contact.id) !== i) return `contact ${e.contact.peer} in wrong bucket ${i}`
+        if (seen.has(e.contact.peer)) return `duplicate ${e.contact.peer} in bucket ${i}`
+        seen.add(e.contact.peer)
+      }
+      total += b.entries.length
+    }
+    if (total !== this.count) return `size ${this.count} != sum of buckets ${total}`
+    return undefined
+  }
+}

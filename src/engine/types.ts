@@ -1,0 +1,136 @@
+// The engine's vocabulary: contacts, messages, the inputs a driver feeds to `step` and the
+// outputs it applies. Plain typed objects: the wire codec is the node's business, and the
+// simulator passes these objects by reference without serialising them.
+import type { NodeId } from './ids.js'
+
+/**
+ * A peer as the engine knows it. Drivers should hand the engine the same object for the same
+ * peer where they can (the simulator does): tables then share it instead of copying it.
+ */
+export interface Contact {
+  /** 256-bit Kademlia id (node: SHA-256 of the libp2p peer id bytes). */
+  readonly id: NodeId
+  /** The driver's handle for the peer, unique per identity (node: peer id string; sim: "p123"). */
+  readonly peer: string
+  /** Transport addresses (node: multiaddr strings; sim: "ip:port"). */
+  readonly addrs: readonly string[]
+  /** IPv4 /24 group ("10.1.2") used by diversity rules; "" when unknown. */
+  readonly ipGroup: string
+}
+
+export type RpcType = 'PING' | 'FIND_NODE' | 'GET_PROVIDERS' | 'ADD_PROVIDER'
+
+export interface Request {
+  readonly kind: 'request'
+  /** Correlates the response; unique per sender while in flight. */
+  readonly rpcId: number
+  readonly type: RpcType
+  /** The record key as it travels on the wire (b3 key bytes, CID multihash, peer id bytes). */
+  readonly key: Uint8Array
+  /** The point in the keyspace the request is about (node: SHA-256 of key; sim: key itself). */
+  readonly target: NodeId
+  /** ADD_PROVIDER: the provider being announced (must be the sender). */
+  readonly providers: readonly Contact[]
+}
+
+export interface Response {
+  readonly kind: 'response'
+  readonly rpcId: number
+  readonly type: RpcType
+  readonly closer: readonly Contact[]
+  readonly providers: readonly Contact[]
+  /** Set when the responder refused the request (e.g. "rate-limited", "overloaded"). */
+  readonly error?: string
+}
+
+export type Message = Request | Response
+
+export type LookupOp = 'FIND_NODE' | 'GET_PROVIDERS' | 'PROVIDE'
+
+export type Input =
+  /** Join the network through these contacts (may be empty for the first node). */
+  | { readonly kind: 'start'; readonly bootstraps: readonly Contact[] }
+  /** A message arrived from `from`. */
+  | { readonly kind: 'message'; readonly from: Contact; readonly msg: Message }
+  /** The transport could not deliver a request or got no answer (refused, reset, rejected). */
+  | { readonly kind: 'rpc-failed'; readonly to: Contact; readonly rpcId: number; readonly reason: string }
+  /** Time passed: the driver calls this at (or after) the last returned nextDeadlineMs. */
+  | { readonly kind: 'timer' }
+  /** Start a lookup. `tag` comes back in the lookup-done event. */
+  | {
+      readonly kind: 'lookup'
+      readonly op: LookupOp
+      readonly key: Uint8Array
+      readonly target: NodeId
+      readonly tag: number
+    }
+  /** Seed the routing table from a saved cache (node restart); contacts are unverified. */
+  | { readonly kind: 'seed-contacts'; readonly contacts: readonly Contact[] }
+  /** Stop: pending lookups end with error "stopped"; no more timers. */
+  | { readonly kind: 'stop' }
+
+export interface Send {
+  readonly to: Contact
+  readonly msg: Message
+}
+
+export interface LookupResult {
+  readonly tag: number
+  readonly op: LookupOp
+  readonly target: NodeId
+  readonly startMs: number
+  readonly endMs: number
+  /** Longest chain of replies that led to the result (1 = answered by a contact we already had). */
+  readonly hops: number
+  /** Requests this lookup sent (PROVIDE includes its ADD_PROVIDER messages). */
+  readonly messages: number
+  readonly success: boolean
+  /** The closest contacts that answered, nearest first (at most k). */
+  readonly closest: readonly Contact[]
+  /** GET_PROVIDERS: providers found (deduplicated, in order found). */
+  readonly providers: readonly Contact[]
+  /** Why it failed, when it did: "busy" (shed), "stopped", "no-contacts", "not-found", "exhausted". */
+  readonly error?: string
+}
+
+export type EngineEvent =
+  | ({ readonly kind: 'lookup-done' } & LookupResult)
+  | { readonly kind: 'ready-changed'; readonly ready: boolean; readonly reason: string }
+  | { readonly kind: 'peer-misbehaved'; readonly peer: string; readonly reason: string }
+  | { readonly kind: 'request-rejected'; readonly peer: string; readonly reason: string }
+  | { readonly kind: 'bootstrap-round-failed'; readonly attempt: number; readonly retryInMs: number }
+  | { readonly kind: 'sybil-suspected'; readonly target: NodeId; readonly ratio: number }
+
+export interface Output {
+  readonly sends: Send[]
+  readonly events: EngineEvent[]
+  /**
+   * When the driver must next call step({kind:'timer'}); Infinity when nothing is pending. It may
+   * be <= nowMs (something is already due): the driver then calls as soon as it can.
+   */
+  readonly nextDeadlineMs: number
+}
+
+export interface Readiness {
+  readonly ready: boolean
+  /** Bootstrap contacts that answered within BOOTSTRAP_LIVE_WINDOW_MS. */
+  readonly liveBootstraps: number
+  readonly tableSize: number
+  readonly tableWarm: boolean
+  readonly joined: boolean
+  /** Human-readable reason when not ready ("" when ready). */
+  readonly reason: string
+}
+
+export interface EngineStats {
+  readonly tableSize: number
+  readonly inflightLookups: number
+  readonly queuedLookups: number
+  readonly providerKeys: number
+  readonly providerRecords: number
+  readonly liveBootstraps: number
+  /** Requests refused by policy, by reason. */
+  readonly rejected: Readonly<Record<string, number>>
+  /** Inbound requests served, by RPC type. */
+  readonly served: Readonly<Record<string, number>>
+}

@@ -1,0 +1,70 @@
+// The shape of report.json: one definition shared by the writer (the simulator), the HTML report,
+// `gate`, `compare` and the sweep table. Bump REPORT_SCHEMA_VERSION on any incompatible change.
+// Nothing here may depend on wall-clock time: same scenario + same seed => identical bytes.
+
+export const REPORT_SCHEMA_VERSION = 1
+
+export type GateOp = '<' | '<=' | '>' | '>=' | '=='
+
+export interface GateResult {
+  /** snake_case metric name, the same in scenario, report and summary (e.g. "hops_p99"). */
+  readonly metric: string
+  readonly op: GateOp
+  readonly threshold: number
+  /** null when the metric could not be measured (e.g. no lookups in the window): the gate fails. */
+  readonly measured: number | null
+  readonly pass: boolean
+  /** "all" (whole run after warm-up), "during:<fault id>", "after:<fault id>". */
+  readonly window: string
+}
+
+export interface SeriesPoint {
+  /** Window end, virtual seconds since start. */
+  readonly t_s: number
+  readonly lookups: number
+  readonly lookup_p95_ms: number | null
+  readonly hops_p99: number | null
+  readonly lookup_success: number | null
+  readonly ready_nodes: number
+  readonly online_nodes: number
+}
+
+export interface FaultWindow {
+  readonly id: string
+  readonly kind: string
+  readonly at_s: number
+  readonly until_s: number
+}
+
+export interface AlertRecord {
+  readonly name: string
+  readonly fired_s: number
+  readonly cleared_s: number | null
+}
+
+export interface Report {
+  readonly schema_version: typeof REPORT_SCHEMA_VERSION
+  readonly tool: { readonly name: 'dht-sim'; readonly version: string }
+  readonly scenario: {
+    readonly name: string
+    /** The scenario with every default filled in: enough to reproduce the run. */
+    readonly resolved: unknown
+  }
+  readonly seed: string
+  /** The exact command that replays this run. */
+  readonly replay: string
+  readonly virtual_duration_s: number
+  /** Every figure the summary table shows, by metric name. */
+  readonly metrics: Readonly<Record<string, number | null>>
+  readonly gates: readonly GateResult[]
+  readonly pass: boolean
+  readonly series: { readonly window_s: number; readonly points: readonly SeriesPoint[] }
+  /** hops[i] = number of successful lookups that took i hops. */
+  readonly hops_histogram: readonly number[]
+  /** Lookup latency CDF at fixed quantiles: [{ms, fraction}]. */
+  readonly latency_cdf: readonly { readonly ms: number; readonly fraction: number }[]
+  readonly faults: readonly FaultWindow[]
+  readonly alerts: readonly AlertRecord[]
+  /** Extra runs shown beside this one (e.g. the same attack with defences off), by label. */
+  readonly variants: readonly { readonly label: string; readonly metrics: Readonly<Record<string, number | null>>; readonly gates: readonly GateResult[] }[]
+}

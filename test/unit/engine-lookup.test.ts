@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest'
+import { Mesh } from '../helpers/mesh.js'
+import { compareDistance, toHex } from '../../src/engine/ids.js'
+import { SeededRng } from '../../src/engine/rng.js'
+
+function trueClosest(mesh: Mesh, target: Uint8Array, n: number, exclude = new Set<number>()): string[] {
+  return mesh.contacts
+    .filter((_, i) => !exclude.has(i))
+    .map((c) => c)
+    .sort((a, b) => compareDistance(a.id, b.id, target))
+    .slice(0, n)
+    .map((c) => c.peer)
+}
+
+describe('engine on an in-memory mesh', () => {
+  it('joins, becomes ready and finds the true k closest on a static network', () => {
+    const mesh = new Mesh({ n: 200, seed: 's1' })
+    mesh.startAll(20)
+    mesh.runUntil(30_000)
+    const ready = mesh.nodes.filter((n) => n.readiness(mesh.nowMs).ready).length
+    expect(ready).toBe(200)
+    const rng = new SeededRng('targets')
+    for (let t = 0; t < 20; t++) {
+      const target = rng.bytes(32)
+      mesh.lookup(1 + t, 'FIND_NODE', target, t)
+    }
+    mesh.runUntil(60_000)
+    for (let t = 0; t < 20; t++) {
+      const r = mesh.result(t)!
+      expect(r.success).toBe(true)
+      const want = trueClosest(mesh, r.target, 20, new Set([1 + t]))
+      expect(r.closest.map((c) => c.peer)).toEqual(want)
+      expect(r.hops).toBeGreaterThanOrEqual(1)
+      expect(r.hops).toBeLessThanOrEqual(5)
+      expect(r.messages).toBeGreaterThan(0)
+    }
+  })
+
+  it('provides and finds providers', () => {
+    const mesh = new Mesh({ n: 120, seed: 's2' })
+    mesh.startAll(20)
+    mesh.runUntil(20_000)
+    const key = new SeededRng('k').bytes(32)
+    mesh.lookup(5, 'PROVIDE', key, 1)
+    mesh.runUntil(25_000)
+    const p = mesh.result(1)!
+    expect(p.success).toBe(true)
+    expect(p.messages).toBeGreaterThan(20) // lookup + ADD_PROVIDER to k peers
+    mesh.lookup(77, 'GET_PROVIDERS', key, 2)
+    mesh.runUntil(30_000)
+    const g = mesh.result(2)!
+    expect(g.success).toBe(true)
+    expect(g.providers.map((c) => c.peer)).toContain('p5')
+    // a key nobody provided is not found, and the lookup still terminates
+    mesh.lookup(77, 'GET_PROVIDERS', new SeededRng('other').bytes(32), 3)
+    mesh.runUntil(35_000)
+    expect(mesh.result(3)).toMatchObject({ success: false, error: 'not-found' })
+  })
+
+  it('routes around dead peers, evicts them, and converges back to the true closest', () => {
+    const mesh = new Mesh({ n: 150, seed: 's3' })
+    mesh.startAll(20)
+    mesh.runUntil(20_000)
+    for (let i = 100; i < 150; i++) mesh.dead.add(i)
+    const rng = new SeededRng('t3')
+    // first round right after the crash: lookups still terminate, never return a dead peer
+    for (let t = 0; t < 40; t++) mesh.lookup(t, 'FIND_NODE', rng.bytes(32), t)
+    mesh.runUntil(60_000)
+    for (let t = 0; t < 40; t++) {
+      const r = mesh.result(t)!
+      expect(r.success).toBe(true)
+      for (const c of r.closest) expect(mesh.dead.has(Number(c.peer.slice(1)))).toBe(false)
+    }
+    const sizes = mesh.nodes.slice(0, 100).map((n) => n.stats(mesh.nowMs).tableSize)
+    expect(Math.max(...sizes)).toBeLessThan(100) // dead peers were evicted from tables
+    // after the failures were noticed, lookups find the exact live k closest again
+    for (let t = 100; t < 110; t++) mesh.lookup(t - 90, 'FIND_NODE', rng.bytes(32), t)
+    mesh.runUntil(90_000)
+    let overlap = 0
+    for (let t = 100; t < 110; t++) {
+      const r = mesh.result(t)!
+      const want = trueClosest(mesh, r.target, 20, new Set([...mesh.dead, t - 90]))
+      expect(r.closest[0]!.peer).toBe(want[0])
+      overlap += r.closest.filter((c) => want.includes(c.peer)).length / 20
+    }
+    expect(overlap / 10).toBeGreaterThanOrEqual(0.9)
+  })
+
+  it('sheds lookups beyond the queue bound with reason busy', () => {
+    const mesh = new Mesh({ n: 30, seed: 's4', config: { maxInflightLookups: 2, maxQueuedLookups: 3 } })
+    mesh.startAll(10)
+    mesh.runUntil(10_000)
+    const rng = new SeededRng('t4')
+    for (let t = 0; t < 10; t++) mesh.lookup(3, 'FIND_NODE', rng.bytes(32), t)
+    mesh.runUntil(20_000)
+    const rs = mesh.results()
+    expect(rs).toHaveLength(10)
+    expect(rs.filter((r) => r.error === 'busy')).toHaveLength(5)
+    expect(rs.filter((r) => r.success)).toHaveLength(5)
+    expect(mesh.nodes[3]!.stats(mesh.nowMs).rejected['busy']).toBe(5)
+  })
+
+  it('is deterministic: same seed, same events', () => {
+    const run = () => {
+      const mesh = new Mesh({ n: 60, seed: 'det' })
+      mesh.startAll(15)
+      const rng = new SeededRng('td')
+      for (let t = 0; t < 10; t++) mesh.lookup(t + 1, 'FIND_NODE', rng.bytes(32), t)
+      mesh.runUntil(15_000)
+      return mesh.results().map((r) => `${r.tag}:${r.hops}:${r.messages}:${r.endMs}:${r.closest.map((c) => c.peer).join(',')}`).join('|') + toHex(mesh.contacts[0]!.id)
+    }
+    expect(run()).toBe(run())
+  })
+})
