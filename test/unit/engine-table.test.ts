@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest'
+import { RoutingTable } from '../../src/engine/routing-table.js'
+import { DhtEngine } from '../../src/engine/engine.js'
+import { engineConfig } from '../../src/engine/config.js'
+import { SeededRng } from '../../src/engine/rng.js'
+import type { Contact, Request } from '../../src/engine/types.js'
+
+const self = new Uint8Array(32) // all zeros
+/** A contact in bucket 0 (first bit set) with a distinct tail. */
+const far = (i: number, group = `10.0.${i}`): Contact => {
+  const id = new Uint8Array(32)
+  id[0] = 0x80
+  id[31] = i
+  return { id, peer: `p${i}`, addrs: [], ipGroup: group }
+}
+const noPolicy = { maxPerGroupPerBucket: Infinity, maxPerGroupPerTable: Infinity }
+
+describe('k-bucket', () => {
+  it('keeps least-recently-seen order and moves a seen contact to the tail', () => {
+    const t = new RoutingTable(self, 3, 2, noPolicy)
+    for (const i of [1, 2, 3]) expect(t.observe(far(i), i).kind).toBe('added')
+    expect(t.observe(far(1), 10).kind).toBe('updated')
+    const r = t.observe(far(4), 11)
+    expect(r.kind).toBe('full')
+    if (r.kind === 'full') expect(r.head.contact.peer).toBe('p2') // p2 is now the stalest
+    expect(t.all().map((c) => c.peer)).toEqual(['p2', 'p3', 'p1'])
+  })
+
+  it('evicts a failed head and promotes the freshest replacement', () => {
+    const t = new RoutingTable(self, 2, 2, noPolicy)
+    t.observe(far(1), 1)
+    t.observe(far(2), 2)
+    t.observe(far(3), 3) // replacement
+    t.observe(far(4), 4) // replacement (freshest)
+    t.observe(far(5), 5) // pushes p3 out of the 2-slot cache
+    expect(t.fail(far(1), 6, 2)).toBe(false) // one failure is tolerated
+    expect(t.fail(far(1), 7, 2)).toBe(true)
+    expect(t.all().map((c) => c.peer)).toEqual(['p2', 'p5'])
+    expect(t.fail(far(2), 8, 2, true)).toBe(true)
+    expect(t.all().map((c) => c.peer)).toEqual(['p5', 'p4'])
+    expect(t.checkInvariants()).toBeUndefined()
+  })
+
+  it('applies the /24 diversity filter per bucket and per table', () => {
+    const t = new RoutingTable(self, 20, 2, { maxPerGroupPerBucket: 2, maxPerGroupPerTable: 3 })
+    expect(t.observe(far(1, 'g'), 1).kind).toBe('added')
+    expect(t.observe(far(2, 'g'), 1).kind).toBe('added')
+    expect(t.observe(far(3, 'g'), 1)).toEqual({ kind: 'rejected', reason: 'diversity-bucket' })
+    const near = (i: number): Contact => ({ id: Uint8Array.from({ length: 32 }, (_, j) => (j === 0 ? 0x40 : j === 31 ? i : 0)), peer: `n${i}`, addrs: [], ipGroup: 'g' })
+    expect(t.observe(near(1), 1).kind).toBe('added')
+    expect(t.observe(near(2), 1)).toEqual({ kind: 'rejected', reason: 'diversity-table' })
+  })
+})
+
+describe('engine liveness check and inbound policy', () => {
+  const mk = (config = {}) => new DhtEngine({ self: { id: self, peer: 'me', addrs: [], ipGroup: '' }, config: engineConfig({ k: 2, ...config }), rng: new SeededRng(1) })
+  const req = (rpcId: number, type: Request['type'], providers: Contact[] = []): Request => ({ kind: 'request', rpcId, type, key: self, target: self, providers })
+
+  it('pings a stale bucket head when a newcomer arrives, evicts it when the ping times out', () => {
+    const e = mk()
+    e.step(0, { kind: 'start', bootstraps: [] })
+    e.step(0, { kind: 'message', from: far(1), msg: req(1, 'PING') })
+    e.step(0, { kind: 'message', from: far(2), msg: req(2, 'PING') })
+    const out = e.step(120_000, { kind: 'message', from: far(3), msg: req(3, 'PING') })
+    const ping = out.sends.find((s) => s.msg.kind === 'request')
+    expect(ping?.to.peer).toBe('p1')
+    expect(e.contacts().map((c) => c.peer)).toEqual(['p1', 'p2'])
+    e.step(121_000, { kind: 'timer' }) // the 750 ms ping timeout passed
+    expect(e.contacts().map((c) => c.peer)).toEqual(['p2', 'p3'])
+  })
+
+  it('keeps a head that answers the liveness ping', () => {
+    const e = mk()
+    e.step(0, { kind: 'start', bootstraps: [] })
+    e.step(0, { kind: 'message', from: far(1), msg: req(1, 'PING') })
+    e.step(0, { kind: 'message', from: far(2), msg: req(2, 'PING') })
+    const out = e.step(120_000, { kind: 'message', from: far(3), msg: req(3, 'PING') })
+    const ping = out.sends.find((s) => s.msg.kind === 'request')!
+    e.step(120_010, { kind: 'message', from: far(1), msg: { kind: 'response', rpcId: ping.msg.rpcId, type: 'PING', closer: [], providers: [] } })
+    e.step(121_000, { kind: 'timer' })
+    expect(e.contacts().map((c) => c.peer)).toEqual(['p2', 'p1'])
+  })
+
+  it('rate-limits a chatty peer with an explicit refusal, and counts it', () => {
+    const e = mk({ policy: { perPeerRatePerS: 1, perPeerBurst: 2 } })
+    e.step(0, { kind: 'start', bootstraps: [] })
+    const answers = [1, 2, 3].map((i) => e.step(0, { kind: 'message', from: far(1), msg: req(i, 'FIND_NODE') }).sends[0]!.msg)
+    expect(answers.map((m) => (m.kind === 'response' ? m.error ?? 'ok' : '?'))).toEqual(['ok', 'ok', 'rate-limited'])
+    expect(e.stats(0).rejected['rate-limited']).toBe(1)
+    // tokens refill with time
+    const later = e.step(2_000, { kind: 'message', from: far(1), msg: req(4, 'FIND_NODE') }).sends[0]!.msg
+    expect(later.kind === 'response' ? later.error : 'not a response').toBeUndefined()
+  })
+
+  it('refuses ADD_PROVIDER for someone else and ignores unsolicited responses', () => {
+    const e = mk()
+    e.step(0, { kind: 'start', bootstraps: [] })
+    const out = e.step(0, { kind: 'message', from: far(1), msg: req(1, 'ADD_PROVIDER', [far(9)]) })
+    expect(out.events).toContainEqual({ kind: 'peer-misbehaved', peer: 'p1', reason: 'provider-not-sender' })
+    expect(e.stats(0).providerRecords).toBe(0)
+    e.step(0, { kind: 'message', from: far(1), msg: req(2, 'ADD_PROVIDER', [far(1)]) })
+    expect(e.stats(0).providerRecords).toBe(1)
+    const stray = e.step(1, { kind: 'message', from: far(2), msg: { kind: 'response', rpcId: 777, type: 'FIND_NODE', closer: [far(5)], providers: [] } })
+    expect(stray.sends).toHaveLength(0)
+    expect(e.contacts().map((c) => c.peer)).not.toContain('p5')
+  })
+
+  it('readiness: not ready before start, ready after joining through a live bootstrap, not ready after stop', () => {
+    const e = mk({ warmTableSize: 1 })
+    expect(e.readiness(0)).toMatchObject({ ready: false })
+    const boot = far(1)
+    const out = e.step(0, { kind: 'start', bootstraps: [boot] })
+    expect(e.readiness(0).reason).toContain('not joined')
+    const q = out.sends.find((s) => s.to.peer === 'p1')!
+    const res = e.step(20, { kind: 'message', from: boot, msg: { kind: 'response', rpcId: q.msg.rpcId, type: 'FIND_NODE', closer: [], providers: [] } })
+    expect(res.events).toContainEqual({ kind: 'ready-changed', ready: true, reason: 'ready' })
+    expect(e.readiness(20)).toMatchObject({ ready: true, liveBootstraps: 1, joined: true })
+    // the bootstrap goes silent: after the live window, readiness drops
+    expect(e.readiness(20 + 6 * 60_000)).toMatchObject({ ready: false, liveBootstraps: 0 })
+    e.step(30, { kind: 'stop' })
+    expect(e.readiness(30).ready).toBe(false)
+  })
+
+  it('retries the join with back-off when no bootstrap answers', () => {
+    const e = mk()
+    e.step(0, { kind: 'start', bootstraps: [far(1)] })
+    const out = e.step(1_000, { kind: 'timer' })
+    const failed = out.events.find((ev) => ev.kind === 'bootstrap-round-failed')
+    expect(failed).toMatchObject({ kind: 'bootstrap-round-failed', attempt: 1 })
+    const retry = failed && failed.kind === 'bootstrap-round-failed' ? failed.retryInMs : 0
+    expect(retry).toBeGreaterThanOrEqual(500)
+    expect(retry).toBeLessThanOrEqual(1_500)
+    const again = e.step(1_000 + retry, { kind: 'timer' })
+    expect(again.sends.some((s) => s.to.peer === 'p1')).toBe(true)
+  })
+})
