@@ -22,6 +22,7 @@ import { ProviderStore } from './provider-store.js'
 import { RateLimiter } from './rate-limiter.js'
 import { TimerHeap } from './timer-heap.js'
 import { FAILED, Lookup } from './lookup.js'
+import { SizeEstimator, estimateSize } from './size-estimator.js'
 import type { Candidate, LookupPurpose } from './lookup.js'
 import { MAX_CANDIDATES_PER_PATH, JOIN_RETRY_BASE_MS, JOIN_RETRY_MAX_MS, PROVIDER_SWEEP_MS, KEY_BYTES } from './constants.js'
 import { BadInputError } from './errors.js'
@@ -79,6 +80,7 @@ export class DhtEngine {
   private readonly queue: QueuedLookup[] = []
   private readonly provided = new Map<string, Provided>()
   private readonly livenessBuckets = new Set<number>()
+  private readonly sizeEstimator = new SizeEstimator()
   private bootstraps: readonly Contact[] = []
   private readonly bootstrapAnsweredMs = new Map<string, number>()
   private bootstrapCursor = 0
@@ -504,6 +506,7 @@ export class DhtEngine {
       maxQueries: cfg.maxQueriesPerLookup,
       maxCandidatesPerPath: MAX_CANDIDATES_PER_PATH,
       providersWanted: cfg.providersWanted,
+      fullNeighbourhood: cfg.policy.sybilDetection,
     })
     this.active.set(l.id, l)
     this.table.touch(q.target, this.nowMs)
@@ -537,7 +540,9 @@ export class DhtEngine {
   }
 
   private finish(l: Lookup, error?: string): void {
-    if (!this.active.delete(l.id)) return
+    if (!this.active.has(l.id)) return
+    if (error === undefined && this.densityCheck(l)) return
+    this.active.delete(l.id)
     l.stop()
     for (const c of l.inflight()) c.state = FAILED
     const closestC = l.closestAnswered()
@@ -564,6 +569,44 @@ export class DhtEngine {
       })
     }
     this.drainQueue()
+  }
+
+  /**
+   * Sybil-density check (policy.sybilDetection), once per lookup: when the closest answers crowd
+   * the target far more tightly than the network size predicts, exclude the cluster and let the
+   * lookup continue beyond it. Returns true when it took the lookup over (continued or finished it).
+   */
+  private densityCheck(l: Lookup): boolean {
+    if (l.densityChecked) return false
+    l.densityChecked = true
+    const closest = l.closestAnswered().map((c) => c.contact)
+    const local = estimateSize(l.target, closest)
+    if (local === undefined) return false
+    const policy = this.cfg.policy
+    const network = this.networkSizeEstimate()
+    if (!policy.sybilDetection || network === undefined || local <= policy.sybilDensityFactor * network) {
+      if (closest.length >= this.cfg.k / 2) this.sizeEstimator.add(local)
+      return false
+    }
+    // Honest peers sit at about i/N: anything closer than k/(N·factor) is packed tighter than the
+    // first few honest neighbours could be.
+    const marked = l.excludeCluster(this.cfg.k / (network * policy.sybilDensityFactor))
+    if (marked === 0) return false
+    this.count(this.rejected, 'sybil-suspect')
+    this.events.push({ kind: 'sybil-suspected', target: l.target, ratio: local / network })
+    this.advance(l) // continues beyond the cluster, or finishes the lookup (the check ran: no recursion)
+    return true
+  }
+
+  /**
+   * The network-size estimate: the median over recent lookups, or — until enough lookups have
+   * finished — what our own neighbourhood in the routing table says. Undefined for a tiny table.
+   */
+  networkSizeEstimate(): number | undefined {
+    const fromLookups = this.sizeEstimator.estimate()
+    if (fromLookups !== undefined) return fromLookups
+    const neighbours = this.table.closest(this.self.id, this.cfg.k)
+    return neighbours.length >= this.cfg.k / 2 ? estimateSize(this.self.id, neighbours) : undefined
   }
 
   private drainQueue(): void {

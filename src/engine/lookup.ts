@@ -16,12 +16,14 @@
 // The lookup does no IO: the engine asks it which queries to send, and tells it what came back.
 import type { Contact, LookupOp } from './types.js'
 import type { NodeId } from './ids.js'
-import { compareDistance } from './ids.js'
+import { compareDistance, distanceFraction } from './ids.js'
 
 export const WAITING = 0
 export const INFLIGHT = 1
 export const ANSWERED = 2
 export const FAILED = 3
+/** Excluded by the Sybil-density check: treated like a failure, and its providers are dropped. */
+export const SUSPECT = 4
 
 export interface Candidate {
   readonly contact: Contact
@@ -40,6 +42,8 @@ export interface LookupParams {
   readonly maxQueries: number
   readonly maxCandidatesPerPath: number
   readonly providersWanted: number
+  /** When true, GET_PROVIDERS does not stop early: the density check needs the full neighbourhood. */
+  readonly fullNeighbourhood: boolean
 }
 
 /** Why the lookup exists: a user's lookup, or the engine's own maintenance. */
@@ -55,6 +59,11 @@ export class Lookup {
   private readonly claimed = new Set<string>()
   readonly providers: Contact[] = []
   private readonly providerPeers = new Set<string>()
+  /** provider peer -> peers that returned it (to drop what only suspects vouched for). */
+  private readonly providerSources = new Map<string, string[]>()
+  /** The density check ran (it runs once per lookup). */
+  densityChecked = false
+  suspects = 0
   /** Requests sent (FIND_NODE / GET_PROVIDERS; ADD_PROVIDERs are added by the engine). */
   messages = 0
   /** Hop of the answer that completed a GET_PROVIDERS early (0 until then). */
@@ -135,7 +144,7 @@ export class Lookup {
   private nextWaiting(path: Path): Candidate | undefined {
     let n = 0
     for (const c of path.cands) {
-      if (c.state === FAILED) continue
+      if (c.state >= FAILED) continue
       if (c.state === WAITING) return c
       if (++n >= this.p.k) return undefined
     }
@@ -160,11 +169,44 @@ export class Lookup {
     this.paths[c.path]!.inflight--
     for (const pc of closer) this.add(pc, c.hop + 1, c.path)
     for (const pv of providers) {
+      const sources = this.providerSources.get(pv.peer)
+      if (sources === undefined) this.providerSources.set(pv.peer, [c.contact.peer])
+      else if (sources.length < 8) sources.push(c.contact.peer)
       if (this.providerPeers.has(pv.peer)) continue
       this.providerPeers.add(pv.peer)
       this.providers.push(pv)
       if (this.providers.length === this.p.providersWanted) this.providerHop = c.hop
     }
+  }
+
+  /**
+   * Marks every candidate closer than `maxFraction` of the keyspace as a suspect (a packed Sybil
+   * cluster), drops providers only suspects returned, and lets the lookup continue beyond the
+   * cluster. Returns how many candidates were marked.
+   */
+  excludeCluster(maxFraction: number): number {
+    const out = new Set<string>()
+    for (const path of this.paths) {
+      for (const c of path.cands) {
+        if (c.state === SUSPECT || distanceFraction(c.contact.id, this.target) >= maxFraction) continue
+        if (c.state === INFLIGHT) path.inflight--
+        c.state = SUSPECT
+        out.add(c.contact.peer)
+      }
+    }
+    if (out.size > 0) {
+      for (let i = this.providers.length - 1; i >= 0; i--) {
+        const pv = this.providers[i]!
+        const sources = this.providerSources.get(pv.peer) ?? []
+        if (out.has(pv.peer) || sources.every((s) => out.has(s))) {
+          this.providers.splice(i, 1)
+          this.providerPeers.delete(pv.peer)
+        }
+      }
+      this.providerHop = 0
+    }
+    this.suspects += out.size
+    return out.size
   }
 
   failed(c: Candidate): void {
@@ -188,7 +230,7 @@ export class Lookup {
 
   isDone(): boolean {
     if (this.stopped) return true
-    if (this.op === 'GET_PROVIDERS' && this.providers.length >= this.p.providersWanted) return true
+    if (this.op === 'GET_PROVIDERS' && !this.p.fullNeighbourhood && this.providers.length >= this.p.providersWanted) return true
     for (const path of this.paths) if (!this.pathDone(path)) return false
     return true
   }
@@ -197,7 +239,7 @@ export class Lookup {
     let n = 0
     let waitingInTopK = false
     for (const c of path.cands) {
-      if (c.state === FAILED) continue
+      if (c.state >= FAILED) continue
       if (c.state === INFLIGHT) return false
       if (c.state === WAITING) waitingInTopK = true
       if (++n >= this.p.k) break
@@ -217,7 +259,7 @@ export class Lookup {
   }
 
   hops(closest: readonly Candidate[]): number {
-    if (this.op === 'GET_PROVIDERS' && this.providers.length >= this.p.providersWanted) return this.providerHop
+    if (this.op === 'GET_PROVIDERS' && this.providerHop > 0 && this.providers.length >= this.p.providersWanted) return this.providerHop
     let h = 0
     for (const c of closest) if (c.hop > h) h = c.hop
     return h

@@ -112,3 +112,49 @@ describe('engine on an in-memory mesh', () => {
     expect(run()).toBe(run())
   })
 })
+
+describe('Sybil-density detection', () => {
+  it('detects a cluster packed around a key, looks beyond it, and still finds the honest provider', () => {
+    // 160 honest peers plus 20 "Sybils" whose ids share 40 bits with the key. The Sybils run the
+    // honest engine here (so they answer), but refuse nothing: detection alone must route around
+    // them, i.e. PROVIDE and GET_PROVIDERS both go to the peers beyond the packed cluster.
+    const key = new SeededRng('eclipse-key').bytes(32)
+    const n = 180
+    const sybil = (i: number) => i >= 160
+    const mk = (detect: boolean) =>
+      new Mesh({
+        n,
+        seed: 'sybil',
+        config: { policy: { sybilDetection: detect, sybilDensityFactor: 4, maxPerGroupPerBucket: Infinity, maxPerGroupPerTable: Infinity, perPeerRatePerS: Infinity, perPeerBurst: Infinity } },
+        contact: (i, id) => {
+          if (sybil(i)) {
+            id.set(key.subarray(0, 5))
+          }
+          return { id, peer: `p${i}`, addrs: [], ipGroup: `10.${i}.0` }
+        },
+      })
+    const run = (detect: boolean) => {
+      const mesh = mk(detect)
+      mesh.startAll(20)
+      mesh.runUntil(20_000)
+      // warm the size estimators with ordinary lookups
+      const rng = new SeededRng('warm')
+      for (let t = 0; t < 60; t++) mesh.lookup(t % 150, 'FIND_NODE', rng.bytes(32), 1000 + t)
+      mesh.runUntil(40_000)
+      mesh.lookup(3, 'PROVIDE', key, 1)
+      mesh.runUntil(45_000)
+      // the Sybils "lose" every record (drop their stores by killing them) — an eclipse
+      for (let i = 160; i < n; i++) mesh.dead.add(i)
+      mesh.lookup(99, 'GET_PROVIDERS', key, 2)
+      mesh.runUntil(60_000)
+      const suspected = mesh.events.filter((e) => e.ev.kind === 'sybil-suspected').length
+      return { found: mesh.result(2)!.providers.some((p) => p.peer === 'p3'), suspected }
+    }
+    const on = run(true)
+    expect(on.suspected).toBeGreaterThan(0)
+    expect(on.found).toBe(true)
+    const off = run(false)
+    expect(off.suspected).toBe(0)
+    expect(off.found).toBe(false) // without the defence, the records sat only on the cluster
+  })
+})

@@ -1,0 +1,51 @@
+// Network-size estimate for Sybil-density detection.
+//
+// With N peers whose ids are uniform, the i-th closest peer to any point sits at an expected
+// keyspace fraction of about i / N. A lookup's k closest answers give a least-squares estimate
+// N ≈ Σ i² / Σ i·d_i. The estimator keeps the last few estimates from lookups that looked normal
+// and answers their median. A lookup whose own estimate is `factor` times denser than the median
+// found a cluster packed around its target: more peers there than the network's size predicts,
+// which is what an eclipse attacker has to build.
+import type { NodeId } from './ids.js'
+import { distanceFraction } from './ids.js'
+import type { Contact } from './types.js'
+
+/** Estimates kept; the median of a small window follows churn yet ignores outliers. */
+const WINDOW = 33
+/** Estimates needed before the detector judges anything. */
+export const MIN_SAMPLES = 5
+
+export function estimateSize(target: NodeId, closest: readonly Contact[]): number | undefined {
+  if (closest.length < 4) return undefined
+  let num = 0
+  let den = 0
+  for (let i = 0; i < closest.length; i++) {
+    const rank = i + 1
+    num += rank * rank
+    den += rank * distanceFraction(closest[i]!.id, target)
+  }
+  return den > 0 ? num / den : undefined
+}
+
+export class SizeEstimator {
+  private readonly samples: number[] = []
+  private next = 0
+
+  add(estimate: number): void {
+    if (!Number.isFinite(estimate) || estimate <= 0) return
+    if (this.samples.length < WINDOW) this.samples.push(estimate)
+    else this.samples[this.next] = estimate
+    this.next = (this.next + 1) % WINDOW
+  }
+
+  get count(): number {
+    return this.samples.length
+  }
+
+  /** Median of the window, or undefined before MIN_SAMPLES. */
+  estimate(): number | undefined {
+    if (this.samples.length < MIN_SAMPLES) return undefined
+    const s = [...this.samples].sort((a, b) => a - b)
+    return s[s.length >> 1]
+  }
+}
