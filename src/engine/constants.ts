@@ -40,8 +40,8 @@ export const MAX_QUERIES_PER_LOOKUP = 160
 export const MAX_CANDIDATES_PER_PATH = 200
 /** Buckets are refreshed when nothing touched them for this long (libp2p: 10 min). */
 export const REFRESH_INTERVAL_MS = 10 * 60_000
-/** Refresh lookups started per refresh round, to bound maintenance traffic. */
-export const MAX_REFRESH_LOOKUPS_PER_ROUND = 8
+/** Refresh lookups started per refresh round (deepest stale buckets first), to bound maintenance traffic. */
+export const MAX_REFRESH_LOOKUPS_PER_ROUND = 4
 /** A bootstrap counts as live if it answered within this window. */
 export const BOOTSTRAP_LIVE_WINDOW_MS = 5 * 60_000
 /** Bootstrap peers are pinged this often to keep the live count honest. */

@@ -298,17 +298,19 @@ export class DhtEngine {
     this.sendRequest(b, 'PING', this.self.id, this.self.id, EMPTY, { purpose: 'bootstrap', to: b })
   }
 
-  /** Refreshes stale buckets up to our closest neighbour's depth, plus a self-lookup. */
+  /**
+   * Refreshes stale buckets (see RoutingTable.staleBuckets), at most maxRefreshLookupsPerRound
+   * lookups a round. The deepest bucket is refreshed with a self-lookup, which also keeps our
+   * neighbourhood (the peers that store our records) current.
+   */
   private refresh(): void {
     if (!this.joined) return
     let budget = this.cfg.maxRefreshLookupsPerRound
-    if (budget <= 0) return
-    this.requestLookup('FIND_NODE', this.self.id, this.self.id, -1, 'refresh')
-    budget--
-    const stale = this.table.staleBuckets(this.nowMs - this.cfg.refreshIntervalMs, this.table.deepestBucket())
-    for (const i of stale) {
-      if (budget-- <= 0) break
-      const target = randomIdInBucket(this.self.id, i, this.rng)
+    const deepest = this.table.deepestBucket()
+    const stale = this.table.staleBuckets(this.nowMs - this.cfg.refreshIntervalMs, Math.max(deepest, 0))
+    for (let n = stale.length - 1; n >= 0 && budget > 0; n--, budget--) {
+      const i = stale[n]!
+      const target = i >= deepest ? this.self.id : randomIdInBucket(this.self.id, i, this.rng)
       this.requestLookup('FIND_NODE', target, target, -1, 'refresh')
     }
   }

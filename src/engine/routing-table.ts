@@ -95,7 +95,7 @@ export class RoutingTable {
     const entries = b.entries
     for (let j = 0; j < entries.length; j++) {
       const e = entries[j]!
-      if (e.contact.peer === contact.peer) {
+      if (e.contact === contact || e.contact.peer === contact.peer) {
         e.lastSeenMs = nowMs
         e.failures = 0
         if (j !== entries.length - 1) {
@@ -197,41 +197,46 @@ export class RoutingTable {
   /**
    * Up to n contacts closest to target, nearest first, skipping `exclude` (a peer handle). With
    * `skipSuspect`, contacts whose last RPC failed are left out (answers to other peers should not
-   * advertise peers we already suspect are gone).
+   * advertise peers we already suspect are gone). The hot path of every FIND_NODE answer: no
+   * closures, and each bucket group is insertion-sorted on a 48-bit distance prefix.
    */
   closest(target: NodeId, n: number, exclude?: string, skipSuspect = false): Contact[] {
     const out: Contact[] = []
     if (n <= 0 || this.count === 0) return out
     const b = commonPrefixLength(this.selfId, target)
-    const group: Contact[] = []
-    const flush = (): boolean => {
-      if (group.length === 0) return out.length >= n
-      group.sort((x, y) => compareDistance(x.id, y.id, target))
-      for (const c of group) {
-        if (out.length >= n) break
-        out.push(c)
-      }
-      group.length = 0
-      return out.length >= n
-    }
-    const collect = (i: number): void => {
-      const bk = this.buckets[i]
-      if (bk === undefined) return
-      for (const e of bk.entries) {
-        if (e.contact.peer !== exclude && !(skipSuspect && e.failures > 0)) group.push(e.contact)
-      }
-    }
+    let g = 0
     if (b < KEY_BITS) {
-      collect(b)
-      if (flush()) return out
+      g = this.collectInto(b, g, exclude, skipSuspect, target)
+      if (flushSorted(out, n, g, target)) return out
+      g = 0
     }
-    for (let j = b + 1; j < KEY_BITS; j++) collect(j)
-    if (flush()) return out
+    for (let j = b + 1; j < KEY_BITS; j++) g = this.collectInto(j, g, exclude, skipSuspect, target)
+    if (flushSorted(out, n, g, target)) return out
     for (let j = Math.min(b, KEY_BITS) - 1; j >= 0; j--) {
-      collect(j)
-      if (flush()) return out
+      g = this.collectInto(j, 0, exclude, skipSuspect, target)
+      if (flushSorted(out, n, g, target)) return out
     }
     return out
+  }
+
+  /** Appends bucket i's eligible contacts to the scratch group, keyed by 48-bit distance prefix. */
+  private collectInto(i: number, g: number, exclude: string | undefined, skipSuspect: boolean, target: NodeId): number {
+    const bk = this.buckets[i]
+    if (bk === undefined) return g
+    for (const e of bk.entries) {
+      const c = e.contact
+      if (c.peer === exclude || (skipSuspect && e.failures > 0)) continue
+      const id = c.id
+      const hi = ((id[0]! ^ target[0]!) << 8) | (id[1]! ^ target[1]!)
+      const lo = (((id[2]! ^ target[2]!) << 24) | ((id[3]! ^ target[3]!) << 16) | ((id[4]! ^ target[4]!) << 8) | (id[5]! ^ target[5]!)) >>> 0
+      if (g >= scratchGroup.length) {
+        scratchGroup.push(c)
+        scratchKeys = growKeys(scratchKeys)
+      } else scratchGroup[g] = c
+      scratchKeys[g] = hi * 4294967296 + lo
+      g++
+    }
+    return g
   }
 
   /** Marks the bucket that `target` falls in as recently looked up. */
@@ -240,12 +245,22 @@ export class RoutingTable {
     if (i < KEY_BITS) this.bucket(i).lastTouchedMs = nowMs
   }
 
-  /** Indices of buckets in [0, upTo] not touched since `sinceMs`, lowest (farthest) first. */
+  /**
+   * Indices of buckets in [0, upTo] that need a refresh, lowest (farthest) first: not looked up
+   * since `sinceMs`, and either not full or with a head (stalest contact) not heard from since then.
+   * A full bucket whose members all spoke recently is as fresh as a refresh would make it.
+   */
   staleBuckets(sinceMs: number, upTo: number): number[] {
     const out: number[] = []
     for (let i = 0; i <= Math.min(upTo, KEY_BITS - 1); i++) {
       const b = this.buckets[i]
-      if (b === undefined || b.lastTouchedMs < sinceMs) out.push(i)
+      if (b === undefined) {
+        out.push(i)
+        continue
+      }
+      if (b.lastTouchedMs >= sinceMs) continue
+      const head = b.entries[0]
+      if (b.entries.length < this.k || head === undefined || head.lastSeenMs < sinceMs) out.push(i)
     }
     return out
   }
@@ -290,4 +305,39 @@ export class RoutingTable {
     if (total !== this.count) return `size ${this.count} != sum of buckets ${total}`
     return undefined
   }
+}
+
+// Scratch space for closest(): reused across calls (the engine is single-threaded and closest()
+// does not re-enter), so the hot path allocates only its result.
+const scratchGroup: Contact[] = []
+let scratchKeys: Float64Array = new Float64Array(64)
+
+function growKeys(keys: Float64Array): Float64Array {
+  if (scratchGroup.length <= keys.length) return keys
+  const next = new Float64Array(keys.length * 2)
+  next.set(keys)
+  return next
+}
+
+/**
+ * Insertion-sorts the first g scratch entries by key (ties on the 48-bit prefix fall back to the
+ * full distance) and appends them to out until it holds n. Returns true when out is full.
+ */
+function flushSorted(out: Contact[], n: number, g: number, target: NodeId): boolean {
+  const cs = scratchGroup
+  const ks = scratchKeys
+  for (let i = 1; i < g; i++) {
+    const c = cs[i]!
+    const k = ks[i]!
+    let j = i - 1
+    while (j >= 0 && (ks[j]! > k || (ks[j] === k && compareDistance(cs[j]!.id, c.id, target) > 0))) {
+      cs[j + 1] = cs[j]!
+      ks[j + 1] = ks[j]!
+      j--
+    }
+    cs[j + 1] = c
+    ks[j + 1] = k
+  }
+  for (let i = 0; i < g && out.length < n; i++) out.push(cs[i]!)
+  return out.length >= n
 }
