@@ -1,0 +1,47 @@
+// CLI flags for every configuration key, for `dht-sim serve` (and anything else that runs a
+// node). addConfigOptions() declares `--config <file>` and one `--<kebab-key> <value>` per key;
+// configFlagsFromOptions() turns commander's parsed options back into loadConfig() input.
+import type { Command } from 'commander'
+import { CONFIG_KEYS, DEFAULTS, envName, flagName, type ConfigKey } from './schema.js'
+
+const HELP: Record<ConfigKey, string> = {
+  dht_addr: 'libp2p TCP listen address <ip:port>',
+  metrics_addr: 'HTTP address for /metrics, /healthz, /readyz, client API <ip:port>',
+  dht_alpha: 'parallel queries per lookup',
+  dht_beta: 'hedged extra queries per lookup',
+  dht_timeout_ms: 'per-hop RPC timeout (ms)',
+  ron_amnesia: 'on: write nothing to disk',
+  policy_profile: 'default | strict',
+  require_pq_on: 'on: refuse connections without a post-quantum handshake',
+  dht_bootstrap: 'bootstrap multiaddrs with /p2p/<peer id>, comma separated',
+  dht_identity_file: 'private key file',
+  dht_data_dir: 'directory for the routing-table cache',
+  dht_log_level: 'trace | debug | info | warn | error | fatal | silent',
+  dht_admin_token: 'admin capability token (prefer --dht-admin-token-file)',
+  dht_admin_token_file: 'file holding the admin token',
+  dht_drain_timeout_ms: 'bound on draining at shutdown (ms)',
+}
+
+const camel = (k: string): string => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
+
+/** Declares --config and one option per configuration key on `cmd`. */
+export function addConfigOptions(cmd: Command): Command {
+  cmd.option('--config <file>', 'TOML configuration file (env RON_CONFIG)')
+  for (const k of CONFIG_KEYS) {
+    const d = DEFAULTS[k]
+    const def = d === undefined ? '' : `; default ${Array.isArray(d) ? 'none' : typeof d === 'boolean' ? (d ? 'on' : 'off') : String(d)}`
+    cmd.option(`${flagName(k)} <value>`, `${HELP[k]} (env ${envName(k)}${def})`)
+  }
+  return cmd
+}
+
+/** Splits commander's options into loadConfig's `file` and `flags` (keyed by file key). */
+export function configFlagsFromOptions(opts: Readonly<Record<string, unknown>>): { file?: string; flags: Record<string, unknown> } {
+  const flags: Record<string, unknown> = {}
+  for (const k of CONFIG_KEYS) {
+    const v = opts[camel(k)]
+    if (v !== undefined) flags[k] = v
+  }
+  const file = typeof opts.config === 'string' ? opts.config : undefined
+  return file === undefined ? { flags } : { file, flags }
+}

@@ -1,0 +1,69 @@
+// The Prometheus metric names the node exports (prom-client, see http/metrics.ts). These names
+// are an interface: deploy/prometheus/alerts.yml queries them, dashboards chart them, and a
+// unit test checks that every metric the alert rules use is listed here. Rename nothing
+// without updating both.
+//
+// Lookup latency is a *seconds* histogram (Prometheus base units), so the documented name is
+// `ron_dht_lookup_seconds` (issue #4 allows it in place of `ron_dht_lookup_ms`); p95 is
+// `histogram_quantile(0.95, sum by (job, instance, le) (rate(ron_dht_lookup_seconds_bucket[5m])))`.
+
+/** Histogram, seconds, labels {op, result}: lookups this node ran (client API, provide). */
+export const LOOKUP_SECONDS = 'ron_dht_lookup_seconds'
+/** Histogram, hops, label {op}: hop count of successful lookups. */
+export const HOPS = 'ron_dht_hops'
+/** Gauge: bootstrap peers that answered recently. */
+export const BOOTSTRAP_PEERS = 'ron_dht_bootstrap_peers'
+/** Gauge: lookups in flight. */
+export const INFLIGHT_LOOKUP = 'ron_dht_inflight_lookup'
+/** Gauge: contacts in the routing table. */
+export const ROUTING_TABLE_PEERS = 'ron_dht_routing_table_peers'
+/** Counter: GET_PROVIDERS lookups that found no provider. */
+export const MISSING_RECORDS = 'ron_dht_missing_records'
+/** Gauge 0/1: 1 while /readyz answers 200. The not-ready alert watches it. */
+export const READY = 'ron_dht_ready'
+/** Counter, label {reason}: requests, frames and admin calls refused. */
+export const REJECTED_TOTAL = 'rejected_total'
+/** Counter, labels {op, result}: requests handled (inbound RPCs and client API). */
+export const REQUESTS_TOTAL = 'requests_total'
+/** Histogram, seconds, label {op}: time to handle one request. */
+export const REQUEST_LATENCY_SECONDS = 'request_latency_seconds'
+/**
+ * Counter: restarts of the service. A process cannot see its own crash, so this counts what the
+ * process can see (service restarts inside the process, or restarts carried over from the data
+ * dir). The restart-burst alert also watches PROCESS_START_TIME_SECONDS, which changes on every
+ * process start.
+ */
+export const SERVICE_RESTARTS_TOTAL = 'service_restarts_total'
+/** Counter: connections that tried to avoid the post-quantum handshake while REQUIRE_PQ_ON. */
+export const PQ_DOWNGRADE_ATTEMPT_TOTAL = 'pq_downgrade_attempt_total'
+/** Gauge = 1, labels {version, commit}. */
+export const BUILD_INFO = 'build_info'
+/** Counter: bootstrap rounds that gave up (logged as BootstrapTimeout); the node keeps trying. */
+export const BOOTSTRAP_ROUNDS_FAILED_TOTAL = 'ron_dht_bootstrap_rounds_failed_total'
+/** Counter: SIGHUP reloads refused because the new config was invalid (last good kept). */
+export const CONFIG_RELOAD_FAILED_TOTAL = 'ron_dht_config_reload_failed_total'
+/**
+ * Gauge, unix seconds: prom-client's default process metric (collectDefaultMetrics). Listed
+ * because the restart-burst alert counts its changes.
+ */
+export const PROCESS_START_TIME_SECONDS = 'process_start_time_seconds'
+
+/** Every name above, for tests and for checking the alert rules. */
+export const ALL_METRIC_NAMES: readonly string[] = [
+  LOOKUP_SECONDS,
+  HOPS,
+  BOOTSTRAP_PEERS,
+  INFLIGHT_LOOKUP,
+  ROUTING_TABLE_PEERS,
+  MISSING_RECORDS,
+  READY,
+  REJECTED_TOTAL,
+  REQUESTS_TOTAL,
+  REQUEST_LATENCY_SECONDS,
+  SERVICE_RESTARTS_TOTAL,
+  PQ_DOWNGRADE_ATTEMPT_TOTAL,
+  BUILD_INFO,
+  BOOTSTRAP_ROUNDS_FAILED_TOTAL,
+  CONFIG_RELOAD_FAILED_TOTAL,
+  PROCESS_START_TIME_SECONDS,
+]

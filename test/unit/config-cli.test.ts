@@ -1,0 +1,74 @@
+// `dht-sim config check <file>` through commander, in process.
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { Command } from 'commander'
+import { registerConfig } from '../../src/cli/commands/config.js'
+import { ConfigInvalidError } from '../../src/node/config/index.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'cfgcli-'))
+
+async function check(...args: string[]): Promise<{ out: string; error?: unknown }> {
+  const program = new Command().exitOverride()
+  registerConfig(program)
+  let out = ''
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+    out += String(s)
+    return true
+  })
+  try {
+    await program.parseAsync(['node', 'dht-sim', 'config', 'check', ...args])
+    return { out }
+  } catch (error) {
+    return { out, error }
+  } finally {
+    spy.mockRestore()
+  }
+}
+
+afterEach(() => vi.restoreAllMocks())
+
+describe('dht-sim config check', () => {
+  it('prints ok for the example config', async () => {
+    const r = await check(new URL('../../configs/dht.toml', import.meta.url).pathname)
+    expect(r.error).toBeUndefined()
+    expect(r.out).toBe('ok\n')
+  })
+
+  it('fails with exit code 2 and one line naming the key', async () => {
+    const f = join(dir, 'bad.toml')
+    writeFileSync(f, 'dht_beta = "lots"\n')
+    const r = await check(f)
+    expect(r.out).toBe('')
+    expect(r.error).toBeInstanceOf(ConfigInvalidError)
+    const e = r.error as ConfigInvalidError
+    expect(e.exitCode).toBe(2)
+    expect(e.message).toBe('ConfigInvalid(key=dht_beta): expected an integer from 0 to 16, got "lots"')
+  })
+
+  it('names the file when it cannot be read', async () => {
+    const r = await check(join(dir, 'nope.toml'))
+    expect((r.error as ConfigInvalidError).message).toMatch(/^ConfigInvalid\(key=file\): cannot read .*nope\.toml \(ENOENT\)$/)
+  })
+
+  it('is not swayed by the environment of the shell', async () => {
+    const f = join(dir, 'good.toml')
+    writeFileSync(f, 'dht_alpha = 3\n')
+    process.env.DHT_ALPHA = 'broken'
+    try {
+      expect((await check(f)).out).toBe('ok\n')
+    } finally {
+      delete process.env.DHT_ALPHA
+    }
+  })
+
+  it('prints the resolved config with --print, secrets redacted', async () => {
+    const f = join(dir, 'tok.toml')
+    writeFileSync(f, 'dht_admin_token = "0123456789abcdef-secret"\n')
+    const r = await check(f, '--print')
+    expect(r.out).toContain('"adminToken": "<redacted>"')
+    expect(r.out).not.toContain('0123456789abcdef-secret')
+    expect(r.out.endsWith('ok\n')).toBe(true)
+  })
+})
