@@ -9,6 +9,8 @@ export const ALPHA = 3
 export const BETA = 2
 /** Per-hop RPC timeout: an answer later than this counts as a failure of that contact. */
 export const RPC_TIMEOUT_MS = 750
+/** Floor of the adaptive RPC timeout (srtt + 4 rttvar): below this, jitter alone would fail peers. */
+export const MIN_RPC_TIMEOUT_MS = 150
 /** A query silent for this long is "slow": it stops counting against alpha, so a hedge may go out. */
 export const HEDGE_DELAY_MS = 250
 /** Disjoint lookup paths (S/Kademlia); 1 is plain Kademlia. */

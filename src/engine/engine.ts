@@ -23,6 +23,7 @@ import { RateLimiter } from './rate-limiter.js'
 import { TimerHeap } from './timer-heap.js'
 import { FAILED, Lookup } from './lookup.js'
 import { SizeEstimator, estimateSize } from './size-estimator.js'
+import { RttEstimator } from './rtt-estimator.js'
 import type { Candidate, LookupPurpose } from './lookup.js'
 import { MAX_CANDIDATES_PER_PATH, JOIN_RETRY_BASE_MS, JOIN_RETRY_MAX_MS, PROVIDER_SWEEP_MS, KEY_BYTES } from './constants.js'
 import { BadInputError } from './errors.js'
@@ -46,9 +47,9 @@ type TimerPayload =
   | { readonly t: 'republish' }
 
 type Pending =
-  | { readonly purpose: 'lookup'; readonly to: Contact; readonly lookup: Lookup; readonly cand: Candidate }
-  | { readonly purpose: 'liveness'; readonly to: Contact; readonly head: TableEntry }
-  | { readonly purpose: 'bootstrap'; readonly to: Contact }
+  | { readonly purpose: 'lookup'; readonly to: Contact; readonly lookup: Lookup; readonly cand: Candidate; sentMs?: number }
+  | { readonly purpose: 'liveness'; readonly to: Contact; readonly head: TableEntry; sentMs?: number }
+  | { readonly purpose: 'bootstrap'; readonly to: Contact; sentMs?: number }
 
 interface QueuedLookup {
   readonly op: LookupOp
@@ -81,6 +82,7 @@ export class DhtEngine {
   private readonly provided = new Map<string, Provided>()
   private readonly livenessBuckets = new Set<number>()
   private readonly sizeEstimator = new SizeEstimator()
+  private readonly rtt = new RttEstimator()
   private bootstraps: readonly Contact[] = []
   private readonly bootstrapAnsweredMs = new Map<string, number>()
   private bootstrapCursor = 0
@@ -352,8 +354,9 @@ export class DhtEngine {
     if (this.nextRpcId > 0x7fffffff) this.nextRpcId = 1
     this.sends.push({ to, msg: { kind: 'request', rpcId, type, key, target, providers } })
     if (pending !== undefined) {
+      pending.sentMs = this.nowMs
       this.pending.set(rpcId, pending)
-      this.timers.push(this.nowMs + this.cfg.rpcTimeoutMs, { t: 'rpc', rpcId })
+      this.timers.push(this.nowMs + this.rtt.timeoutMs(this.cfg.rpcTimeoutMs), { t: 'rpc', rpcId })
     }
     return rpcId
   }
@@ -422,6 +425,7 @@ export class DhtEngine {
       return
     }
     this.pending.delete(res.rpcId)
+    if (p.sentMs !== undefined) this.rtt.sample(this.nowMs - p.sentMs)
     if (this.bootstraps.length > 0 && this.isBootstrap(from.peer)) this.bootstrapAnsweredMs.set(from.peer, this.nowMs)
     if (res.error !== undefined) {
       // Alive but refusing: not the contact's fault for the table, but no answer for the lookup.

@@ -126,7 +126,11 @@ export class Lookup {
         for (const c of path.cands) if (c.state === INFLIGHT && nowMs - c.sentMs >= this.p.hedgeDelayMs) slow++
       }
       let active = path.inflight - Math.min(slow, this.p.beta)
-      while (active < this.p.alpha && this.messages < this.p.maxQueries) {
+      // Kademlia's final round: once the closest candidate has answered, no reply can bring the
+      // front closer, so every remaining candidate of the k closest is queried at once instead of
+      // alpha at a time (k/alpha extra round trips otherwise).
+      const limit = this.converged(path) ? this.p.k : this.p.alpha
+      while (active < limit && this.messages < this.p.maxQueries) {
         const c = this.nextWaiting(path)
         if (c === undefined) break
         c.state = INFLIGHT
@@ -138,6 +142,15 @@ export class Lookup {
       }
     }
     return out
+  }
+
+  /** True when the nearest candidate that has not failed has answered. */
+  private converged(path: Path): boolean {
+    for (const c of path.cands) {
+      if (c.state >= FAILED) continue
+      return c.state === ANSWERED
+    }
+    return false
   }
 
   /** The nearest Waiting candidate among the k nearest not-failed ones, if any. */
