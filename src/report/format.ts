@@ -1,0 +1,53 @@
+// Number and gate formatting shared by the console table, summary.md, junit.xml, compare and the
+// HTML report, so that one figure reads the same everywhere. Pure and deterministic.
+import type { GateResult } from '../sim/report-types.js'
+
+/** A figure for people: integers as is, others with up to 4 significant digits; null as "n/a". */
+export function formatNumber(value: number | null | undefined): string {
+  if (value === null || value === undefined) return 'n/a'
+  if (!Number.isFinite(value)) return String(value)
+  if (Number.isInteger(value)) return String(value)
+  const abs = Math.abs(value)
+  if (abs >= 1000) return value.toFixed(1)
+  if (abs >= 0.001) return String(Number(value.toPrecision(4)))
+  return value.toExponential(2)
+}
+
+/** A signed delta ("+12.5", "-0.001", "0"). */
+export function formatDelta(value: number | null): string {
+  if (value === null) return 'n/a'
+  const s = formatNumber(value)
+  return value > 0 ? `+${s}` : s
+}
+
+/** A signed relative delta as a percentage ("+10.2 %"); null when the base is zero or missing. */
+export function formatPercent(value: number | null): string {
+  if (value === null || !Number.isFinite(value)) return 'n/a'
+  const pct = value * 100
+  const s = Math.abs(pct) >= 100 ? pct.toFixed(0) : pct.toFixed(1)
+  return pct > 0 ? `+${s} %` : `${s} %`
+}
+
+/** "hops_p99 <= 5" */
+export function formatGate(gate: Pick<GateResult, 'metric' | 'op' | 'threshold'>): string {
+  return `${gate.metric} ${gate.op} ${formatNumber(gate.threshold)}`
+}
+
+/** A stable identity for a gate within one report: metric, op, threshold and window. */
+export function gateKey(gate: Pick<GateResult, 'metric' | 'op' | 'threshold' | 'window'>): string {
+  return `${gate.metric} ${gate.op} ${gate.threshold} [${gate.window}]`
+}
+
+/** Why a gate failed, in one line: "measured 612 ms, needs lookup_p95_ms < 500". */
+export function gateFailureMessage(gate: GateResult): string {
+  const measured = gate.measured === null ? 'not measured (no data in the window)' : `measured ${formatNumber(gate.measured)}`
+  return `${measured}; needs ${formatGate(gate)} (window ${gate.window})`
+}
+
+/** Pads cells into an aligned plain-text table with a header rule. */
+export function textTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n'
+}

@@ -1,0 +1,154 @@
+// `dht-sim gate` as a library: pick the scenarios, run each on the simulator at its fixed seed,
+// write every output, return the outcome and the exit code. Theory of operation:
+//   1. resolve the scenario list (given paths, or every scenarios/*.yaml marked `gate: true`) and
+//      load them ALL first: a bad scenario or a bad baseline is exit 2 before anything runs or
+//      anything is written;
+//   2. run each scenario in the given order (the simulator is deterministic, so the order only
+//      matters for the printout) and write <out>/<scenario>/report.{json,md,html};
+//   3. evaluate gates and regressions (gate.ts), write <out>/summary.md and <out>/junit.xml;
+//   4. with --update-baseline, rewrite the baseline from these runs instead of checking it.
+// The simulator is reached through the GateSim interface so tests can feed fixture reports.
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { BadInputError, InvariantError } from '../engine/errors.js'
+import type { Report } from '../sim/report-types.js'
+import { loadBaseline, serializeBaseline, withUpdatedEntries } from './baseline.js'
+import { evaluateGate, type GateOutcome, type ScenarioCrash } from './gate.js'
+import { renderHtml } from './html.js'
+import { renderJunit } from './junit.js'
+import { renderSummaryMarkdown } from './summary.js'
+
+/** What `gate` needs from the simulator. */
+export interface GateSim<S extends GateScenario = GateScenario> {
+  /** Reads and validates a scenario file (throws BadInputError). */
+  load(path: string): S
+  /** Runs it at its own (fixed) seed. */
+  run(scenario: S, path: string): Report
+  /** The files `dht-sim run` writes for a report (report.json, report.md, ...). */
+  files(report: Report): readonly { readonly name: string; readonly contents: string }[]
+}
+
+export interface GateScenario {
+  readonly name: string
+  readonly gate: boolean
+}
+
+export interface GateRunOptions {
+  /** Scenario files; empty: every *.yaml / *.yml in scenariosDir with `gate: true`. */
+  readonly scenarios: readonly string[]
+  readonly scenariosDir: string
+  readonly outDir: string
+  readonly baselinePath: string
+  readonly updateBaseline: boolean
+  /** Progress lines ("running baseline ..."); default: none. */
+  readonly log?: (line: string) => void
+}
+
+export interface GateRunResult {
+  readonly outcome: GateOutcome
+  readonly summaryPath: string
+  readonly junitPath: string
+  readonly baselineWritten: string | null
+}
+
+/** At most this many scenarios in one gate run (a limit on everything). */
+export const MAX_GATE_SCENARIOS = 200
+const NAME_RE = /^[a-z0-9][a-z0-9_.-]{0,63}$/
+
+export function discoverScenarioFiles(dir: string): string[] {
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch (err) {
+    throw new BadInputError(`${dir}: cannot list scenarios (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+  }
+  // Sorted by code unit, not locale: the same order on every machine.
+  return names
+    .filter((n) => n.endsWith('.yaml') || n.endsWith('.yml'))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((n) => join(dir, n))
+}
+
+/** Step 1: the scenarios to run, all loaded and validated. */
+export function selectScenarios<S extends GateScenario>(sim: GateSim<S>, opts: Pick<GateRunOptions, 'scenarios' | 'scenariosDir'>): { path: string; scenario: S }[] {
+  const explicit = opts.scenarios.length > 0
+  const paths = explicit ? [...opts.scenarios] : discoverScenarioFiles(opts.scenariosDir)
+  const loaded = paths.map((path) => ({ path, scenario: sim.load(path) }))
+  const chosen = explicit ? loaded : loaded.filter((l) => l.scenario.gate)
+  if (chosen.length === 0) {
+    throw new BadInputError(explicit ? 'no scenario given' : `${opts.scenariosDir}: no scenario has \`gate: true\``)
+  }
+  if (chosen.length > MAX_GATE_SCENARIOS) throw new BadInputError(`scenarios: at most ${MAX_GATE_SCENARIOS} per gate run (got ${chosen.length})`)
+  const seen = new Map<string, string>()
+  for (const c of chosen) {
+    if (!NAME_RE.test(c.scenario.name)) throw new BadInputError(`${c.path}: name: "${c.scenario.name}" cannot name a report directory`)
+    const other = seen.get(c.scenario.name)
+    if (other !== undefined) throw new BadInputError(`${c.path}: name: "${c.scenario.name}" is also the name of ${other} (reports would collide)`)
+    seen.set(c.scenario.name, c.path)
+  }
+  return chosen
+}
+
+/** temp + rename: a reader (CI uploading artifacts) never sees half a file. */
+function writeAtomic(path: string, contents: string): void {
+  const tmp = `${path}.tmp-${process.pid}`
+  try {
+    writeFileSync(tmp, contents)
+    renameSync(tmp, path)
+  } catch (err) {
+    rmSync(tmp, { force: true })
+    throw err
+  }
+}
+
+/** report.json, report.md from the simulator, plus report.html unless it already provides one. */
+export function scenarioFiles(simFiles: GateSim['files'], report: Report): { name: string; contents: string }[] {
+  const files = simFiles(report).map((f) => ({ name: f.name, contents: f.contents }))
+  if (!files.some((f) => f.name === 'report.html')) files.push({ name: 'report.html', contents: renderHtml(report) })
+  return files
+}
+
+export function runGate<S extends GateScenario>(sim: GateSim<S>, opts: GateRunOptions): GateRunResult {
+  const log = opts.log ?? ((): void => {})
+  const chosen = selectScenarios(sim, opts)
+  const baseline = loadBaseline(opts.baselinePath)
+
+  const reports: Report[] = []
+  const crashes: ScenarioCrash[] = []
+  for (const [i, c] of chosen.entries()) {
+    log(`[${i + 1}/${chosen.length}] ${c.scenario.name} (${c.path})`)
+    const started = performance.now()
+    let report: Report
+    try {
+      report = sim.run(c.scenario, c.path)
+    } catch (err) {
+      // A broken invariant in one scenario is recorded (junit <error>, summary) and the others
+      // still run; the command then exits 3. Anything else is not ours to swallow.
+      if (!(err instanceof InvariantError)) throw err
+      crashes.push({ name: c.scenario.name, path: c.path, message: err.message })
+      log(`${c.scenario.name}: CRASHED: ${err.message}`)
+      continue
+    }
+    log(`${c.scenario.name}: ${report.pass ? 'gates pass' : 'gate FAILED'} (${((performance.now() - started) / 1000).toFixed(1)} s wall)`)
+    const dir = join(opts.outDir, c.scenario.name)
+    mkdirSync(dir, { recursive: true })
+    for (const f of scenarioFiles((r) => sim.files(r), report)) writeAtomic(join(dir, f.name), f.contents)
+    reports.push(report)
+  }
+
+  const outcome = evaluateGate(reports, baseline, { updateBaseline: opts.updateBaseline, crashes })
+  mkdirSync(opts.outDir, { recursive: true })
+  const summaryPath = join(opts.outDir, 'summary.md')
+  const junitPath = join(opts.outDir, 'junit.xml')
+  writeAtomic(summaryPath, renderSummaryMarkdown(outcome))
+  writeAtomic(junitPath, renderJunit(outcome))
+
+  let baselineWritten: string | null = null
+  // A crashed run has no figures: the baseline is not rewritten from a partial set.
+  if (opts.updateBaseline && crashes.length === 0) {
+    mkdirSync(dirname(opts.baselinePath), { recursive: true })
+    writeAtomic(opts.baselinePath, serializeBaseline(withUpdatedEntries(baseline, reports)))
+    baselineWritten = opts.baselinePath
+  }
+  return { outcome, summaryPath, junitPath, baselineWritten }
+}
