@@ -1,0 +1,362 @@
+// The node's driver of the engine: real time and real libp2p streams around DhtEngine.
+//
+// Theory of operation: everything the engine does goes through `step(nowMs, input)`, always
+// from this class and never re-entrantly (inputs arrive from stream callbacks and one timer,
+// each a separate macrotask). The outputs are applied at once:
+//   - a Response is written on the inbound stream its rpcId was given for (map rpcId -> stream),
+//     then the stream is closed; an unanswered request's stream is closed after the step;
+//   - a Request opens a fresh stream to the peer (as kad clients do) and its answer or failure
+//     comes back as a `message` or `rpc-failed` input (rpc-io.ts);
+//   - events update metrics and logs, and settle the promises of lookups started here;
+//   - one timer is armed at nextDeadlineMs and calls step({kind:'timer'}).
+// Inbound streams: one length-prefixed Message per request (a peer may send several in a row on
+// one stream, as stock kad-dht allows). Bad frames and undecodable messages are counted by
+// reason, logged and the stream is aborted: remote bytes never throw into the engine.
+import type { Connection, Stream } from '@libp2p/interface'
+import type { DhtEngine } from '../../engine/engine.js'
+import type {
+  Contact,
+  EngineEvent,
+  Input,
+  LookupOp,
+  LookupResult,
+  Output,
+  Request,
+  Response,
+  RpcType,
+  Send,
+} from '../../engine/index.js'
+import { decodeMessage, type WireMessage } from '../wire/message.js'
+import type { NodeLogger } from '../log.js'
+import type { ContactBook} from './contacts.js';
+import { sha256 } from './contacts.js'
+import { FrameReader } from './frame-reader.js'
+import { KAD_PROTOCOL, type NodeStack } from './libp2p-node.js'
+import { CODE_TYPE, MAX_FRAME_BYTES, TYPE_CODE, closeQuietly, frame, sendRpc, type RpcContext } from './rpc-io.js'
+
+export { MAX_FRAME_BYTES, frame } from './rpc-io.js'
+
+/** Requests one inbound stream may carry before we close it (a limit on everything). */
+const MAX_REQUESTS_PER_STREAM = 16
+/** A peer that opened a stream has this long to send a request. */
+const INBOUND_IDLE_MS = 10_000
+/** Longest key accepted in a request (CIDs and peer ids are well under 64 bytes). */
+const MAX_KEY_BYTES = 256
+/** Warnings about bad input logged per second at most; the rest are only counted. */
+const MAX_WARN_LOGS_PER_S = 20
+
+/** What the host reports to metrics; http/metrics.ts implements it. */
+export interface HostObserver {
+  rejected(reason: string): void
+  served(op: string, result: string, seconds: number): void
+  lookupDone(r: LookupResult): void
+  bootstrapRoundFailed(attempt: number, retryInMs: number): void
+}
+
+export interface KadHostOptions {
+  readonly stack: NodeStack
+  readonly engine: DhtEngine
+  readonly book: ContactBook
+  readonly log: NodeLogger
+  readonly observer?: HostObserver
+  /** Per outbound RPC I/O bound (dial + write + read); the engine has its own timeout. */
+  readonly rpcIoTimeoutMs: number
+  readonly maxInboundStreams?: number
+  readonly maxOutboundStreams?: number
+}
+
+interface PendingInbound {
+  readonly stream: Stream
+  readonly type: RpcType
+  readonly key: Uint8Array
+  readonly startMs: number
+  readonly peer: string
+  answered: boolean
+}
+
+const EMPTY = new Uint8Array(0)
+
+export class KadHost {
+  readonly stack: NodeStack
+  readonly engine: DhtEngine
+  readonly book: ContactBook
+  private readonly log: NodeLogger
+  private readonly observer: HostObserver | undefined
+  private readonly inbound = new Map<number, PendingInbound>()
+  private readonly lookups = new Map<number, (r: LookupResult) => void>()
+  private nextInboundRpc = 1
+  private nextTag = 1
+  private timer: NodeJS.Timeout | undefined
+  private armedAtMs = Infinity
+  private stopped = false
+  private warnSecond = -1
+  private warnCount = 0
+  private warnSuppressed = 0
+  private readonly t0 = performance.now()
+  private readonly rpc: RpcContext
+
+  constructor(opts: KadHostOptions) {
+    this.stack = opts.stack
+    this.engine = opts.engine
+    this.book = opts.book
+    this.log = opts.log
+    this.observer = opts.observer
+    this.rpc = {
+      stack: opts.stack,
+      book: opts.book,
+      log: opts.log,
+      rpcIoTimeoutMs: opts.rpcIoTimeoutMs,
+      input: (i) => this.input(i),
+      rejected: (reason) => this.observer?.rejected(reason),
+    }
+  }
+
+  /** Milliseconds on the engine's clock (monotonic). */
+  now(): number {
+    return performance.now() - this.t0
+  }
+
+  /** Registers the kad handler and identify hook. Call after the stack started. */
+  async register(maxInboundStreams = 1024, maxOutboundStreams = 1024): Promise<void> {
+    await this.stack.handle(KAD_PROTOCOL, (stream, conn) => this.onInbound(stream, conn), {
+      maxInboundStreams,
+      maxOutboundStreams,
+    })
+    this.stack.addEventListener('peer:identify', (evt) => {
+      const { peerId, listenAddrs, protocols } = evt.detail
+      const addrs = listenAddrs.map((a) => a.toString())
+      this.book.updateAddrs(peerId, addrs)
+      // Like stock kad-dht's topology listener: a peer that speaks kad is a routing candidate.
+      if (!this.stopped && protocols.includes(KAD_PROTOCOL)) {
+        this.input({ kind: 'seed-contacts', contacts: [this.book.fromPeerId(peerId, addrs)] })
+      }
+    })
+  }
+
+  /** Feeds one input to the engine and applies the outputs. */
+  input(input: Input): void {
+    if (this.stopped && input.kind !== 'stop') return
+    let out: Output
+    try {
+      out = this.engine.step(this.now(), input)
+    } catch (e) {
+      // A broken engine invariant is a bug: log it loudly; the process supervisor restarts us.
+      this.log.fatal({ err: String((e as Error)?.message ?? e), input: input.kind }, 'engine step failed')
+      throw e
+    }
+    this.apply(out)
+  }
+
+  /** Starts a lookup; resolves when the engine reports it done (or stopped). */
+  lookup(op: LookupOp, key: Uint8Array): Promise<LookupResult> {
+    const tag = this.nextTag++
+    return new Promise((resolve) => {
+      this.lookups.set(tag, resolve)
+      this.input({ kind: 'lookup', op, key, target: sha256(key), tag })
+    })
+  }
+
+  get inflightLookups(): number {
+    return this.lookups.size
+  }
+
+  /** Stops the engine (pending lookups end "stopped") and the timer; streams are left to libp2p. */
+  stopEngine(): void {
+    if (this.stopped) return
+    this.input({ kind: 'stop' })
+    this.stopped = true
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  // ------------------------------------------------------------------ outputs
+
+  private apply(out: Output): void {
+    for (const s of out.sends) this.dispatch(s)
+    for (const e of out.events) this.onEvent(e)
+    this.arm(out.nextDeadlineMs)
+  }
+
+  private arm(deadlineMs: number): void {
+    if (this.stopped || !Number.isFinite(deadlineMs)) {
+      if (this.timer !== undefined) clearTimeout(this.timer)
+      this.timer = undefined
+      this.armedAtMs = Infinity
+      return
+    }
+    if (this.timer !== undefined && this.armedAtMs === deadlineMs) return
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.armedAtMs = deadlineMs
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined
+        this.armedAtMs = Infinity
+        this.input({ kind: 'timer' })
+      },
+      Math.max(0, Math.ceil(deadlineMs - this.now())),
+    )
+  }
+
+  private dispatch(s: Send): void {
+    if (s.msg.kind === 'response') this.respond(s.msg)
+    else void sendRpc(this.rpc, s.to, s.msg)
+  }
+
+  private onEvent(e: EngineEvent): void {
+    switch (e.kind) {
+      case 'lookup-done': {
+        this.observer?.lookupDone(e)
+        const resolve = this.lookups.get(e.tag)
+        if (resolve !== undefined) {
+          this.lookups.delete(e.tag)
+          resolve(e)
+        }
+        break
+      }
+      case 'ready-changed':
+        this.log.info({ ready: e.ready, reason: e.reason }, 'readiness changed')
+        break
+      case 'peer-misbehaved':
+        this.observer?.rejected(e.reason)
+        if (this.warnBudget()) this.log.warn({ peer_id: e.peer, reason: e.reason }, 'peer misbehaved')
+        break
+      case 'request-rejected':
+        this.observer?.rejected(e.reason)
+        this.log.debug({ peer_id: e.peer, reason: e.reason }, 'request rejected')
+        break
+      case 'bootstrap-round-failed':
+        this.observer?.bootstrapRoundFailed(e.attempt, e.retryInMs)
+        this.log.warn({ attempt: e.attempt, retry_in_ms: e.retryInMs }, 'BootstrapTimeout')
+        break
+      case 'sybil-suspected':
+        this.log.warn({ ratio: e.ratio }, 'sybil suspected')
+        break
+    }
+  }
+
+  // ------------------------------------------------------------------ inbound
+
+  private async onInbound(stream: Stream, conn: Connection): Promise<void> {
+    const reader = new FrameReader(stream, MAX_FRAME_BYTES)
+    const from = this.book.fromPeerId(conn.remotePeer)
+    for (let n = 0; n < MAX_REQUESTS_PER_STREAM; n++) {
+      const r = await reader.next(INBOUND_IDLE_MS)
+      if (!r.ok) {
+        if (r.error === 'eof' || (r.error === 'timeout' && n > 0)) {
+          await closeQuietly(stream)
+        } else {
+          this.reject(stream, from.peer, r.error)
+        }
+        return
+      }
+      const d = decodeMessage(r.frame)
+      if (!d.ok) {
+        this.reject(stream, from.peer, 'malformed', d.error)
+        return
+      }
+      const type = CODE_TYPE[d.value.type]
+      if (type === undefined) {
+        this.reject(stream, from.peer, 'unsupported-type')
+        return
+      }
+      const done = this.handleRequest(stream, from, type, d.value)
+      if (done) return
+      // ADD_PROVIDER and rejected requests end the stream; answered ones may be followed by more.
+      if (type === 'ADD_PROVIDER') {
+        await closeQuietly(stream)
+        return
+      }
+    }
+    await closeQuietly(stream)
+  }
+
+  /** Gives one request to the engine. Returns true when the stream is finished with. */
+  private handleRequest(stream: Stream, from: Contact, type: RpcType, msg: WireMessage): boolean {
+    const key = msg.key ?? EMPTY
+    if (key.length > MAX_KEY_BYTES) {
+      this.reject(stream, from.peer, 'bad-key')
+      return true
+    }
+    let providers: Contact[] = []
+    if (type === 'ADD_PROVIDER') {
+      // Only the sender may announce itself (as stock kad-dht does); others are ignored.
+      for (const p of msg.providerPeers) {
+        const c = this.book.fromWire(p)
+        if (c !== undefined && c.peer === from.peer) providers = [c]
+      }
+      if (providers.length === 0) {
+        this.reject(stream, from.peer, 'provider-not-sender')
+        return true
+      }
+    }
+    const rpcId = this.nextInboundRpc++
+    const pending: PendingInbound = { stream, type, key, startMs: this.now(), peer: from.peer, answered: false }
+    this.inbound.set(rpcId, pending)
+    const req: Request = { kind: 'request', rpcId, type, key, target: sha256(key), providers }
+    this.input({ kind: 'message', from, msg: req })
+    if (this.inbound.has(rpcId) && type === 'ADD_PROVIDER') {
+      // ADD_PROVIDER has no answer (the engine stores or refuses it, and says so in its events).
+      this.inbound.delete(rpcId)
+      this.observer?.served(type, 'ok', (this.now() - pending.startMs) / 1000)
+      return false
+    }
+    if (this.inbound.has(rpcId)) {
+      // The engine dropped the request without an answer: close the stream so the peer moves on.
+      this.inbound.delete(rpcId)
+      this.observer?.served(type, 'dropped', (this.now() - pending.startMs) / 1000)
+      stream.abort(new Error('request dropped'))
+      return true
+    }
+    // Not answered means refused (the stream was aborted in respond()).
+    return !pending.answered && type !== 'ADD_PROVIDER'
+  }
+
+  private respond(res: Response): void {
+    const p = this.inbound.get(res.rpcId)
+    if (p === undefined) return
+    this.inbound.delete(res.rpcId)
+    const seconds = (this.now() - p.startMs) / 1000
+    if (res.error !== undefined) {
+      this.observer?.served(p.type, 'rejected', seconds)
+      p.stream.abort(new Error(res.error))
+      return
+    }
+    p.answered = true
+    this.observer?.served(p.type, 'ok', seconds)
+    if (p.type === 'ADD_PROVIDER') return // stock clients read no answer to ADD_PROVIDER
+    const wire: WireMessage = {
+      type: TYPE_CODE[res.type],
+      ...(p.key.length > 0 ? { key: p.key } : {}),
+      closerPeers: res.closer.map((c) => this.book.toWire(c)),
+      providerPeers: res.providers.map((c) => this.book.toWire(c)),
+    }
+    try {
+      if (!p.stream.send(frame(wire))) void p.stream.onDrain().catch(() => undefined)
+    } catch {
+      // the peer went away: nothing to answer
+    }
+  }
+
+  private reject(stream: Stream, peer: string, reason: string, detail?: string): void {
+    this.observer?.rejected(reason)
+    if (this.warnBudget()) this.log.warn({ peer_id: peer, reason, ...(detail !== undefined ? { detail } : {}) }, 'bad inbound frame')
+    stream.abort(new Error(reason))
+  }
+
+  /** True while this second's budget of warnings lasts (a flood of garbage must not flood logs). */
+  private warnBudget(): boolean {
+    const sec = Math.floor(this.now() / 1000)
+    if (sec !== this.warnSecond) {
+      if (this.warnSuppressed > 0) this.log.warn({ suppressed: this.warnSuppressed }, 'bad inbound frames not logged (rate limit)')
+      this.warnSecond = sec
+      this.warnCount = 0
+      this.warnSuppressed = 0
+    }
+    if (this.warnCount < MAX_WARN_LOGS_PER_S) {
+      this.warnCount++
+      return true
+    }
+    this.warnSuppressed++
+    return false
+  }
+}

@@ -1,0 +1,72 @@
+// The libp2p stack of the node: TCP, Noise, Yamux, identify and ping. No @libp2p/kad-dht: the
+// Kademlia protocol handler is ours (kad-host.ts) and registered after creation.
+import { createLibp2p } from 'libp2p'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { BadInputError } from '../../engine/errors.js'
+
+export const KAD_PROTOCOL = '/ipfs/kad/1.0.0'
+
+export interface StackOptions {
+  readonly privateKey: PrivateKey
+  readonly listen: readonly string[]
+  /** Multiaddr prefixes exempt from connection limits (e.g. "/ip4/127.0.0.1" in tests). */
+  readonly allow?: readonly string[]
+  /** New inbound connections accepted per second per host (libp2p rate limit). */
+  readonly inboundConnectionThreshold?: number
+  readonly maxConnections?: number
+}
+
+export type NodeStack = Libp2p<{ identify: unknown; ping: unknown }>
+
+/** Thrown when a listen address is taken: exit code 2 with one line. */
+export class BindError extends BadInputError {}
+
+export async function createStack(opts: StackOptions): Promise<NodeStack> {
+  return (await createLibp2p({
+    privateKey: opts.privateKey,
+    start: false,
+    addresses: { listen: [...opts.listen] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: {
+      maxConnections: opts.maxConnections ?? 1024,
+      inboundConnectionThreshold: opts.inboundConnectionThreshold ?? 64,
+      ...(opts.allow !== undefined ? { allow: [...opts.allow] } : {}),
+    },
+    services: { identify: identify(), ping: ping() },
+  })) as unknown as NodeStack
+}
+
+/** Starts the stack; a taken port becomes a BindError naming the address. */
+export async function startStack(node: NodeStack, listen: readonly string[]): Promise<void> {
+  try {
+    await node.start()
+  } catch (e) {
+    const msg = String((e as Error)?.message ?? e)
+    const code = (e as { code?: string }).code
+    if (code === 'EADDRINUSE' || /EADDRINUSE|address already in use/i.test(msg)) {
+      throw new BindError(`Bind: ${hostPortOf(listen[0] ?? '')} already in use`)
+    }
+    throw e
+  }
+}
+
+/** "127.0.0.1:9444" from "/ip4/127.0.0.1/tcp/9444". */
+export function hostPortOf(ma: string): string {
+  const m = /^\/ip[46]\/([^/]+)\/tcp\/(\d+)/.exec(ma)
+  return m ? `${m[1]}:${m[2]}` : ma
+}
+
+/** "/ip4/0.0.0.0/tcp/9444" from "0.0.0.0:9444" (IPv6 in brackets: "[::]:9444"). */
+export function listenMultiaddr(hostPort: string): string {
+  const v6 = /^\[([^\]]+)\]:(\d+)$/.exec(hostPort)
+  if (v6) return `/ip6/${v6[1]}/tcp/${v6[2]}`
+  const i = hostPort.lastIndexOf(':')
+  return `/ip4/${hostPort.slice(0, i)}/tcp/${hostPort.slice(i + 1)}`
+}

@@ -1,0 +1,133 @@
+// One outbound kad RPC on a fresh stream, and the small stream helpers the host shares.
+//
+// Theory of operation: sendRpc opens a stream to the peer (an open connection if there is one,
+// else a dial by its addresses, else by peer id), writes the request frame, reads exactly one
+// response frame and hands the engine a `message` input with the decoded Response; every failure
+// (dial, timeout, reset, bad frame, undecodable bytes) becomes one `rpc-failed` input instead.
+// ADD_PROVIDER has no answer on the wire (stock peers send none): a completed write is
+// acknowledged to the engine with an empty response.
+import type { Stream } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Contact, Input, Request, Response, RpcType } from '../../engine/index.js'
+import { decodeMessage, encodeMessage, encodedSize, MessageType, type WireMessage } from '../wire/message.js'
+import { uvarintSize, writeUvarint } from '../wire/varint.js'
+import type { NodeLogger } from '../log.js'
+import type { ContactBook } from './contacts.js'
+import { FrameReader } from './frame-reader.js'
+import { KAD_PROTOCOL, type NodeStack } from './libp2p-node.js'
+
+/** Frames are at most 1 MiB (DESIGN.md). */
+export const MAX_FRAME_BYTES = 1 << 20
+
+export const TYPE_CODE: Record<RpcType, WireMessage['type']> = {
+  PING: MessageType.PING,
+  FIND_NODE: MessageType.FIND_NODE,
+  GET_PROVIDERS: MessageType.GET_PROVIDERS,
+  ADD_PROVIDER: MessageType.ADD_PROVIDER,
+}
+export const CODE_TYPE: Partial<Record<number, RpcType>> = {
+  [MessageType.PING]: 'PING',
+  [MessageType.FIND_NODE]: 'FIND_NODE',
+  [MessageType.GET_PROVIDERS]: 'GET_PROVIDERS',
+  [MessageType.ADD_PROVIDER]: 'ADD_PROVIDER',
+}
+
+/** What an outbound RPC needs from the host. */
+export interface RpcContext {
+  readonly stack: NodeStack
+  readonly book: ContactBook
+  readonly log: NodeLogger
+  /** Per outbound RPC I/O bound (dial + write + read); the engine has its own timeout. */
+  readonly rpcIoTimeoutMs: number
+  input(i: Input): void
+  rejected(reason: string): void
+}
+
+export async function sendRpc(ctx: RpcContext, to: Contact, req: Request): Promise<void> {
+  const signal = AbortSignal.timeout(ctx.rpcIoTimeoutMs)
+  let stream: Stream | undefined
+  let res: Response
+  try {
+    stream = await openStream(ctx, to, signal)
+    const reader = new FrameReader(stream, MAX_FRAME_BYTES)
+    const wire: WireMessage = {
+      type: TYPE_CODE[req.type],
+      ...(req.key.length > 0 ? { key: req.key } : {}),
+      closerPeers: [],
+      providerPeers: req.providers.map((c) => ctx.book.toWire(c)),
+    }
+    if (!stream.send(frame(wire))) await stream.onDrain({ signal })
+    if (req.type === 'ADD_PROVIDER') {
+      await stream.close({ signal })
+      res = { kind: 'response', rpcId: req.rpcId, type: req.type, closer: [], providers: [] }
+    } else {
+      const r = await reader.next(ctx.rpcIoTimeoutMs)
+      void closeQuietly(stream)
+      if (!r.ok) return failed(ctx, to, req, r.error)
+      const d = decodeMessage(r.frame)
+      if (!d.ok) {
+        ctx.rejected('malformed')
+        return failed(ctx, to, req, `malformed:${d.error}`)
+      }
+      res = { kind: 'response', rpcId: req.rpcId, type: req.type, closer: contactsOf(ctx, d.value.closerPeers), providers: contactsOf(ctx, d.value.providerPeers) }
+    }
+  } catch (e) {
+    stream?.abort(e as Error)
+    return failed(ctx, to, req, errorReason(e))
+  }
+  // Outside the try: an engine failure here is a bug, not a failed RPC.
+  ctx.input({ kind: 'message', from: to, msg: res })
+}
+
+function contactsOf(ctx: RpcContext, peers: WireMessage['closerPeers']): Contact[] {
+  const out: Contact[] = []
+  for (const p of peers) {
+    const c = ctx.book.fromWire(p)
+    if (c !== undefined) out.push(c)
+  }
+  return out
+}
+
+function failed(ctx: RpcContext, to: Contact, req: Request, reason: string): void {
+  ctx.log.debug({ peer_id: to.peer, rpc: req.type, reason }, 'rpc failed')
+  ctx.input({ kind: 'rpc-failed', to, rpcId: req.rpcId, reason })
+}
+
+async function openStream(ctx: RpcContext, to: Contact, signal: AbortSignal): Promise<Stream> {
+  const pid = ctx.book.peerIdOf(to)
+  if (pid === undefined) throw new Error('bad-peer-id')
+  // Optimistic protocol selection: the protocol name goes out with the request, saving a
+  // round trip per RPC; a peer without kad fails the read, which is an rpc failure anyway.
+  const opts = { signal, negotiateFully: false }
+  for (const c of ctx.stack.getConnections(pid)) {
+    if (c.status === 'open') return c.newStream(KAD_PROTOCOL, opts)
+  }
+  if (to.addrs.length > 0) {
+    const addrs = to.addrs.map((a) => multiaddr(`${a}/p2p/${to.peer}`))
+    return ctx.stack.dialProtocol(addrs, KAD_PROTOCOL, opts)
+  }
+  return ctx.stack.dialProtocol(pid, KAD_PROTOCOL, opts)
+}
+
+/** One length-prefixed frame, encoded in a single buffer. */
+export function frame(msg: WireMessage): Uint8Array {
+  const size = encodedSize(msg)
+  const prefix = uvarintSize(size)
+  const buf = encodeMessage(msg, prefix)
+  writeUvarint(buf, 0, size)
+  return buf
+}
+
+function errorReason(e: unknown): string {
+  const name = (e as Error)?.name
+  if (name === 'AbortError' || name === 'TimeoutError') return 'timeout'
+  return String(name ?? 'error')
+}
+
+export async function closeQuietly(stream: Stream): Promise<void> {
+  try {
+    await stream.close({ signal: AbortSignal.timeout(2_000) })
+  } catch {
+    stream.abort(new Error('close failed'))
+  }
+}

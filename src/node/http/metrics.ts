@@ -1,0 +1,120 @@
+// Prometheus metrics of the node (prom-client, one registry per node so tests can run several).
+// Gauges that mirror engine state are computed at scrape time from a provider function, so the
+// hot path only touches counters and histograms.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { LookupResult } from '../../engine/index.js'
+import type { HostObserver } from '../host/kad-host.js'
+import * as N from '../metric-names.js'
+
+export interface GaugeSource {
+  liveBootstraps(): number
+  inflightLookups(): number
+  tableSize(): number
+  ready(): boolean
+}
+
+const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10]
+const HOPS_BUCKETS = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16]
+
+export class NodeMetrics implements HostObserver {
+  readonly registry = new Registry()
+  private readonly lookupSeconds: Histogram<'op' | 'result'>
+  private readonly hops: Histogram<'op'>
+  private readonly missing: Counter
+  private readonly rejectedTotal: Counter<'reason'>
+  private readonly requestsTotal: Counter<'op' | 'result'>
+  private readonly latency: Histogram<'op'>
+  readonly restarts: Counter
+  readonly pqDowngrades: Counter
+  private readonly bootstrapFailures: Counter
+  readonly configReloadFailed: Counter
+
+  constructor(version: string, commit: string, source: GaugeSource) {
+    const registers = [this.registry]
+    this.lookupSeconds = new Histogram({
+      name: N.LOOKUP_SECONDS,
+      help: 'Duration of lookups started by this node (client API and provide), seconds',
+      labelNames: ['op', 'result'],
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    })
+    this.hops = new Histogram({ name: N.HOPS, help: 'Hops of successful lookups', labelNames: ['op'], buckets: HOPS_BUCKETS, registers })
+    new Gauge({
+      name: N.BOOTSTRAP_PEERS,
+      help: 'Bootstrap peers that answered recently',
+      registers,
+      collect() {
+        this.set(source.liveBootstraps())
+      },
+    })
+    new Gauge({
+      name: N.INFLIGHT_LOOKUP,
+      help: 'Lookups in flight',
+      registers,
+      collect() {
+        this.set(source.inflightLookups())
+      },
+    })
+    new Gauge({
+      name: N.ROUTING_TABLE_PEERS,
+      help: 'Contacts in the routing table',
+      registers,
+      collect() {
+        this.set(source.tableSize())
+      },
+    })
+    new Gauge({
+      name: N.READY,
+      help: '1 when /readyz answers 200',
+      registers,
+      collect() {
+        this.set(source.ready() ? 1 : 0)
+      },
+    })
+    this.missing = new Counter({ name: N.MISSING_RECORDS, help: 'GET_PROVIDERS lookups that found no provider', registers })
+    this.rejectedTotal = new Counter({ name: N.REJECTED_TOTAL, help: 'Requests and frames refused, by reason', labelNames: ['reason'], registers })
+    this.requestsTotal = new Counter({ name: N.REQUESTS_TOTAL, help: 'Requests handled, by operation and result', labelNames: ['op', 'result'], registers })
+    this.latency = new Histogram({
+      name: N.REQUEST_LATENCY_SECONDS,
+      help: 'Time to handle a request (inbound RPC or client API call), seconds',
+      labelNames: ['op'],
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    })
+    this.restarts = new Counter({ name: N.SERVICE_RESTARTS_TOTAL, help: 'Restarts of the service seen by the process (a previous run found in the data dir)', registers })
+    this.pqDowngrades = new Counter({ name: N.PQ_DOWNGRADE_ATTEMPT_TOTAL, help: 'Connections that offered no post-quantum handshake while REQUIRE_PQ_ON', registers })
+    const info = new Gauge({ name: N.BUILD_INFO, help: 'Build information', labelNames: ['version', 'commit'], registers })
+    info.set({ version, commit }, 1)
+    this.bootstrapFailures = new Counter({ name: N.BOOTSTRAP_ROUNDS_FAILED_TOTAL, help: 'Bootstrap rounds that gave up (BootstrapTimeout)', registers })
+    this.configReloadFailed = new Counter({ name: N.CONFIG_RELOAD_FAILED_TOTAL, help: 'SIGHUP reloads refused because the new config was invalid', registers })
+    // process_start_time_seconds and friends (the restart-burst alert watches the start time).
+    collectDefaultMetrics({ register: this.registry })
+  }
+
+  rejected(reason: string): void {
+    this.rejectedTotal.inc({ reason })
+  }
+
+  served(op: string, result: string, seconds: number): void {
+    this.requestsTotal.inc({ op, result })
+    this.latency.observe({ op }, seconds)
+  }
+
+  lookupDone(r: LookupResult): void {
+    this.lookupSeconds.observe({ op: r.op, result: r.success ? 'ok' : (r.error ?? 'failed') }, (r.endMs - r.startMs) / 1000)
+    if (r.success) this.hops.observe({ op: r.op }, r.hops)
+    if (r.op === 'GET_PROVIDERS' && r.error === 'not-found') this.missing.inc()
+  }
+
+  bootstrapRoundFailed(): void {
+    this.bootstrapFailures.inc()
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics()
+  }
+
+  get contentType(): string {
+    return this.registry.contentType
+  }
+}

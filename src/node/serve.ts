@@ -1,0 +1,118 @@
+// `dht-sim serve`: the process lifecycle around one DhtNode.
+//
+// Theory of operation: the configuration is loaded (file < env < flags; a bad one throws
+// ConfigInvalidError, exit 2 before anything binds), the node starts (a taken port is a
+// BindError, exit 2), and the process then waits for a signal:
+//   - SIGHUP reloads the configuration through the reloader: an invalid one is refused, logged
+//     and counted (ron_dht_config_reload_failed_total) and the last good one stays; a valid
+//     one applies what can change live (engine tunables, log level, admin token) and logs the
+//     fields that need a restart;
+//   - SIGINT/SIGTERM drain: /readyz turns 503 at once, in-flight lookups get up to the drain
+//     timeout, listeners close, exit 0. A second signal during the drain exits at once (1).
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { applyProfile, engineConfig, type EngineConfig } from '../engine/config.js'
+import { loadConfig, ConfigInvalidError, redactConfig, type LoadConfigOptions, type NodeConfig } from './config/load.js'
+import { ConfigReloader } from './config/reloader.js'
+import { DhtNode } from './dht-node.js'
+import { listenMultiaddr } from './host/libp2p-node.js'
+import { createLogger, type NodeLogger } from './log.js'
+
+export interface ServeOptions extends LoadConfigOptions {
+  readonly version: string
+  readonly commit: string
+}
+
+export function engineConfigOf(c: NodeConfig): EngineConfig {
+  return applyProfile(engineConfig({ alpha: c.alpha, beta: c.beta, rpcTimeoutMs: c.timeoutMs }), c.policyProfile)
+}
+
+/** The admin token from the config or its file (first line); undefined disables admin. */
+export function adminTokenOf(c: NodeConfig): string | undefined {
+  if (c.adminToken !== undefined) return c.adminToken
+  if (c.adminTokenFile === undefined) return undefined
+  let text: string
+  try {
+    text = readFileSync(c.adminTokenFile, 'utf8')
+  } catch (e) {
+    throw new ConfigInvalidError('dht_admin_token_file', `cannot read ${c.adminTokenFile} (${(e as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
+  const t = (text.split(/\r?\n/, 1)[0] ?? '').trim()
+  if (t.length < 16) throw new ConfigInvalidError('dht_admin_token_file', 'the token must be at least 16 characters')
+  return t
+}
+
+export function nodeOptionsOf(c: NodeConfig, log: NodeLogger, version: string, commit: string): ConstructorParameters<typeof DhtNode>[0] {
+  const token = adminTokenOf(c)
+  return {
+    listen: [listenMultiaddr(c.dhtAddr.text)],
+    httpHost: c.metricsAddr.host,
+    httpPort: c.metricsAddr.port,
+    engine: engineConfigOf(c),
+    bootstraps: c.bootstrap,
+    amnesia: c.amnesia,
+    dataDir: c.dataDir,
+    // Without an identity file, a node that may write keeps its key beside its cache, so a
+    // restart keeps its peer id (and its cached contacts stay meaningful).
+    ...(c.identityFile !== undefined ? { identityFile: c.identityFile } : c.amnesia ? {} : { identityFile: join(c.dataDir, 'identity.key') }),
+    ...(token !== undefined ? { adminToken: token } : {}),
+    drainTimeoutMs: c.drainTimeoutMs,
+    requirePq: c.requirePq,
+    log,
+    version,
+    commit,
+  }
+}
+
+/** Runs the node until a signal drains it. Resolves with the exit code. */
+export async function serve(opts: ServeOptions): Promise<number> {
+  const t0 = performance.now()
+  const reloader = new ConfigReloader(opts, loadConfig(opts))
+  const config = reloader.current
+  const log = createLogger({ level: config.logLevel })
+  const node = new DhtNode(nodeOptionsOf(config, log, opts.version, opts.commit))
+  await node.start()
+  log.info({ config: redactConfig(config), start_ms: Math.round(performance.now() - t0) }, 'serving')
+
+  return new Promise<number>((resolve) => {
+    let signals = 0
+    const onStop = (sig: NodeJS.Signals): void => {
+      signals++
+      if (signals > 1) {
+        log.warn({ signal: sig }, 'second signal during drain: exiting now')
+        resolve(1)
+        return
+      }
+      log.info({ signal: sig, drain_timeout_ms: config.drainTimeoutMs }, 'shutting down')
+      node.drain().then(
+        () => resolve(0),
+        (e: unknown) => {
+          log.error({ err: String((e as Error)?.message ?? e) }, 'drain failed')
+          resolve(0)
+        },
+      )
+    }
+    const onHup = (): void => {
+      const r = reloader.reload()
+      if (!r.ok) {
+        node.metrics.configReloadFailed.inc()
+        log.error({ err: r.error.message }, 'config reload refused; last good config kept')
+        return
+      }
+      try {
+        const token = adminTokenOf(r.config)
+        node.reconfigure(engineConfigOf(r.config))
+        log.level = r.config.logLevel
+        node.http.setAdminToken(token)
+      } catch (e) {
+        node.metrics.configReloadFailed.inc()
+        log.error({ err: String((e as Error)?.message ?? e) }, 'config reload refused; last good config kept')
+        return
+      }
+      log.info({ changed: r.changed, restart_required: r.restartRequired }, 'config reloaded')
+    }
+    process.on('SIGINT', onStop)
+    process.on('SIGTERM', onStop)
+    process.on('SIGHUP', onHup)
+  })
+}
