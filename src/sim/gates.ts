@@ -1,0 +1,69 @@
+// Service-level gates: "hops_p99 <= 5" (or {metric, op, threshold}) parsed and checked against the
+// measured metrics. A gate whose metric could not be measured (null) fails.
+import type { GateOp, GateResult } from './report-types.js'
+import { METRIC_NAMES, isMetricName } from './metrics.js'
+
+export interface GateSpec {
+  readonly metric: string
+  readonly op: GateOp
+  readonly threshold: number
+  readonly window: string
+}
+
+export type GateInput = string | { readonly metric: string; readonly op: GateOp; readonly threshold: number; readonly window?: string }
+
+const GATE_RE = /^\s*([a-z][a-z0-9_]*)\s*(<=|>=|==|<|>)\s*(-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*$/
+const WINDOW_RE = /^(all|(during|after):[a-z0-9][a-z0-9_-]*)$/
+
+/** Parses one gate; `error` (without the field path) says what is wrong. */
+export function parseGate(g: GateInput): { gate?: GateSpec; error?: string } {
+  let spec: GateSpec
+  if (typeof g === 'string') {
+    const m = GATE_RE.exec(g)
+    if (m === null) return { error: `must look like "hops_p99 <= 5" (metric, one of < <= > >= ==, number) (got ${JSON.stringify(g)})` }
+    spec = { metric: m[1]!, op: m[2] as GateOp, threshold: Number(m[3]), window: 'all' }
+  } else {
+    spec = { metric: g.metric, op: g.op, threshold: g.threshold, window: g.window ?? 'all' }
+  }
+  if (!isMetricName(spec.metric)) {
+    return { error: `unknown metric "${spec.metric}" (known: ${METRIC_NAMES.join(', ')})` }
+  }
+  if (!Number.isFinite(spec.threshold)) return { error: `threshold must be a finite number (got ${spec.threshold})` }
+  if (!WINDOW_RE.test(spec.window)) return { error: `window must be "all", "during:<fault id>" or "after:<fault id>" (got ${JSON.stringify(spec.window)})` }
+  return { gate: spec }
+}
+
+export function compare(measured: number, op: GateOp, threshold: number): boolean {
+  switch (op) {
+    case '<':
+      return measured < threshold
+    case '<=':
+      return measured <= threshold
+    case '>':
+      return measured > threshold
+    case '>=':
+      return measured >= threshold
+    case '==':
+      return measured === threshold
+  }
+}
+
+/** Checks each gate against the metrics of its window. */
+export function checkGates(gates: readonly GateSpec[], metricsOf: (window: string) => Readonly<Record<string, number | null>>): GateResult[] {
+  return gates.map((g) => {
+    const v = metricsOf(g.window)[g.metric]
+    const measured = v === undefined ? null : v
+    return {
+      metric: g.metric,
+      op: g.op,
+      threshold: g.threshold,
+      measured,
+      pass: measured !== null && compare(measured, g.op, g.threshold),
+      window: g.window,
+    }
+  })
+}
+
+export function gateText(g: { metric: string; op: string; threshold: number }): string {
+  return `${g.metric} ${g.op} ${g.threshold}`
+}

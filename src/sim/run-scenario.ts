@@ -1,0 +1,114 @@
+// The simulator as a library function: a resolved scenario in, a Report out. `dht-sim run`,
+// `gate`, `sweep` and the HTML report all call this. No files are written here and nothing
+// depends on wall-clock time: same scenario + same seed => the same Report, byte for byte.
+import { readFileSync } from 'node:fs'
+import { BadInputError, InvariantError } from '../engine/errors.js'
+import { Simulation, type EngineFactory } from './simulation.js'
+import type { ResolvedScenario } from './scenario.js'
+import { checkGates } from './gates.js'
+import { REPORT_SCHEMA_VERSION, type Report, type SeriesPoint } from './report-types.js'
+
+export interface RunOptions {
+  /** Overrides the scenario's seed (the --seed flag). */
+  readonly seed?: string
+  /** The scenario file as the user named it: used in the replay command. */
+  readonly scenarioPath?: string
+  /** Called every few tens of thousands of events with the virtual time (for a progress bar). */
+  readonly onProgress?: (virtualMs: number, durationMs: number) => void
+  /** Replaces the engine (tests). */
+  readonly engineFactory?: EngineFactory
+  /** Installs extra models before the run starts (fault rules, service queues: issue #3). */
+  readonly setup?: (sim: Simulation) => void
+  /** Metrics of a gate window other than "all" ("during:<fault>", "after:<fault>": issue #3). */
+  readonly metricsForWindow?: (window: string, sim: Simulation) => Readonly<Record<string, number | null>>
+  /** Extra figures appended to report.metrics after the simulator's own (issue #3's chaos metrics). */
+  readonly extraMetrics?: (sim: Simulation) => Readonly<Record<string, number | null>>
+  /** Version written into the report; defaults to package.json's. */
+  readonly toolVersion?: string
+}
+
+/** Quantiles at which report.latency_cdf is sampled. */
+export const CDF_FRACTIONS = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1] as const
+
+export function replayCommand(scenarioPath: string, seed: string): string {
+  const q = (s: string): string => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)
+  return `dht-sim run ${q(scenarioPath)} --seed ${q(seed)}`
+}
+
+/** Runs the scenario. Broken invariants (and any unexpected error) throw InvariantError with the seed and the replay command. */
+export function runScenario(scenario: ResolvedScenario, opts: RunOptions = {}): Report {
+  const seed = opts.seed ?? scenario.seed
+  const resolved: ResolvedScenario = { ...scenario, seed }
+  const path = opts.scenarioPath ?? `scenarios/${scenario.name}.yaml`
+  const replay = replayCommand(path, seed)
+  let sim: Simulation | undefined
+  try {
+    sim = new Simulation(resolved, { seed, ...(opts.engineFactory ? { engineFactory: opts.engineFactory } : {}) })
+    opts.setup?.(sim)
+    sim.run(opts.onProgress)
+  } catch (err) {
+    if (err instanceof BadInputError) throw err
+    const e = err as Error
+    const at = sim === undefined ? '' : ` at virtual ${(sim.nowMs / 1000).toFixed(3)} s`
+    const wrapped = new InvariantError(`${e.message ?? String(err)}${at} (seed ${seed}; replay: ${replay})`)
+    wrapped.stack = `${wrapped.stack ?? ''}\ncaused by: ${e.stack ?? String(err)}`
+    throw wrapped
+  }
+  return buildReport(sim!, resolved, replay, opts.toolVersion ?? packageVersion(), opts)
+}
+
+function buildReport(sim: Simulation, scenario: ResolvedScenario, replay: string, version: string, opts: RunOptions): Report {
+  const warmupMs = scenario.warmup_s * 1000
+  const endMs = sim.durationMs
+  const metrics: Record<string, number | null> = { ...sim.metrics.compute(warmupMs, endMs), ...opts.extraMetrics?.(sim) }
+  const gates = checkGates(scenario.gates, (window) => {
+    if (window === 'all') return metrics
+    if (opts.metricsForWindow !== undefined) return opts.metricsForWindow(window, sim)
+    throw new InvariantError(`gate window "${window}" has no fault to measure`)
+  })
+  const windowMs = scenario.metrics.window_s * 1000
+  const windows = sim.metrics.windows(windowMs, endMs)
+  const points: SeriesPoint[] = windows.map((w, i) => {
+    const sample = sim.samples[i]
+    return {
+      t_s: Math.min((i + 1) * scenario.metrics.window_s, scenario.duration_s),
+      lookups: w.lookups,
+      lookup_p95_ms: w.p95,
+      hops_p99: w.hops99,
+      lookup_success: w.success,
+      ready_nodes: sample?.ready ?? 0,
+      online_nodes: sample?.online ?? 0,
+    }
+  })
+  return {
+    schema_version: REPORT_SCHEMA_VERSION,
+    tool: { name: 'dht-sim', version },
+    scenario: { name: scenario.name, resolved: scenario },
+    seed: scenario.seed,
+    replay,
+    virtual_duration_s: scenario.duration_s,
+    metrics,
+    gates,
+    pass: gates.every((g) => g.pass),
+    series: { window_s: scenario.metrics.window_s, points },
+    hops_histogram: sim.metrics.hopsHistogram(warmupMs, endMs),
+    latency_cdf: sim.metrics.latencyCdf(warmupMs, endMs, CDF_FRACTIONS),
+    faults: sim.faults,
+    alerts: sim.alerts,
+    variants: [],
+  }
+}
+
+let cachedVersion: string | undefined
+
+function packageVersion(): string {
+  if (cachedVersion === undefined) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }
+      cachedVersion = pkg.version ?? '0.0.0'
+    } catch {
+      cachedVersion = '0.0.0'
+    }
+  }
+  return cachedVersion
+}

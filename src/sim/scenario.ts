@@ -1,0 +1,281 @@
+// The scenario file: its schema (defined once, here, with zod; exported as JSON Schema by
+// `dht-sim schema scenario`), loading YAML, and resolving it into the form the simulator runs.
+// Every problem becomes ONE line naming the field path and what is wrong, thrown as
+// BadInputError (exit code 2). Issue #3 extends this schema with faults and adversaries.
+import { readFileSync } from 'node:fs'
+import { basename, extname } from 'node:path'
+import * as z from 'zod'
+import YAML from 'yaml'
+import { BadInputError } from '../engine/errors.js'
+import * as C from '../engine/constants.js'
+import { regionNames } from './regions.js'
+import { parseGate, type GateSpec } from './gates.js'
+
+const num = (min: number, max: number): z.ZodNumber => z.number().min(min).max(max)
+const int = (min: number, max: number): z.ZodNumber => z.number().int().min(min).max(max)
+
+const logNormalMs = (median: number, sigma: number) =>
+  z
+    .strictObject({
+      median: num(0, 10_000).default(median).describe('median, ms'),
+      sigma: num(0, 3).default(sigma).describe('sigma of the underlying normal (0: constant)'),
+    })
+    .prefault({})
+
+const regionSchema = z.strictObject({
+  name: z.string().describe('a region of data/region-rtt/region-rtt-ms.csv'),
+  weight: num(0, 1e6).default(1).describe('share of peers placed in this region (relative)'),
+})
+
+const gateObject = z.strictObject({
+  metric: z.string(),
+  op: z.enum(['<', '<=', '>', '>=', '==']),
+  threshold: z.number(),
+  window: z.string().default('all').describe('"all" (after warm-up); issue #3: "during:<fault>", "after:<fault>"'),
+})
+
+export const scenarioSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'must be lower-case letters, digits, "_", "." or "-" (at most 64)')
+      .optional()
+      .describe('report directory name; defaults to the file name'),
+    description: z.string().max(2000).default(''),
+    seed: z.union([z.string().min(1).max(100), z.number().int().min(0)]).default(1).describe('master seed (overridden by --seed)'),
+    gate: z.boolean().default(false).describe('run by `dht-sim gate`'),
+    duration_s: num(1, 30 * 86_400).default(600).describe('virtual time simulated'),
+    warmup_s: num(0, 30 * 86_400).default(0).describe('excluded from metrics and gates'),
+    network: z
+      .strictObject({
+        peers: int(2, 1_000_000),
+        bootstraps: int(1, 64).default(4).describe('the first peers; they never churn'),
+        join_spread_s: num(0, 86_400).default(60).describe('non-bootstrap peers join uniformly over this span'),
+        regions: z.array(regionSchema).min(1).max(32).default([{ name: 'europe-west', weight: 1 }]),
+        access_latency_ms: logNormalMs(10, 0.5).describe('one-way last-mile latency per peer'),
+        jitter_ms: logNormalMs(1, 1).describe('per-packet extra delay'),
+        loss: num(0, 0.99).default(0).describe('uniform packet loss probability'),
+      })
+      .describe('peers and the network between them'),
+    churn: z
+      .strictObject({
+        turnover_per_hour: num(0, 100).default(0).describe('fraction of online peers leaving per hour (0.1 = 10 %/h)'),
+        session: z.enum(['exponential', 'weibull']).default('exponential'),
+        downtime: z.enum(['exponential', 'weibull']).default('exponential'),
+        weibull_shape: num(0.1, 10).default(0.6),
+        downtime_mean_s: num(1, 30 * 86_400).default(600),
+      })
+      .prefault({}),
+    dht: z
+      .strictObject({
+        k: int(1, 64).default(C.K),
+        alpha: int(1, 32).default(C.ALPHA),
+        beta: int(0, 32).default(C.BETA),
+        timeout_ms: num(10, 60_000).default(C.RPC_TIMEOUT_MS),
+        hedge_delay_ms: num(0, 60_000).default(C.HEDGE_DELAY_MS),
+        disjoint_paths: int(1, 16).default(C.DISJOINT_PATHS),
+        replication: int(1, 64).default(C.K),
+        providers_wanted: int(1, 100).default(1),
+        refresh_interval_s: num(1, 7 * 86_400).default(C.REFRESH_INTERVAL_MS / 1000),
+        max_inflight_lookups: int(1, 4096).default(C.MAX_INFLIGHT_LOOKUPS),
+        max_queued_lookups: int(0, 1_000_000).default(C.MAX_QUEUED_LOOKUPS),
+        max_queries_per_lookup: int(1, 10_000).default(C.MAX_QUERIES_PER_LOOKUP),
+        warm_table_size: int(1, 1000).default(C.WARM_TABLE_SIZE),
+        bootstrap_ping_interval_s: num(1, 86_400).default(C.BOOTSTRAP_PING_INTERVAL_MS / 1000),
+        policy: z.enum(['default', 'strict']).default('default'),
+      })
+      .prefault({})
+      .describe('engine overrides (EngineConfig)'),
+    workload: z
+      .strictObject({
+        find_node_per_s: num(0, 1e6).default(1).describe('random-key FIND_NODE lookups per second (whole network)'),
+        provide_per_s: num(0, 1e6).default(0.1),
+        get_providers_per_s: num(0, 1e6).default(0.5),
+        zipf_s: num(0, 5).default(1).describe('popularity skew of GET_PROVIDERS over provided keys'),
+        max_content_keys: int(1, 10_000_000).default(10_000),
+        start_s: num(0, 30 * 86_400)
+          .optional()
+          .describe('when users start issuing lookups; defaults to network.join_spread_s (every initial peer has joined)'),
+      })
+      .prefault({}),
+    metrics: z.strictObject({ window_s: num(1, 86_400).default(60) }).prefault({}),
+    limits: z
+      .strictObject({
+        max_events: int(1, Number.MAX_SAFE_INTEGER).default(2_000_000_000),
+        max_pending: int(16, 1 << 30).default(1 << 26),
+      })
+      .prefault({}),
+    gates: z
+      .array(z.union([z.string().describe('e.g. "hops_p99 <= 5"'), gateObject]))
+      .max(100)
+      .default([]),
+  })
+  .superRefine((s, ctx) => {
+    const known = regionNames()
+    s.network.regions.forEach((r, i) => {
+      if (!known.includes(r.name)) {
+        ctx.addIssue({ code: 'custom', path: ['network', 'regions', i, 'name'], message: `unknown region "${r.name}" (known: ${known.join(', ')})` })
+      }
+    })
+    if (s.network.regions.every((r) => r.weight === 0)) {
+      ctx.addIssue({ code: 'custom', path: ['network', 'regions'], message: 'at least one region needs a weight > 0' })
+    }
+    if (s.network.bootstraps >= s.network.peers) {
+      ctx.addIssue({ code: 'custom', path: ['network', 'bootstraps'], message: `must be < network.peers (${s.network.peers}) (got ${s.network.bootstraps})` })
+    }
+    if (s.warmup_s >= s.duration_s) {
+      ctx.addIssue({ code: 'custom', path: ['warmup_s'], message: `must be < duration_s (${s.duration_s}) (got ${s.warmup_s})` })
+    }
+    // Fault ids a gate window may name (issue #3 fills this from the scenario's faults).
+    const faultIds: string[] = []
+    s.gates.forEach((g, i) => {
+      const parsed = parseGate(g)
+      if (parsed.error !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['gates', i], message: parsed.error })
+        return
+      }
+      const w = parsed.gate!.window
+      const id = w.slice(w.indexOf(':') + 1)
+      if (w !== 'all' && !faultIds.includes(id)) {
+        ctx.addIssue({ code: 'custom', path: ['gates', i], message: `window "${w}" names no fault of this scenario` })
+      }
+    })
+  })
+
+export type ScenarioInput = z.input<typeof scenarioSchema>
+export type ScenarioParsed = z.output<typeof scenarioSchema>
+
+/** The scenario as the simulator runs it: every default filled, gates parsed, seed a string. */
+export interface ResolvedScenario extends Omit<ScenarioParsed, 'name' | 'seed' | 'gates' | 'workload'> {
+  readonly name: string
+  readonly seed: string
+  readonly workload: ScenarioParsed['workload'] & { readonly start_s: number }
+  readonly gates: readonly GateSpec[]
+}
+
+/** JSON Schema of the scenario file (what a user may write: defaults are optional). */
+export function scenarioJsonSchema(): unknown {
+  return z.toJSONSchema(scenarioSchema, { io: 'input' })
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = ''
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`
+    else out += out === '' ? String(p) : `.${String(p)}`
+  }
+  return out === '' ? '(top level)' : out
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing'
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'a list'
+  if (typeof v === 'object') return 'a mapping'
+  const s = JSON.stringify(v)
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s
+}
+
+function typeName(t: string): string {
+  return t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : t === 'int' ? 'an integer' : `a ${t}`
+}
+
+/** One line for the first problem zod found. */
+export function formatIssue(issue: z.core.$ZodIssue): string {
+  const input = (issue as { input?: unknown }).input
+  const got = ` (got ${describeValue(input)})`
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const key = issue.keys[0] ?? '?'
+      return `${formatPath([...issue.path, key])}: unknown key`
+    }
+    case 'invalid_type':
+      if (input === undefined) return `${formatPath(issue.path)}: required (${typeName(issue.expected)})`
+      return `${formatPath(issue.path)}: must be ${typeName(issue.expected)}${got}`
+    case 'too_small': {
+      const what = issue.origin === 'array' ? 'items' : issue.origin === 'string' ? 'characters' : ''
+      const op = issue.inclusive ? '>=' : '>'
+      if (what !== '') return `${formatPath(issue.path)}: needs ${op} ${String(issue.minimum)} ${what}`
+      return `${formatPath(issue.path)}: must be ${op} ${String(issue.minimum)}${got}`
+    }
+    case 'too_big': {
+      const what = issue.origin === 'array' ? 'items' : issue.origin === 'string' ? 'characters' : ''
+      const op = issue.inclusive ? '<=' : '<'
+      if (what !== '') return `${formatPath(issue.path)}: needs ${op} ${String(issue.maximum)} ${what}`
+      return `${formatPath(issue.path)}: must be ${op} ${String(issue.maximum)}${got}`
+    }
+    case 'invalid_value':
+      return `${formatPath(issue.path)}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${got}`
+    case 'invalid_union':
+      if (issue.path[0] === 'gates') {
+        return `${formatPath(issue.path)}: must be a gate like "hops_p99 <= 5" or {metric, op, threshold}${got}`
+      }
+      return `${formatPath(issue.path)}: invalid value${got}`
+    case 'invalid_format':
+      return `${formatPath(issue.path)}: ${issue.message}${got}`
+    default:
+      return `${formatPath(issue.path)}: ${issue.message}`
+  }
+}
+
+/** Validates a parsed YAML value; `where` prefixes the message (the file name). */
+export function resolveScenario(raw: unknown, where: string, fallbackName = 'scenario'): ResolvedScenario {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new BadInputError(`${where}: must be a mapping of scenario fields (got ${describeValue(raw)})`)
+  }
+  const r = scenarioSchema.safeParse(raw, { reportInput: true })
+  if (!r.success) {
+    const issue = r.error.issues[0]!
+    throw new BadInputError(`${where}: ${formatIssue(issue)}`)
+  }
+  const s = r.data
+  // Explicit key order: the resolved scenario is part of report.json, whose bytes must be stable.
+  return {
+    name: s.name ?? fallbackName,
+    description: s.description,
+    seed: String(s.seed),
+    gate: s.gate,
+    duration_s: s.duration_s,
+    warmup_s: s.warmup_s,
+    network: s.network,
+    churn: s.churn,
+    dht: s.dht,
+    workload: { ...s.workload, start_s: s.workload.start_s ?? s.network.join_spread_s },
+    metrics: s.metrics,
+    limits: s.limits,
+    gates: s.gates.map((g) => parseGate(g).gate!),
+  }
+}
+
+/** A file name turned into a scenario name ("Baseline.yaml" -> "baseline"). */
+export function nameFromFile(file: string): string {
+  const n = basename(file, extname(file))
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .slice(0, 64)
+  return n === '' ? 'scenario' : n
+}
+
+/** Reads, parses and validates a scenario file. Bad input of any kind throws BadInputError. */
+export function loadScenario(file: string): ResolvedScenario {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    throw new BadInputError(`${file}: cannot read (${e.code ?? e.message})`)
+  }
+  return parseScenarioText(text, file)
+}
+
+export function parseScenarioText(text: string, file: string): ResolvedScenario {
+  const doc = YAML.parseDocument(text, { prettyErrors: true })
+  const err = doc.errors[0]
+  if (err !== undefined) {
+    const line = err.linePos?.[0]?.line
+    const msg = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')
+    throw new BadInputError(`${file}: YAML error${line !== undefined ? ` at line ${line}` : ''}: ${msg}`)
+  }
+  return resolveScenario(doc.toJS({ maxAliasCount: 100 }), file, nameFromFile(file))
+}

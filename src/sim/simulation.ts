@@ -1,0 +1,507 @@
+// The simulation core: virtual peers, each wrapping one engine, on the simulated network.
+//
+// Theory of operation: everything that happens is an event in one Scheduler, ordered by
+// (virtual time, sequence). A peer's engine is only ever called from an event handler, with the
+// event's time, and its Output is applied at once: each send is routed by the Network (delay or
+// drop) and becomes a DELIVER event carrying the message by reference; events (lookup-done,
+// ready-changed) go to the metrics; nextDeadlineMs arms a TIMER event for the peer, but only
+// when it is earlier than the one already armed (a timer event whose time is no longer the
+// peer's armed time is stale and ignored). Churn alternates LEAVE (stop the engine, drop it)
+// and JOIN (a fresh engine with the same identity, bootstrapping again) per peer; bootstrap
+// peers never churn. The workload issues lookups as Poisson processes from ready peers.
+// Randomness: one master seed, forked by label per peer and per model; no iteration over
+// anything whose order depends on hashing. Limits: the scheduler's event caps.
+import { DhtEngine, type EngineOptions } from '../engine/engine.js'
+import { InvariantError } from '../engine/errors.js'
+import { SeededRng, type Rng } from '../engine/rng.js'
+import { idEquals } from '../engine/ids.js'
+import type { Contact, Input, LookupOp, Message, Output } from '../engine/types.js'
+import { applyProfile, engineConfig, type EngineConfig } from '../engine/config.js'
+import { Scheduler } from './scheduler.js'
+import { Network } from './network.js'
+import { regionMatrix } from './regions.js'
+import { createPeers, peerIndex, type SimContact } from './peers.js'
+import { drawLengthMs, drawResidualMs, meanSessionS, type LengthModel } from './churn.js'
+import { GroundTruth } from './ground-truth.js'
+import { ContentKeys, nextGapMs } from './workload.js'
+import { MetricsLog, NA, OUTCOME_FAIL, OUTCOME_OK, OUTCOME_SHED } from './metrics.js'
+import type { ResolvedScenario } from './scenario.js'
+import type { AlertRecord, FaultWindow } from './report-types.js'
+
+/** What the simulator needs of an engine (DhtEngine; tests may pass a fake). */
+export interface EngineLike {
+  step(nowMs: number, input: Input): Output
+}
+export type EngineFactory = (opts: EngineOptions) => EngineLike
+
+const EV_DELIVER = 1
+const EV_TIMER = 2
+const EV_JOIN = 3
+const EV_LEAVE = 4
+const EV_WORKLOAD = 5
+const EV_SAMPLE = 6
+/** A packet that already went through the service model: process it now. */
+const EV_PROCESS = 7
+/** A callback (fault models of issue #3): rare, so a closure per event is fine. */
+const EV_CALL = 8
+
+const OP_OF_CODE: readonly LookupOp[] = ['FIND_NODE', 'PROVIDE', 'GET_PROVIDERS']
+/** A restart that never became ready is counted (as the time it waited) once it waited this long. */
+export const CENSOR_MIN_S = 30
+/** Progress callback cadence, in events. */
+const PROGRESS_EVERY = 1 << 16
+
+interface PendingLookup {
+  readonly op: LookupOp
+  readonly issuer: number
+  readonly issuedMs: number
+  readonly target: Uint8Array
+  readonly key: number
+  /** GET_PROVIDERS: a provider of the key was online when the lookup started. */
+  readonly providerOnline: boolean
+}
+
+export interface SimulationOptions {
+  readonly seed: string
+  readonly engineFactory?: EngineFactory
+}
+
+export function engineConfigFor(d: ResolvedScenario['dht']): EngineConfig {
+  const base = engineConfig({
+    k: d.k,
+    alpha: d.alpha,
+    beta: d.beta,
+    rpcTimeoutMs: d.timeout_ms,
+    hedgeDelayMs: d.hedge_delay_ms,
+    disjointPaths: d.disjoint_paths,
+    replication: d.replication,
+    providersWanted: d.providers_wanted,
+    refreshIntervalMs: d.refresh_interval_s * 1000,
+    maxInflightLookups: d.max_inflight_lookups,
+    maxQueuedLookups: d.max_queued_lookups,
+    maxQueriesPerLookup: d.max_queries_per_lookup,
+    warmTableSize: d.warm_table_size,
+    bootstrapPingIntervalMs: d.bootstrap_ping_interval_s * 1000,
+  })
+  return applyProfile(base, d.policy)
+}
+
+export class Simulation {
+  readonly scenario: ResolvedScenario
+  readonly seed: string
+  readonly rng: Rng
+  readonly sched: Scheduler
+  readonly network: Network
+  readonly metrics = new MetricsLog()
+  readonly contacts: readonly SimContact[]
+  readonly n: number
+  readonly bootstrapCount: number
+  readonly durationMs: number
+  readonly engineConfig: EngineConfig
+  /** Fault windows and alerts for the report (issue #3 appends). */
+  readonly faults: FaultWindow[] = []
+  readonly alerts: AlertRecord[] = []
+  /** Online / ready peers at each window end. */
+  readonly samples: { tS: number; online: number; ready: number }[] = []
+
+  readonly engines: (EngineLike | undefined)[]
+  readonly online: Uint8Array
+  readonly ready: Uint8Array
+  onlineCount = 0
+  /** Lookups whose issuer left before they finished; workload arrivals with no ready peer. */
+  abortedLookups = 0
+  skippedLookups = 0
+
+  private readonly factory: EngineFactory
+  private readonly generation: Uint32Array
+  private readonly timerAt: Float64Array
+  private readonly startMs: Float64Array
+  private readonly ttrPending: Uint8Array
+  private readonly readyList: Int32Array
+  private readonly readyPos: Int32Array
+  private readyCount = 0
+  private readonly truth: GroundTruth
+  private readonly keys: ContentKeys
+  private readonly pending = new Map<number, PendingLookup>()
+  private nextTag = 1
+  private readonly bootstrapContacts: readonly Contact[]
+  private readonly sessionModel: LengthModel
+  private readonly downtimeModel: LengthModel
+  private readonly churnOn: boolean
+  private readonly churnRngs: (Rng | undefined)[]
+  private readonly opRngs: Rng[]
+  private readonly opRates: number[]
+  private readonly pickRng: Rng
+  private readonly targetRng: Rng
+
+  constructor(scenario: ResolvedScenario, opts: SimulationOptions) {
+    this.scenario = scenario
+    this.seed = opts.seed
+    this.rng = new SeededRng(opts.seed)
+    this.factory = opts.engineFactory ?? ((o) => new DhtEngine(o))
+    this.engineConfig = engineConfigFor(scenario.dht)
+    this.sched = new Scheduler({ maxEvents: scenario.limits.max_events, maxPending: scenario.limits.max_pending })
+    this.durationMs = scenario.duration_s * 1000
+    const net = scenario.network
+    this.n = net.peers
+    this.bootstrapCount = net.bootstraps
+
+    const matrix = regionMatrix()
+    const regionIdx = net.regions.map((r) => matrix.names.indexOf(r.name))
+    const m = regionIdx.length
+    const oneWay = new Float64Array(m * m)
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < m; j++) oneWay[i * m + j] = matrix.rttMs[regionIdx[i]! * matrix.names.length + regionIdx[j]!]! / 2
+    }
+    const peers = createPeers(this.rng.fork('peers'), {
+      peers: this.n,
+      regionWeights: net.regions.map((r) => r.weight),
+      accessMedianMs: net.access_latency_ms.median,
+      accessSigma: net.access_latency_ms.sigma,
+    })
+    this.contacts = peers.contacts
+    this.network = new Network({
+      regionOf: peers.regionOf,
+      accessMs: peers.accessMs,
+      regionNames: net.regions.map((r) => r.name),
+      oneWayMs: oneWay,
+      jitterMedianMs: net.jitter_ms.median,
+      jitterSigma: net.jitter_ms.sigma,
+      loss: net.loss,
+      rng: this.rng.fork('net'),
+    })
+
+    this.engines = new Array<EngineLike | undefined>(this.n).fill(undefined)
+    this.online = new Uint8Array(this.n)
+    this.ready = new Uint8Array(this.n)
+    this.generation = new Uint32Array(this.n)
+    this.timerAt = new Float64Array(this.n).fill(Infinity)
+    this.startMs = new Float64Array(this.n)
+    this.ttrPending = new Uint8Array(this.n)
+    this.readyList = new Int32Array(this.n)
+    this.readyPos = new Int32Array(this.n).fill(-1)
+    this.truth = new GroundTruth(this.contacts.map((c) => c.id))
+    this.bootstrapContacts = this.contacts.slice(0, this.bootstrapCount)
+
+    const ch = scenario.churn
+    this.churnOn = ch.turnover_per_hour > 0
+    this.sessionModel = { distribution: ch.session, meanS: meanSessionS(ch.turnover_per_hour), shape: ch.weibull_shape }
+    this.downtimeModel = { distribution: ch.downtime, meanS: ch.downtime_mean_s, shape: ch.weibull_shape }
+    this.churnRngs = new Array<Rng | undefined>(this.n).fill(undefined)
+
+    const wl = scenario.workload
+    this.keys = new ContentKeys(this.rng.fork('workload/keys'), wl.max_content_keys)
+    this.opRngs = OP_OF_CODE.map((op) => this.rng.fork(`workload/${op}`))
+    this.opRates = [wl.find_node_per_s, wl.provide_per_s, wl.get_providers_per_s]
+    this.pickRng = this.rng.fork('workload/pick')
+    this.targetRng = this.rng.fork('workload/targets')
+  }
+
+  /** Schedules a callback at a virtual time (fault models). */
+  at(timeMs: number, fn: () => void): void {
+    this.sched.push(Math.max(timeMs, this.sched.nowMs), EV_CALL, 0, 0, fn)
+  }
+
+  get nowMs(): number {
+    return this.sched.nowMs
+  }
+
+  get readyPeers(): number {
+    return this.readyCount
+  }
+
+  isBootstrap(peer: number): boolean {
+    return peer < this.bootstrapCount
+  }
+
+  /** Runs to the end of the scenario. Errors other than bad input become InvariantErrors by the caller. */
+  run(onProgress?: (virtualMs: number, durationMs: number) => void): void {
+    const s = this.sched
+    const joinSpreadMs = this.scenario.network.join_spread_s * 1000
+    const joinRng = this.rng.fork('join')
+    for (let i = 0; i < this.n; i++) {
+      const t = this.isBootstrap(i) ? 0 : joinRng.next() * joinSpreadMs
+      s.push(t, EV_JOIN, i, 0)
+    }
+    const workloadStartMs = this.scenario.workload.start_s * 1000
+    for (let op = 0; op < OP_OF_CODE.length; op++) {
+      const t = workloadStartMs + nextGapMs(this.opRngs[op]!, this.opRates[op]!)
+      if (t <= this.durationMs) s.push(t, EV_WORKLOAD, 0, op)
+    }
+    const windowMs = this.scenario.metrics.window_s * 1000
+    for (let t = windowMs; t < this.durationMs + windowMs; t += windowMs) s.push(Math.min(t, this.durationMs), EV_SAMPLE, 0, 0)
+
+    while (s.peekTimeMs() <= this.durationMs) {
+      s.pop()
+      this.dispatch()
+      if (onProgress !== undefined && (s.processed & (PROGRESS_EVERY - 1)) === 0) onProgress(s.nowMs, this.durationMs)
+    }
+    s.nowMs = this.durationMs
+    // Restarts still waiting for readiness at the end: censored.
+    for (let i = 0; i < this.n; i++) if (this.online[i] === 1) this.censorReady(i)
+    this.metrics.packetsSent = this.network.packetsSent
+    this.metrics.packetsDropped = this.network.packetsDropped
+    onProgress?.(this.durationMs, this.durationMs)
+  }
+
+  private dispatch(): void {
+    const s = this.sched
+    const node = s.curNode
+    switch (s.curKind) {
+      case EV_DELIVER:
+        if (this.online[node] !== 1) {
+          this.network.drop('offline')
+          return
+        }
+        if (this.network.service !== undefined) {
+          const t = this.network.service.arrive(node, s.nowMs, s.curPayload as Message)
+          if (t < 0) {
+            this.network.drop('service-rejected')
+            return
+          }
+          if (t > s.nowMs) {
+            s.push(t, EV_PROCESS, node, s.curAux, s.curPayload)
+            return
+          }
+        }
+        this.deliver(node)
+        return
+      case EV_PROCESS:
+        if (this.online[node] !== 1) {
+          this.network.drop('offline')
+          return
+        }
+        this.deliver(node)
+        return
+      case EV_TIMER:
+        if (this.timerAt[node] !== s.nowMs || this.generation[node] !== s.curAux || this.online[node] !== 1) return
+        this.timerAt[node] = Infinity
+        this.step(node, TIMER_INPUT)
+        return
+      case EV_JOIN:
+        this.join(node)
+        return
+      case EV_LEAVE:
+        if (this.generation[node] === s.curAux && this.online[node] === 1) this.leave(node)
+        return
+      case EV_WORKLOAD:
+        this.issue(s.curAux)
+        return
+      case EV_SAMPLE:
+        this.samples.push({ tS: s.nowMs / 1000, online: this.onlineCount, ready: this.readyCount })
+        this.metrics.addOnlineSample(s.nowMs, this.onlineCount)
+        return
+      case EV_CALL:
+        ;(s.curPayload as () => void)()
+        return
+      default:
+        throw new InvariantError(`unknown event kind ${s.curKind}`)
+    }
+  }
+
+  private deliver(node: number): void {
+    this.step(node, { kind: 'message', from: this.contacts[this.sched.curAux]!, msg: this.sched.curPayload as Message })
+  }
+
+  /** Calls the peer's engine and applies its output. */
+  step(peer: number, input: Input): void {
+    const engine = this.engines[peer]
+    if (engine === undefined) return
+    const now = this.sched.nowMs
+    const out = engine.step(now, input)
+    this.apply(peer, out)
+  }
+
+  private apply(peer: number, out: Output): void {
+    const now = this.sched.nowMs
+    const sends = out.sends
+    for (let i = 0; i < sends.length; i++) {
+      const send = sends[i]!
+      const to = peerIndex(send.to, this.contacts)
+      if (to < 0) {
+        this.network.drop('unknown-peer')
+        continue
+      }
+      if (to === peer) throw new InvariantError(`peer p${peer} sent a ${send.msg.kind} to itself`)
+      const delay = this.network.route(peer, to, send.msg, now)
+      if (delay < 0) continue
+      // Delivered by reference: no serialisation in the simulator.
+      this.sched.push(now + delay, EV_DELIVER, to, peer, send.msg)
+    }
+    const events = out.events
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!
+      if (ev.kind === 'lookup-done') this.lookupDone(peer, ev)
+      else if (ev.kind === 'ready-changed') this.readyChanged(peer, ev.ready)
+    }
+    const d = out.nextDeadlineMs
+    if (Number.isNaN(d)) throw new InvariantError(`peer p${peer} returned a NaN deadline`)
+    if (d < this.timerAt[peer]! && this.online[peer] === 1 && this.engines[peer] !== undefined) {
+      const t = Math.max(d, now)
+      this.timerAt[peer] = t
+      this.sched.push(t, EV_TIMER, peer, this.generation[peer]!)
+    }
+  }
+
+  /** A peer (re)joins: a fresh engine with the same identity, bootstrapping again. */
+  join(peer: number): void {
+    if (this.online[peer] === 1) return
+    const now = this.sched.nowMs
+    const gen = ++this.generation[peer]!
+    this.online[peer] = 1
+    this.onlineCount++
+    this.truth.setOnline(peer, true)
+    this.timerAt[peer] = Infinity
+    this.engines[peer] = this.factory({
+      self: this.contacts[peer]!,
+      config: this.engineConfig,
+      rng: this.rng.fork(`engine/${peer}/${gen}`),
+    })
+    const boot = this.isBootstrap(peer) ? this.bootstrapContacts.filter((c) => c !== this.contacts[peer]) : this.bootstrapContacts
+    if (!this.isBootstrap(peer)) {
+      this.startMs[peer] = now
+      this.ttrPending[peer] = 1
+      if (this.churnOn) {
+        // The first session is already under way when the run starts (equilibrium); later ones are fresh.
+        const draw = gen === 1 ? drawResidualMs : drawLengthMs
+        this.sched.push(now + draw(this.churnRng(peer), this.sessionModel), EV_LEAVE, peer, gen)
+      }
+    }
+    this.step(peer, { kind: 'start', bootstraps: boot })
+  }
+
+  /** A peer leaves: its engine is stopped and dropped; it comes back after a downtime when churn is on. */
+  leave(peer: number, comeBack = this.churnOn): void {
+    if (this.online[peer] !== 1) return
+    const now = this.sched.nowMs
+    this.censorReady(peer)
+    this.metrics.addLeave(now)
+    const engine = this.engines[peer]
+    if (engine !== undefined) {
+      const out = engine.step(now, STOP_INPUT)
+      for (const ev of out.events) if (ev.kind === 'lookup-done') this.lookupDone(peer, ev)
+    }
+    this.engines[peer] = undefined
+    this.online[peer] = 0
+    this.onlineCount--
+    this.truth.setOnline(peer, false)
+    this.setReady(peer, false)
+    this.timerAt[peer] = Infinity
+    if (comeBack) this.sched.push(now + drawLengthMs(this.churnRng(peer), this.downtimeModel), EV_JOIN, peer, 0)
+  }
+
+  private churnRng(peer: number): Rng {
+    let r = this.churnRngs[peer]
+    if (r === undefined) {
+      r = this.rng.fork(`churn/${peer}`)
+      this.churnRngs[peer] = r
+    }
+    return r
+  }
+
+  private censorReady(peer: number): void {
+    if (this.ttrPending[peer] !== 1) return
+    this.ttrPending[peer] = 0
+    const waitedS = (this.sched.nowMs - this.startMs[peer]!) / 1000
+    if (waitedS >= CENSOR_MIN_S) this.metrics.addReady(this.startMs[peer]!, waitedS)
+  }
+
+  private readyChanged(peer: number, ready: boolean): void {
+    this.setReady(peer, ready)
+    if (ready && this.ttrPending[peer] === 1) {
+      this.ttrPending[peer] = 0
+      this.metrics.addReady(this.startMs[peer]!, (this.sched.nowMs - this.startMs[peer]!) / 1000)
+    }
+  }
+
+  private setReady(peer: number, ready: boolean): void {
+    if (ready === (this.ready[peer] === 1)) return
+    if (ready) {
+      this.ready[peer] = 1
+      this.readyPos[peer] = this.readyCount
+      this.readyList[this.readyCount++] = peer
+    } else {
+      this.ready[peer] = 0
+      const pos = this.readyPos[peer]!
+      const last = this.readyList[--this.readyCount]!
+      this.readyList[pos] = last
+      this.readyPos[last] = pos
+      this.readyPos[peer] = -1
+    }
+  }
+
+  /** A workload arrival of operation `op` (index into OP_OF_CODE); schedules the next one. */
+  private issue(opCode: number): void {
+    const s = this.sched
+    const gap = nextGapMs(this.opRngs[opCode]!, this.opRates[opCode]!)
+    if (s.nowMs + gap <= this.durationMs) s.push(s.nowMs + gap, EV_WORKLOAD, 0, opCode)
+    if (this.readyCount === 0) {
+      this.skippedLookups++
+      return
+    }
+    const op = OP_OF_CODE[opCode]!
+    let key = -1
+    let target: Uint8Array
+    let providerOnline = false
+    if (op === 'FIND_NODE') {
+      target = this.targetRng.bytes(32)
+    } else if (op === 'PROVIDE') {
+      key = this.keys.keyToProvide()
+      target = this.keys.keys[key]!
+    } else {
+      key = this.keys.keyToGet(this.scenario.workload.zipf_s)
+      if (key < 0) {
+        this.skippedLookups++
+        return
+      }
+      target = this.keys.keys[key]!
+      providerOnline = this.keys.anyProviderOnline(key, (p) => this.online[p] === 1)
+    }
+    const issuer = this.readyList[this.pickRng.int(this.readyCount)]!
+    const tag = this.nextTag++
+    this.pending.set(tag, { op, issuer, issuedMs: s.nowMs, target, key, providerOnline })
+    this.step(issuer, { kind: 'lookup', op, key: target, target, tag })
+  }
+
+  private lookupDone(peer: number, ev: { tag: number; success: boolean; hops: number; messages: number; closest: readonly Contact[]; providers: readonly Contact[]; error?: string }): void {
+    const p = this.pending.get(ev.tag)
+    if (p === undefined || p.issuer !== peer) return // the engine's own lookups (refresh, self-lookup)
+    this.pending.delete(ev.tag)
+    if (ev.error === 'stopped') {
+      this.abortedLookups++
+      return
+    }
+    const now = this.sched.nowMs
+    const shed = ev.error === 'busy'
+    let accurate = NA
+    if (p.op === 'FIND_NODE' && !shed) {
+      const truth = this.truth.closestOnline(p.target, peer)
+      if (truth >= 0) {
+        const want = this.contacts[truth]!
+        accurate = 0
+        for (const c of ev.closest) {
+          if (c === want || idEquals(c.id, want.id)) {
+            accurate = 1
+            break
+          }
+        }
+      }
+    }
+    let providerOk = NA
+    if (p.op === 'GET_PROVIDERS' && !shed && p.providerOnline) providerOk = ev.providers.length > 0 ? 1 : 0
+    if (p.op === 'PROVIDE' && ev.success) this.keys.markProvided(p.key, peer)
+    this.metrics.addLookup({
+      op: p.op,
+      outcome: shed ? OUTCOME_SHED : ev.success ? OUTCOME_OK : OUTCOME_FAIL,
+      startMs: p.issuedMs,
+      latencyMs: now - p.issuedMs,
+      hops: ev.hops,
+      messages: ev.messages,
+      accurate,
+      providerOk,
+    })
+  }
+}
+
+const TIMER_INPUT: Input = Object.freeze({ kind: 'timer' })
+const STOP_INPUT: Input = Object.freeze({ kind: 'stop' })
