@@ -20,6 +20,12 @@ export const KEY_BITS = 256
 export const KEY_BYTES = 32
 /** Replacement cache per bucket: candidates kept for when a member dies. */
 export const REPLACEMENT_CACHE_SIZE = 8
+/**
+ * A full bucket's head is pinged before a newcomer may replace it only when the head has been
+ * silent this long: traffic proves most contacts alive, and at 60 s liveness pings were more
+ * than half of all requests in a 1,000-peer simulation.
+ */
+export const LIVENESS_CHECK_AFTER_MS = 10 * 60_000
 /** Consecutive RPC failures after which a contact is evicted from the table. */
 export const MAX_CONTACT_FAILURES = 2
 /** Provider records live 48 h unless re-announced (libp2p / IPFS value). */
@@ -40,8 +46,13 @@ export const MAX_QUEUED_LOOKUPS = 256
 export const MAX_QUERIES_PER_LOOKUP = 160
 /** Upper bound on candidates a lookup remembers per path. */
 export const MAX_CANDIDATES_PER_PATH = 200
-/** Buckets are refreshed when nothing touched them for this long (libp2p: 10 min). */
-export const REFRESH_INTERVAL_MS = 10 * 60_000
+/**
+ * Buckets are refreshed when no lookup went into them for this long. Kademlia's paper says an
+ * hour, libp2p 10 min; at 10 min refresh lookups were half of all requests in a 3,000-peer
+ * simulation, while failure eviction, replacement caches and inbound traffic keep tables fresh
+ * between rounds (churn.yaml's accuracy is measured with this value).
+ */
+export const REFRESH_INTERVAL_MS = 30 * 60_000
 /** Refresh lookups started per refresh round (deepest stale buckets first), to bound maintenance traffic. */
 export const MAX_REFRESH_LOOKUPS_PER_ROUND = 4
 /** A bootstrap counts as live if it answered within this window. */

@@ -25,7 +25,7 @@ import { FAILED, Lookup } from './lookup.js'
 import { SizeEstimator, estimateSize } from './size-estimator.js'
 import { RttEstimator } from './rtt-estimator.js'
 import type { Candidate, LookupPurpose } from './lookup.js'
-import { MAX_CANDIDATES_PER_PATH, JOIN_RETRY_BASE_MS, JOIN_RETRY_MAX_MS, PROVIDER_SWEEP_MS, KEY_BYTES } from './constants.js'
+import { MAX_CANDIDATES_PER_PATH, LIVENESS_CHECK_AFTER_MS, JOIN_RETRY_BASE_MS, JOIN_RETRY_MAX_MS, PROVIDER_SWEEP_MS, KEY_BYTES } from './constants.js'
 import { BadInputError } from './errors.js'
 
 export interface EngineOptions {
@@ -34,8 +34,6 @@ export interface EngineOptions {
   readonly rng: Rng
 }
 
-/** A liveness-check ping is only worth sending when the bucket head has been quiet this long. */
-const LIVENESS_STALE_MS = 60_000
 
 type TimerPayload =
   | { readonly t: 'rpc'; readonly rpcId: number }
@@ -85,6 +83,8 @@ export class DhtEngine {
   private readonly rtt = new RttEstimator()
   private bootstraps: readonly Contact[] = []
   private readonly bootstrapAnsweredMs = new Map<string, number>()
+  /** The latest answer from any bootstrap (the readiness fast path). */
+  private lastBootstrapAnswerMs = -Infinity
   private bootstrapCursor = 0
   private readonly rejected: Record<string, number> = {}
   private readonly served: Record<string, number> = {}
@@ -246,11 +246,13 @@ export class DhtEngine {
     return n
   }
 
+  /** Runs after every step: the cheap boolean first, the full readiness only when it changed. */
   private checkReadiness(): void {
-    const r = this.readiness(this.nowMs)
-    if (r.ready !== this.lastReady) {
-      this.lastReady = r.ready
-      this.events.push({ kind: 'ready-changed', ready: r.ready, reason: r.ready ? 'ready' : r.reason })
+    const bootOk = this.bootstraps.length === 0 || this.nowMs - this.lastBootstrapAnswerMs <= this.cfg.bootstrapLiveWindowMs
+    const ready = this.started && !this.stopped && this.joined && bootOk && this.table.size >= this.cfg.warmTableSize
+    if (ready !== this.lastReady) {
+      this.lastReady = ready
+      this.events.push({ kind: 'ready-changed', ready, reason: ready ? 'ready' : this.readiness(this.nowMs).reason })
     }
   }
 
@@ -293,9 +295,7 @@ export class DhtEngine {
   /** Keeps the live-bootstrap count honest with one ping when none answered for half the window. */
   private pingBootstrap(): void {
     if (this.bootstraps.length === 0) return
-    let latest = -Infinity
-    for (const t of this.bootstrapAnsweredMs.values()) latest = Math.max(latest, t)
-    if (this.nowMs - latest < this.cfg.bootstrapLiveWindowMs / 2) return
+    if (this.nowMs - this.lastBootstrapAnswerMs < this.cfg.bootstrapLiveWindowMs / 2) return
     const b = this.bootstraps[this.bootstrapCursor++ % this.bootstraps.length]!
     this.sendRequest(b, 'PING', this.self.id, this.self.id, EMPTY, { purpose: 'bootstrap', to: b })
   }
@@ -337,7 +337,7 @@ export class DhtEngine {
     const r = this.table.observe(c, this.nowMs)
     if (r.kind === 'rejected') {
       this.count(this.rejected, r.reason)
-    } else if (r.kind === 'full' && !this.livenessBuckets.has(r.bucket) && this.nowMs - r.head.lastSeenMs >= LIVENESS_STALE_MS) {
+    } else if (r.kind === 'full' && !this.livenessBuckets.has(r.bucket) && this.nowMs - r.head.lastSeenMs >= LIVENESS_CHECK_AFTER_MS) {
       this.livenessBuckets.add(r.bucket)
       this.sendRequest(r.head.contact, 'PING', this.self.id, this.self.id, EMPTY, { purpose: 'liveness', to: r.head.contact, head: r.head })
     }
@@ -426,7 +426,10 @@ export class DhtEngine {
     }
     this.pending.delete(res.rpcId)
     if (p.sentMs !== undefined) this.rtt.sample(this.nowMs - p.sentMs)
-    if (this.bootstraps.length > 0 && this.isBootstrap(from.peer)) this.bootstrapAnsweredMs.set(from.peer, this.nowMs)
+    if (this.bootstraps.length > 0 && this.isBootstrap(from.peer)) {
+      this.bootstrapAnsweredMs.set(from.peer, this.nowMs)
+      this.lastBootstrapAnswerMs = this.nowMs
+    }
     if (res.error !== undefined) {
       // Alive but refusing: not the contact's fault for the table, but no answer for the lookup.
       if (p.purpose === 'lookup') this.onLookupFailure(p.lookup, p.cand)

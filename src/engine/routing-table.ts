@@ -1,9 +1,10 @@
 // Theory of operation
 // -------------------
 // The routing table keeps up to k contacts per bucket; bucket i holds contacts whose id shares
-// exactly i leading bits with ours (i = commonPrefixLength). Inside a bucket contacts are in
-// least-recently-seen order: head = stalest, tail = freshest. A contact seen again moves to the
-// tail. When a bucket is full, a newcomer goes to the bucket's replacement cache and the caller is
+// exactly i leading bits with ours (i = commonPrefixLength). Least-recently-seen order is kept by
+// each entry's lastSeenMs rather than by moving entries (the array is never reshuffled on the hot
+// path): the head is the entry seen longest ago, ties to the earliest inserted. When a bucket is
+// full, a newcomer goes to the bucket's replacement cache and the caller is
 // told which head to liveness-check (ping); if the head fails, it is evicted and the freshest
 // replacement takes its place (classic Kademlia: old live contacts are preferred, which resists
 // flooding). Contacts that fail RPCs repeatedly are evicted the same way.
@@ -47,6 +48,8 @@ export class RoutingTable {
   private readonly buckets: (Bucket | undefined)[] = new Array(KEY_BITS + 1)
   private readonly groupCounts = new Map<string, number>()
   private count = 0
+  /** Deepest non-empty bucket index (-1 when empty); bounds closest()'s scan. */
+  private deepest = -1
 
   constructor(
     readonly selfId: NodeId,
@@ -90,19 +93,15 @@ export class RoutingTable {
   /** The contact was heard from (or is proposed by a peer, when `verified` is false). */
   observe(contact: Contact, nowMs: number): ObserveResult {
     const i = this.bucketIndex(contact.id)
-    if (i >= KEY_BITS) return { kind: 'self' }
+    if (i >= KEY_BITS) return SELF
     const b = this.bucket(i)
     const entries = b.entries
     for (let j = 0; j < entries.length; j++) {
       const e = entries[j]!
       if (e.contact === contact || e.contact.peer === contact.peer) {
-        e.lastSeenMs = nowMs
+        if (nowMs > e.lastSeenMs) e.lastSeenMs = nowMs
         e.failures = 0
-        if (j !== entries.length - 1) {
-          entries.splice(j, 1)
-          entries.push(e)
-        }
-        return { kind: 'updated' }
+        return UPDATED
       }
     }
     const rejected = this.diversityVerdict(b, contact)
@@ -110,12 +109,13 @@ export class RoutingTable {
     if (entries.length < this.k) {
       entries.push({ contact, lastSeenMs: nowMs, failures: 0 })
       this.count++
+      if (i > this.deepest) this.deepest = i
       this.addGroup(contact)
       this.dropReplacement(b, contact)
-      return { kind: 'added' }
+      return ADDED
     }
     this.addReplacement(b, contact)
-    return { kind: 'full', head: entries[0]!, bucket: i }
+    return { kind: 'full', head: headOf(entries), bucket: i }
   }
 
   private diversityVerdict(b: Bucket, contact: Contact): 'diversity-bucket' | 'diversity-table' | undefined {
@@ -178,6 +178,7 @@ export class RoutingTable {
       this.count--
       this.removeGroup(e.contact)
       this.promote(b, nowMs)
+      if (i === this.deepest && entries.length === 0) this.deepest = this.scanDeepest()
       return true
     }
     this.dropReplacement(b, contact)
@@ -210,7 +211,7 @@ export class RoutingTable {
       if (flushSorted(out, n, g, target)) return out
       g = 0
     }
-    for (let j = b + 1; j < KEY_BITS; j++) g = this.collectInto(j, g, exclude, skipSuspect, target)
+    for (let j = b + 1; j <= this.deepest; j++) g = this.collectInto(j, g, exclude, skipSuspect, target)
     if (flushSorted(out, n, g, target)) return out
     for (let j = Math.min(b, KEY_BITS) - 1; j >= 0; j--) {
       g = this.collectInto(j, 0, exclude, skipSuspect, target)
@@ -259,14 +260,17 @@ export class RoutingTable {
         continue
       }
       if (b.lastTouchedMs >= sinceMs) continue
-      const head = b.entries[0]
-      if (b.entries.length < this.k || head === undefined || head.lastSeenMs < sinceMs) out.push(i)
+      if (b.entries.length < this.k || headOf(b.entries).lastSeenMs < sinceMs) out.push(i)
     }
     return out
   }
 
   /** Deepest non-empty bucket index, or -1 for an empty table. */
   deepestBucket(): number {
+    return this.deepest
+  }
+
+  private scanDeepest(): number {
     for (let i = KEY_BITS - 1; i >= 0; i--) if ((this.buckets[i]?.entries.length ?? 0) > 0) return i
     return -1
   }
@@ -277,11 +281,15 @@ export class RoutingTable {
     return out
   }
 
+  /** Every contact, bucket by bucket (farthest first), least-recently-seen first in a bucket. */
   all(): Contact[] {
     const out: Contact[] = []
     for (let i = 0; i < KEY_BITS; i++) {
       const b = this.buckets[i]
-      if (b !== undefined) for (const e of b.entries) out.push(e.contact)
+      if (b === undefined) continue
+      const order = b.entries.map((e, j) => ({ e, j }))
+      order.sort((x, y) => x.e.lastSeenMs - y.e.lastSeenMs || x.j - y.j)
+      for (const { e } of order) out.push(e.contact)
     }
     return out
   }
@@ -303,8 +311,20 @@ export class RoutingTable {
       total += b.entries.length
     }
     if (total !== this.count) return `size ${this.count} != sum of buckets ${total}`
+    if (this.deepest !== this.scanDeepest()) return `deepest ${this.deepest} != ${this.scanDeepest()}`
     return undefined
   }
+}
+
+const UPDATED: ObserveResult = Object.freeze({ kind: 'updated' })
+const ADDED: ObserveResult = Object.freeze({ kind: 'added' })
+const SELF: ObserveResult = Object.freeze({ kind: 'self' })
+
+/** The least-recently-seen entry of a non-empty bucket (ties: the earliest inserted). */
+function headOf(entries: readonly TableEntry[]): TableEntry {
+  let h = entries[0]!
+  for (let j = 1; j < entries.length; j++) if (entries[j]!.lastSeenMs < h.lastSeenMs) h = entries[j]!
+  return h
 }
 
 // Scratch space for closest(): reused across calls (the engine is single-threaded and closest()

@@ -61,11 +61,11 @@ describe('engine liveness check and inbound policy', () => {
     e.step(0, { kind: 'start', bootstraps: [] })
     e.step(0, { kind: 'message', from: far(1), msg: req(1, 'PING') })
     e.step(0, { kind: 'message', from: far(2), msg: req(2, 'PING') })
-    const out = e.step(120_000, { kind: 'message', from: far(3), msg: req(3, 'PING') })
+    const out = e.step(660_000, { kind: 'message', from: far(3), msg: req(3, 'PING') })
     const ping = out.sends.find((s) => s.msg.kind === 'request')
     expect(ping?.to.peer).toBe('p1')
     expect(e.contacts().map((c) => c.peer)).toEqual(['p1', 'p2'])
-    e.step(121_000, { kind: 'timer' }) // the 750 ms ping timeout passed
+    e.step(661_000, { kind: 'timer' }) // the 750 ms ping timeout passed
     expect(e.contacts().map((c) => c.peer)).toEqual(['p2', 'p3'])
   })
 
@@ -74,10 +74,10 @@ describe('engine liveness check and inbound policy', () => {
     e.step(0, { kind: 'start', bootstraps: [] })
     e.step(0, { kind: 'message', from: far(1), msg: req(1, 'PING') })
     e.step(0, { kind: 'message', from: far(2), msg: req(2, 'PING') })
-    const out = e.step(120_000, { kind: 'message', from: far(3), msg: req(3, 'PING') })
+    const out = e.step(660_000, { kind: 'message', from: far(3), msg: req(3, 'PING') })
     const ping = out.sends.find((s) => s.msg.kind === 'request')!
-    e.step(120_010, { kind: 'message', from: far(1), msg: { kind: 'response', rpcId: ping.msg.rpcId, type: 'PING', closer: [], providers: [] } })
-    e.step(121_000, { kind: 'timer' })
+    e.step(660_010, { kind: 'message', from: far(1), msg: { kind: 'response', rpcId: ping.msg.rpcId, type: 'PING', closer: [], providers: [] } })
+    e.step(661_000, { kind: 'timer' })
     expect(e.contacts().map((c) => c.peer)).toEqual(['p2', 'p1'])
   })
 
