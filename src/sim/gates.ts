@@ -2,6 +2,7 @@
 // measured metrics. A gate whose metric could not be measured (null) fails.
 import type { GateOp, GateResult } from './report-types.js'
 import { METRIC_NAMES, isMetricName } from './metrics.js'
+import { CHAOS_METRIC_NAMES, isChaosMetricName } from './chaos/metric-names.js'
 
 export interface GateSpec {
   readonly metric: string
@@ -25,8 +26,8 @@ export function parseGate(g: GateInput): { gate?: GateSpec; error?: string } {
   } else {
     spec = { metric: g.metric, op: g.op, threshold: g.threshold, window: g.window ?? 'all' }
   }
-  if (!isMetricName(spec.metric)) {
-    return { error: `unknown metric "${spec.metric}" (known: ${METRIC_NAMES.join(', ')})` }
+  if (!isMetricName(spec.metric) && !isChaosMetricName(spec.metric)) {
+    return { error: `unknown metric "${spec.metric}" (known: ${[...METRIC_NAMES, ...CHAOS_METRIC_NAMES].join(', ')}, rejected_<reason>)` }
   }
   if (!Number.isFinite(spec.threshold)) return { error: `threshold must be a finite number (got ${spec.threshold})` }
   if (!WINDOW_RE.test(spec.window)) return { error: `window must be "all", "during:<fault id>" or "after:<fault id>" (got ${JSON.stringify(spec.window)})` }

@@ -34,12 +34,21 @@ export interface FaultWindow {
   readonly kind: string
   readonly at_s: number
   readonly until_s: number
+  /** Issue #3 measures, seconds (see src/sim/recovery/measures.ts); null when not observed. */
+  readonly readiness_flip_s?: number | null
+  readonly collapse_s?: number | null
+  readonly readiness_lead_s?: number | null
+  readonly mttr_s?: number | null
+  readonly recovery_s?: number | null
+  readonly time_to_alert_s?: number | null
 }
 
 export interface AlertRecord {
   readonly name: string
   readonly fired_s: number
   readonly cleared_s: number | null
+  /** Instances that fired during the episode (issue #3; 0 for a fleet-wide rule). */
+  readonly instances?: number
 }
 
 export interface Report {

@@ -3,6 +3,10 @@
 // depends on wall-clock time: same scenario + same seed => the same Report, byte for byte.
 import { readFileSync } from 'node:fs'
 import { BadInputError, InvariantError } from '../engine/errors.js'
+import { SeededRng } from '../engine/rng.js'
+import { ChaosRun, hasChaos } from './chaos/chaos-run.js'
+import { variantScenario } from './chaos/variants.js'
+import { chaosOf } from './faults/chaos-schema.js'
 import { Simulation, type EngineFactory } from './simulation.js'
 import type { ResolvedScenario } from './scenario.js'
 import { checkGates } from './gates.js'
@@ -42,10 +46,24 @@ export function runScenario(scenario: ResolvedScenario, opts: RunOptions = {}): 
   const path = opts.scenarioPath ?? `scenarios/${scenario.name}.yaml`
   const replay = replayCommand(path, seed)
   let sim: Simulation | undefined
+  let chaos: ChaosRun | undefined
   try {
-    sim = new Simulation(resolved, { seed, ...(opts.engineFactory ? { engineFactory: opts.engineFactory } : {}) })
+    // Faults, adversaries, alerts and recovery (issue #3) ride on the real engine; a test's fake
+    // engine runs without them.
+    if (opts.engineFactory === undefined) chaos = new ChaosRun(resolved, chaosOf(resolved), new SeededRng(seed))
+    const c = chaos
+    sim = new Simulation(resolved, {
+      seed,
+      ...(c !== undefined
+        ? { engineFactory: c.engineFactory, rewriteContacts: (cs) => c.rewriteContacts(cs), excluded: c.plan.adversary }
+        : opts.engineFactory
+          ? { engineFactory: opts.engineFactory }
+          : {}),
+    })
+    chaos?.setup(sim)
     opts.setup?.(sim)
     sim.run(opts.onProgress)
+    chaos?.finish()
   } catch (err) {
     if (err instanceof BadInputError) throw err
     const e = err as Error
@@ -54,14 +72,24 @@ export function runScenario(scenario: ResolvedScenario, opts: RunOptions = {}): 
     wrapped.stack = `${wrapped.stack ?? ''}\ncaused by: ${e.stack ?? String(err)}`
     throw wrapped
   }
-  return buildReport(sim!, resolved, replay, opts.toolVersion ?? packageVersion(), opts)
+  const report = buildReport(sim!, resolved, replay, opts.toolVersion ?? packageVersion(), opts, chaos)
+  const variantSpecs = resolved.variants ?? []
+  if (variantSpecs.length === 0) return report
+  // The same run with the variant's changes (e.g. defences off), shown beside this one.
+  const variants = variantSpecs.map((v) => {
+    const r = runScenario(variantScenario(resolved, v), { ...opts, seed, onProgress: undefined, setup: undefined })
+    return { label: v.label, metrics: r.metrics, gates: r.gates }
+  })
+  return { ...report, variants }
 }
 
-function buildReport(sim: Simulation, scenario: ResolvedScenario, replay: string, version: string, opts: RunOptions): Report {
+function buildReport(sim: Simulation, scenario: ResolvedScenario, replay: string, version: string, opts: RunOptions, chaos?: ChaosRun): Report {
   const warmupMs = scenario.warmup_s * 1000
   const endMs = sim.durationMs
-  const metrics: Record<string, number | null> = { ...sim.metrics.compute(warmupMs, endMs), ...opts.extraMetrics?.(sim) }
+  const chaosMetrics = chaos !== undefined && hasChaos(chaosOf(scenario)) ? chaos.metricsFor('all') : {}
+  const metrics: Record<string, number | null> = { ...sim.metrics.compute(warmupMs, endMs), ...chaosMetrics, ...opts.extraMetrics?.(sim) }
   const gates = checkGates(scenario.gates, (window) => {
+    if (chaos !== undefined) return window === 'all' ? { ...chaos.gateMetrics('all'), ...metrics } : chaos.gateMetrics(window)
     if (window === 'all') return metrics
     if (opts.metricsForWindow !== undefined) return opts.metricsForWindow(window, sim)
     throw new InvariantError(`gate window "${window}" has no fault to measure`)
@@ -93,8 +121,8 @@ function buildReport(sim: Simulation, scenario: ResolvedScenario, replay: string
     series: { window_s: scenario.metrics.window_s, points },
     hops_histogram: sim.metrics.hopsHistogram(warmupMs, endMs),
     latency_cdf: sim.metrics.latencyCdf(warmupMs, endMs, CDF_FRACTIONS),
-    faults: sim.faults,
-    alerts: sim.alerts,
+    faults: chaos === undefined ? sim.faults : sim.faults.map((f) => ({ ...f, ...chaos.faultMeasures(f.id) })),
+    alerts: chaos === undefined ? sim.alerts : chaos.alertRecords(),
     variants: [],
   }
 }

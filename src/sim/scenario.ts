@@ -10,6 +10,7 @@ import { BadInputError } from '../engine/errors.js'
 import * as C from '../engine/constants.js'
 import { regionNames } from './regions.js'
 import { parseGate, type GateSpec } from './gates.js'
+import { chaosFields, chaosIsDefault, chaosIssues, FAULT_KINDS, type ChaosSpec } from './faults/chaos-schema.js'
 
 const num = (min: number, max: number): z.ZodNumber => z.number().min(min).max(max)
 const int = (min: number, max: number): z.ZodNumber => z.number().int().min(min).max(max)
@@ -82,6 +83,7 @@ export const scenarioSchema = z
         max_queries_per_lookup: int(1, 10_000).default(C.MAX_QUERIES_PER_LOOKUP),
         warm_table_size: int(1, 1000).default(C.WARM_TABLE_SIZE),
         bootstrap_ping_interval_s: num(1, 86_400).default(C.BOOTSTRAP_PING_INTERVAL_MS / 1000),
+        bootstrap_live_window_s: num(1, 86_400).default(C.BOOTSTRAP_LIVE_WINDOW_MS / 1000).describe('a bootstrap counts as live (readiness) this long after it answered'),
         policy: z.enum(['default', 'strict']).default('default'),
       })
       .prefault({})
@@ -109,6 +111,7 @@ export const scenarioSchema = z
       .array(z.union([z.string().describe('e.g. "hops_p99 <= 5"'), gateObject]))
       .max(100)
       .default([]),
+    ...chaosFields,
   })
   .superRefine((s, ctx) => {
     const known = regionNames()
@@ -126,8 +129,9 @@ export const scenarioSchema = z
     if (s.warmup_s >= s.duration_s) {
       ctx.addIssue({ code: 'custom', path: ['warmup_s'], message: `must be < duration_s (${s.duration_s}) (got ${s.warmup_s})` })
     }
-    // Fault ids a gate window may name (issue #3 fills this from the scenario's faults).
-    const faultIds: string[] = []
+    for (const issue of chaosIssues(s, s.duration_s, s.network.peers, s.network.bootstraps)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message })
+    // Fault ids a gate window may name.
+    const faultIds: string[] = s.faults.map((f) => f.id)
     s.gates.forEach((g, i) => {
       const parsed = parseGate(g)
       if (parsed.error !== undefined) {
@@ -145,8 +149,12 @@ export const scenarioSchema = z
 export type ScenarioInput = z.input<typeof scenarioSchema>
 export type ScenarioParsed = z.output<typeof scenarioSchema>
 
-/** The scenario as the simulator runs it: every default filled, gates parsed, seed a string. */
-export interface ResolvedScenario extends Omit<ScenarioParsed, 'name' | 'seed' | 'gates' | 'workload'> {
+/**
+ * The scenario as the simulator runs it: every default filled, gates parsed, seed a string. The
+ * chaos part (groups, faults, adversary, probe, readiness, variants) is present only when the
+ * scenario uses it (chaosOf() fills its defaults).
+ */
+export interface ResolvedScenario extends Omit<ScenarioParsed, 'name' | 'seed' | 'gates' | 'workload' | keyof ChaosSpec>, Partial<ChaosSpec> {
   readonly name: string
   readonly seed: string
   readonly workload: ScenarioParsed['workload'] & { readonly start_s: number }
@@ -207,6 +215,10 @@ export function formatIssue(issue: z.core.$ZodIssue): string {
     case 'invalid_value':
       return `${formatPath(issue.path)}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${got}`
     case 'invalid_union':
+      if (issue.path[0] === 'faults' && issue.path[issue.path.length - 1] === 'kind') {
+        const kind = (input as { kind?: unknown } | undefined)?.kind
+        return `${formatPath(issue.path)}: must be one of ${FAULT_KINDS.map((k) => JSON.stringify(k)).join(', ')} (got ${describeValue(kind)})`
+      }
       if (issue.path[0] === 'gates') {
         return `${formatPath(issue.path)}: must be a gate like "hops_p99 <= 5" or {metric, op, threshold}${got}`
       }
@@ -229,6 +241,14 @@ export function resolveScenario(raw: unknown, where: string, fallbackName = 'sce
     throw new BadInputError(`${where}: ${formatIssue(issue)}`)
   }
   const s = r.data
+  const chaos: ChaosSpec = {
+    groups: s.groups,
+    faults: s.faults,
+    adversary: s.adversary,
+    ...(s.probe !== undefined ? { probe: s.probe } : {}),
+    readiness: s.readiness,
+    variants: s.variants,
+  }
   // Explicit key order: the resolved scenario is part of report.json, whose bytes must be stable.
   return {
     name: s.name ?? fallbackName,
@@ -244,6 +264,8 @@ export function resolveScenario(raw: unknown, where: string, fallbackName = 'sce
     metrics: s.metrics,
     limits: s.limits,
     gates: s.gates.map((g) => parseGate(g).gate!),
+    // The chaos part (issue #3) only when the scenario uses it: plain scenarios resolve as before.
+    ...(chaosIsDefault(chaos) ? {} : chaos),
   }
 }
 

@@ -27,6 +27,7 @@ import { ContentKeys, nextGapMs } from './workload.js'
 import { MetricsLog, NA, OUTCOME_FAIL, OUTCOME_OK, OUTCOME_SHED } from './metrics.js'
 import type { ResolvedScenario } from './scenario.js'
 import type { AlertRecord, FaultWindow } from './report-types.js'
+import { overloadedResponse } from './faults/cpu.js'
 
 /** What the simulator needs of an engine (DhtEngine; tests may pass a fake). */
 export interface EngineLike {
@@ -64,6 +65,10 @@ interface PendingLookup {
 export interface SimulationOptions {
   readonly seed: string
   readonly engineFactory?: EngineFactory
+  /** Rewrites the freshly created contacts in place (attackers' ids and addresses: issue #3). */
+  readonly rewriteContacts?: (contacts: SimContact[]) => void
+  /** 1 for peers that are not part of the measured fleet (attackers): never issuers, no time to ready. */
+  readonly excluded?: Uint8Array
 }
 
 export function engineConfigFor(d: ResolvedScenario['dht']): EngineConfig {
@@ -82,6 +87,7 @@ export function engineConfigFor(d: ResolvedScenario['dht']): EngineConfig {
     maxQueriesPerLookup: d.max_queries_per_lookup,
     warmTableSize: d.warm_table_size,
     bootstrapPingIntervalMs: d.bootstrap_ping_interval_s * 1000,
+    bootstrapLiveWindowMs: d.bootstrap_live_window_s * 1000,
   })
   return applyProfile(base, d.policy)
 }
@@ -113,6 +119,7 @@ export class Simulation {
   skippedLookups = 0
 
   private readonly factory: EngineFactory
+  private readonly excluded: Uint8Array
   private readonly generation: Uint32Array
   private readonly timerAt: Float64Array
   private readonly startMs: Float64Array
@@ -159,7 +166,9 @@ export class Simulation {
       accessMedianMs: net.access_latency_ms.median,
       accessSigma: net.access_latency_ms.sigma,
     })
+    opts.rewriteContacts?.(peers.contacts as SimContact[])
     this.contacts = peers.contacts
+    this.excluded = opts.excluded ?? new Uint8Array(this.n)
     this.network = new Network({
       regionOf: peers.regionOf,
       accessMs: peers.accessMs,
@@ -257,6 +266,9 @@ export class Simulation {
           const t = this.network.service.arrive(node, s.nowMs, s.curPayload as Message)
           if (t < 0) {
             this.network.drop('service-rejected')
+            // The requester hears "overloaded" at once instead of timing out (issue #3).
+            const res = overloadedResponse(s.curPayload as Message)
+            if (res !== undefined) this.sendFrom(node, s.curAux, res)
             return
           }
           if (t > s.nowMs) {
@@ -297,6 +309,13 @@ export class Simulation {
       default:
         throw new InvariantError(`unknown event kind ${s.curKind}`)
     }
+  }
+
+  /** Routes one message from `peer` to peer index `to` (the driver's own sends, e.g. an overload error). */
+  private sendFrom(peer: number, to: number, msg: Message): void {
+    const now = this.sched.nowMs
+    const delay = this.network.route(peer, to, msg, now)
+    if (delay >= 0) this.sched.push(now + delay, EV_DELIVER, to, peer, msg)
   }
 
   private deliver(node: number): void {
@@ -360,7 +379,7 @@ export class Simulation {
     const boot = this.isBootstrap(peer) ? this.bootstrapContacts.filter((c) => c !== this.contacts[peer]) : this.bootstrapContacts
     if (!this.isBootstrap(peer)) {
       this.startMs[peer] = now
-      this.ttrPending[peer] = 1
+      this.ttrPending[peer] = this.excluded[peer] === 1 ? 0 : 1
       if (this.churnOn) {
         // The first session is already under way when the run starts (equilibrium); later ones are fresh.
         const draw = gen === 1 ? drawResidualMs : drawLengthMs
@@ -416,6 +435,11 @@ export class Simulation {
 
   private setReady(peer: number, ready: boolean): void {
     if (ready === (this.ready[peer] === 1)) return
+    if (this.excluded[peer] === 1) {
+      // Attackers are never picked as issuers and not counted as ready peers.
+      this.ready[peer] = ready ? 1 : 0
+      return
+    }
     if (ready) {
       this.ready[peer] = 1
       this.readyPos[peer] = this.readyCount

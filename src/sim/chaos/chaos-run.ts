@@ -1,0 +1,315 @@
+// Theory of operation
+// -------------------
+// ChaosRun carries one run's issue-#3 machinery. Before the simulation is built it plans the
+// attackers (rewriteContacts: their addresses, the eclipse cluster's ids) and supplies the engine
+// factory (honest peers: the engine behind a TapEngine; attackers: the engine behind a
+// SybilEngine). setup(sim) — after construction, before the run — installs the fault timeline,
+// the readiness sampler, the alert evaluator and the probe, all scheduled on virtual time.
+// After the run, metricsFor(window) reduces everything to gate metrics over "all",
+// "during:<fault>" or "after:<fault>", and faultReport()/alertRecords() fill report.json.
+import { DhtEngine, type EngineOptions } from '../../engine/engine.js'
+import type { Rng } from '../../engine/rng.js'
+import type { Contact, EngineEvent } from '../../engine/types.js'
+import type { EngineLike, Simulation } from '../simulation.js'
+import { peerIndex, type SimContact } from '../peers.js'
+import type { ResolvedScenario } from '../scenario.js'
+import type { AlertRecord } from '../report-types.js'
+import type { ChaosSpec } from '../faults/chaos-schema.js'
+import { FaultTimeline, type ActiveFault } from '../faults/timeline.js'
+import { RejectLog } from '../faults/reject-log.js'
+import { resolveGroups, type PeerLayout, type Target } from '../faults/targets.js'
+import { OVERLOADED, OVERLOADED_RESPONSE } from '../faults/cpu.js'
+import { applyAdversaryPlan, planRoles, type AdversaryPlan } from '../adversary/plan.js'
+import { Directory, SybilEngine } from '../adversary/sybil-engine.js'
+import { AlertEvaluator, timeToAlertS, type FleetView } from '../alerts/evaluator.js'
+import { loadAlertThresholds, type AlertThresholds } from '../alerts/thresholds.js'
+import { LookupLog, FAIL, OK, SHED } from '../recovery/lookup-log.js'
+import { collapseMs, mttrS, readinessFlipMs, recoveryS, type ReadySample } from '../recovery/measures.js'
+import { TapEngine } from './tap-engine.js'
+import { Probe } from './probe.js'
+
+export { CHAOS_METRIC_NAMES, isChaosMetricName } from './metric-names.js'
+
+/** Per fault, what report.faults shows beside its window. */
+export interface FaultMeasures {
+  readonly readiness_flip_s: number | null
+  readonly collapse_s: number | null
+  readonly readiness_lead_s: number | null
+  readonly mttr_s: number | null
+  readonly recovery_s: number | null
+  readonly time_to_alert_s: number | null
+}
+
+export function hasChaos(c: ChaosSpec): boolean {
+  return c.faults.length > 0 || c.adversary.fraction > 0 || c.adversary.eclipse !== undefined || c.probe !== undefined
+}
+
+const RESTARTS_KEPT = 8
+
+export class ChaosRun {
+  readonly log = new LookupLog()
+  readonly rejects = new RejectLog()
+  readonly suspects = new RejectLog()
+  readonly readySamples: ReadySample[] = []
+  plan: AdversaryPlan
+  private dir: Directory | undefined
+  private contacts: readonly SimContact[] = []
+  private sim: Simulation | undefined
+  private timeline: FaultTimeline | undefined
+  private evaluator: AlertEvaluator | undefined
+  private probe: Probe | undefined
+  private readonly restartTimes: (Float64Array | undefined)[]
+  private readonly rng: Rng
+  private measures = new Map<string, FaultMeasures>()
+  private tagCursor = -2
+  private readonly loadTags = new Set<number>()
+  private readonly takeTag = (): number => this.tagCursor--
+  private readonly takeLoadTag = (): number => {
+    const t = this.tagCursor--
+    this.loadTags.add(t)
+    return t
+  }
+
+  constructor(
+    private readonly scenario: ResolvedScenario,
+    private readonly chaos: ChaosSpec,
+    rng: Rng,
+    private readonly thresholds: AlertThresholds = loadAlertThresholds(),
+  ) {
+    this.rng = rng.fork('chaos')
+    const n = scenario.network.peers
+    this.plan = planRoles(chaos.adversary, n, scenario.network.bootstraps, this.rng)
+    this.restartTimes = new Array<Float64Array | undefined>(n).fill(undefined)
+  }
+
+  /** The probe key (drawn from the master seed), when the scenario has a probe. */
+  probeKey(): Uint8Array | undefined {
+    return this.chaos.probe === undefined ? undefined : this.rng.fork('probe/key').bytes(32)
+  }
+
+  /** Called on the freshly created contacts, before anything else sees them. */
+  rewriteContacts(contacts: SimContact[]): void {
+    this.plan = applyAdversaryPlan(contacts, this.plan, this.chaos.adversary, this.probeKey(), this.rng)
+    this.contacts = contacts
+    const colluders: Contact[] = []
+    for (let i = 0; i < contacts.length; i++) if (this.plan.adversary[i] === 1) colluders.push(contacts[i]!)
+    this.dir = new Directory(colluders)
+  }
+
+  /** The engine factory: honest peers tapped, attackers wrapped in their misbehaviour. */
+  readonly engineFactory = (opts: EngineOptions): EngineLike => {
+    const self = opts.self as SimContact
+    const peer = self.idx
+    this.noteRestart(peer)
+    const engine = new DhtEngine(opts)
+    if (this.plan.adversary[peer] === 1 && this.dir !== undefined) {
+      return new SybilEngine(engine, self, this.dir, this.chaos.adversary.behaviours, opts.rng.fork('sybil'), opts.config.k)
+    }
+    return new TapEngine(engine, peer, this.sink)
+  }
+
+  private noteRestart(peer: number): void {
+    const now = this.sim?.nowMs ?? 0
+    let ring = this.restartTimes[peer]
+    if (ring === undefined) {
+      ring = new Float64Array(RESTARTS_KEPT).fill(-Infinity)
+      this.restartTimes[peer] = ring
+    }
+    ring.copyWithin(1, 0, RESTARTS_KEPT - 1)
+    ring[0] = now
+  }
+
+  private readonly sink = {
+    lookupDone: (peer: number, ev: Extract<EngineEvent, { kind: 'lookup-done' }>): void => {
+      if (ev.error === 'stopped') return
+      const now = this.sim?.nowMs ?? ev.endMs
+      if (ev.tag <= -2 && this.loadTags.delete(ev.tag)) {
+        this.log.add(peer, ev.startMs, now, ev.hops, ev.error === 'busy' ? SHED : ev.success ? OK : FAIL, -2)
+        return
+      }
+      if (this.probe !== undefined && this.probe.isProbeTag(ev.tag)) {
+        const row = this.probe.done(ev.tag, ev.success, ev.providers, ev.error, (c) => peerIndex(c, this.contacts))
+        if (row !== undefined) this.log.add(row.issuer, row.startMs, now, ev.hops, ev.success ? OK : FAIL, row.honest ? 1 : 0)
+        return
+      }
+      if (ev.tag < 1) return
+      this.log.add(peer, ev.startMs, now, ev.hops, ev.error === 'busy' ? SHED : ev.success ? OK : FAIL, -1)
+    },
+    rejected: (reason: string): void => this.rejects.add(this.sim?.nowMs ?? 0, reason),
+    sybilSuspected: (): void => this.suspects.add(this.sim?.nowMs ?? 0, 'sybil-suspected'),
+  }
+
+  /** Installs the timeline, samplers and probe on the simulation (before its run). */
+  setup(sim: Simulation): void {
+    this.sim = sim
+    // Normally done by the simulation right after creating its peers; done here otherwise (the
+    // ground truth of lookup_accuracy then still has the attackers' original ids).
+    if (this.contacts.length === 0) this.rewriteContacts(sim.contacts as SimContact[])
+    const layout: PeerLayout = {
+      n: sim.n,
+      bootstraps: sim.bootstrapCount,
+      regionOf: sim.network.regionOf,
+      regionNames: sim.network.regionNames,
+      adversary: this.plan.adversary,
+    }
+    const groups = resolveGroups(this.chaos.groups, layout, this.rng)
+    this.timeline = new FaultTimeline(this.chaos.faults, layout, groups, this.rng, this.rejects, this.takeLoadTag)
+    if (this.chaos.faults.some((f) => f.kind === 'cpu')) {
+      this.rejects.register(OVERLOADED)
+      this.rejects.register(OVERLOADED_RESPONSE)
+    }
+    this.timeline.install(sim)
+
+    const r = this.chaos.readiness
+    const sampleMs = r.sample_s * 1000
+    const sample = (): void => {
+      let online = 0
+      let ready = 0
+      for (let i = 0; i < sim.n; i++) {
+        if (sim.online[i] !== 1 || this.plan.adversary[i] === 1) continue
+        online++
+        ready += sim.ready[i]!
+      }
+      this.readySamples.push({ tMs: sim.nowMs, fraction: online === 0 ? 0 : ready / online })
+      if (sim.nowMs + sampleMs <= sim.durationMs) sim.at(sim.nowMs + sampleMs, sample)
+    }
+    sim.at(sampleMs, sample)
+
+    const evaluator = new AlertEvaluator(this.thresholds, sim.n)
+    this.evaluator = evaluator
+    const view: FleetView = {
+      n: sim.n,
+      online: sim.online,
+      ready: sim.ready,
+      excluded: this.plan.adversary,
+      bootstrapPeers: (p, now) => (sim.engines[p] as { readiness?: (t: number) => { liveBootstraps: number } | undefined } | undefined)?.readiness?.(now)?.liveBootstraps ?? 0,
+      restarts: (p, from, to) => {
+        const ring = this.restartTimes[p]
+        let c = 0
+        if (ring !== undefined) for (const t of ring) if (t > from && t <= to) c++
+        return c
+      },
+      lookups: this.log,
+    }
+    const tick = (): void => {
+      evaluator.evaluate(sim.nowMs, view)
+      if (sim.nowMs + evaluator.intervalMs <= sim.durationMs) sim.at(sim.nowMs + evaluator.intervalMs, tick)
+    }
+    sim.at(evaluator.intervalMs, tick)
+
+    const key = this.probeKey()
+    if (this.chaos.probe !== undefined && key !== undefined) {
+      this.probe = new Probe(this.chaos.probe, key, this.plan.adversary, sim.n, sim.bootstrapCount, this.rng, this.takeTag)
+      this.probe.install(sim)
+    }
+  }
+
+  /** After the run: computes each fault's readiness / recovery / alert figures. */
+  finish(): void {
+    const sim = this.sim!
+    const end = sim.durationMs
+    const r = this.chaos.readiness
+    for (const f of this.timeline?.faults ?? []) {
+      const untilMs = Math.min(f.endMs, end)
+      const flip = readinessFlipMs(this.readySamples, f.startMs, untilMs, r.ready_below)
+      const collapse = collapseMs(this.log, f.startMs, untilMs, r) ?? untilMs
+      const mttr = f.endMs <= end ? mttrS(this.log, f.endMs, end, r) : null
+      const concerns = (p: number): boolean => f.target.kind !== 'peers' || f.target.member[p] === 1
+      const tta = this.evaluator === undefined ? null : timeToAlertS(this.evaluator.episodes, f.startMs, Math.min(end, f.endMs + 600_000), concerns)
+      this.measures.set(f.spec.id, {
+        readiness_flip_s: flip === null ? null : round3((flip - f.startMs) / 1000),
+        collapse_s: round3((collapse - f.startMs) / 1000),
+        readiness_lead_s: flip === null ? null : round3((collapse - flip) / 1000),
+        mttr_s: mttr,
+        recovery_s: f.endMs <= end ? recoveryS(this.log, f.startMs, f.endMs, end, r) : null,
+        time_to_alert_s: tta,
+      })
+    }
+  }
+
+  /** A fault as resolved for this run (its targets), by id. */
+  fault(id: string): ActiveFault | undefined {
+    return this.timeline?.byId(id)
+  }
+
+  faultMeasures(id: string): FaultMeasures | undefined {
+    return this.measures.get(id)
+  }
+
+  alertRecords(): AlertRecord[] {
+    return this.evaluator?.records() ?? []
+  }
+
+  get unmodelledAlerts(): readonly string[] {
+    return this.evaluator?.unmodelled ?? []
+  }
+
+  /** [fromMs, toMs) of a gate window; the fault it names, if any. */
+  windowRange(window: string): { fromMs: number; toMs: number; fault: ActiveFault | undefined } {
+    const end = this.sim?.durationMs ?? this.scenario.duration_s * 1000
+    if (window === 'all') return { fromMs: this.scenario.warmup_s * 1000, toMs: end, fault: undefined }
+    const [kind, id] = window.split(':') as [string, string]
+    const f = this.timeline?.byId(id)
+    if (f === undefined) return { fromMs: end, toMs: end, fault: undefined }
+    if (kind === 'during') return { fromMs: f.startMs, toMs: Math.min(f.endMs, end), fault: f }
+    return { fromMs: Math.min(f.endMs, end), toMs: end, fault: f }
+  }
+
+  /** Every gate metric over a window: the simulator's own metrics, then the chaos ones. */
+  gateMetrics(window: string): Record<string, number | null> {
+    const { fromMs, toMs } = this.windowRange(window)
+    return { ...this.sim!.metrics.compute(fromMs, toMs), ...this.metricsFor(window) }
+  }
+
+  /** Chaos metrics over a window (see CHAOS_METRIC_NAMES), plus rejected_<reason>. */
+  metricsFor(window: string): Record<string, number | null> {
+    const { fromMs, toMs, fault } = this.windowRange(window)
+    const peerFaults = (this.timeline?.faults ?? []).filter((f) => f.target.kind === 'peers')
+    const targets: Target[] = fault !== undefined ? (fault.target.kind === 'peers' ? [fault.target] : []) : peerFaults.map((f) => f.target)
+    const outside = (p: number): boolean => {
+      for (const t of targets) if (t.kind === 'peers' && t.member[p] === 1) return false
+      return true
+    }
+    const all = this.log.figures(fromMs, toMs)
+    const out = this.log.figures(fromMs, toMs, outside)
+    const probe = this.log.probeFigures(fromMs, toMs)
+    const ms = fault !== undefined ? [this.measures.get(fault.spec.id)] : [...this.measures.values()]
+    const worst = (k: keyof FaultMeasures, pick: 'max' | 'min'): number | null => {
+      if (ms.length === 0) return null
+      let v: number | null = null
+      for (const m of ms) {
+        const x = m?.[k] ?? null
+        if (x === null) return null
+        v = v === null ? x : pick === 'max' ? Math.max(v, x) : Math.min(v, x)
+      }
+      return v
+    }
+    let fired = 0
+    for (const e of this.evaluator?.episodes ?? []) if (e.firedMs >= fromMs && e.firedMs < toMs) fired++
+    const suspected = this.suspects.counts(fromMs, toMs)['rejected_sybil_suspected'] ?? 0
+    return {
+      lost_lookups: all.lost,
+      unshed_success: all.unshedSuccess,
+      load_shed: all.loadShed,
+      outside_lookup_success: out.success,
+      outside_lookup_p95_ms: out.p95Ms,
+      outside_hops_p99: out.hopsP99,
+      honest_provider_success: probe.success,
+      probe_lookups: probe.lookups,
+      mttr_s: worst('mttr_s', 'max'),
+      recovery_s: worst('recovery_s', 'max'),
+      time_to_alert_s: worst('time_to_alert_s', 'max'),
+      readiness_flip_s: worst('readiness_flip_s', 'max'),
+      collapse_s: worst('collapse_s', 'min'),
+      readiness_lead_s: worst('readiness_lead_s', 'min'),
+      alerts_fired: fired,
+      sybil_suspected: suspected,
+      cpu_queue_peak: this.timeline?.cpuModel?.peakQueue ?? null,
+      ...this.rejects.counts(fromMs, toMs),
+    }
+  }
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000
+}

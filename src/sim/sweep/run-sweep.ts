@@ -1,0 +1,124 @@
+// Theory of operation
+// -------------------
+// `dht-sim sweep` runs one scenario over a grid of parameters. Every cell is validated before
+// any runs (a bad parameter is bad input: nothing is written). Cells run in a pool of at most
+// `jobs` worker threads (each takes the next cell when it finishes one) or inline when jobs = 1;
+// results are put back in grid order, and each cell's seed depends only on the master seed and
+// its own parameters, so the sweep's output is the same whatever the parallelism.
+import { Worker } from 'node:worker_threads'
+import { BadInputError, InvariantError } from '../../engine/errors.js'
+import type { SweepCell, SweepReport } from '../../report/sweep-types.js'
+import { SWEEP_SCHEMA_VERSION } from '../../report/sweep-types.js'
+import { nameFromFile } from '../scenario.js'
+import { cellScenario, readRaw, runCell, type CellJob, type CellOutcome } from './cell.js'
+import { expandGrid, type Axis, type Cell } from './grid.js'
+
+export interface SweepOptions {
+  readonly file: string
+  readonly axes: readonly Axis[]
+  /** Master seed; defaults to the scenario's. */
+  readonly seed?: string
+  readonly jobs: number
+  readonly outDir?: string
+  readonly toolVersion: string
+  /** Called when a cell finishes (progress). */
+  readonly onCell?: (done: number, total: number) => void
+}
+
+function q(s: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
+}
+
+export function sweepReplay(file: string, axes: readonly Axis[], seed: string, only?: Cell): string {
+  const params = axes.map((a) => `--param ${q(`${a.name}=${only === undefined ? a.values.join(',') : String(only.params[a.name])}`)}`)
+  return ['dht-sim sweep', q(file), ...params, '--seed', q(seed)].join(' ')
+}
+
+export async function runSweep(o: SweepOptions): Promise<SweepReport> {
+  const raw = readRaw(o.file)
+  const master = o.seed ?? String((raw as { seed?: unknown }).seed ?? 1)
+  const cells = expandGrid(o.axes, master)
+  // Validate every cell before running any.
+  const resolved = cells.map((c) => cellScenario(raw, o.file, c))
+  const jobs: CellJob[] = cells.map((cell) => ({
+    file: o.file,
+    cell,
+    replay: sweepReplay(o.file, o.axes, master, cell),
+    toolVersion: o.toolVersion,
+    ...(o.outDir !== undefined ? { outDir: o.outDir } : {}),
+  }))
+  const outcomes = o.jobs <= 1 || jobs.length <= 1 ? runInline(jobs, o.onCell) : await runPool(jobs, Math.min(o.jobs, jobs.length), o.onCell)
+  const out: SweepCell[] = cells.map((cell, i) => {
+    const r = outcomes[i]!
+    return { params: cell.params, seed: cell.seed, replay: jobs[i]!.replay, metrics: r.metrics, gates: r.gates, pass: r.pass, report_path: r.reportPath }
+  })
+  const first = resolved[0]!
+  return {
+    schema_version: SWEEP_SCHEMA_VERSION,
+    kind: 'sweep',
+    tool: { name: 'dht-sim', version: o.toolVersion },
+    scenario: { name: first.name ?? nameFromFile(o.file), resolved: first },
+    seed: master,
+    replay: sweepReplay(o.file, o.axes, master),
+    axes: o.axes.map((a) => ({ name: a.name, values: [...a.values] })),
+    cells: out,
+  }
+}
+
+function runInline(jobs: readonly CellJob[], onCell?: (done: number, total: number) => void): CellOutcome[] {
+  return jobs.map((j, i) => {
+    const r = runCell(j)
+    onCell?.(i + 1, jobs.length)
+    return r
+  })
+}
+
+interface WorkerReply {
+  readonly ok?: CellOutcome
+  readonly error?: string
+  readonly exitCode?: number
+}
+
+function runPool(jobs: readonly CellJob[], size: number, onCell?: (done: number, total: number) => void): Promise<CellOutcome[]> {
+  return new Promise((resolve, reject) => {
+    const results: (CellOutcome | undefined)[] = new Array<CellOutcome | undefined>(jobs.length).fill(undefined)
+    const workers: Worker[] = []
+    let next = 0
+    let done = 0
+    let failed = false
+    const stopAll = (): void => {
+      for (const w of workers) void w.terminate()
+    }
+    const feed = (w: Worker): void => {
+      if (next < jobs.length) w.postMessage(jobs[next++])
+      else void w.terminate()
+    }
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(new URL('./worker.js', import.meta.url))
+      workers.push(w)
+      w.on('message', (m: WorkerReply) => {
+        if (failed) return
+        if (m.error !== undefined || m.ok === undefined) {
+          failed = true
+          stopAll()
+          reject(m.exitCode === 2 ? new BadInputError(m.error ?? 'bad input') : new InvariantError(m.error ?? 'worker failed'))
+          return
+        }
+        results[m.ok.index] = m.ok
+        done++
+        onCell?.(done, jobs.length)
+        if (done === jobs.length) {
+          stopAll()
+          resolve(results as CellOutcome[])
+        } else feed(w)
+      })
+      w.on('error', (err) => {
+        if (failed) return
+        failed = true
+        stopAll()
+        reject(new InvariantError(`sweep worker crashed: ${err.message}`))
+      })
+      feed(w)
+    }
+  })
+}

@@ -1,0 +1,43 @@
+// The sweep's table of gate metrics per cell: for the terminal and for sweep.md. Columns: each
+// parameter, the verdict, then every gate (metric and window) any cell has, measured values.
+import type { SweepReport } from '../../report/sweep-types.js'
+
+function fmt(v: number | null | undefined): string {
+  if (v === null || v === undefined) return 'n/a'
+  return Number.isInteger(v) ? String(v) : String(Math.round(v * 1e4) / 1e4)
+}
+
+/** [header, rows] of the table. */
+export function sweepTable(s: SweepReport): [string[], string[][]] {
+  const gateCols: { metric: string; window: string; op: string; threshold: number }[] = []
+  for (const c of s.cells) {
+    for (const g of c.gates) {
+      if (!gateCols.some((x) => x.metric === g.metric && x.window === g.window)) gateCols.push({ metric: g.metric, window: g.window, op: g.op, threshold: g.threshold })
+    }
+  }
+  const header = [
+    ...s.axes.map((a) => a.name),
+    'result',
+    ...gateCols.map((g) => `${g.metric}${g.window === 'all' ? '' : ` (${g.window})`} ${g.op} ${g.threshold}`),
+  ]
+  const rows = s.cells.map((c) => [
+    ...s.axes.map((a) => String(c.params[a.name])),
+    c.gates.length === 0 ? 'no gates' : c.pass ? 'PASS' : 'FAIL',
+    ...gateCols.map((g) => {
+      const r = c.gates.find((x) => x.metric === g.metric && x.window === g.window)
+      return r === undefined ? '-' : `${fmt(r.measured)}${r.pass ? '' : ' ✗'}`
+    }),
+  ])
+  return [header, rows]
+}
+
+export function renderSweepMarkdown(s: SweepReport): string {
+  const [header, rows] = sweepTable(s)
+  const esc = (x: string): string => x.replace(/\|/g, '\\|')
+  const out: string[] = [`# dht-sim sweep: ${s.scenario.name}`, '']
+  out.push(`- master seed: \`${s.seed}\``, `- replay: \`${s.replay}\``, `- cells: ${s.cells.length} (${s.cells.filter((c) => c.pass).length} pass)`, '')
+  out.push(`| ${header.map(esc).join(' | ')} |`, `|${header.map(() => '---').join('|')}|`)
+  for (const r of rows) out.push(`| ${r.map(esc).join(' | ')} |`)
+  out.push('', 'Each cell: seed derived from the master seed and the cell parameters; replay one with its `replay` command in sweep.json.', '')
+  return out.join('\n')
+}

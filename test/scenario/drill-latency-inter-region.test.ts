@@ -1,0 +1,30 @@
+// The latency-inter-region drill at reduced size: lookups slow down by the added WAN delay and
+// come back after; the load burst is shed ("busy") instead of queueing without bound.
+import { describe, expect, it } from 'vitest'
+import { reducedDrill, runChaosYaml } from './fault-harness.js'
+
+describe('drill: latency-inter-region (reduced)', () => {
+  it('slows lookups while active, sheds the burst, recovers after', () => {
+    const { chaos } = runChaosYaml(
+      reducedDrill('latency-inter-region.yaml', (r) => {
+        r.network.peers = 150
+        r.network.join_spread_s = 20
+        r.duration_s = 420
+        r.warmup_s = 60
+        r.workload = { find_node_per_s: 3, provide_per_s: 0.2, get_providers_per_s: 1 }
+        r.faults[0].at_s = 120
+        r.faults[0].for_s = 180
+        r.faults[1].at_s = 180
+        r.faults[1].for_s = 20
+        r.faults[1].lookups_per_s = 300
+      }),
+    )
+    const before = chaos.gateMetrics('all') // after warm-up, the whole run
+    const during = chaos.gateMetrics('during:wan-latency')
+    const after = chaos.gateMetrics('after:wan-latency')
+    expect(during.lookup_p50_ms!).toBeGreaterThan(after.lookup_p50_ms! + 150)
+    expect(chaos.gateMetrics('during:burst').load_shed).toBeGreaterThan(0)
+    expect(during.unshed_success).toBeGreaterThan(0.98)
+    expect(before.lookups).toBeGreaterThan(500)
+  })
+})
