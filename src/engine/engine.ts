@@ -292,10 +292,13 @@ export class DhtEngine {
     }
   }
 
-  /** Keeps the live-bootstrap count honest with one ping when none answered for half the window. */
+  /**
+   * Keeps the live-bootstrap count honest: one ping (to the next bootstrap in turn) when none
+   * answered for a third of the live window, so readiness needs three misses in a row to drop.
+   */
   private pingBootstrap(): void {
     if (this.bootstraps.length === 0) return
-    if (this.nowMs - this.lastBootstrapAnswerMs < this.cfg.bootstrapLiveWindowMs / 2) return
+    if (this.nowMs - this.lastBootstrapAnswerMs < this.cfg.bootstrapLiveWindowMs / 3) return
     const b = this.bootstraps[this.bootstrapCursor++ % this.bootstraps.length]!
     this.sendRequest(b, 'PING', this.self.id, this.self.id, EMPTY, { purpose: 'bootstrap', to: b })
   }
@@ -536,9 +539,15 @@ export class DhtEngine {
     for (const c of qs) {
       this.sendRequest(c.contact, type, l.key, l.target, EMPTY, { purpose: 'lookup', to: c.contact, lookup: l, cand: c })
     }
-    if (qs.length > 0 && this.cfg.beta > 0) {
+    if (this.cfg.beta > 0) {
+      // Wake up when the next in-flight query turns slow, so a hedge may go out — also when no
+      // new query went out this time (slow queries late in a lookup hedged too). One pending
+      // wake-up per lookup time is enough.
       const hedgeAt = l.nextHedgeMs(this.nowMs)
-      if (hedgeAt < Infinity) this.timers.push(hedgeAt, { t: 'hedge', lookupId: l.id })
+      if (hedgeAt < Infinity && hedgeAt !== l.hedgeArmedMs) {
+        l.hedgeArmedMs = hedgeAt
+        this.timers.push(hedgeAt, { t: 'hedge', lookupId: l.id })
+      }
     }
     if (l.isDone()) this.finish(l)
   }
@@ -608,14 +617,16 @@ export class DhtEngine {
   }
 
   /**
-   * The network-size estimate: the median over recent lookups, or — until enough lookups have
-   * finished — what our own neighbourhood in the routing table says. Undefined for a tiny table.
+   * The network-size estimate: the larger of the upper quartile over recent lookups and what our
+   * own neighbourhood in the routing table says (peers that found us by their own self-lookups).
+   * Undefined until either is available.
    */
   networkSizeEstimate(): number | undefined {
     const fromLookups = this.sizeEstimator.estimate()
-    if (fromLookups !== undefined) return fromLookups
     const neighbours = this.table.closest(this.self.id, this.cfg.k)
-    return neighbours.length >= this.cfg.k / 2 ? estimateSize(this.self.id, neighbours) : undefined
+    const fromTable = neighbours.length >= this.cfg.k / 2 ? estimateSize(this.self.id, neighbours) : undefined
+    if (fromLookups === undefined) return fromTable
+    return fromTable === undefined ? fromLookups : Math.max(fromLookups, fromTable)
   }
 
   private drainQueue(): void {

@@ -61,6 +61,8 @@ export class Lookup {
   private readonly providerPeers = new Set<string>()
   /** provider peer -> peers that returned it (to drop what only suspects vouched for). */
   private readonly providerSources = new Map<string, string[]>()
+  /** The time of the hedge wake-up already armed for this lookup (the engine's bookkeeping). */
+  hedgeArmedMs = -1
   /** The density check ran (it runs once per lookup). */
   densityChecked = false
   suspects = 0

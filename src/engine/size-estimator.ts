@@ -3,7 +3,9 @@
 // With N peers whose ids are uniform, the i-th closest peer to any point sits at an expected
 // keyspace fraction of about i / N. A lookup's k closest answers give a least-squares estimate
 // N ≈ Σ i² / Σ i·d_i. The estimator keeps the last few estimates from lookups that looked normal
-// and answers their median. A lookup whose own estimate is `factor` times denser than the median
+// and answers their upper quartile: misrouting attackers can only make a lookup miss close peers,
+// which biases estimates low (a low estimate widens the exclusion and would drop honest peers),
+// so the high side is the trustworthy one. A lookup whose own estimate is `factor` times denser than the median
 // found a cluster packed around its target: more peers there than the network's size predicts,
 // which is what an eclipse attacker has to build.
 import type { NodeId } from './ids.js'
@@ -42,10 +44,10 @@ export class SizeEstimator {
     return this.samples.length
   }
 
-  /** Median of the window, or undefined before MIN_SAMPLES. */
+  /** Upper quartile of the window, or undefined before MIN_SAMPLES. */
   estimate(): number | undefined {
     if (this.samples.length < MIN_SAMPLES) return undefined
     const s = [...this.samples].sort((a, b) => a - b)
-    return s[s.length >> 1]
+    return s[Math.floor((s.length - 1) * 0.75)]
   }
 }
