@@ -75,7 +75,7 @@ export function summary(report: Report, outDir: string): string {
   } else {
     lines.push('no gates declared')
   }
-  lines.push(`report: ${join(outDir, 'report.json')}, ${join(outDir, 'report.md')}`)
+  lines.push(`report: ${join(outDir, 'report.json')}, ${join(outDir, 'report.md')}, ${join(outDir, 'report.html')}`)
   return `${lines.join('\n')}\n`
 }
 
