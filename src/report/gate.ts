@@ -6,6 +6,7 @@
 // is plain data rendered by summary.ts (console table, summary.md) and junit.ts.
 import type { GateOp, GateResult, Report } from '../sim/report-types.js'
 import { checkRegressions, type Baseline, type RegressionCheck } from './baseline.js'
+import { compare } from '../sim/gates.js'
 
 export interface CheckedGate {
   readonly gate: GateResult
@@ -46,21 +47,10 @@ export interface GateOutcome {
   readonly pass: boolean
 }
 
-/** Does `measured op threshold` hold? An unmeasured metric never holds. */
+/** Does `measured op threshold` hold? An unmeasured metric never holds (same rule as the simulator's). */
 export function holds(op: GateOp, measured: number | null, threshold: number): boolean {
   if (measured === null || Number.isNaN(measured)) return false
-  switch (op) {
-    case '<':
-      return measured < threshold
-    case '<=':
-      return measured <= threshold
-    case '>':
-      return measured > threshold
-    case '>=':
-      return measured >= threshold
-    case '==':
-      return measured === threshold
-  }
+  return compare(measured, op, threshold)
 }
 
 export function checkGate(gate: GateResult): CheckedGate {
