@@ -4,25 +4,9 @@
 import { readFileSync } from 'node:fs'
 import { BadInputError } from '../../engine/errors.js'
 
-export interface AlertThreshold {
-  readonly name: string
-  readonly kind: 'gauge-equals' | 'histogram-quantile' | 'counter-increase'
-  readonly metric: string
-  readonly value?: number
-  readonly quantile?: number
-  readonly above?: number
-  readonly windowS?: number
-  readonly forS: number
-  readonly countProcessStarts?: boolean
-  readonly severity: string
-  readonly summary: string
-}
-
-export interface AlertThresholds {
-  readonly version: number
-  readonly evaluationIntervalS: number
-  readonly alerts: readonly AlertThreshold[]
-}
+// The types are declared once, beside the generator of alerts.yml that reads the same file.
+export type { AlertThreshold, AlertThresholds } from '../../../deploy/prometheus/generate-alerts.mjs'
+import type { AlertThreshold, AlertThresholds } from '../../../deploy/prometheus/generate-alerts.mjs'
 
 export const THRESHOLDS_URL = new URL('../../../deploy/alert-thresholds.json', import.meta.url)
 
