@@ -21,11 +21,11 @@ import type { TableEntry } from './routing-table.js'
 import { ProviderStore } from './provider-store.js'
 import { RateLimiter } from './rate-limiter.js'
 import { TimerHeap } from './timer-heap.js'
-import { FAILED, Lookup } from './lookup.js'
+import { ANSWERED, FAILED, Lookup } from './lookup.js'
 import { SizeEstimator, estimateSize } from './size-estimator.js'
 import { RttEstimator } from './rtt-estimator.js'
 import type { Candidate, LookupPurpose } from './lookup.js'
-import { MAX_CANDIDATES_PER_PATH, LIVENESS_CHECK_AFTER_MS, JOIN_RETRY_BASE_MS, JOIN_RETRY_MAX_MS, PROVIDER_SWEEP_MS, KEY_BYTES } from './constants.js'
+import { MAX_CANDIDATES_PER_PATH, LOOKUP_QUORUM, LIVENESS_CHECK_AFTER_MS, JOIN_RETRY_BASE_MS, JOIN_RETRY_MAX_MS, PROVIDER_SWEEP_MS, KEY_BYTES } from './constants.js'
 import { BadInputError } from './errors.js'
 
 export interface EngineOptions {
@@ -45,7 +45,7 @@ type TimerPayload =
   | { readonly t: 'republish' }
 
 type Pending =
-  | { readonly purpose: 'lookup'; readonly to: Contact; readonly lookup: Lookup; readonly cand: Candidate; sentMs?: number }
+  | { readonly purpose: 'lookup'; readonly to: Contact; readonly lookup: Lookup; readonly cand: Candidate; sentMs?: number; slow?: boolean }
   | { readonly purpose: 'liveness'; readonly to: Contact; readonly head: TableEntry; sentMs?: number }
   | { readonly purpose: 'bootstrap'; readonly to: Contact; sentMs?: number }
 
@@ -359,7 +359,11 @@ export class DhtEngine {
     if (pending !== undefined) {
       pending.sentMs = this.nowMs
       this.pending.set(rpcId, pending)
-      this.timers.push(this.nowMs + this.rtt.timeoutMs(this.cfg.rpcTimeoutMs), { t: 'rpc', rpcId })
+      // A lookup stops waiting after the adaptive timeout (the query turns Slow); the contact is
+      // charged a failure only after the configured per-hop timeout. Maintenance pings have no one
+      // waiting on them and use the per-hop timeout alone.
+      const waitMs = pending.purpose === 'lookup' ? this.rtt.timeoutMs(this.cfg.rpcTimeoutMs) : this.cfg.rpcTimeoutMs
+      this.timers.push(this.nowMs + waitMs, { t: 'rpc', rpcId })
     }
     return rpcId
   }
@@ -428,7 +432,8 @@ export class DhtEngine {
       return
     }
     this.pending.delete(res.rpcId)
-    if (p.sentMs !== undefined) this.rtt.sample(this.nowMs - p.sentMs)
+    // Only answers inside the adaptive timeout feed it: it estimates how long a quick answer takes.
+    if (p.purpose === 'lookup' && p.sentMs !== undefined && p.slow !== true) this.rtt.sample(this.nowMs - p.sentMs)
     if (this.bootstraps.length > 0 && this.isBootstrap(from.peer)) {
       this.bootstrapAnsweredMs.set(from.peer, this.nowMs)
       this.lastBootstrapAnswerMs = this.nowMs
@@ -446,6 +451,8 @@ export class DhtEngine {
         const closer = sanitize(res.closer, k)
         const providers = p.lookup.op === 'GET_PROVIDERS' ? sanitize(res.providers, k) : EMPTY
         if (res.closer.length > k || res.providers.length > k) this.events.push({ kind: 'peer-misbehaved', peer: from.peer, reason: 'oversized-response' })
+        // A late answer from a replica that a finished PROVIDE left unconfirmed: store there now.
+        if (p.lookup.takeDeferredProvide(p.cand)) this.sendRequest(p.to, 'ADD_PROVIDER', p.lookup.key, p.lookup.target, [this.self], undefined)
         p.lookup.answered(p.cand, closer, providers)
         this.advance(p.lookup)
         break
@@ -466,6 +473,14 @@ export class DhtEngine {
   private onRpcTimeout(rpcId: number): void {
     const p = this.pending.get(rpcId)
     if (p === undefined) return
+    const hardMs = (p.sentMs ?? this.nowMs) + this.cfg.rpcTimeoutMs
+    if (p.purpose === 'lookup' && !p.slow && this.nowMs < hardMs) {
+      p.slow = true
+      this.timers.push(hardMs, { t: 'rpc', rpcId })
+      p.lookup.slow(p.cand)
+      this.advance(p.lookup)
+      return
+    }
     this.pending.delete(rpcId)
     this.failRpc(p)
   }
@@ -518,6 +533,7 @@ export class DhtEngine {
       maxQueries: cfg.maxQueriesPerLookup,
       maxCandidatesPerPath: MAX_CANDIDATES_PER_PATH,
       providersWanted: cfg.providersWanted,
+      quorum: LOOKUP_QUORUM,
       fullNeighbourhood: cfg.policy.sybilDetection,
     })
     this.active.set(l.id, l)
@@ -530,7 +546,7 @@ export class DhtEngine {
   /** Sends what the lookup wants sent, or finishes it. */
   private advance(l: Lookup): void {
     if (!this.active.has(l.id)) return
-    if (l.isDone()) {
+    if (l.isDone(this.nowMs)) {
       this.finish(l)
       return
     }
@@ -549,7 +565,7 @@ export class DhtEngine {
         this.timers.push(hedgeAt, { t: 'hedge', lookupId: l.id })
       }
     }
-    if (l.isDone()) this.finish(l)
+    if (l.isDone(this.nowMs)) this.finish(l)
   }
 
   private onLookupFailure(l: Lookup, c: Candidate): void {
@@ -562,8 +578,8 @@ export class DhtEngine {
     if (error === undefined && this.densityCheck(l)) return
     this.active.delete(l.id)
     l.stop()
+    const closestC = l.result(this.nowMs)
     for (const c of l.inflight()) c.state = FAILED
-    const closestC = l.closestAnswered()
     const closest = closestC.map((c) => c.contact)
     let messages = l.messages
     let success = error === undefined && closest.length > 0
@@ -573,9 +589,18 @@ export class DhtEngine {
       err = success ? undefined : 'not-found'
     }
     if (l.op === 'PROVIDE' && error === undefined) {
-      const n = Math.min(this.cfg.replication, closest.length)
-      for (let i = 0; i < n; i++) this.sendRequest(closest[i]!, 'ADD_PROVIDER', l.key, l.target, [this.self], undefined)
-      messages += n
+      // Records go to replicas that answered; one that is still silent (far, or dead) gets its
+      // record when its late answer comes in, and never if it does not.
+      const n = Math.min(this.cfg.replication, closestC.length)
+      for (let i = 0; i < n; i++) {
+        const c = closestC[i]!
+        if (c.state !== ANSWERED) {
+          l.deferProvide(c)
+          continue
+        }
+        this.sendRequest(c.contact, 'ADD_PROVIDER', l.key, l.target, [this.self], undefined)
+        messages++
+      }
       this.store.add(toHex(l.target), this.self, this.nowMs + this.cfg.providerTtlMs)
       if (l.purpose === 'user') this.rememberProvided(l.key, l.target)
     }

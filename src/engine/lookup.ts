@@ -2,12 +2,17 @@
 // -------------------
 // An iterative Kademlia lookup for a target, run over d disjoint paths (S/Kademlia; d = 1 is plain
 // Kademlia). Each path keeps its candidates sorted by XOR distance to the target. A candidate is
-// Waiting, Inflight, Answered or Failed. Each path keeps up to alpha queries in flight; a query
-// silent for longer than the hedge delay is "slow" and stops counting against alpha, up to beta of
-// them, so hedged extra queries go out while slow ones may still answer. A path is finished when
-// the k closest candidates it has not seen fail have all answered (or its query budget is spent
-// and nothing is in flight). Paths are disjoint: a peer is claimed by the first path that hears of
-// it and is never queried by another, so one poisoned path cannot steer the others.
+// Waiting, Inflight, Answered, Slow or Failed. Each path keeps up to alpha queries in flight; a
+// query silent for longer than the hedge delay stops counting against alpha, up to beta of them,
+// so hedged extra queries go out while slow ones may still answer. A query silent past the
+// engine's adaptive timeout (a few round trips) is Slow: out of consideration, as the Kademlia
+// paper puts it, "until and unless it responds" — a late answer still counts; only the per-hop
+// timeout or an error makes it Failed. A path is finished when the k closest candidates that are
+// neither Slow nor Failed have all answered (or its query budget is spent and nothing is in
+// flight). The result is the k closest that answered or are Slow: a slow peer is far, not known
+// dead, and on a long-haul link it is often the true closest. Paths are disjoint: a peer is claimed
+// by the first path that hears of it and is never queried by another, so one poisoned path
+// cannot steer the others.
 //
 // Hop counting: contacts from our own table are hop 1; a contact learned from a hop-h answer is
 // hop h+1. The lookup's hops is the longest chain that led to the result (for GET_PROVIDERS that
@@ -24,6 +29,12 @@ export const ANSWERED = 2
 export const FAILED = 3
 /** Excluded by the Sybil-density check: treated like a failure, and its providers are dropped. */
 export const SUSPECT = 4
+/**
+ * Silent past the adaptive timeout but not yet past the per-hop timeout: "removed from
+ * consideration until and unless it responds" (the Kademlia paper). It no longer blocks the lookup
+ * or holds a slot; a late answer still counts; it is in the result as a contact not known dead.
+ */
+export const SLOW = 5
 
 export interface Candidate {
   readonly contact: Contact
@@ -42,6 +53,8 @@ export interface LookupParams {
   readonly maxQueries: number
   readonly maxCandidatesPerPath: number
   readonly providersWanted: number
+  /** Answers from the k closest needed before the lookup stops waiting for overdue ones. */
+  readonly quorum: number
   /** When true, GET_PROVIDERS does not stop early: the density check needs the full neighbourhood. */
   readonly fullNeighbourhood: boolean
 }
@@ -71,6 +84,13 @@ export class Lookup {
   /** Hop of the answer that completed a GET_PROVIDERS early (0 until then). */
   private providerHop = 0
   private stopped = false
+  private deferred: Set<Candidate> | undefined
+  /**
+   * FIND_NODE and PROVIDE want the closest peers: a slow one keeps its place among the k closest
+   * (it does not make the lookup dig deeper) and stays in the result. GET_PROVIDERS wants records,
+   * which only an answer brings: a slow peer gives up its place, as in the Kademlia paper.
+   */
+  private readonly slowHoldPlace: boolean
 
   constructor(
     readonly id: number,
@@ -83,6 +103,7 @@ export class Lookup {
     private readonly selfPeer: string,
     private readonly p: LookupParams,
   ) {
+    this.slowHoldPlace = op !== 'GET_PROVIDERS'
     const d = Math.max(1, Math.floor(p.disjointPaths))
     for (let i = 0; i < d; i++) this.paths.push({ cands: [], inflight: 0 })
   }
@@ -131,7 +152,7 @@ export class Lookup {
       // Kademlia's final round: once the closest candidate has answered, no reply can bring the
       // front closer, so every remaining candidate of the k closest is queried at once instead of
       // alpha at a time (k/alpha extra round trips otherwise).
-      const limit = this.converged(path) ? this.p.k : this.p.alpha
+      const limit = this.converged(path, nowMs) ? this.p.k : this.p.alpha
       while (active < limit && this.messages < this.p.maxQueries) {
         const c = this.nextWaiting(path)
         if (c === undefined) break
@@ -146,20 +167,30 @@ export class Lookup {
     return out
   }
 
-  /** True when the nearest candidate that has not failed has answered. */
-  private converged(path: Path): boolean {
+  /** True when the nearest candidate that has not failed and is not overdue has answered. */
+  private converged(path: Path, nowMs: number): boolean {
     for (const c of path.cands) {
-      if (c.state >= FAILED) continue
+      if (c.state >= FAILED || this.overdue(c, nowMs)) continue
       return c.state === ANSWERED
     }
     return false
+  }
+
+  /** In flight and silent for longer than the hedge delay. */
+  private overdue(c: Candidate, nowMs: number): boolean {
+    return c.state === INFLIGHT && nowMs - c.sentMs >= this.p.hedgeDelayMs
+  }
+
+  /** True when c does not hold one of the k closest places (failed or suspect, or slow when slow ones are skipped). */
+  private outOfTopK(c: Candidate): boolean {
+    return c.state >= FAILED && !(c.state === SLOW && this.slowHoldPlace)
   }
 
   /** The nearest Waiting candidate among the k nearest not-failed ones, if any. */
   private nextWaiting(path: Path): Candidate | undefined {
     let n = 0
     for (const c of path.cands) {
-      if (c.state >= FAILED) continue
+      if (this.outOfTopK(c)) continue
       if (c.state === WAITING) return c
       if (++n >= this.p.k) return undefined
     }
@@ -179,9 +210,9 @@ export class Lookup {
   }
 
   answered(c: Candidate, closer: readonly Contact[], providers: readonly Contact[]): void {
-    if (c.state !== INFLIGHT) return
+    if (this.stopped || (c.state !== INFLIGHT && c.state !== SLOW)) return
+    if (c.state === INFLIGHT) this.paths[c.path]!.inflight--
     c.state = ANSWERED
-    this.paths[c.path]!.inflight--
     for (const pc of closer) this.add(pc, c.hop + 1, c.path)
     for (const pv of providers) {
       const sources = this.providerSources.get(pv.peer)
@@ -224,10 +255,28 @@ export class Lookup {
     return out.size
   }
 
-  failed(c: Candidate): void {
+  /** The query was silent past the adaptive timeout: free its slot, keep listening for it. */
+  slow(c: Candidate): void {
     if (c.state !== INFLIGHT) return
-    c.state = FAILED
+    c.state = SLOW
     this.paths[c.path]!.inflight--
+  }
+
+  failed(c: Candidate): void {
+    if (c.state === INFLIGHT) this.paths[c.path]!.inflight--
+    else if (c.state !== SLOW) return
+    c.state = FAILED
+  }
+
+  /** A PROVIDE's replica that had not answered when the lookup ended: store there if it answers late. */
+  deferProvide(c: Candidate): void {
+    if (this.deferred === undefined) this.deferred = new Set()
+    this.deferred.add(c)
+  }
+
+  /** True (once) when c is a deferred replica: its late answer has just come in. */
+  takeDeferredProvide(c: Candidate): boolean {
+    return this.deferred?.delete(c) ?? false
   }
 
   /** Providers found locally before any query (hop 0). */
@@ -243,31 +292,58 @@ export class Lookup {
     this.stopped = true
   }
 
-  isDone(): boolean {
+  isDone(nowMs: number): boolean {
     if (this.stopped) return true
     if (this.op === 'GET_PROVIDERS' && !this.p.fullNeighbourhood && this.providers.length >= this.p.providersWanted) return true
-    for (const path of this.paths) if (!this.pathDone(path)) return false
+    for (const path of this.paths) if (!this.pathDone(path, nowMs)) return false
     return true
   }
 
-  private pathDone(path: Path): boolean {
+  /**
+   * Done when every one of the k closest live candidates has answered — or, once a quorum of them
+   * has answered, when the rest are overdue: the answers from the target's neighbourhood already
+   * name it, and a far peer's round trip is not worth waiting for (it stays in the result).
+   */
+  private pathDone(path: Path, nowMs: number): boolean {
     let n = 0
+    let answered = 0
+    let overdue = false
     let waitingInTopK = false
     for (const c of path.cands) {
-      if (c.state >= FAILED) continue
-      if (c.state === INFLIGHT) return false
+      if (this.outOfTopK(c)) continue
+      if (c.state === INFLIGHT || c.state === SLOW) {
+        if (c.state === INFLIGHT && !this.overdue(c, nowMs)) return false
+        overdue = true
+      }
+      if (c.state === ANSWERED) answered++
       if (c.state === WAITING) waitingInTopK = true
       if (++n >= this.p.k) break
     }
-    if (!waitingInTopK) return true
+    if (!waitingInTopK) return !overdue || answered >= Math.min(this.p.quorum, n)
     // Waiting candidates remain but the budget is spent: done once nothing is in flight.
     return this.messages >= this.p.maxQueries && path.inflight === 0
   }
 
   /** The k nearest answered contacts over all paths, nearest first. */
   closestAnswered(): Candidate[] {
+    return this.nearest()
+  }
+
+  /**
+   * The lookup's result: the k nearest that answered — and, for FIND_NODE and PROVIDE, those that
+   * are slow or overdue too (not known dead: on a long-haul link they are the true closest).
+   */
+  result(nowMs: number): Candidate[] {
+    return this.slowHoldPlace ? this.nearest(nowMs) : this.nearest()
+  }
+
+  private nearest(nowMs?: number): Candidate[] {
     const all: Candidate[] = []
-    for (const path of this.paths) for (const c of path.cands) if (c.state === ANSWERED) all.push(c)
+    for (const path of this.paths) {
+      for (const c of path.cands) {
+        if (c.state === ANSWERED || (nowMs !== undefined && (c.state === SLOW || this.overdue(c, nowMs)))) all.push(c)
+      }
+    }
     all.sort((x, y) => compareDistance(x.contact.id, y.contact.id, this.target))
     if (all.length > this.p.k) all.length = this.p.k
     return all

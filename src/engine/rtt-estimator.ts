@@ -1,8 +1,8 @@
-// Adaptive RPC timeout (Jacobson/Karels, as TCP's RTO): a smoothed round-trip time and its mean
-// deviation over the answers this node gets; timeout = srtt + 4 * rttvar, clamped to
-// [MIN_RPC_TIMEOUT_MS, configured per-hop timeout]. A dead peer then costs a lookup a few round
-// trips instead of the full 750 ms. A peer that answers after its timeout is not lost: the late
-// answer still proves it alive to the routing table.
+// Adaptive lookup timeout (Jacobson/Karels, as TCP's RTO): a smoothed round-trip time and its
+// mean deviation over the lookup answers that came in time; timeout = srtt + 4 * rttvar, clamped
+// to [MIN_RPC_TIMEOUT_MS, configured per-hop timeout]. Past it a lookup stops waiting for the
+// query (Slow) but still takes a late answer; the per-hop timeout alone charges the contact a
+// failure. So a dead peer costs a lookup a few round trips, and a far one costs it nothing.
 import { MIN_RPC_TIMEOUT_MS } from './constants.js'
 
 /** Answers needed before the estimate replaces the configured timeout. */

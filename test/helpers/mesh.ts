@@ -19,6 +19,11 @@ export interface MeshOptions {
   config?: Partial<EngineConfig>
   /** Peers that drop everything they receive (dead). */
   dead?: Set<number>
+  /** Far peers: every message to or from one takes `farExtraMs` longer (a long-haul link). */
+  far?: Set<number>
+  farExtraMs?: number
+  /** Sees every message as it is delivered. */
+  onDeliver?: (to: number, from: Contact, msg: Message, atMs: number) => void
   /** Contact factory override (e.g. to set ipGroup). */
   contact?: (i: number, id: Uint8Array) => Contact
 }
@@ -64,7 +69,8 @@ export class Mesh {
     for (const s of out.sends) {
       const to = this.byPeer.get(s.to.peer)
       if (to === undefined || this.dead.has(to)) continue
-      this.queue.push(this.nowMs + lat, { kind: 'deliver', to, from: this.contacts[node]!, msg: s.msg })
+      const far = this.opts.far !== undefined && (this.opts.far.has(to) || this.opts.far.has(node))
+      this.queue.push(this.nowMs + lat + (far ? (this.opts.farExtraMs ?? 300) : 0), { kind: 'deliver', to, from: this.contacts[node]!, msg: s.msg })
     }
     for (const ev of out.events) this.events.push({ node, ev, atMs: this.nowMs })
     const at = Math.max(out.nextDeadlineMs, this.nowMs)
@@ -83,6 +89,7 @@ export class Mesh {
       if (e.kind === 'deliver') {
         if (this.dead.has(e.to)) continue
         this.delivered++
+        this.opts.onDeliver?.(e.to, e.from, e.msg, this.nowMs)
         this.apply(e.to, { kind: 'message', from: e.from, msg: e.msg })
       } else if (e.kind === 'timer') {
         if (this.timerAt[e.node] !== t.atMs) continue

@@ -1,5 +1,6 @@
-// The latency-inter-region drill at reduced size: lookups slow down by the added WAN delay and
-// come back after; the load burst is shed ("busy") instead of queueing without bound.
+// The latency-inter-region drill at reduced size: lookups slow down less than the added WAN delay
+// (p95 stays under the drill's 800 ms) and come back after; the load burst is shed ("busy")
+// instead of queueing without bound.
 import { describe, expect, it } from 'vitest'
 import { reducedDrill, runChaosYaml } from './fault-harness.js'
 
@@ -22,9 +23,11 @@ describe('drill: latency-inter-region (reduced)', () => {
     const before = chaos.gateMetrics('all') // after warm-up, the whole run
     const during = chaos.gateMetrics('during:wan-latency')
     const after = chaos.gateMetrics('after:wan-latency')
-    expect(during.lookup_p50_ms!).toBeGreaterThan(after.lookup_p50_ms! + 150)
+    // slower while the WAN is slow, but not by the added round trip: lookups do not wait on far peers
+    expect(during.lookup_p50_ms!).toBeGreaterThan(after.lookup_p50_ms! + 40)
+    expect(during.lookup_p95_ms!).toBeLessThan(800)
     expect(chaos.gateMetrics('during:burst').load_shed).toBeGreaterThan(0)
-    expect(during.unshed_success).toBeGreaterThan(0.98)
+    expect(during.unshed_success).toBeGreaterThanOrEqual(0.999)
     expect(before.lookups).toBeGreaterThan(500)
   })
 })

