@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type { Report } from './report-types.js'
 import { gateText } from './gates.js'
 import { renderHtml } from '../report/html.js'
+import { escapeMarkdownCell } from '../report/escape.js'
 
 export interface ReportFile {
   readonly name: string
@@ -70,8 +71,28 @@ export function renderMarkdown(report: Report): string {
   }
   out.push('')
   if (report.faults.length > 0) {
-    out.push('## Faults', '', '| id | kind | from (s) | until (s) |', '|---|---|---|---|')
-    for (const f of report.faults) out.push(`| ${f.id} | ${f.kind} | ${f.at_s} | ${f.until_s} |`)
+    out.push('## Faults', '', 'Seconds; readiness lead = collapse − readiness flip (positive: /readyz turned first).', '')
+    out.push('| id | kind | from | until | readiness flip | collapse | readiness lead | MTTR | recovery | time to alert |', '|---|---|---|---|---|---|---|---|---|---|')
+    for (const f of report.faults) {
+      out.push(`| ${escapeMarkdownCell(f.id)} | ${f.kind} | ${f.at_s} | ${f.until_s} | ${fmt(f.readiness_flip_s)} | ${fmt(f.collapse_s)} | ${fmt(f.readiness_lead_s)} | ${fmt(f.mttr_s)} | ${fmt(f.recovery_s)} | ${fmt(f.time_to_alert_s)} |`)
+    }
+    out.push('')
+  }
+  if (report.alerts.length > 0) {
+    out.push('## Alerts', '', '| alert | fired (s) | cleared (s) | instances |', '|---|---|---|---|')
+    for (const a of report.alerts) out.push(`| ${escapeMarkdownCell(a.name)} | ${a.fired_s} | ${a.cleared_s ?? 'still firing'} | ${fmt(a.instances)} |`)
+    out.push('')
+  }
+  for (const v of report.variants) {
+    const label = escapeMarkdownCell(v.label)
+    out.push(`## The same run: ${label}`, '')
+    if (v.gates.length > 0) {
+      out.push('| result | gate | measured | window |', '|---|---|---|---|')
+      for (const g of v.gates) out.push(`| ${g.pass ? 'PASS' : 'FAIL'} | \`${gateText(g)}\` | ${fmt(g.measured)} | ${g.window} |`)
+      out.push('')
+    }
+    out.push(`| metric | this run | ${label} |`, '|---|---|---|')
+    for (const [k, val] of Object.entries(v.metrics)) out.push(`| ${k} | ${fmt(report.metrics[k])} | ${fmt(val)} |`)
     out.push('')
   }
   return out.join('\n')
