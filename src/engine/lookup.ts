@@ -21,7 +21,7 @@
 // The lookup does no IO: the engine asks it which queries to send, and tells it what came back.
 import type { Contact, LookupOp } from './types.js'
 import type { NodeId } from './ids.js'
-import { compareDistance, distanceFraction } from './ids.js'
+import { compareDistance, distanceFraction, idEquals } from './ids.js'
 
 export const WAITING = 0
 export const INFLIGHT = 1
@@ -227,14 +227,16 @@ export class Lookup {
 
   /**
    * Marks every candidate closer than `maxFraction` of the keyspace as a suspect (a packed Sybil
-   * cluster), drops providers only suspects returned, and lets the lookup continue beyond the
+   * cluster) — except one whose id is the target itself — drops providers only suspects returned, and lets the lookup continue beyond the
    * cluster. Returns how many candidates were marked.
    */
   excludeCluster(maxFraction: number): number {
     const out = new Set<string>()
     for (const path of this.paths) {
       for (const c of path.cands) {
-        if (c.state === SUSPECT || distanceFraction(c.contact.id, this.target) >= maxFraction) continue
+        // The peer whose id IS the target is what a FIND_NODE of a node looks for: the cluster
+        // packed around a victim must not hide the victim itself.
+        if (c.state === SUSPECT || distanceFraction(c.contact.id, this.target) >= maxFraction || idEquals(c.contact.id, this.target)) continue
         if (c.state === INFLIGHT) path.inflight--
         c.state = SUSPECT
         out.add(c.contact.peer)

@@ -33,6 +33,7 @@ export const DEFAULT_TOLERANCES: Readonly<Record<string, Tolerance>> = {
   lookup_accuracy: { worse: 'lower', absolute: 0.001 },
   // Under attack the honest share moves with the adversary's placement: half a percent.
   honest_provider_success: { worse: 'lower', absolute: 0.005 },
+  victim_found: { worse: 'lower', absolute: 0.005 },
   outside_lookup_p95_ms: { worse: 'higher', relative: 0.1 },
   time_to_ready_p99_s: { worse: 'higher', relative: 0.1, absolute: 0.5 },
   time_to_ready_p50_s: { worse: 'higher', relative: 0.1, absolute: 0.5 },

@@ -87,6 +87,12 @@ export class ChaosRun {
     return this.chaos.probe === undefined ? undefined : this.rng.fork('probe/key').bytes(32)
   }
 
+  /** The eclipsed victim node, when the eclipse targets one. */
+  private victim(): number | undefined {
+    const e = this.chaos.adversary.eclipse
+    return e?.target === 'victim' ? e.victim : undefined
+  }
+
   /** Called on the freshly created contacts, before anything else sees them. */
   rewriteContacts(contacts: SimContact[]): void {
     this.plan = applyAdversaryPlan(contacts, this.plan, this.chaos.adversary, this.probeKey(), this.rng)
@@ -128,7 +134,7 @@ export class ChaosRun {
         return
       }
       if (this.probe !== undefined && this.probe.isProbeTag(ev.tag)) {
-        const row = this.probe.done(ev.tag, ev.success, ev.providers, ev.error, (c) => peerIndex(c, this.contacts))
+        const row = this.probe.done(ev.tag, ev, (c) => peerIndex(c, this.contacts))
         if (row !== undefined) this.log.add(row.issuer, row.startMs, now, ev.hops, ev.success ? OK : FAIL, row.honest ? 1 : 0)
         return
       }
@@ -197,9 +203,10 @@ export class ChaosRun {
     }
     sim.at(evaluator.intervalMs, tick)
 
-    const key = this.probeKey()
+    const victim = this.victim()
+    const key = victim !== undefined ? this.contacts[victim]?.id : this.probeKey()
     if (this.chaos.probe !== undefined && key !== undefined) {
-      this.probe = new Probe(this.chaos.probe, key, this.plan.adversary, sim.n, sim.bootstrapCount, this.rng, this.takeTag)
+      this.probe = new Probe(this.chaos.probe, key, this.plan.adversary, sim.n, sim.bootstrapCount, this.rng, this.takeTag, victim)
       this.probe.install(sim)
     }
   }
@@ -294,7 +301,8 @@ export class ChaosRun {
       outside_lookup_success: out.success,
       outside_lookup_p95_ms: out.p95Ms,
       outside_hops_p99: out.hopsP99,
-      honest_provider_success: probe.success,
+      honest_provider_success: this.victim() === undefined ? probe.success : null,
+      victim_found: this.victim() === undefined ? null : probe.success,
       probe_lookups: probe.lookups,
       mttr_s: worst('mttr_s', 'max'),
       recovery_s: worst('recovery_s', 'max'),

@@ -9,6 +9,7 @@ export const CHAOS_METRIC_NAMES = [
   'outside_lookup_p95_ms',
   'outside_hops_p99',
   'honest_provider_success',
+  'victim_found',
   'probe_lookups',
   'mttr_s',
   'recovery_s',

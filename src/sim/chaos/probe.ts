@@ -4,7 +4,10 @@
 // (a provider not ready yet retries every few seconds, a bounded number of times), then from
 // start_s honest ready peers ask GET_PROVIDERS for it as a Poisson process. A probe lookup
 // succeeds when its providers include an HONEST peer that provided the key — colluders posing
-// as providers do not count. Probe lookups carry tags <= -2 from the chaos layer (the engine's
+// as providers do not count. When the eclipse targets a victim node instead, nobody provides:
+// honest peers look up the victim's own id with FIND_NODE, and a probe lookup succeeds when the
+// victim itself is in the result (the attack hides the victim behind Sybils packed around its id).
+// Probe lookups carry tags <= -2 from the chaos layer (the engine's
 // own use -1; the workload's are >= 1), so the simulator core ignores them.
 import type { Rng } from '../../engine/rng.js'
 import { exponential } from '../../engine/rng.js'
@@ -31,7 +34,7 @@ const PICK_TRIES = 64
 export class Probe {
   readonly providers: number[]
   private readonly providerSet: Set<number>
-  private readonly pending = new Map<number, { issuer: number; startMs: number; op: 'PROVIDE' | 'GET_PROVIDERS' }>()
+  private readonly pending = new Map<number, { issuer: number; startMs: number; op: 'PROVIDE' | 'GET_PROVIDERS' | 'FIND_NODE' }>()
   provided = 0
   skipped = 0
 
@@ -43,10 +46,12 @@ export class Probe {
     bootstraps: number,
     private readonly rng: Rng,
     private readonly nextTag: () => number,
+    /** The eclipsed victim node (its id is `key`), or undefined for the probe key. */
+    private readonly victim?: number,
   ) {
     const pool: number[] = []
     for (let i = bootstraps; i < n; i++) if (excluded[i] !== 1) pool.push(i)
-    this.providers = drawSample(rng.fork('probe/providers'), pool, spec.providers)
+    this.providers = victim !== undefined ? [] : drawSample(rng.fork('probe/providers'), pool, spec.providers)
     this.providerSet = new Set(this.providers)
   }
 
@@ -55,7 +60,7 @@ export class Probe {
   }
 
   install(host: ProbeHost): void {
-    for (const p of this.providers) this.provide(host, p, this.spec.provide_at_s * 1000, 0)
+    for (const p of this.providers) this.provide(host, p, (this.spec.provide_at_s ?? 0) * 1000, 0)
     const arrivals = this.rng.fork('probe/arrivals')
     const pick = this.rng.fork('probe/pick')
     const meanMs = 1000 / this.spec.get_per_s
@@ -84,20 +89,27 @@ export class Probe {
   private ask(host: ProbeHost, pick: Rng): void {
     for (let i = 0; i < PICK_TRIES; i++) {
       const p = pick.int(host.n)
-      if (host.online[p] !== 1 || host.ready[p] !== 1 || this.excluded[p] === 1 || this.providerSet.has(p)) continue
+      if (host.online[p] !== 1 || host.ready[p] !== 1 || this.excluded[p] === 1 || this.providerSet.has(p) || p === this.victim) continue
       const tag = this.nextTag()
-      this.pending.set(tag, { issuer: p, startMs: host.nowMs, op: 'GET_PROVIDERS' })
-      host.step(p, { kind: 'lookup', op: 'GET_PROVIDERS', key: this.key, target: this.key, tag })
+      const op = this.victim !== undefined ? 'FIND_NODE' : 'GET_PROVIDERS'
+      this.pending.set(tag, { issuer: p, startMs: host.nowMs, op })
+      host.step(p, { kind: 'lookup', op, key: this.key, target: this.key, tag })
       return
     }
     this.skipped++
   }
 
   /**
-   * A probe lookup ended: for GET_PROVIDERS, the row to log ({issuer, startMs, honest}); for
-   * PROVIDE, undefined (it only counts towards `provided`).
+   * A probe lookup ended: for GET_PROVIDERS and FIND_NODE, the row to log ({issuer, startMs,
+   * honest}: an honest provider found / the victim found); for PROVIDE, undefined (it only counts
+   * towards `provided`).
    */
-  done(tag: number, success: boolean, providers: readonly Contact[], error: string | undefined, indexOf: (c: Contact) => number): { issuer: number; startMs: number; honest: boolean } | undefined {
+  done(
+    tag: number,
+    ev: { readonly success: boolean; readonly providers: readonly Contact[]; readonly closest: readonly Contact[]; readonly error?: string | undefined },
+    indexOf: (c: Contact) => number,
+  ): { issuer: number; startMs: number; honest: boolean } | undefined {
+    const { success, providers, error } = ev
     const p = this.pending.get(tag)
     if (p === undefined) return undefined
     this.pending.delete(tag)
@@ -107,6 +119,10 @@ export class Probe {
       return undefined
     }
     let honest = false
+    if (p.op === 'FIND_NODE') {
+      for (const c of ev.closest) if (indexOf(c) === this.victim) honest = true
+      return { issuer: p.issuer, startMs: p.startMs, honest }
+    }
     for (const c of providers) {
       const i = indexOf(c)
       if (i >= 0 && this.excluded[i] !== 1 && this.providerSet.has(i)) {

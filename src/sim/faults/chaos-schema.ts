@@ -102,12 +102,14 @@ export const adversarySchema = z
 
 export const probeSchema = z
   .strictObject({
-    providers: int(1, 1000).default(5).describe('honest peers that PROVIDE the probe key'),
-    provide_at_s: num(0, 30 * 86_400).describe('when they provide it'),
-    start_s: num(0, 30 * 86_400).describe('first GET_PROVIDERS of the probe key'),
-    get_per_s: num(0.001, 10_000).default(1).describe('GET_PROVIDERS of the probe key per second (from random honest ready peers)'),
+    providers: int(1, 1000).default(5).describe('honest peers that PROVIDE the probe key (not used for a victim)'),
+    provide_at_s: num(0, 30 * 86_400).optional().describe('when they provide it (needed unless the eclipse target is a victim)'),
+    start_s: num(0, 30 * 86_400).describe('first probe lookup'),
+    get_per_s: num(0.001, 10_000).default(1).describe('probe lookups per second, from random honest ready peers'),
   })
-  .describe('the eclipse probe: honest providers of one key and lookups of it (metric honest_provider_success)')
+  .describe(
+    'the eclipse probe: honest providers of one key and GET_PROVIDERS of it (metric honest_provider_success); for a victim node, FIND_NODE of its id (metric victim_found)',
+  )
 
 export const readinessSchema = z
   .strictObject({
@@ -171,6 +173,9 @@ export function chaosIssues(c: ChaosSpec, durationS: number, peers: number, boot
   if (e !== undefined) {
     if (e.target === 'probe-key' && c.probe === undefined) out.push({ path: ['adversary', 'eclipse', 'target'], message: 'probe-key needs a probe section' })
     if (e.target === 'victim' && (e.victim === undefined || e.victim >= peers)) out.push({ path: ['adversary', 'eclipse', 'victim'], message: `needs a peer index < ${peers}` })
+  }
+  if (c.probe !== undefined && c.probe.provide_at_s === undefined && e?.target !== 'victim') {
+    out.push({ path: ['probe', 'provide_at_s'], message: 'is required (the probe key must be provided before it is looked up)' })
   }
   return out
 }
