@@ -8,6 +8,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { BadInputError } from '../../engine/errors.js'
+import { coalescingEncrypter } from './coalesce-writes.js'
 
 export const KAD_PROTOCOL = '/ipfs/kad/1.0.0'
 
@@ -32,7 +33,8 @@ export async function createStack(opts: StackOptions): Promise<NodeStack> {
     start: false,
     addresses: { listen: [...opts.listen] },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    // One socket write per event-loop turn: see coalesce-writes.ts.
+    connectionEncrypters: [coalescingEncrypter(noise())],
     streamMuxers: [yamux()],
     connectionManager: {
       maxConnections: opts.maxConnections ?? 1024,
