@@ -126,7 +126,9 @@ function errorReason(e: unknown): string {
 
 export async function closeQuietly(stream: Stream): Promise<void> {
   try {
-    await stream.close({ signal: AbortSignal.timeout(2_000) })
+    // With nothing queued the FIN goes out at once and close() cannot wait: no timer needed.
+    const idle = stream.writeBufferLength === 0 && !stream.writableNeedsDrain
+    await stream.close(idle ? undefined : { signal: AbortSignal.timeout(2_000) })
   } catch {
     stream.abort(new Error('close failed'))
   }
