@@ -13,7 +13,8 @@
 // the yamux stream on the connection's muxer and does the multistream exchange itself instead
 // of through libp2p's Connection.newStream (which adds a peer-store write, an abort-signal timer
 // and middleware per stream on the client side), and its socket writes are coalesced per
-// event-loop turn as the node's are. BENCH_CLIENT_STREAMS=libp2p uses Connection.newStream.
+// event-loop turn as the node's are, and libp2p's per-stream debug loggers are off (as in both
+// servers). BENCH_CLIENT_STREAMS=libp2p uses Connection.newStream.
 import type { Stream, StreamMuxer } from '@libp2p/interface'
 await import('../polyfill.js')
 const { readFileSync } = await import('node:fs')
@@ -27,7 +28,7 @@ const { publicKeyFromRaw } = await import('@libp2p/crypto/keys')
 const { peerIdFromPublicKey } = await import('@libp2p/peer-id')
 const { frame } = await import('../node/host/kad-host.js')
 const { MessageType, decodeMessage } = await import('../node/wire/message.js')
-const { KAD_PROTOCOL } = await import('../node/host/libp2p-node.js')
+const { KAD_PROTOCOL, libp2pLogger } = await import('../node/host/libp2p-node.js')
 const { coalescingEncrypter } = await import('../node/host/coalesce-writes.js')
 
 const [target, typeName, inflightS, durationS, keysFile] = process.argv.slice(2)
@@ -54,7 +55,9 @@ function mssLine(s: string): Uint8Array {
 }
 const MSS = Buffer.concat([mssLine('/multistream/1.0.0'), mssLine(KAD_PROTOCOL)])
 
+const logger = libp2pLogger()
 const node = await createLibp2p({
+  ...(logger !== undefined ? { logger } : {}),
   addresses: { listen: [] },
   transports: [tcp()],
   connectionEncrypters: [coalescingEncrypter(noise())],
@@ -157,10 +160,17 @@ async function worker(): Promise<void> {
       if (measuring) ok++
     } catch {
       if (measuring) errors++
+      // A dead connection fails at once: stop, and never spin without letting timers run.
+      if (conn.status !== 'open' || (muxer !== undefined && muxer.status !== 'open')) return
+      await new Promise((r) => setImmediate(r))
     }
   }
 }
 
+// One request first: a listener buffers at most 10 streams that arrive before its libp2p
+// Connection is set up, and resets the connection past that (MaxEarlyStreamsError); 64 streams
+// opened the instant dial() returns can get there first.
+await one()
 const workers = Array.from({ length: inflight }, () => worker())
 // Warm up (connection, JIT) before counting.
 await new Promise((r) => setTimeout(r, Math.min(1_000, durationMs / 4)))
