@@ -10,7 +10,9 @@
 //   - events update metrics and logs, and settle the promises of lookups started here;
 //   - one timer is armed at nextDeadlineMs and calls step({kind:'timer'}).
 // Inbound streams: one length-prefixed Message per request (a peer may send several in a row on
-// one stream, as stock kad-dht allows). Bad frames and undecodable messages are counted by
+// one stream, as stock kad-dht allows). They reach onInbound through inbound-fast-path.ts (our
+// own multistream echo, no per-stream peer-store write) or, for connections and dialers it
+// leaves alone, through libp2p's registrar; the handling is the same. Bad frames and undecodable messages are counted by
 // reason, logged and the stream is aborted: remote bytes never throw into the engine.
 import type { Connection, Stream } from '@libp2p/interface'
 import type { DhtEngine } from '../../engine/engine.js'
