@@ -29,6 +29,7 @@ const { createLogger } = await import('../node/log.js')
 const { engineConfig } = await import('../engine/config.js')
 const { sha256 } = await import('../node/host/contacts.js')
 const { frame } = await import('../node/host/kad-host.js')
+const { libp2pLogger } = await import('../node/host/libp2p-node.js')
 const importMs = performance.now() - tImport0
 
 type PeerId = ReturnType<typeof peerIdFromPublicKey>
@@ -136,7 +137,11 @@ if (kind === 'ours') {
   }
   stop = () => node.drain()
 } else if (kind === 'stock') {
+  // The same libp2p logger setting as ours (no per-stream debug instances unless DEBUG is set):
+  // a configuration choice any stock user has, so it is not part of what we compare.
+  const logger = libp2pLogger()
   const node = await createLibp2p({
+    ...(logger !== undefined ? { logger } : {}),
     addresses: { listen: [LISTEN] },
     transports: [tcp()],
     connectionEncrypters: [noise()],

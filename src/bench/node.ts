@@ -9,8 +9,10 @@
 // 100,000 records (seeded directly in the server process). Start-up: the server process is
 // spawned with one live bootstrap (a server of the same kind) and exits when ready; we take the
 // wall time from spawn to its report, and the part after imports it measures itself.
+// With each throughput cell goes the server's CPU time per request over the measured window
+// (from /proc), a figure far less sensitive than req/s to other load on a shared machine.
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -54,7 +56,20 @@ interface Listening {
   handlerPerS?: Record<string, number>
 }
 
-function startServer(args: string[]): Promise<{ info: Listening; stop: () => Promise<void>; wallMs: number }> {
+/** CPU time (user + system) a process has used, in ms; undefined where /proc is not there. */
+function cpuMsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    // utime and stime (fields 14 and 15 of stat, counted after the command name) in clock ticks
+    // of 10 ms (USER_HZ is 100 on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return undefined
+  }
+}
+
+function startServer(args: string[]): Promise<{ info: Listening; stop: () => Promise<void>; wallMs: number; pid: number | undefined }> {
   const t0 = performance.now()
   const child = spawn(process.execPath, ['--expose-gc', SERVER, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
   return new Promise((resolve, reject) => {
@@ -69,6 +84,7 @@ function startServer(args: string[]): Promise<{ info: Listening; stop: () => Pro
       resolve({
         info,
         wallMs,
+        pid: child.pid,
         stop: async () => {
           if (child.exitCode === null) child.kill('SIGTERM')
           await exited
@@ -79,14 +95,38 @@ function startServer(args: string[]): Promise<{ info: Listening; stop: () => Pro
   })
 }
 
-function runClient(addr: string, op: string, inflight: number, keysFile: string): Promise<{ ok: number; errors: number; perSecond: number }> {
-  const child = spawn(process.execPath, [CLIENT, addr, op, String(inflight), String(seconds * 1000), keysFile], { stdio: ['ignore', 'pipe', 'inherit'] })
+interface ClientResult {
+  ok: number
+  errors: number
+  perSecond: number
+  /** The server's CPU time per request served over the measured window (Linux only). */
+  serverCpuMsPerReq?: number
+}
+
+function runClient(addr: string, op: string, inflight: number, keysFile: string, serverPid: number | undefined): Promise<ClientResult> {
+  // The client marks its measured window on stderr; the server's CPU time is sampled at both
+  // marks. CPU per request is much less sensitive than req/s to other load on the machine.
+  const child = spawn(process.execPath, [CLIENT, addr, op, String(inflight), String(seconds * 1000), keysFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, BENCH_MARKS: '1' },
+  })
+  let cpu0: number | undefined
+  let cpu1: number | undefined
+  child.stderr.on('data', (d: Buffer) => {
+    for (const l of d.toString().split('\n')) {
+      if (l === 'measure-start') cpu0 = cpuMsOf(serverPid)
+      else if (l === 'measure-end') cpu1 = cpuMsOf(serverPid)
+      else if (l !== '') process.stderr.write(l + '\n')
+    }
+  })
   return new Promise((resolve, reject) => {
     let buf = ''
     child.stdout.on('data', (d: Buffer) => (buf += d.toString()))
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`client exited ${code}`))
-      resolve(JSON.parse(buf.trim().split('\n').pop()!) as { ok: number; errors: number; perSecond: number })
+      const r = JSON.parse(buf.trim().split('\n').pop()!) as ClientResult
+      if (cpu0 !== undefined && cpu1 !== undefined && r.ok > 0) r.serverCpuMsPerReq = (cpu1 - cpu0) / r.ok
+      resolve(r)
     })
   })
 }
@@ -105,7 +145,7 @@ try {
   // Both servers run at once and the client alternates between them, ROUNDS times per cell,
   // so both see the same background load; a cell reports the best round (least disturbed).
   for (const size of only === 'startup' ? [] : SIZES) {
-    const servers: Partial<Record<(typeof KINDS)[number], { info: Listening; stop: () => Promise<void> }>> = {}
+    const servers: Partial<Record<(typeof KINDS)[number], { info: Listening; stop: () => Promise<void>; pid: number | undefined }>> = {}
     const keys: Partial<Record<string, string>> = {}
     try {
       for (const kind of KINDS) {
@@ -122,18 +162,20 @@ try {
       }
       for (const op of OPS) {
         for (const inflight of INFLIGHT) {
-          const rounds: Record<string, Array<{ ok: number; errors: number; perSecond: number }>> = { ours: [], stock: [] }
+          const rounds: Record<string, ClientResult[]> = { ours: [], stock: [] }
           for (let round = 0; round < ROUNDS; round++) {
             for (const kind of round % 2 === 0 ? KINDS : [...KINDS].reverse()) {
-              rounds[kind]!.push(await runClient(servers[kind]!.info.addr, op, inflight, keys[kind]!))
+              rounds[kind]!.push(await runClient(servers[kind]!.info.addr, op, inflight, keys[kind]!, servers[kind]!.pid))
             }
           }
           for (const kind of KINDS) {
             const rs = rounds[kind]!
             const best = rs.reduce((a, b) => (b.perSecond > a.perSecond ? b : a))
             const all = rs.map((r) => Math.round(r.perSecond))
-            results.push({ bench: 'throughput', kind, op, inflight, peers: size.peers, table: servers[kind]!.info.table, records: size.records, perSecond: Math.round(best.perSecond), rounds: all, errors: rs.reduce((n, r) => n + r.errors, 0) })
-            log(`  ${kind} ${op} inflight=${inflight} peers=${size.peers} records=${size.records}: best ${Math.round(best.perSecond)}/s (rounds ${all.join(', ')})`)
+            const cpus = rs.map((r) => r.serverCpuMsPerReq).filter((x): x is number => x !== undefined)
+            const cpuMs = cpus.length > 0 ? Math.round(Math.min(...cpus) * 100) / 100 : undefined
+            results.push({ bench: 'throughput', kind, op, inflight, peers: size.peers, table: servers[kind]!.info.table, records: size.records, perSecond: Math.round(best.perSecond), rounds: all, errors: rs.reduce((n, r) => n + r.errors, 0), ...(cpuMs !== undefined ? { serverCpuMsPerReq: cpuMs } : {}) })
+            log(`  ${kind} ${op} inflight=${inflight} peers=${size.peers} records=${size.records}: best ${Math.round(best.perSecond)}/s (rounds ${all.join(', ')})${cpuMs !== undefined ? `, server CPU ${cpuMs} ms/req` : ''}`)
           }
         }
       }
@@ -174,7 +216,10 @@ try {
 }
 
 // ---------------------------------------------------------------- report
-const lines: string[] = ['| op | in flight | peers seeded (ours/stock table) | records | ours req/s (best of rounds) | stock req/s | ratio |', '|---|---|---|---|---|---|---|']
+const lines: string[] = [
+  '| op | in flight | peers seeded (ours/stock table) | records | ours req/s (best of rounds) | stock req/s | ratio | server CPU ms/req ours / stock (least of rounds) |',
+  '|---|---|---|---|---|---|---|---|',
+]
 for (const size of SIZES) {
   for (const op of OPS) {
     for (const inflight of INFLIGHT) {
@@ -183,7 +228,8 @@ for (const size of SIZES) {
       const s = pick('stock')
       if (!o || !s) continue
       const ratio = (o.perSecond as number) / Math.max(1, s.perSecond as number)
-      lines.push(`| ${op} | ${inflight} | ${size.peers} (${o.table}/${s.table}) | ${size.records} | ${o.perSecond} | ${s.perSecond} | ${ratio.toFixed(1)}x |`)
+      const cpu = o.serverCpuMsPerReq !== undefined && s.serverCpuMsPerReq !== undefined ? `${o.serverCpuMsPerReq} / ${s.serverCpuMsPerReq}` : '-'
+      lines.push(`| ${op} | ${inflight} | ${size.peers} (${o.table}/${s.table}) | ${size.records} | ${o.perSecond} | ${s.perSecond} | ${ratio.toFixed(1)}x | ${cpu} |`)
     }
   }
 }

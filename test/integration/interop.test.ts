@@ -47,7 +47,10 @@ describe('interop with stock @libp2p/kad-dht', () => {
     const target = peerIdFromString(ours[1]!.peerId)
     const info = await eventually('stock finds our peer', async () => {
       try {
-        return await stock[0]!.peerRouting.findPeer(target, { signal: AbortSignal.timeout(5_000) })
+        // Stock answers from its peer store first: before it has our peer's addresses (identify
+        // or a FIND_NODE answer still in flight) it returns the id alone, so ask again.
+        const found = await stock[0]!.peerRouting.findPeer(target, { signal: AbortSignal.timeout(5_000) })
+        return found.multiaddrs.length > 0 ? found : undefined
       } catch {
         return undefined
       }
@@ -71,8 +74,12 @@ describe('interop with stock @libp2p/kad-dht', () => {
       await stock[0]!.contentRouting.provide(cid, { signal: AbortSignal.timeout(10_000) })
       return true
     })
-    const stored = ours.reduce((n, o) => n + o.engine.stats(o.host.now()).providerRecords, 0)
-    expect(stored).toBeGreaterThan(0) // the stock ADD_PROVIDER reached our engine's store
+    // The stock ADD_PROVIDER reaches our engine's store (provide() resolves once it is sent).
+    const stored = await eventually('the stock ADD_PROVIDER is stored', () => {
+      const n = ours.reduce((a, o) => a + o.engine.stats(o.host.now()).providerRecords, 0)
+      return n > 0 ? n : undefined
+    })
+    expect(stored).toBeGreaterThan(0)
     const r = await eventually('our node finds the stock provider', async () => {
       const res = await getJson(httpUrl(ours[1]!, `/v1/providers/${cid.toString()}`))
       return res.status === 200 ? res : undefined

@@ -22,10 +22,16 @@ export class FrameReader {
   private failed = false
   private wake: (() => void) | undefined
 
+  /** `early`: bytes of the stream already read by someone else, to be read first. */
   constructor(
     private readonly stream: Stream,
     private readonly maxFrameBytes: number,
+    early?: Uint8Array,
   ) {
+    if (early !== undefined && early.length > 0) {
+      this.chunks.push(early)
+      this.buffered = early.length
+    }
     stream.addEventListener('message', (evt) => {
       const d = evt.data
       const bytes = d instanceof Uint8Array ? d : d.subarray()
@@ -45,13 +51,21 @@ export class FrameReader {
     })
   }
 
+  /** The remote finished writing before we listened, and every byte it sent has reached us. */
+  private endedBeforeUs(): boolean {
+    const s = this.stream
+    if (s.status === 'aborted' || s.status === 'reset') this.failed = true
+    const over = s.remoteWriteStatus !== 'writable' || s.status === 'closed' || this.failed
+    return over && s.readBufferLength === 0
+  }
+
   /** The next frame, or why there is none. After an error result the stream should be closed. */
   async next(timeoutMs: number): Promise<FrameResult> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const r = this.tryParse()
       if (r !== undefined) return r
-      if (this.ended) {
+      if (this.ended || this.endedBeforeUs()) {
         if (this.failed) return { ok: false, error: 'reset' }
         return { ok: false, error: this.buffered === 0 ? 'eof' : 'truncated' }
       }

@@ -10,7 +10,9 @@
 //   - events update metrics and logs, and settle the promises of lookups started here;
 //   - one timer is armed at nextDeadlineMs and calls step({kind:'timer'}).
 // Inbound streams: one length-prefixed Message per request (a peer may send several in a row on
-// one stream, as stock kad-dht allows). Bad frames and undecodable messages are counted by
+// one stream, as stock kad-dht allows). They reach onInbound through inbound-fast-path.ts (our
+// own multistream echo, no per-stream peer-store write) or, for connections and dialers it
+// leaves alone, through libp2p's registrar; the handling is the same. Bad frames and undecodable messages are counted by
 // reason, logged and the stream is aborted: remote bytes never throw into the engine.
 import type { Connection, Stream } from '@libp2p/interface'
 import type { DhtEngine } from '../../engine/engine.js'
@@ -26,11 +28,12 @@ import type {
   RpcType,
   Send,
 } from '../../engine/index.js'
-import { decodeMessage, type WireMessage } from '../wire/message.js'
+import { decodeMessage, type WireMessage, type WirePeer } from '../wire/message.js'
 import type { NodeLogger } from '../log.js'
 import type { ContactBook} from './contacts.js';
 import { sha256 } from './contacts.js'
 import { FrameReader } from './frame-reader.js'
+import { installInboundFastPath } from './inbound-fast-path.js'
 import { KAD_PROTOCOL, type NodeStack } from './libp2p-node.js'
 import { CODE_TYPE, MAX_FRAME_BYTES, TYPE_CODE, closeQuietly, frame, sendRpc, type RpcContext } from './rpc-io.js'
 
@@ -94,6 +97,7 @@ export class KadHost {
   private warnSuppressed = 0
   private readonly t0 = performance.now()
   private readonly rpc: RpcContext
+  private uninstallFastPath: (() => void) | undefined
 
   constructor(opts: KadHostOptions) {
     this.stack = opts.stack
@@ -118,9 +122,17 @@ export class KadHost {
 
   /** Registers the kad handler and identify hook. Call after the stack started. */
   async register(maxInboundStreams = 1024, maxOutboundStreams = 1024): Promise<void> {
-    await this.stack.handle(KAD_PROTOCOL, (stream, conn) => this.onInbound(stream, conn), {
+    const handler = (stream: Stream, conn: Connection, early?: Uint8Array): void => {
+      this.onInbound(stream, conn, early).catch((e: unknown) => stream.abort(e instanceof Error ? e : new Error(String(e))))
+    }
+    // libp2p's handler: advertised by identify, used by connections the fast path leaves alone.
+    await this.stack.handle(KAD_PROTOCOL, handler, { maxInboundStreams, maxOutboundStreams })
+    // Inbound kad streams skip libp2p's per-stream negotiation layer (see inbound-fast-path.ts).
+    this.uninstallFastPath = installInboundFastPath(this.stack, {
+      protocol: KAD_PROTOCOL,
+      handler,
       maxInboundStreams,
-      maxOutboundStreams,
+      negotiationTimeoutMs: INBOUND_IDLE_MS,
     })
     this.stack.addEventListener('peer:identify', (evt) => {
       const { peerId, listenAddrs, protocols } = evt.detail
@@ -165,6 +177,7 @@ export class KadHost {
     if (this.stopped) return
     this.input({ kind: 'stop' })
     this.stopped = true
+    this.uninstallFastPath?.()
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
   }
@@ -236,8 +249,8 @@ export class KadHost {
 
   // ------------------------------------------------------------------ inbound
 
-  private async onInbound(stream: Stream, conn: Connection): Promise<void> {
-    const reader = new FrameReader(stream, MAX_FRAME_BYTES)
+  private async onInbound(stream: Stream, conn: Connection, early?: Uint8Array): Promise<void> {
+    const reader = new FrameReader(stream, MAX_FRAME_BYTES, early)
     const from = this.book.fromPeerId(conn.remotePeer)
     for (let n = 0; n < MAX_REQUESTS_PER_STREAM; n++) {
       const r = await reader.next(INBOUND_IDLE_MS)
@@ -327,7 +340,8 @@ export class KadHost {
     const wire: WireMessage = {
       type: TYPE_CODE[res.type],
       ...(p.key.length > 0 ? { key: p.key } : {}),
-      closerPeers: res.closer.map((c) => this.book.toWire(c)),
+      // A peer without addresses is no use to the asker (stock kad-dht leaves them out too).
+      closerPeers: this.wirePeers(res.closer),
       providerPeers: res.providers.map((c) => this.book.toWire(c)),
     }
     try {
@@ -335,6 +349,15 @@ export class KadHost {
     } catch {
       // the peer went away: nothing to answer
     }
+  }
+
+  private wirePeers(contacts: readonly Contact[]): WirePeer[] {
+    const out: WirePeer[] = []
+    for (const c of contacts) {
+      const w = this.book.toWire(c)
+      if (w.addrs.length > 0) out.push(w)
+    }
+    return out
   }
 
   private reject(stream: Stream, peer: string, reason: string, detail?: string): void {

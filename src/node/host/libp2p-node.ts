@@ -1,13 +1,14 @@
 // The libp2p stack of the node: TCP, Noise, Yamux, identify and ping. No @libp2p/kad-dht: the
 // Kademlia protocol handler is ours (kad-host.ts) and registered after creation.
 import { createLibp2p } from 'libp2p'
-import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, Libp2p, Logger, PrivateKey } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { BadInputError } from '../../engine/errors.js'
+import { coalescingEncrypter } from './coalesce-writes.js'
 
 export const KAD_PROTOCOL = '/ipfs/kad/1.0.0'
 
@@ -26,13 +27,32 @@ export type NodeStack = Libp2p<{ identify: unknown; ping: unknown }>
 /** Thrown when a listen address is taken: exit code 2 with one line. */
 export class BindError extends BadInputError {}
 
+/**
+ * libp2p's debug logging, unless DEBUG asks for it: its default logger builds three `debug`
+ * instances for every stream (and each asks the OS whether stderr is a terminal), a measurable
+ * part of a small request's cost. With DEBUG set (DEBUG=libp2p:*) libp2p's own logger is used.
+ */
+export function libp2pLogger(): ComponentLogger | undefined {
+  if (process.env.DEBUG !== undefined && process.env.DEBUG !== '') return undefined
+  const off = Object.assign((): void => undefined, {
+    enabled: false,
+    error: (): void => undefined,
+    trace: (): void => undefined,
+  }) as unknown as Logger & { newScope(name: string): Logger }
+  off.newScope = () => off
+  return { forComponent: () => off }
+}
+
 export async function createStack(opts: StackOptions): Promise<NodeStack> {
+  const logger = libp2pLogger()
   return (await createLibp2p({
     privateKey: opts.privateKey,
     start: false,
+    ...(logger !== undefined ? { logger } : {}),
     addresses: { listen: [...opts.listen] },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    // One socket write per event-loop turn: see coalesce-writes.ts.
+    connectionEncrypters: [coalescingEncrypter(noise())],
     streamMuxers: [yamux()],
     connectionManager: {
       maxConnections: opts.maxConnections ?? 1024,

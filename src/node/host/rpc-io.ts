@@ -96,8 +96,9 @@ function failed(ctx: RpcContext, to: Contact, req: Request, reason: string): voi
 async function openStream(ctx: RpcContext, to: Contact, signal: AbortSignal): Promise<Stream> {
   const pid = ctx.book.peerIdOf(to)
   if (pid === undefined) throw new Error('bad-peer-id')
-  // Optimistic protocol selection: the protocol name goes out with the request, saving a
-  // round trip per RPC; a peer without kad fails the read, which is an rpc failure anyway.
+  // Optimistic protocol selection where libp2p offers it (the protocol name goes out with the
+  // request, saving a round trip per RPC). js-libp2p 3.3's multistream select ignores the option
+  // and always waits for the echo, so today every outbound RPC pays that round trip.
   const opts = { signal, negotiateFully: false }
   for (const c of ctx.stack.getConnections(pid)) {
     if (c.status === 'open') return c.newStream(KAD_PROTOCOL, opts)
@@ -126,7 +127,9 @@ function errorReason(e: unknown): string {
 
 export async function closeQuietly(stream: Stream): Promise<void> {
   try {
-    await stream.close({ signal: AbortSignal.timeout(2_000) })
+    // With nothing queued the FIN goes out at once and close() cannot wait: no timer needed.
+    const idle = stream.writeBufferLength === 0 && !stream.writableNeedsDrain
+    await stream.close(idle ? undefined : { signal: AbortSignal.timeout(2_000) })
   } catch {
     stream.abort(new Error('close failed'))
   }

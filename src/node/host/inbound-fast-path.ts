@@ -1,0 +1,164 @@
+// Inbound kad streams answered without libp2p's per-stream negotiation layer.
+//
+// Theory of operation: for every inbound stream libp2p's Connection runs multistream-select
+// through a length-prefixed reader (two awaited writes, a dozen microtask hops), arms an
+// AbortSignal timer, counts the connection's streams and *writes the peer store* (a locked
+// read-modify-compare of the peer's record) before the protocol handler sees the stream. For a
+// kad server that answers one small request per stream this was about half of its CPU per
+// request. So, when a connection opens, we put ourselves in front of the muxer's `stream` event:
+//   - we read the first bytes of the stream; if they are exactly the multistream header and our
+//     protocol line (a dialer sends both in one write, whether it then waits for the echo or
+//     not), we echo both lines in one write, give any bytes after them (an optimistic dialer's
+//     request) back to the stream, and hand it to the kad handler — the same bytes on the wire
+//     as libp2p's listener sends, in one frame instead of two;
+//   - anything else (another protocol, `ls`, a header sent alone, a stream of a relayed or
+//     otherwise limited connection) goes to libp2p's own handler with every byte given back,
+//     so identify, ping and unusual dialers take the ordinary path.
+// Limits: at most `maxInboundStreams` kad streams per connection at once (extra ones are reset,
+// as libp2p does) and `negotiationTimeoutMs` to send the protocol lines. Bytes from the peer
+// never throw here: a mismatch is a fallback, a stall a reset.
+import type { Connection, Libp2p, Stream, StreamMuxer } from '@libp2p/interface'
+
+export interface InboundFastPathOptions {
+  /** The protocol served, e.g. /ipfs/kad/1.0.0. */
+  readonly protocol: string
+  /**
+   * Called with a negotiated stream (its write side already carries the echo) and the bytes the
+   * dialer sent after the protocol lines, if any (an optimistic dialer's request), which the
+   * handler must read before the stream's own 'message' events.
+   */
+  readonly handler: (stream: Stream, conn: Connection, early: Uint8Array | undefined) => void
+  /** Concurrent inbound streams of the protocol per connection. */
+  readonly maxInboundStreams: number
+  /** Time the dialer has to send the two protocol lines. */
+  readonly negotiationTimeoutMs: number
+}
+
+/** Multistream-select 1.0.0 framing of one line: <uvarint length><text>\n (lines are < 128 B). */
+function mssLine(text: string): Uint8Array {
+  const body = new TextEncoder().encode(`${text}\n`)
+  const out = new Uint8Array(1 + body.length)
+  out[0] = body.length
+  out.set(body, 1)
+  return out
+}
+
+const MSS_HEADER = mssLine('/multistream/1.0.0')
+
+/** Libp2p's Connection keeps these (js-libp2p 3); without them we leave the connection alone. */
+interface ConnectionInternals {
+  readonly muxer?: StreamMuxer
+  readonly onIncomingStream?: (evt: CustomEvent<Stream>) => void
+}
+
+/** Installs the fast path on connections opened from now on. Returns the uninstaller. */
+export function installInboundFastPath(node: Libp2p, opts: InboundFastPathOptions): () => void {
+  const line = mssLine(opts.protocol)
+  if (line.length > 128) throw new Error('protocol name too long for the fast path')
+  const expected = new Uint8Array(MSS_HEADER.length + line.length)
+  expected.set(MSS_HEADER, 0)
+  expected.set(line, MSS_HEADER.length)
+  const onOpen = (evt: CustomEvent<Connection>): void => takeOver(evt.detail, expected, opts)
+  node.addEventListener('connection:open', onOpen)
+  return () => node.removeEventListener('connection:open', onOpen)
+}
+
+function takeOver(conn: Connection, expected: Uint8Array, opts: InboundFastPathOptions): void {
+  const internals = conn as unknown as ConnectionInternals
+  const muxer = internals.muxer
+  const libp2pHandler = internals.onIncomingStream
+  if (muxer == null || typeof libp2pHandler !== 'function' || conn.limits != null) return
+  let active = 0
+  muxer.removeEventListener('stream', libp2pHandler)
+  muxer.addEventListener('stream', (evt) => {
+    const stream = evt.detail
+    negotiate(stream, expected, opts.negotiationTimeoutMs, (accepted, early) => {
+      if (!accepted) {
+        libp2pHandler(evt)
+        return
+      }
+      if (active >= opts.maxInboundStreams) {
+        stream.abort(new Error(`too many inbound ${opts.protocol} streams`))
+        return
+      }
+      active++
+      stream.addEventListener('close', () => active--, { once: true })
+      stream.protocol = opts.protocol
+      opts.handler(stream, conn, early)
+    })
+  })
+}
+
+/**
+ * Reads the dialer's first bytes. `done(true, early)`: they were exactly `expected`, the echo has
+ * been written and `early` holds the bytes after them. `done(false)`: every byte read has been
+ * given back to the stream (unshift) for libp2p's handler to read.
+ */
+function negotiate(stream: Stream, expected: Uint8Array, timeoutMs: number, done: (accepted: boolean, early?: Uint8Array) => void): void {
+  const headerBytes = MSS_HEADER.length
+  const seen: Uint8Array[] = []
+  let matched = 0
+  let finished = false
+  const finish = (): void => {
+    finished = true
+    clearTimeout(timer)
+    stream.removeEventListener('message', onMessage)
+    stream.removeEventListener('close', onClose)
+  }
+  const giveBack = (): void => {
+    finish()
+    const n = seen.reduce((a, b) => a + b.length, 0)
+    if (n > 0 && (stream.readStatus === 'closing' || stream.readStatus === 'closed')) {
+      // The dialer's FIN came with its first bytes: the stream refuses them back (it would throw),
+      // so libp2p could not read them either. Only a lazy dialer of another protocol does this.
+      stream.abort(new Error('stream ended during protocol negotiation'))
+      return
+    }
+    if (n > 0) {
+      const all = new Uint8Array(n)
+      let off = 0
+      for (const b of seen) {
+        all.set(b, off)
+        off += b.length
+      }
+      stream.unshift(all)
+    }
+    done(false)
+  }
+  const onMessage = (evt: { data: Uint8Array | { subarray(): Uint8Array } }): void => {
+    if (finished) return
+    const d = evt.data
+    const bytes = d instanceof Uint8Array ? d : d.subarray()
+    seen.push(bytes)
+    let i = 0
+    while (i < bytes.length && matched < expected.length) {
+      if (bytes[i] !== expected[matched]) return giveBack()
+      i++
+      matched++
+    }
+    if (matched < expected.length) {
+      // A header sent alone may wait for our header before its protocol line: libp2p's
+      // listener answers line by line, so let it.
+      if (matched <= headerBytes) giveBack()
+      return
+    }
+    finish()
+    try {
+      stream.send(expected)
+    } catch {
+      stream.abort(new Error('negotiation failed'))
+      return
+    }
+    done(true, i < bytes.length ? bytes.subarray(i) : undefined)
+  }
+  const onClose = (): void => {
+    if (!finished) finish()
+  }
+  const timer = setTimeout(() => {
+    if (finished) return
+    finish()
+    stream.abort(new Error('protocol negotiation timed out'))
+  }, timeoutMs)
+  stream.addEventListener('message', onMessage)
+  stream.addEventListener('close', onClose)
+}

@@ -1,0 +1,146 @@
+// The inbound fast path (src/node/host/inbound-fast-path.ts) with dialers that negotiate in
+// every way multistream-select allows: full (libp2p's newStream), optimistic (protocol lines and
+// request in one write), line by line (header alone first), another protocol on the same
+// connection (ping, through libp2p's handler) and an unknown one (refused with "na").
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Connection, Libp2p, Stream, StreamMuxer } from '@libp2p/interface'
+import type { DhtNode } from '../../src/node/dht-node.js'
+import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
+import { frame } from '../../src/node/host/index.js'
+import { decodeMessage, MessageType } from '../../src/node/wire/message.js'
+import { loopbackAddr, startOurNode, startRawClient } from './helpers.js'
+
+function line(text: string): Uint8Array {
+  const b = Buffer.from(`${text}\n`)
+  return Buffer.concat([Buffer.from([b.length]), b])
+}
+const HEADER = line('/multistream/1.0.0')
+const KAD = line(KAD_PROTOCOL)
+const PING_REQUEST = frame({ type: MessageType.PING, closerPeers: [], providerPeers: [] })
+
+/** Collects a stream's bytes; `take(n)` resolves with the next n bytes (undefined at the end). */
+function collect(s: Stream): { take(n: number): Promise<Buffer | undefined> } {
+  let buf = Buffer.alloc(0)
+  let ended = false
+  let wake: (() => void) | undefined
+  s.addEventListener('message', (evt) => {
+    const d = evt.data
+    buf = Buffer.concat([buf, d instanceof Uint8Array ? d : d.subarray()])
+    wake?.()
+  })
+  const end = (): void => {
+    ended = true
+    wake?.()
+  }
+  s.addEventListener('remoteCloseWrite', end)
+  s.addEventListener('close', end)
+  return {
+    async take(n) {
+      while (buf.length < n && !ended) await new Promise<void>((r) => (wake = r))
+      if (buf.length < n) return undefined
+      const out = buf.subarray(0, n)
+      buf = buf.subarray(n)
+      return out
+    },
+  }
+}
+
+/** Reads one varint-framed message (frames here are < 16 KiB: at most 2 length bytes). */
+async function readFrame(inbox: ReturnType<typeof collect>): Promise<Uint8Array | undefined> {
+  const b0 = await inbox.take(1)
+  if (b0 === undefined) return undefined
+  let len = b0[0]! & 0x7f
+  if ((b0[0]! & 0x80) !== 0) {
+    const b1 = await inbox.take(1)
+    if (b1 === undefined) return undefined
+    len += b1[0]! << 7
+  }
+  return inbox.take(len)
+}
+
+describe('inbound kad streams: every way of negotiating works', () => {
+  let node: DhtNode
+  let client: Libp2p
+  let conn: Connection
+  let muxer: StreamMuxer
+
+  beforeAll(async () => {
+    node = await startOurNode()
+    client = await startRawClient()
+    conn = await client.dial(multiaddr(loopbackAddr(node.multiaddrs)))
+    muxer = (conn as unknown as { muxer: StreamMuxer }).muxer
+  })
+
+  afterAll(async () => {
+    await Promise.allSettled([node.drain(), client.stop()])
+  })
+
+  it('full negotiation through libp2p (what stock kad clients do)', async () => {
+    const s = await conn.newStream(KAD_PROTOCOL)
+    const inbox = collect(s)
+    s.send(PING_REQUEST)
+    const res = decodeMessage((await readFrame(inbox))!)
+    expect(res.ok && res.value.type).toBe(MessageType.PING)
+    await s.close()
+  })
+
+  it('the fast path answers: both protocol lines echoed in one frame (libp2p sends two)', async () => {
+    const s = await muxer.createStream()
+    const first = new Promise<number>((resolve) => {
+      s.addEventListener('message', (evt) => resolve(evt.data.byteLength), { once: true })
+    })
+    s.send(Buffer.concat([HEADER, KAD]))
+    expect(await first).toBe(HEADER.length + KAD.length)
+    s.abort(new Error('done'))
+  })
+
+  it('optimistic: protocol lines and the request in one write', async () => {
+    const s = await muxer.createStream()
+    const inbox = collect(s)
+    s.send(Buffer.concat([HEADER, KAD, PING_REQUEST]))
+    expect(Buffer.from((await inbox.take(HEADER.length + KAD.length))!)).toEqual(Buffer.concat([HEADER, KAD]))
+    const res = decodeMessage((await readFrame(inbox))!)
+    expect(res.ok && res.value.type).toBe(MessageType.PING)
+    await s.close()
+  })
+
+  it('optimistic with the write side closed in the same breath', async () => {
+    const s = await muxer.createStream()
+    const inbox = collect(s)
+    s.send(Buffer.concat([HEADER, KAD, PING_REQUEST]))
+    await s.close()
+    await inbox.take(HEADER.length + KAD.length)
+    const res = decodeMessage((await readFrame(inbox))!)
+    expect(res.ok && res.value.type).toBe(MessageType.PING)
+  })
+
+  it('line by line: the header alone, then the protocol after the echo', async () => {
+    const s = await muxer.createStream()
+    const inbox = collect(s)
+    s.send(HEADER)
+    expect(Buffer.from((await inbox.take(HEADER.length))!)).toEqual(Buffer.from(HEADER))
+    s.send(KAD)
+    expect(Buffer.from((await inbox.take(KAD.length))!)).toEqual(Buffer.from(KAD))
+    s.send(PING_REQUEST)
+    const res = decodeMessage((await readFrame(inbox))!)
+    expect(res.ok && res.value.type).toBe(MessageType.PING)
+    await s.close()
+  })
+
+  it('an unknown protocol is refused with "na" and the connection keeps working', async () => {
+    const s = await muxer.createStream()
+    const inbox = collect(s)
+    s.send(Buffer.concat([HEADER, line('/no/such/1.0.0')]))
+    expect(Buffer.from((await inbox.take(HEADER.length))!)).toEqual(Buffer.from(HEADER))
+    expect(Buffer.from((await inbox.take(4))!)).toEqual(Buffer.from(line('na')))
+    s.abort(new Error('done'))
+    // Another libp2p protocol on the same connection still goes through libp2p's handler.
+    const ps = await conn.newStream('/ipfs/ping/1.0.0')
+    const pingInbox = collect(ps)
+    const payload = Buffer.alloc(32, 7)
+    ps.send(payload)
+    expect(Buffer.from((await pingInbox.take(32))!)).toEqual(payload)
+    await ps.close()
+  })
+})
