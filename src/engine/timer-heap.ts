@@ -1,6 +1,8 @@
 // A binary min-heap of timers ordered by (atMs, seq): ties break by insertion order, so the
 // engine's behaviour never depends on anything but its inputs. Cancelled timers are left in place
 // and skipped by their owner (lazy deletion); the heap is bounded by the caller's own limits.
+// Times and sequence numbers live in typed arrays and payloads in a parallel array, so pushing
+// and popping allocate nothing once the arrays have grown (an RPC timeout is armed per request).
 
 export interface Timer<T> {
   readonly atMs: number
@@ -9,64 +11,94 @@ export interface Timer<T> {
 }
 
 export class TimerHeap<T> {
-  private readonly items: Timer<T>[] = []
+  private at = new Float64Array(16)
+  private sq = new Float64Array(16)
+  private payloads: (T | undefined)[] = []
+  private n = 0
   private seq = 0
 
   get size(): number {
-    return this.items.length
+    return this.n
   }
 
   push(atMs: number, payload: T): void {
-    const item: Timer<T> = { atMs, seq: this.seq++, payload }
-    const a = this.items
-    a.push(item)
-    let i = a.length - 1
+    if (this.n === this.at.length) this.grow()
+    const seq = this.seq++
+    const at = this.at
+    const sq = this.sq
+    const ps = this.payloads
+    let i = this.n++
     while (i > 0) {
       const p = (i - 1) >> 1
-      if (!less(a[i]!, a[p]!)) break
-      swap(a, i, p)
+      const pt = at[p]!
+      if (pt < atMs || (pt === atMs && sq[p]! < seq)) break
+      at[i] = pt
+      sq[i] = sq[p]!
+      ps[i] = ps[p]
       i = p
     }
+    at[i] = atMs
+    sq[i] = seq
+    ps[i] = payload
   }
 
   peekMs(): number {
-    return this.items.length === 0 ? Infinity : this.items[0]!.atMs
+    return this.n === 0 ? Infinity : this.at[0]!
   }
 
   /** Removes and returns the earliest timer due at or before nowMs, if any. */
   popDue(nowMs: number): Timer<T> | undefined {
-    const a = this.items
-    if (a.length === 0 || a[0]!.atMs > nowMs) return undefined
-    const top = a[0]!
-    const last = a.pop()!
-    if (a.length > 0) {
-      a[0] = last
+    if (this.n === 0 || this.at[0]! > nowMs) return undefined
+    const atMs = this.at[0]!
+    const seq = this.sq[0]!
+    return { atMs, seq, payload: this.popDuePayload(nowMs) as T }
+  }
+
+  /** Removes the earliest timer due at or before nowMs and returns its payload (no allocation). */
+  popDuePayload(nowMs: number): T | undefined {
+    if (this.n === 0 || this.at[0]! > nowMs) return undefined
+    const at = this.at
+    const sq = this.sq
+    const ps = this.payloads
+    const top = ps[0]
+    const n = --this.n
+    if (n > 0) {
+      const t = at[n]!
+      const s = sq[n]!
+      const p = ps[n]
       let i = 0
       for (;;) {
         const l = 2 * i + 1
+        if (l >= n) break
         const r = l + 1
-        let m = i
-        if (l < a.length && less(a[l]!, a[m]!)) m = l
-        if (r < a.length && less(a[r]!, a[m]!)) m = r
-        if (m === i) break
-        swap(a, i, m)
-        i = m
+        let c = l
+        if (r < n && (at[r]! < at[l]! || (at[r] === at[l] && sq[r]! < sq[l]!))) c = r
+        if (t < at[c]! || (t === at[c] && s < sq[c]!)) break
+        at[i] = at[c]!
+        sq[i] = sq[c]!
+        ps[i] = ps[c]
+        i = c
       }
+      at[i] = t
+      sq[i] = s
+      ps[i] = p
     }
+    ps[n] = undefined
     return top
   }
 
   clear(): void {
-    this.items.length = 0
+    for (let i = 0; i < this.n; i++) this.payloads[i] = undefined
+    this.n = 0
   }
-}
 
-function less<T>(x: Timer<T>, y: Timer<T>): boolean {
-  return x.atMs < y.atMs || (x.atMs === y.atMs && x.seq < y.seq)
-}
-
-function swap<T>(a: T[], i: number, j: number): void {
-  const t = a[i]!
-  a[i] = a[j]!
-  a[j] = t
+  private grow(): void {
+    const cap = this.at.length * 2
+    const at = new Float64Array(cap)
+    at.set(this.at)
+    this.at = at
+    const sq = new Float64Array(cap)
+    sq.set(this.sq)
+    this.sq = sq
+  }
 }
