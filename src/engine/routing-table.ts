@@ -54,8 +54,12 @@ export class RoutingTable {
   private readonly len = new Int32Array(KEY_BITS + 1)
   /** Per bucket: virtual time a lookup last targeted its range. */
   private readonly touchedMs = new Float64Array(KEY_BITS + 1).fill(-Infinity)
-  /** Per bucket: replacement-cache entries in use (freshest last), in the bucket's block of rcap slots. */
+  /**
+   * Per bucket: the replacement cache, a ring in the bucket's block of rcap slots: repLen entries
+   * from ring position repHead, oldest first (freshest last).
+   */
   private readonly repLen = new Int32Array(KEY_BITS + 1)
+  private readonly repHead = new Int32Array(KEY_BITS + 1)
 
   // Slots.
   private contacts: (Contact | undefined)[] = []
@@ -256,47 +260,54 @@ export class RoutingTable {
     else m.set(c.ipGroup, n)
   }
 
-  /** First replacement slot of bucket i (its block must exist). */
-  private repBase(i: number): number {
-    return (this.base[i]! / this.k) * this.rcap
+  /** The slot of the j-th oldest replacement of bucket i (its block must exist). */
+  private repSlot(i: number, j: number): number {
+    return (this.base[i]! / this.k) * this.rcap + ((this.repHead[i]! + j) % this.rcap)
   }
 
   private addReplacement(i: number, contact: Contact, h: number): void {
+    let n = this.repLen[i]!
+    if (n > 0) {
+      // Already the freshest: dropping and appending it again only swaps in this object.
+      const last = this.repSlot(i, n - 1)
+      if (this.repHash[last] === h && this.repContacts[last]!.peer === contact.peer) {
+        this.repContacts[last] = contact
+        return
+      }
+    }
     this.dropReplacement(i, contact, h)
     if (this.base[i]! < 0) this.allocBlock(i)
-    const r0 = this.repBase(i)
-    let n = this.repLen[i]!
+    n = this.repLen[i]!
     if (n >= this.rcap) {
-      // Full: the oldest (first) leaves.
       if (n === 0) return
-      this.removeReplacementAt(i, r0)
+      // Full: the oldest leaves.
+      this.repContacts[this.repSlot(i, 0)] = undefined
+      this.repHead[i] = (this.repHead[i]! + 1) % this.rcap
       n--
     }
-    this.repContacts[r0 + n] = contact
-    this.repHash[r0 + n] = h
+    const r = this.repSlot(i, n)
+    this.repContacts[r] = contact
+    this.repHash[r] = h
     this.repLen[i] = n + 1
   }
 
   private dropReplacement(i: number, contact: Contact, h: number): void {
     const n = this.repLen[i]!
-    if (n === 0) return
-    const r0 = this.repBase(i)
-    for (let r = r0; r < r0 + n; r++) {
+    for (let j = 0; j < n; j++) {
+      const r = this.repSlot(i, j)
       if (this.repHash[r] === h && this.repContacts[r]!.peer === contact.peer) {
-        this.removeReplacementAt(i, r)
+        // Close the gap: the younger ones move one place toward the oldest.
+        for (let t = j; t < n - 1; t++) {
+          const a = this.repSlot(i, t)
+          const b = this.repSlot(i, t + 1)
+          this.repContacts[a] = this.repContacts[b]
+          this.repHash[a] = this.repHash[b]!
+        }
+        this.repContacts[this.repSlot(i, n - 1)] = undefined
+        this.repLen[i] = n - 1
         return
       }
     }
-  }
-
-  private removeReplacementAt(i: number, r: number): void {
-    const end = this.repBase(i) + this.repLen[i]! - 1
-    for (let t = r; t < end; t++) {
-      this.repContacts[t] = this.repContacts[t + 1]
-      this.repHash[t] = this.repHash[t + 1]!
-    }
-    this.repContacts[end] = undefined
-    this.repLen[i]!--
   }
 
   /**
@@ -323,7 +334,7 @@ export class RoutingTable {
 
   private promote(i: number, nowMs: number): void {
     while (this.repLen[i]! > 0 && this.len[i]! < this.k) {
-      const r = this.repBase(i) + --this.repLen[i]!
+      const r = this.repSlot(i, --this.repLen[i]!)
       const c = this.repContacts[r]!
       const h = this.repHash[r]!
       this.repContacts[r] = undefined
