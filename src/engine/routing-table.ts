@@ -47,19 +47,21 @@ const INITIAL_BLOCKS = 8
 
 export class RoutingTable {
   /** Per bucket: 1 once the bucket exists (touched or observed into). */
-  private readonly exists = new Uint8Array(KEY_BITS + 1)
+  private readonly exists: Int32Array
   /** Per bucket: first slot of its block, -1 until it holds an entry. */
-  private readonly base = new Int32Array(KEY_BITS + 1).fill(-1)
+  private readonly base: Int32Array
   /** Per bucket: entries in use (slots base .. base+len-1, insertion order). */
-  private readonly len = new Int32Array(KEY_BITS + 1)
+  private readonly len: Int32Array
   /** Per bucket: virtual time a lookup last targeted its range. */
   private readonly touchedMs = new Float64Array(KEY_BITS + 1).fill(-Infinity)
   /**
    * Per bucket: the replacement cache, a ring in the bucket's block of rcap slots: repLen entries
    * from ring position repHead, oldest first (freshest last).
    */
-  private readonly repLen = new Int32Array(KEY_BITS + 1)
-  private readonly repHead = new Int32Array(KEY_BITS + 1)
+  private readonly repLen: Int32Array
+  private readonly repHead: Int32Array
+  /** Per bucket: first replacement slot of its block. */
+  private readonly repBase: Int32Array
 
   // Slots.
   private contacts: (Contact | undefined)[] = []
@@ -87,6 +89,15 @@ export class RoutingTable {
     private readonly replacementCacheSize: number,
     private policy: Pick<PolicyConfig, 'maxPerGroupPerBucket' | 'maxPerGroupPerTable'>,
   ) {
+    // The per-bucket columns share one buffer (one allocation per table, not six).
+    const nb = KEY_BITS + 1
+    const meta = new Int32Array(6 * nb)
+    this.exists = meta.subarray(0, nb)
+    this.base = meta.subarray(nb, 2 * nb).fill(-1)
+    this.len = meta.subarray(2 * nb, 3 * nb)
+    this.repLen = meta.subarray(3 * nb, 4 * nb)
+    this.repHead = meta.subarray(4 * nb, 5 * nb)
+    this.repBase = meta.subarray(5 * nb, 6 * nb)
     const cap = INITIAL_BLOCKS * Math.max(1, k)
     this.hi = new Int32Array(cap)
     this.lo = new Int32Array(cap)
@@ -209,6 +220,7 @@ export class RoutingTable {
     while (this.contacts.length < need) this.contacts.push(undefined)
     while (this.repContacts.length < this.blocks * this.rcap) this.repContacts.push(undefined)
     this.base[i] = s0
+    this.repBase[i] = (this.blocks - 1) * this.rcap
     return s0
   }
 
@@ -262,7 +274,9 @@ export class RoutingTable {
 
   /** The slot of the j-th oldest replacement of bucket i (its block must exist). */
   private repSlot(i: number, j: number): number {
-    return (this.base[i]! / this.k) * this.rcap + ((this.repHead[i]! + j) % this.rcap)
+    let r = this.repHead[i]! + j
+    if (r >= this.rcap) r -= this.rcap // j < rcap
+    return this.repBase[i]! + r
   }
 
   private addReplacement(i: number, contact: Contact, h: number): void {

@@ -11,8 +11,8 @@ export interface Timer<T> {
 }
 
 export class TimerHeap<T> {
-  private at = new Float64Array(16)
-  private sq = new Float64Array(16)
+  /** Entry i's time at [2i] and sequence number at [2i + 1] (one buffer per heap). */
+  private h = new Float64Array(2 * 32)
   private payloads: (T | undefined)[] = []
   private n = 0
   private seq = 0
@@ -22,49 +22,47 @@ export class TimerHeap<T> {
   }
 
   push(atMs: number, payload: T): void {
-    if (this.n === this.at.length) this.grow()
+    if (2 * this.n === this.h.length) this.grow()
     const seq = this.seq++
-    const at = this.at
-    const sq = this.sq
+    const h = this.h
     const ps = this.payloads
     let i = this.n++
     while (i > 0) {
       const p = (i - 1) >> 1
-      const pt = at[p]!
-      if (pt < atMs || (pt === atMs && sq[p]! < seq)) break
-      at[i] = pt
-      sq[i] = sq[p]!
+      const pt = h[2 * p]!
+      if (pt < atMs || (pt === atMs && h[2 * p + 1]! < seq)) break
+      h[2 * i] = pt
+      h[2 * i + 1] = h[2 * p + 1]!
       ps[i] = ps[p]
       i = p
     }
-    at[i] = atMs
-    sq[i] = seq
+    h[2 * i] = atMs
+    h[2 * i + 1] = seq
     ps[i] = payload
   }
 
   peekMs(): number {
-    return this.n === 0 ? Infinity : this.at[0]!
+    return this.n === 0 ? Infinity : this.h[0]!
   }
 
   /** Removes and returns the earliest timer due at or before nowMs, if any. */
   popDue(nowMs: number): Timer<T> | undefined {
-    if (this.n === 0 || this.at[0]! > nowMs) return undefined
-    const atMs = this.at[0]!
-    const seq = this.sq[0]!
+    if (this.n === 0 || this.h[0]! > nowMs) return undefined
+    const atMs = this.h[0]!
+    const seq = this.h[1]!
     return { atMs, seq, payload: this.popDuePayload(nowMs) as T }
   }
 
   /** Removes the earliest timer due at or before nowMs and returns its payload (no allocation). */
   popDuePayload(nowMs: number): T | undefined {
-    if (this.n === 0 || this.at[0]! > nowMs) return undefined
-    const at = this.at
-    const sq = this.sq
+    const h = this.h
+    if (this.n === 0 || h[0]! > nowMs) return undefined
     const ps = this.payloads
     const top = ps[0]
     const n = --this.n
     if (n > 0) {
-      const t = at[n]!
-      const s = sq[n]!
+      const t = h[2 * n]!
+      const s = h[2 * n + 1]!
       const p = ps[n]
       let i = 0
       for (;;) {
@@ -72,15 +70,16 @@ export class TimerHeap<T> {
         if (l >= n) break
         const r = l + 1
         let c = l
-        if (r < n && (at[r]! < at[l]! || (at[r] === at[l] && sq[r]! < sq[l]!))) c = r
-        if (t < at[c]! || (t === at[c] && s < sq[c]!)) break
-        at[i] = at[c]!
-        sq[i] = sq[c]!
+        if (r < n && (h[2 * r]! < h[2 * l]! || (h[2 * r] === h[2 * l] && h[2 * r + 1]! < h[2 * l + 1]!))) c = r
+        const ct = h[2 * c]!
+        if (t < ct || (t === ct && s < h[2 * c + 1]!)) break
+        h[2 * i] = ct
+        h[2 * i + 1] = h[2 * c + 1]!
         ps[i] = ps[c]
         i = c
       }
-      at[i] = t
-      sq[i] = s
+      h[2 * i] = t
+      h[2 * i + 1] = s
       ps[i] = p
     }
     ps[n] = undefined
@@ -93,12 +92,8 @@ export class TimerHeap<T> {
   }
 
   private grow(): void {
-    const cap = this.at.length * 2
-    const at = new Float64Array(cap)
-    at.set(this.at)
-    this.at = at
-    const sq = new Float64Array(cap)
-    sq.set(this.sq)
-    this.sq = sq
+    const h = new Float64Array(this.h.length * 2)
+    h.set(this.h)
+    this.h = h
   }
 }
