@@ -35,14 +35,18 @@ export interface EngineOptions {
 }
 
 
-type TimerPayload =
-  | { readonly t: 'rpc'; readonly rpcId: number }
-  | { readonly t: 'hedge'; readonly lookupId: number }
-  | { readonly t: 'refresh' }
-  | { readonly t: 'sweep' }
-  | { readonly t: 'bootstrap' }
-  | { readonly t: 'join' }
-  | { readonly t: 'republish' }
+/**
+ * A timer's payload as one number, arg * 8 + kind (no object per armed timer: every request arms
+ * an RPC timeout). arg is the rpc id or the lookup id (< 2^50: exact in a double).
+ */
+type TimerPayload = number
+const T_RPC = 0
+const T_HEDGE = 1
+const T_REFRESH = 2
+const T_SWEEP = 3
+const T_BOOTSTRAP = 4
+const T_JOIN = 5
+const T_REPUBLISH = 6
 
 type Pending =
   | { readonly purpose: 'lookup'; readonly to: Contact; readonly lookup: Lookup; readonly cand: Candidate; sentMs?: number; slow?: boolean }
@@ -65,6 +69,9 @@ interface Provided {
 }
 
 const EMPTY: readonly Contact[] = []
+/** A step's output when it sent nothing / emitted nothing (frozen: drivers only read outputs). */
+const NO_SENDS = Object.freeze([]) as unknown as Send[]
+const NO_EVENTS = Object.freeze([]) as unknown as EngineEvent[]
 
 export class DhtEngine {
   readonly self: Contact
@@ -96,8 +103,10 @@ export class DhtEngine {
   private joinAttempts = 0
   private lastReady = false
   private nowMs = 0
-  private sends: Send[] = []
-  private events: EngineEvent[] = []
+  // The current step's output; the shared empty arrays until something is pushed (most steps
+  // emit no event, and many send nothing).
+  private sends: Send[] = NO_SENDS
+  private events: EngineEvent[] = NO_EVENTS
 
   constructor(opts: EngineOptions) {
     this.self = opts.self
@@ -116,8 +125,8 @@ export class DhtEngine {
   /** Feeds one input at time nowMs; returns the sends, the events and the next deadline. */
   step(nowMs: number, input: Input): Output {
     this.nowMs = Math.max(this.nowMs, nowMs)
-    this.sends = []
-    this.events = []
+    this.sends = NO_SENDS
+    this.events = NO_EVENTS
     if (!this.stopped) {
       switch (input.kind) {
         case 'start':
@@ -145,9 +154,19 @@ export class DhtEngine {
       this.checkReadiness()
     }
     const out: Output = { sends: this.sends, events: this.events, nextDeadlineMs: this.stopped ? Infinity : this.timers.peekMs() }
-    this.sends = []
-    this.events = []
+    this.sends = NO_SENDS
+    this.events = NO_EVENTS
     return out
+  }
+
+  private pushSend(s: Send): void {
+    if (this.sends === NO_SENDS) this.sends = [s]
+    else this.sends.push(s)
+  }
+
+  private emit(e: EngineEvent): void {
+    if (this.events === NO_EVENTS) this.events = [e]
+    else this.events.push(e)
   }
 
   readiness(nowMs: number): Readiness {
@@ -213,12 +232,12 @@ export class DhtEngine {
     if (this.started) return
     this.started = true
     this.bootstraps = bootstraps.filter((b) => b.peer !== this.self.peer)
-    this.timers.push(this.nowMs + PROVIDER_SWEEP_MS, { t: 'sweep' })
-    this.timers.push(this.nowMs + this.cfg.bootstrapPingIntervalMs, { t: 'bootstrap' })
+    this.timers.push(this.nowMs + PROVIDER_SWEEP_MS, T_SWEEP)
+    this.timers.push(this.nowMs + this.cfg.bootstrapPingIntervalMs, T_BOOTSTRAP)
     if (this.bootstraps.length === 0 && this.table.size === 0) {
       // The first node of a network: nobody to join through.
       this.joined = true
-      this.timers.push(this.nowMs + this.cfg.refreshIntervalMs, { t: 'refresh' })
+      this.timers.push(this.nowMs + this.cfg.refreshIntervalMs, T_REFRESH)
       return
     }
     this.join()
@@ -252,40 +271,40 @@ export class DhtEngine {
     const ready = this.started && !this.stopped && this.joined && bootOk && this.table.size >= this.cfg.warmTableSize
     if (ready !== this.lastReady) {
       this.lastReady = ready
-      this.events.push({ kind: 'ready-changed', ready, reason: ready ? 'ready' : this.readiness(this.nowMs).reason })
+      this.emit({ kind: 'ready-changed', ready, reason: ready ? 'ready' : this.readiness(this.nowMs).reason })
     }
   }
 
   // ---------------------------------------------------------------- timers
 
   private onTimers(): void {
-    for (let t = this.timers.popDue(this.nowMs); t !== undefined; t = this.timers.popDue(this.nowMs)) {
-      const p = t.payload
-      switch (p.t) {
-        case 'rpc':
-          this.onRpcTimeout(p.rpcId)
+    for (let p = this.timers.popDuePayload(this.nowMs); p !== undefined; p = this.timers.popDuePayload(this.nowMs)) {
+      const kind = p % 8
+      switch (kind) {
+        case T_RPC:
+          this.onRpcTimeout((p - kind) / 8)
           break
-        case 'hedge': {
-          const l = this.active.get(p.lookupId)
+        case T_HEDGE: {
+          const l = this.active.get((p - kind) / 8)
           if (l !== undefined) this.advance(l)
           break
         }
-        case 'refresh':
+        case T_REFRESH:
           this.refresh()
-          this.timers.push(this.nowMs + this.cfg.refreshIntervalMs, { t: 'refresh' })
+          this.timers.push(this.nowMs + this.cfg.refreshIntervalMs, T_REFRESH)
           break
-        case 'sweep':
+        case T_SWEEP:
           this.store.sweep(this.nowMs)
-          this.timers.push(this.nowMs + PROVIDER_SWEEP_MS, { t: 'sweep' })
+          this.timers.push(this.nowMs + PROVIDER_SWEEP_MS, T_SWEEP)
           break
-        case 'bootstrap':
+        case T_BOOTSTRAP:
           this.pingBootstrap()
-          this.timers.push(this.nowMs + this.cfg.bootstrapPingIntervalMs, { t: 'bootstrap' })
+          this.timers.push(this.nowMs + this.cfg.bootstrapPingIntervalMs, T_BOOTSTRAP)
           break
-        case 'join':
+        case T_JOIN:
           if (!this.joined) this.join()
           break
-        case 'republish':
+        case T_REPUBLISH:
           this.republish()
           break
       }
@@ -329,7 +348,7 @@ export class DhtEngine {
       }
       next = Math.min(next, p.dueMs)
     }
-    if (next < Infinity) this.timers.push(next, { t: 'republish' })
+    if (next < Infinity) this.timers.push(next, T_REPUBLISH)
   }
 
   // ---------------------------------------------------------------- routing table upkeep
@@ -355,7 +374,7 @@ export class DhtEngine {
   private sendRequest(to: Contact, type: Request['type'], key: Uint8Array, target: NodeId, providers: readonly Contact[], pending: Pending | undefined): number {
     const rpcId = this.nextRpcId++
     if (this.nextRpcId > 0x7fffffff) this.nextRpcId = 1
-    this.sends.push({ to, msg: { kind: 'request', rpcId, type, key, target, providers } })
+    this.pushSend({ to, msg: { kind: 'request', rpcId, type, key, target, providers } })
     if (pending !== undefined) {
       pending.sentMs = this.nowMs
       this.pending.set(rpcId, pending)
@@ -363,14 +382,14 @@ export class DhtEngine {
       // charged a failure only after the configured per-hop timeout. Maintenance pings have no one
       // waiting on them and use the per-hop timeout alone.
       const waitMs = pending.purpose === 'lookup' ? this.rtt.timeoutMs(this.cfg.rpcTimeoutMs) : this.cfg.rpcTimeoutMs
-      this.timers.push(this.nowMs + waitMs, { t: 'rpc', rpcId })
+      this.timers.push(this.nowMs + waitMs, rpcId * 8 + T_RPC)
     }
     return rpcId
   }
 
   private onMessage(from: Contact, msg: Message): void {
     if (from.id.length !== KEY_BYTES || from.peer === this.self.peer) {
-      this.events.push({ kind: 'peer-misbehaved', peer: from.peer, reason: 'bad-sender' })
+      this.emit({ kind: 'peer-misbehaved', peer: from.peer, reason: 'bad-sender' })
       return
     }
     if (msg.kind === 'request') this.onRequest(from, msg)
@@ -380,12 +399,12 @@ export class DhtEngine {
   private onRequest(from: Contact, req: Request): void {
     if (req.target.length !== KEY_BYTES) {
       this.count(this.rejected, 'malformed')
-      this.events.push({ kind: 'peer-misbehaved', peer: from.peer, reason: 'malformed-target' })
+      this.emit({ kind: 'peer-misbehaved', peer: from.peer, reason: 'malformed-target' })
       return
     }
     if (!this.limiter.allow(from.peer, this.nowMs)) {
       this.count(this.rejected, 'rate-limited')
-      this.events.push({ kind: 'request-rejected', peer: from.peer, reason: 'rate-limited' })
+      this.emit({ kind: 'request-rejected', peer: from.peer, reason: 'rate-limited' })
       if (req.type !== 'ADD_PROVIDER') this.respond(from, req, EMPTY, EMPTY, 'rate-limited')
       return
     }
@@ -406,7 +425,7 @@ export class DhtEngine {
         const claim = req.providers.find((p) => p.peer === from.peer)
         if (claim === undefined) {
           this.count(this.rejected, 'provider-not-sender')
-          this.events.push({ kind: 'peer-misbehaved', peer: from.peer, reason: 'provider-not-sender' })
+          this.emit({ kind: 'peer-misbehaved', peer: from.peer, reason: 'provider-not-sender' })
           break
         }
         const v = this.store.add(toHex(req.target), claim.id.length === KEY_BYTES ? claim : from, this.nowMs + this.cfg.providerTtlMs)
@@ -420,7 +439,7 @@ export class DhtEngine {
     const msg: Response = error === undefined
       ? { kind: 'response', rpcId: req.rpcId, type: req.type, closer, providers }
       : { kind: 'response', rpcId: req.rpcId, type: req.type, closer, providers, error }
-    this.sends.push({ to, msg })
+    this.pushSend({ to, msg })
   }
 
   private onResponse(from: Contact, res: Response): void {
@@ -428,7 +447,7 @@ export class DhtEngine {
     if (p === undefined || p.to.peer !== from.peer) {
       // Late (already timed out) or unsolicited: the peer is alive, but the content is ignored.
       if (p === undefined) this.observe(from)
-      else this.events.push({ kind: 'peer-misbehaved', peer: from.peer, reason: 'response-from-wrong-peer' })
+      else this.emit({ kind: 'peer-misbehaved', peer: from.peer, reason: 'response-from-wrong-peer' })
       return
     }
     this.pending.delete(res.rpcId)
@@ -450,7 +469,7 @@ export class DhtEngine {
         const k = this.cfg.k
         const closer = sanitize(res.closer, k)
         const providers = p.lookup.op === 'GET_PROVIDERS' ? sanitize(res.providers, k) : EMPTY
-        if (res.closer.length > k || res.providers.length > k) this.events.push({ kind: 'peer-misbehaved', peer: from.peer, reason: 'oversized-response' })
+        if (res.closer.length > k || res.providers.length > k) this.emit({ kind: 'peer-misbehaved', peer: from.peer, reason: 'oversized-response' })
         // A late answer from a replica that a finished PROVIDE left unconfirmed: store there now.
         if (p.lookup.takeDeferredProvide(p.cand)) this.sendRequest(p.to, 'ADD_PROVIDER', p.lookup.key, p.lookup.target, [this.self], undefined)
         p.lookup.answered(p.cand, closer, providers)
@@ -476,7 +495,7 @@ export class DhtEngine {
     const hardMs = (p.sentMs ?? this.nowMs) + this.cfg.rpcTimeoutMs
     if (p.purpose === 'lookup' && !p.slow && this.nowMs < hardMs) {
       p.slow = true
-      this.timers.push(hardMs, { t: 'rpc', rpcId })
+      this.timers.push(hardMs, rpcId * 8 + T_RPC)
       p.lookup.slow(p.cand)
       this.advance(p.lookup)
       return
@@ -562,7 +581,7 @@ export class DhtEngine {
       const hedgeAt = l.nextHedgeMs(this.nowMs)
       if (hedgeAt < Infinity && hedgeAt !== l.hedgeArmedMs) {
         l.hedgeArmedMs = hedgeAt
-        this.timers.push(hedgeAt, { t: 'hedge', lookupId: l.id })
+        this.timers.push(hedgeAt, l.id * 8 + T_HEDGE)
       }
     }
     if (l.isDone(this.nowMs)) this.finish(l)
@@ -636,7 +655,7 @@ export class DhtEngine {
     const marked = l.excludeCluster(this.cfg.k / (network * policy.sybilDensityFactor))
     if (marked === 0) return false
     this.count(this.rejected, 'sybil-suspect')
-    this.events.push({ kind: 'sybil-suspected', target: l.target, ratio: local / network })
+    this.emit({ kind: 'sybil-suspected', target: l.target, ratio: local / network })
     this.advance(l) // continues beyond the cluster, or finishes the lookup (the check ran: no recursion)
     return true
   }
@@ -663,7 +682,7 @@ export class DhtEngine {
     if (this.provided.has(hex) || this.provided.size >= this.cfg.maxProviderKeys) return
     const dueMs = this.nowMs + this.cfg.providerRepublishMs
     this.provided.set(hex, { key, target, dueMs })
-    if (this.provided.size === 1) this.timers.push(dueMs, { t: 'republish' })
+    if (this.provided.size === 1) this.timers.push(dueMs, T_REPUBLISH)
   }
 
   private onJoinDone(ok: boolean): void {
@@ -672,7 +691,7 @@ export class DhtEngine {
       this.joined = true
       this.joinAttempts = 0
       if (first) {
-        this.timers.push(this.nowMs + this.cfg.refreshIntervalMs, { t: 'refresh' })
+        this.timers.push(this.nowMs + this.cfg.refreshIntervalMs, T_REFRESH)
         this.refreshFarBuckets()
       }
       return
@@ -680,8 +699,8 @@ export class DhtEngine {
     this.joinAttempts++
     const base = Math.min(JOIN_RETRY_MAX_MS, JOIN_RETRY_BASE_MS * 2 ** Math.min(this.joinAttempts - 1, 16))
     const retryInMs = Math.round(base * (0.5 + this.rng.next()))
-    this.events.push({ kind: 'bootstrap-round-failed', attempt: this.joinAttempts, retryInMs })
-    this.timers.push(this.nowMs + retryInMs, { t: 'join' })
+    this.emit({ kind: 'bootstrap-round-failed', attempt: this.joinAttempts, retryInMs })
+    this.timers.push(this.nowMs + retryInMs, T_JOIN)
   }
 
   /** After joining: populate buckets farther than our closest neighbour (Kademlia's join). */
@@ -705,7 +724,7 @@ export class DhtEngine {
   }
 
   private emitDone(r: Omit<Extract<EngineEvent, { kind: 'lookup-done' }>, 'kind'>): void {
-    this.events.push({ kind: 'lookup-done', ...r })
+    this.emit({ kind: 'lookup-done', ...r })
   }
 }
 

@@ -11,6 +11,13 @@
 //
 // Diversity: optionally at most N contacts per /24 group per bucket and per table.
 //
+// Layout (the hot paths are every message received and every FIND_NODE answered): entries live
+// in slots of flat typed arrays, one block of k slots per bucket, in insertion order inside the
+// block. Each slot keeps the contact's 48-bit id prefix (hi 16 + lo 32 bits), a 32-bit hash of
+// its peer handle (and of its /24 group), lastSeenMs and its failure count, so scanning a bucket
+// or ranking it by distance reads a few contiguous cache lines and touches a Contact object only
+// when a hash matches (then the handles themselves are compared: a hash is never trusted alone).
+//
 // closest(target, n) never sorts the whole table: for target with cpl(self, target) = b, bucket b
 // holds every contact sharing > b bits with the target, buckets j > b all share exactly b bits,
 // and bucket j < b shares j bits; so it visits bucket b, then the j > b group, then b-1 .. 0, and
@@ -21,19 +28,11 @@ import { commonPrefixLength, compareDistance, idEquals } from './ids.js'
 import { KEY_BITS } from './constants.js'
 import type { PolicyConfig } from './config.js'
 
+/** A snapshot of one table entry. */
 export interface TableEntry {
   readonly contact: Contact
-  lastSeenMs: number
-  failures: number
-}
-
-interface Bucket {
-  /** Least-recently-seen first. */
-  entries: TableEntry[]
-  /** Candidates for when a member dies; freshest last. */
-  replacements: Contact[]
-  /** Virtual time a lookup last targeted this bucket's range. */
-  lastTouchedMs: number
+  readonly lastSeenMs: number
+  readonly failures: number
 }
 
 export type ObserveResult =
@@ -44,9 +43,42 @@ export type ObserveResult =
   /** Bucket full: the newcomer waits in the replacement cache; `head` should be liveness-checked. */
   | { readonly kind: 'full'; readonly head: TableEntry; readonly bucket: number }
 
+const INITIAL_BLOCKS = 8
+
 export class RoutingTable {
-  private readonly buckets: (Bucket | undefined)[] = new Array(KEY_BITS + 1)
-  private readonly groupCounts = new Map<string, number>()
+  /** Per bucket: 1 once the bucket exists (touched or observed into). */
+  private readonly exists: Int32Array
+  /** Per bucket: first slot of its block, -1 until it holds an entry. */
+  private readonly base: Int32Array
+  /** Per bucket: entries in use (slots base .. base+len-1, insertion order). */
+  private readonly len: Int32Array
+  /** Per bucket: virtual time a lookup last targeted its range. */
+  private readonly touchedMs = new Float64Array(KEY_BITS + 1).fill(-Infinity)
+  /**
+   * Per bucket: the replacement cache, a ring in the bucket's block of rcap slots: repLen entries
+   * from ring position repHead, oldest first (freshest last).
+   */
+  private readonly repLen: Int32Array
+  private readonly repHead: Int32Array
+  /** Per bucket: first replacement slot of its block. */
+  private readonly repBase: Int32Array
+
+  // Slots.
+  private contacts: (Contact | undefined)[] = []
+  private hi: Int32Array
+  private lo: Int32Array
+  private peerHash: Int32Array
+  private groupHash: Int32Array
+  private seenMs: Float64Array
+  private fails: Int32Array
+  private blocks = 0
+  // Replacement-cache slots: bucket block b owns rcap slots from b * rcap.
+  private readonly rcap: number
+  private repContacts: (Contact | undefined)[] = []
+  private repHash: Int32Array
+
+  /** Contacts per /24 group over the table: kept only while the per-table limit is finite. */
+  private groupCounts: Map<string, number> | undefined
   private count = 0
   /** Deepest non-empty bucket index (-1 when empty); bounds closest()'s scan. */
   private deepest = -1
@@ -56,7 +88,27 @@ export class RoutingTable {
     private readonly k: number,
     private readonly replacementCacheSize: number,
     private policy: Pick<PolicyConfig, 'maxPerGroupPerBucket' | 'maxPerGroupPerTable'>,
-  ) {}
+  ) {
+    // The per-bucket columns share one buffer (one allocation per table, not six).
+    const nb = KEY_BITS + 1
+    const meta = new Int32Array(6 * nb)
+    this.exists = meta.subarray(0, nb)
+    this.base = meta.subarray(nb, 2 * nb).fill(-1)
+    this.len = meta.subarray(2 * nb, 3 * nb)
+    this.repLen = meta.subarray(3 * nb, 4 * nb)
+    this.repHead = meta.subarray(4 * nb, 5 * nb)
+    this.repBase = meta.subarray(5 * nb, 6 * nb)
+    const cap = INITIAL_BLOCKS * Math.max(1, k)
+    this.hi = new Int32Array(cap)
+    this.lo = new Int32Array(cap)
+    this.peerHash = new Int32Array(cap)
+    this.groupHash = new Int32Array(cap)
+    this.seenMs = new Float64Array(cap)
+    this.fails = new Int32Array(cap)
+    this.rcap = Math.max(0, replacementCacheSize)
+    this.repHash = new Int32Array(INITIAL_BLOCKS * this.rcap)
+    this.groupCounts = Number.isFinite(policy.maxPerGroupPerTable) ? new Map() : undefined
+  }
 
   get size(): number {
     return this.count
@@ -64,96 +116,209 @@ export class RoutingTable {
 
   setPolicy(policy: Pick<PolicyConfig, 'maxPerGroupPerBucket' | 'maxPerGroupPerTable'>): void {
     this.policy = policy
+    if (!Number.isFinite(policy.maxPerGroupPerTable)) {
+      this.groupCounts = undefined
+    } else if (this.groupCounts === undefined) {
+      this.groupCounts = new Map()
+      for (let i = 0; i < KEY_BITS; i++) {
+        const s0 = this.base[i]!
+        for (let s = s0; s < s0 + this.len[i]!; s++) this.addGroup(this.contacts[s]!)
+      }
+    }
   }
 
   bucketIndex(id: NodeId): number {
     return commonPrefixLength(this.selfId, id)
   }
 
-  private bucket(i: number): Bucket {
-    let b = this.buckets[i]
-    if (b === undefined) {
-      b = { entries: [], replacements: [], lastTouchedMs: -Infinity }
-      this.buckets[i] = b
+  /** The slot of `contact`'s handle in bucket i, or -1. */
+  private slotOf(i: number, contact: Contact, h: number): number {
+    const s0 = this.base[i]!
+    const end = s0 + this.len[i]!
+    const ph = this.peerHash
+    for (let s = s0; s < end; s++) {
+      if (ph[s] !== h) continue
+      const c = this.contacts[s]!
+      if (c === contact || c.peer === contact.peer) return s
     }
-    return b
+    return -1
   }
 
   find(contact: Contact): TableEntry | undefined {
-    const b = this.buckets[this.bucketIndex(contact.id)]
-    if (b === undefined) return undefined
-    for (const e of b.entries) if (e.contact.peer === contact.peer) return e
-    return undefined
+    const i = this.bucketIndex(contact.id)
+    if (this.exists[i] === 0) return undefined
+    const s = this.slotOf(i, contact, hashString(contact.peer))
+    return s < 0 ? undefined : this.entryAt(s)
   }
 
   has(contact: Contact): boolean {
     return this.find(contact) !== undefined
   }
 
+  private entryAt(s: number): TableEntry {
+    return { contact: this.contacts[s]!, lastSeenMs: this.seenMs[s]!, failures: this.fails[s]! }
+  }
+
   /** The contact was heard from (or is proposed by a peer, when `verified` is false). */
   observe(contact: Contact, nowMs: number): ObserveResult {
     const i = this.bucketIndex(contact.id)
     if (i >= KEY_BITS) return SELF
-    const b = this.bucket(i)
-    const entries = b.entries
-    for (let j = 0; j < entries.length; j++) {
-      const e = entries[j]!
-      if (e.contact === contact || e.contact.peer === contact.peer) {
-        if (nowMs > e.lastSeenMs) e.lastSeenMs = nowMs
-        e.failures = 0
-        return UPDATED
-      }
+    this.exists[i] = 1
+    const h = hashString(contact.peer)
+    const s = this.slotOf(i, contact, h)
+    if (s >= 0) {
+      if (nowMs > this.seenMs[s]!) this.seenMs[s] = nowMs
+      this.fails[s] = 0
+      return UPDATED
     }
-    const rejected = this.diversityVerdict(b, contact)
+    const rejected = this.diversityVerdict(i, contact)
     if (rejected !== undefined) return { kind: 'rejected', reason: rejected }
-    if (entries.length < this.k) {
-      entries.push({ contact, lastSeenMs: nowMs, failures: 0 })
-      this.count++
+    if (this.len[i]! < this.k) {
+      this.append(i, contact, h, nowMs)
       if (i > this.deepest) this.deepest = i
-      this.addGroup(contact)
-      this.dropReplacement(b, contact)
+      this.dropReplacement(i, contact, h)
       return ADDED
     }
-    this.addReplacement(b, contact)
-    return { kind: 'full', head: headOf(entries), bucket: i }
+    this.addReplacement(i, contact, h)
+    return { kind: 'full', head: this.entryAt(this.headSlot(i)), bucket: i }
   }
 
-  private diversityVerdict(b: Bucket, contact: Contact): 'diversity-bucket' | 'diversity-table' | undefined {
+  /** Appends an entry to bucket i (which has room). */
+  private append(i: number, contact: Contact, h: number, nowMs: number): void {
+    let s0 = this.base[i]!
+    if (s0 < 0) s0 = this.allocBlock(i)
+    const s = s0 + this.len[i]!++
+    const id = contact.id
+    this.contacts[s] = contact
+    this.hi[s] = (id[0]! << 8) | id[1]!
+    this.lo[s] = (id[2]! << 24) | (id[3]! << 16) | (id[4]! << 8) | id[5]!
+    this.peerHash[s] = h
+    this.groupHash[s] = hashString(contact.ipGroup)
+    this.seenMs[s] = nowMs
+    this.fails[s] = 0
+    this.count++
+    this.addGroup(contact)
+  }
+
+  private allocBlock(i: number): number {
+    const k = this.k
+    const s0 = this.blocks * k
+    this.blocks++
+    const need = this.blocks * k
+    if (need > this.hi.length) {
+      const cap = Math.max(need, this.hi.length * 2)
+      this.hi = growInt32(this.hi, cap)
+      this.lo = growInt32(this.lo, cap)
+      this.peerHash = growInt32(this.peerHash, cap)
+      this.groupHash = growInt32(this.groupHash, cap)
+      this.fails = growInt32(this.fails, cap)
+      const seen = new Float64Array(cap)
+      seen.set(this.seenMs)
+      this.seenMs = seen
+      this.repHash = growInt32(this.repHash, (cap / k) * this.rcap)
+    }
+    while (this.contacts.length < need) this.contacts.push(undefined)
+    while (this.repContacts.length < this.blocks * this.rcap) this.repContacts.push(undefined)
+    this.base[i] = s0
+    this.repBase[i] = (this.blocks - 1) * this.rcap
+    return s0
+  }
+
+  /** Removes slot s of bucket i, keeping the others in order. */
+  private removeAt(i: number, s: number): void {
+    const end = this.base[i]! + this.len[i]! - 1
+    const c = this.contacts[s]!
+    for (let t = s; t < end; t++) {
+      this.contacts[t] = this.contacts[t + 1]
+      this.hi[t] = this.hi[t + 1]!
+      this.lo[t] = this.lo[t + 1]!
+      this.peerHash[t] = this.peerHash[t + 1]!
+      this.groupHash[t] = this.groupHash[t + 1]!
+      this.seenMs[t] = this.seenMs[t + 1]!
+      this.fails[t] = this.fails[t + 1]!
+    }
+    this.contacts[end] = undefined
+    this.len[i]!--
+    this.count--
+    this.removeGroup(c)
+  }
+
+  private diversityVerdict(i: number, contact: Contact): 'diversity-bucket' | 'diversity-table' | undefined {
     const g = contact.ipGroup
     if (g === '') return undefined
-    if (Number.isFinite(this.policy.maxPerGroupPerTable) && (this.groupCounts.get(g) ?? 0) >= this.policy.maxPerGroupPerTable) {
+    if (this.groupCounts !== undefined && (this.groupCounts.get(g) ?? 0) >= this.policy.maxPerGroupPerTable) {
       return 'diversity-table'
     }
     if (Number.isFinite(this.policy.maxPerGroupPerBucket)) {
+      const gh = hashString(g)
       let n = 0
-      for (const e of b.entries) if (e.contact.ipGroup === g) n++
+      const s0 = this.base[i]!
+      for (let s = s0; s < s0 + this.len[i]!; s++) if (this.groupHash[s] === gh && this.contacts[s]!.ipGroup === g) n++
       if (n >= this.policy.maxPerGroupPerBucket) return 'diversity-bucket'
     }
     return undefined
   }
 
   private addGroup(c: Contact): void {
-    if (c.ipGroup !== '') this.groupCounts.set(c.ipGroup, (this.groupCounts.get(c.ipGroup) ?? 0) + 1)
+    const m = this.groupCounts
+    if (m !== undefined && c.ipGroup !== '') m.set(c.ipGroup, (m.get(c.ipGroup) ?? 0) + 1)
   }
 
   private removeGroup(c: Contact): void {
-    if (c.ipGroup === '') return
-    const n = (this.groupCounts.get(c.ipGroup) ?? 0) - 1
-    if (n <= 0) this.groupCounts.delete(c.ipGroup)
-    else this.groupCounts.set(c.ipGroup, n)
+    const m = this.groupCounts
+    if (m === undefined || c.ipGroup === '') return
+    const n = (m.get(c.ipGroup) ?? 0) - 1
+    if (n <= 0) m.delete(c.ipGroup)
+    else m.set(c.ipGroup, n)
   }
 
-  private addReplacement(b: Bucket, contact: Contact): void {
-    this.dropReplacement(b, contact)
-    b.replacements.push(contact)
-    if (b.replacements.length > this.replacementCacheSize) b.replacements.shift()
+  /** The slot of the j-th oldest replacement of bucket i (its block must exist). */
+  private repSlot(i: number, j: number): number {
+    let r = this.repHead[i]! + j
+    if (r >= this.rcap) r -= this.rcap // j < rcap
+    return this.repBase[i]! + r
   }
 
-  private dropReplacement(b: Bucket, contact: Contact): void {
-    const r = b.replacements
-    for (let j = 0; j < r.length; j++) {
-      if (r[j]!.peer === contact.peer) {
-        r.splice(j, 1)
+  private addReplacement(i: number, contact: Contact, h: number): void {
+    let n = this.repLen[i]!
+    if (n > 0) {
+      // Already the freshest: dropping and appending it again only swaps in this object.
+      const last = this.repSlot(i, n - 1)
+      if (this.repHash[last] === h && this.repContacts[last]!.peer === contact.peer) {
+        this.repContacts[last] = contact
+        return
+      }
+    }
+    this.dropReplacement(i, contact, h)
+    if (this.base[i]! < 0) this.allocBlock(i)
+    n = this.repLen[i]!
+    if (n >= this.rcap) {
+      if (n === 0) return
+      // Full: the oldest leaves.
+      this.repContacts[this.repSlot(i, 0)] = undefined
+      this.repHead[i] = (this.repHead[i]! + 1) % this.rcap
+      n--
+    }
+    const r = this.repSlot(i, n)
+    this.repContacts[r] = contact
+    this.repHash[r] = h
+    this.repLen[i] = n + 1
+  }
+
+  private dropReplacement(i: number, contact: Contact, h: number): void {
+    const n = this.repLen[i]!
+    for (let j = 0; j < n; j++) {
+      const r = this.repSlot(i, j)
+      if (this.repHash[r] === h && this.repContacts[r]!.peer === contact.peer) {
+        // Close the gap: the younger ones move one place toward the oldest.
+        for (let t = j; t < n - 1; t++) {
+          const a = this.repSlot(i, t)
+          const b = this.repSlot(i, t + 1)
+          this.repContacts[a] = this.repContacts[b]
+          this.repHash[a] = this.repHash[b]!
+        }
+        this.repContacts[this.repSlot(i, n - 1)] = undefined
+        this.repLen[i] = n - 1
         return
       }
     }
@@ -166,32 +331,29 @@ export class RoutingTable {
    */
   fail(contact: Contact, nowMs: number, maxFailures: number, evictNow = false): boolean {
     const i = this.bucketIndex(contact.id)
-    const b = this.buckets[i]
-    if (b === undefined) return false
-    const entries = b.entries
-    for (let j = 0; j < entries.length; j++) {
-      const e = entries[j]!
-      if (e.contact.peer !== contact.peer) continue
-      e.failures++
-      if (!evictNow && e.failures < maxFailures) return false
-      entries.splice(j, 1)
-      this.count--
-      this.removeGroup(e.contact)
-      this.promote(b, nowMs)
-      if (i === this.deepest && entries.length === 0) this.deepest = this.scanDeepest()
-      return true
+    if (this.exists[i] === 0) return false
+    const h = hashString(contact.peer)
+    const s = this.slotOf(i, contact, h)
+    if (s < 0) {
+      this.dropReplacement(i, contact, h)
+      return false
     }
-    this.dropReplacement(b, contact)
-    return false
+    const f = ++this.fails[s]!
+    if (!evictNow && f < maxFailures) return false
+    this.removeAt(i, s)
+    this.promote(i, nowMs)
+    if (i === this.deepest && this.len[i] === 0) this.deepest = this.scanDeepest()
+    return true
   }
 
-  private promote(b: Bucket, nowMs: number): void {
-    while (b.replacements.length > 0 && b.entries.length < this.k) {
-      const c = b.replacements.pop()!
-      if (this.diversityVerdict(b, c) !== undefined) continue
-      b.entries.push({ contact: c, lastSeenMs: nowMs, failures: 0 })
-      this.count++
-      this.addGroup(c)
+  private promote(i: number, nowMs: number): void {
+    while (this.repLen[i]! > 0 && this.len[i]! < this.k) {
+      const r = this.repSlot(i, --this.repLen[i]!)
+      const c = this.repContacts[r]!
+      const h = this.repHash[r]!
+      this.repContacts[r] = undefined
+      if (this.diversityVerdict(i, c) !== undefined) continue
+      this.append(i, c, h, nowMs)
     }
   }
 
@@ -205,45 +367,75 @@ export class RoutingTable {
     const out: Contact[] = []
     if (n <= 0 || this.count === 0) return out
     const b = commonPrefixLength(this.selfId, target)
+    const thi = (target[0]! << 8) | target[1]!
+    const tlo = (target[2]! << 24) | (target[3]! << 16) | (target[4]! << 8) | target[5]!
+    const exHash = exclude === undefined ? 0 : hashString(exclude)
     let g = 0
     if (b < KEY_BITS) {
-      g = this.collectInto(b, g, exclude, skipSuspect, target)
-      if (flushSorted(out, n, g, target)) return out
+      g = this.collectInto(b, g, exclude, exHash, skipSuspect, thi, tlo)
+      if (this.flushSorted(out, n, g, target)) return out
       g = 0
     }
-    for (let j = b + 1; j <= this.deepest; j++) g = this.collectInto(j, g, exclude, skipSuspect, target)
-    if (flushSorted(out, n, g, target)) return out
+    for (let j = b + 1; j <= this.deepest; j++) g = this.collectInto(j, g, exclude, exHash, skipSuspect, thi, tlo)
+    if (this.flushSorted(out, n, g, target)) return out
     for (let j = Math.min(b, KEY_BITS) - 1; j >= 0; j--) {
-      g = this.collectInto(j, 0, exclude, skipSuspect, target)
-      if (flushSorted(out, n, g, target)) return out
+      g = this.collectInto(j, 0, exclude, exHash, skipSuspect, thi, tlo)
+      if (this.flushSorted(out, n, g, target)) return out
     }
     return out
   }
 
-  /** Appends bucket i's eligible contacts to the scratch group, keyed by 48-bit distance prefix. */
-  private collectInto(i: number, g: number, exclude: string | undefined, skipSuspect: boolean, target: NodeId): number {
-    const bk = this.buckets[i]
-    if (bk === undefined) return g
-    for (const e of bk.entries) {
-      const c = e.contact
-      if (c.peer === exclude || (skipSuspect && e.failures > 0)) continue
-      const id = c.id
-      const hi = ((id[0]! ^ target[0]!) << 8) | (id[1]! ^ target[1]!)
-      const lo = (((id[2]! ^ target[2]!) << 24) | ((id[3]! ^ target[3]!) << 16) | ((id[4]! ^ target[4]!) << 8) | (id[5]! ^ target[5]!)) >>> 0
-      if (g >= scratchGroup.length) {
-        scratchGroup.push(c)
-        scratchKeys = growKeys(scratchKeys)
-      } else scratchGroup[g] = c
-      scratchKeys[g] = hi * 4294967296 + lo
+  /** Appends bucket i's eligible slots to the scratch group, keyed by 48-bit distance prefix. */
+  private collectInto(i: number, g: number, exclude: string | undefined, exHash: number, skipSuspect: boolean, thi: number, tlo: number): number {
+    const s0 = this.base[i]!
+    if (s0 < 0) return g
+    const end = s0 + this.len[i]!
+    if (g + this.k > scratchSlots.length) growScratch(g + this.k)
+    const slots = scratchSlots
+    const keys = scratchKeys
+    const hi = this.hi
+    const lo = this.lo
+    for (let s = s0; s < end; s++) {
+      if (skipSuspect && this.fails[s]! > 0) continue
+      if (exclude !== undefined && this.peerHash[s] === exHash && this.contacts[s]!.peer === exclude) continue
+      slots[g] = s
+      keys[g] = (hi[s]! ^ thi) * 4294967296 + ((lo[s]! ^ tlo) >>> 0)
       g++
     }
     return g
   }
 
+  /**
+   * Insertion-sorts the first g scratch slots by key (ties on the 48-bit prefix fall back to the
+   * full distance) and appends their contacts to out until it holds n. Returns true when out is full.
+   */
+  private flushSorted(out: Contact[], n: number, g: number, target: NodeId): boolean {
+    const ss = scratchSlots
+    const ks = scratchKeys
+    const cs = this.contacts
+    for (let i = 1; i < g; i++) {
+      const s = ss[i]!
+      const k = ks[i]!
+      let j = i - 1
+      while (j >= 0 && (ks[j]! > k || (ks[j] === k && compareDistance(cs[ss[j]!]!.id, cs[s]!.id, target) > 0))) {
+        ss[j + 1] = ss[j]!
+        ks[j + 1] = ks[j]!
+        j--
+      }
+      ss[j + 1] = s
+      ks[j + 1] = k
+    }
+    for (let i = 0; i < g && out.length < n; i++) out.push(cs[ss[i]!]!)
+    return out.length >= n
+  }
+
   /** Marks the bucket that `target` falls in as recently looked up. */
   touch(target: NodeId, nowMs: number): void {
     const i = this.bucketIndex(target)
-    if (i < KEY_BITS) this.bucket(i).lastTouchedMs = nowMs
+    if (i < KEY_BITS) {
+      this.exists[i] = 1
+      this.touchedMs[i] = nowMs
+    }
   }
 
   /**
@@ -254,15 +446,24 @@ export class RoutingTable {
   staleBuckets(sinceMs: number, upTo: number): number[] {
     const out: number[] = []
     for (let i = 0; i <= Math.min(upTo, KEY_BITS - 1); i++) {
-      const b = this.buckets[i]
-      if (b === undefined) {
+      if (this.exists[i] === 0) {
         out.push(i)
         continue
       }
-      if (b.lastTouchedMs >= sinceMs) continue
-      if (b.entries.length < this.k || headOf(b.entries).lastSeenMs < sinceMs) out.push(i)
+      if (this.touchedMs[i]! >= sinceMs) continue
+      if (this.len[i]! < this.k || this.seenMs[this.headSlot(i)]! < sinceMs) out.push(i)
     }
     return out
+  }
+
+  /** The least-recently-seen slot of a non-empty bucket (ties: the earliest inserted). */
+  private headSlot(i: number): number {
+    const s0 = this.base[i]!
+    const end = s0 + this.len[i]!
+    const seen = this.seenMs
+    let h = s0
+    for (let s = s0 + 1; s < end; s++) if (seen[s]! < seen[h]!) h = s
+    return h
   }
 
   /** Deepest non-empty bucket index, or -1 for an empty table. */
@@ -271,13 +472,13 @@ export class RoutingTable {
   }
 
   private scanDeepest(): number {
-    for (let i = KEY_BITS - 1; i >= 0; i--) if ((this.buckets[i]?.entries.length ?? 0) > 0) return i
+    for (let i = KEY_BITS - 1; i >= 0; i--) if (this.len[i]! > 0) return i
     return -1
   }
 
   bucketSizes(): number[] {
     const out: number[] = []
-    for (let i = 0; i < KEY_BITS; i++) out.push(this.buckets[i]?.entries.length ?? 0)
+    for (let i = 0; i < KEY_BITS; i++) out.push(this.len[i]!)
     return out
   }
 
@@ -285,11 +486,11 @@ export class RoutingTable {
   all(): Contact[] {
     const out: Contact[] = []
     for (let i = 0; i < KEY_BITS; i++) {
-      const b = this.buckets[i]
-      if (b === undefined) continue
-      const order = b.entries.map((e, j) => ({ e, j }))
-      order.sort((x, y) => x.e.lastSeenMs - y.e.lastSeenMs || x.j - y.j)
-      for (const { e } of order) out.push(e.contact)
+      const s0 = this.base[i]!
+      const order: number[] = []
+      for (let s = s0; s < s0 + this.len[i]!; s++) order.push(s)
+      order.sort((x, y) => this.seenMs[x]! - this.seenMs[y]! || x - y)
+      for (const s of order) out.push(this.contacts[s]!)
     }
     return out
   }
@@ -298,17 +499,19 @@ export class RoutingTable {
   checkInvariants(): string | undefined {
     let total = 0
     for (let i = 0; i < KEY_BITS; i++) {
-      const b = this.buckets[i]
-      if (b === undefined) continue
-      if (b.entries.length > this.k) return `bucket ${i} holds ${b.entries.length} > k=${this.k}`
+      const n = this.len[i]!
+      if (n > this.k) return `bucket ${i} holds ${n} > k=${this.k}`
       const seen = new Set<string>()
-      for (const e of b.entries) {
-        if (idEquals(e.contact.id, this.selfId)) return `bucket ${i} holds self`
-        if (commonPrefixLength(this.selfId, e.contact.id) !== i) return `contact ${e.contact.peer} in wrong bucket ${i}`
-        if (seen.has(e.contact.peer)) return `duplicate ${e.contact.peer} in bucket ${i}`
-        seen.add(e.contact.peer)
+      const s0 = this.base[i]!
+      for (let s = s0; s < s0 + n; s++) {
+        const c = this.contacts[s]!
+        if (idEquals(c.id, this.selfId)) return `bucket ${i} holds self`
+        if (commonPrefixLength(this.selfId, c.id) !== i) return `contact ${c.peer} in wrong bucket ${i}`
+        if (seen.has(c.peer)) return `duplicate ${c.peer} in bucket ${i}`
+        if (this.peerHash[s] !== hashString(c.peer)) return `stale handle hash for ${c.peer} in bucket ${i}`
+        seen.add(c.peer)
       }
-      total += b.entries.length
+      total += n
     }
     if (total !== this.count) return `size ${this.count} != sum of buckets ${total}`
     if (this.deepest !== this.scanDeepest()) return `deepest ${this.deepest} != ${this.scanDeepest()}`
@@ -320,44 +523,31 @@ const UPDATED: ObserveResult = Object.freeze({ kind: 'updated' })
 const ADDED: ObserveResult = Object.freeze({ kind: 'added' })
 const SELF: ObserveResult = Object.freeze({ kind: 'self' })
 
-/** The least-recently-seen entry of a non-empty bucket (ties: the earliest inserted). */
-function headOf(entries: readonly TableEntry[]): TableEntry {
-  let h = entries[0]!
-  for (let j = 1; j < entries.length; j++) if (entries[j]!.lastSeenMs < h.lastSeenMs) h = entries[j]!
-  return h
+/** 30-bit FNV-1a (a small integer in V8) of a string's UTF-16 code units: a filter before comparing handles, never an identity. */
+export function hashString(s: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
+  return h & 0x3fffffff
+}
+
+function growInt32(a: Int32Array, cap: number): Int32Array {
+  const b = new Int32Array(cap)
+  b.set(a)
+  return b
 }
 
 // Scratch space for closest(): reused across calls (the engine is single-threaded and closest()
 // does not re-enter), so the hot path allocates only its result.
-const scratchGroup: Contact[] = []
-let scratchKeys: Float64Array = new Float64Array(64)
+let scratchSlots = new Int32Array(64)
+let scratchKeys = new Float64Array(64)
 
-function growKeys(keys: Float64Array): Float64Array {
-  if (scratchGroup.length <= keys.length) return keys
-  const next = new Float64Array(keys.length * 2)
-  next.set(keys)
-  return next
-}
-
-/**
- * Insertion-sorts the first g scratch entries by key (ties on the 48-bit prefix fall back to the
- * full distance) and appends them to out until it holds n. Returns true when out is full.
- */
-function flushSorted(out: Contact[], n: number, g: number, target: NodeId): boolean {
-  const cs = scratchGroup
-  const ks = scratchKeys
-  for (let i = 1; i < g; i++) {
-    const c = cs[i]!
-    const k = ks[i]!
-    let j = i - 1
-    while (j >= 0 && (ks[j]! > k || (ks[j] === k && compareDistance(cs[j]!.id, c.id, target) > 0))) {
-      cs[j + 1] = cs[j]!
-      ks[j + 1] = ks[j]!
-      j--
-    }
-    cs[j + 1] = c
-    ks[j + 1] = k
-  }
-  for (let i = 0; i < g && out.length < n; i++) out.push(cs[i]!)
-  return out.length >= n
+function growScratch(min: number): void {
+  let cap = scratchSlots.length
+  while (cap < min) cap *= 2
+  const s = new Int32Array(cap)
+  s.set(scratchSlots)
+  scratchSlots = s
+  const k = new Float64Array(cap)
+  k.set(scratchKeys)
+  scratchKeys = k
 }

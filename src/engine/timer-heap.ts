@@ -1,6 +1,8 @@
 // A binary min-heap of timers ordered by (atMs, seq): ties break by insertion order, so the
 // engine's behaviour never depends on anything but its inputs. Cancelled timers are left in place
 // and skipped by their owner (lazy deletion); the heap is bounded by the caller's own limits.
+// Times and sequence numbers live in typed arrays and payloads in a parallel array, so pushing
+// and popping allocate nothing once the arrays have grown (an RPC timeout is armed per request).
 
 export interface Timer<T> {
   readonly atMs: number
@@ -9,64 +11,89 @@ export interface Timer<T> {
 }
 
 export class TimerHeap<T> {
-  private readonly items: Timer<T>[] = []
+  /** Entry i's time at [2i] and sequence number at [2i + 1] (one buffer per heap). */
+  private h = new Float64Array(2 * 32)
+  private payloads: (T | undefined)[] = []
+  private n = 0
   private seq = 0
 
   get size(): number {
-    return this.items.length
+    return this.n
   }
 
   push(atMs: number, payload: T): void {
-    const item: Timer<T> = { atMs, seq: this.seq++, payload }
-    const a = this.items
-    a.push(item)
-    let i = a.length - 1
+    if (2 * this.n === this.h.length) this.grow()
+    const seq = this.seq++
+    const h = this.h
+    const ps = this.payloads
+    let i = this.n++
     while (i > 0) {
       const p = (i - 1) >> 1
-      if (!less(a[i]!, a[p]!)) break
-      swap(a, i, p)
+      const pt = h[2 * p]!
+      if (pt < atMs || (pt === atMs && h[2 * p + 1]! < seq)) break
+      h[2 * i] = pt
+      h[2 * i + 1] = h[2 * p + 1]!
+      ps[i] = ps[p]
       i = p
     }
+    h[2 * i] = atMs
+    h[2 * i + 1] = seq
+    ps[i] = payload
   }
 
   peekMs(): number {
-    return this.items.length === 0 ? Infinity : this.items[0]!.atMs
+    return this.n === 0 ? Infinity : this.h[0]!
   }
 
   /** Removes and returns the earliest timer due at or before nowMs, if any. */
   popDue(nowMs: number): Timer<T> | undefined {
-    const a = this.items
-    if (a.length === 0 || a[0]!.atMs > nowMs) return undefined
-    const top = a[0]!
-    const last = a.pop()!
-    if (a.length > 0) {
-      a[0] = last
+    if (this.n === 0 || this.h[0]! > nowMs) return undefined
+    const atMs = this.h[0]!
+    const seq = this.h[1]!
+    return { atMs, seq, payload: this.popDuePayload(nowMs) as T }
+  }
+
+  /** Removes the earliest timer due at or before nowMs and returns its payload (no allocation). */
+  popDuePayload(nowMs: number): T | undefined {
+    const h = this.h
+    if (this.n === 0 || h[0]! > nowMs) return undefined
+    const ps = this.payloads
+    const top = ps[0]
+    const n = --this.n
+    if (n > 0) {
+      const t = h[2 * n]!
+      const s = h[2 * n + 1]!
+      const p = ps[n]
       let i = 0
       for (;;) {
         const l = 2 * i + 1
+        if (l >= n) break
         const r = l + 1
-        let m = i
-        if (l < a.length && less(a[l]!, a[m]!)) m = l
-        if (r < a.length && less(a[r]!, a[m]!)) m = r
-        if (m === i) break
-        swap(a, i, m)
-        i = m
+        let c = l
+        if (r < n && (h[2 * r]! < h[2 * l]! || (h[2 * r] === h[2 * l] && h[2 * r + 1]! < h[2 * l + 1]!))) c = r
+        const ct = h[2 * c]!
+        if (t < ct || (t === ct && s < h[2 * c + 1]!)) break
+        h[2 * i] = ct
+        h[2 * i + 1] = h[2 * c + 1]!
+        ps[i] = ps[c]
+        i = c
       }
+      h[2 * i] = t
+      h[2 * i + 1] = s
+      ps[i] = p
     }
+    ps[n] = undefined
     return top
   }
 
   clear(): void {
-    this.items.length = 0
+    for (let i = 0; i < this.n; i++) this.payloads[i] = undefined
+    this.n = 0
   }
-}
 
-function less<T>(x: Timer<T>, y: Timer<T>): boolean {
-  return x.atMs < y.atMs || (x.atMs === y.atMs && x.seq < y.seq)
-}
-
-function swap<T>(a: T[], i: number, j: number): void {
-  const t = a[i]!
-  a[i] = a[j]!
-  a[j] = t
+  private grow(): void {
+    const h = new Float64Array(this.h.length * 2)
+    h.set(this.h)
+    this.h = h
+  }
 }
