@@ -43,7 +43,8 @@ export type ObserveResult =
   /** Bucket full: the newcomer waits in the replacement cache; `head` should be liveness-checked. */
   | { readonly kind: 'full'; readonly head: TableEntry; readonly bucket: number }
 
-const INITIAL_BLOCKS = 8
+/** Bucket blocks a new table has room for (about the buckets in use at 10,000 peers). */
+const INITIAL_BLOCKS = 16
 
 export class RoutingTable {
   /** Per bucket: 1 once the bucket exists (touched or observed into). */
@@ -72,6 +73,8 @@ export class RoutingTable {
   private seenMs: Float64Array
   private fails: Int32Array
   private blocks = 0
+  /** Blocks the slot columns have room for. */
+  private blockCap: number
   // Replacement-cache slots: bucket block b owns rcap slots from b * rcap.
   private readonly rcap: number
   private repContacts: (Contact | undefined)[] = []
@@ -98,15 +101,16 @@ export class RoutingTable {
     this.repLen = meta.subarray(3 * nb, 4 * nb)
     this.repHead = meta.subarray(4 * nb, 5 * nb)
     this.repBase = meta.subarray(5 * nb, 6 * nb)
-    const cap = INITIAL_BLOCKS * Math.max(1, k)
-    this.hi = new Int32Array(cap)
-    this.lo = new Int32Array(cap)
-    this.peerHash = new Int32Array(cap)
-    this.groupHash = new Int32Array(cap)
-    this.seenMs = new Float64Array(cap)
-    this.fails = new Int32Array(cap)
     this.rcap = Math.max(0, replacementCacheSize)
-    this.repHash = new Int32Array(INITIAL_BLOCKS * this.rcap)
+    this.blockCap = INITIAL_BLOCKS
+    const cols = slotColumns(INITIAL_BLOCKS, Math.max(1, k), this.rcap)
+    this.hi = cols.hi
+    this.lo = cols.lo
+    this.peerHash = cols.peerHash
+    this.groupHash = cols.groupHash
+    this.seenMs = cols.seenMs
+    this.fails = cols.fails
+    this.repHash = cols.repHash
     this.groupCounts = Number.isFinite(policy.maxPerGroupPerTable) ? new Map() : undefined
   }
 
@@ -205,17 +209,23 @@ export class RoutingTable {
     const s0 = this.blocks * k
     this.blocks++
     const need = this.blocks * k
-    if (need > this.hi.length) {
-      const cap = Math.max(need, this.hi.length * 2)
-      this.hi = growInt32(this.hi, cap)
-      this.lo = growInt32(this.lo, cap)
-      this.peerHash = growInt32(this.peerHash, cap)
-      this.groupHash = growInt32(this.groupHash, cap)
-      this.fails = growInt32(this.fails, cap)
-      const seen = new Float64Array(cap)
-      seen.set(this.seenMs)
-      this.seenMs = seen
-      this.repHash = growInt32(this.repHash, (cap / k) * this.rcap)
+    if (this.blocks > this.blockCap) {
+      this.blockCap *= 2
+      const cols = slotColumns(this.blockCap, Math.max(1, k), this.rcap)
+      cols.hi.set(this.hi)
+      cols.lo.set(this.lo)
+      cols.peerHash.set(this.peerHash)
+      cols.groupHash.set(this.groupHash)
+      cols.seenMs.set(this.seenMs)
+      cols.fails.set(this.fails)
+      cols.repHash.set(this.repHash)
+      this.hi = cols.hi
+      this.lo = cols.lo
+      this.peerHash = cols.peerHash
+      this.groupHash = cols.groupHash
+      this.seenMs = cols.seenMs
+      this.fails = cols.fails
+      this.repHash = cols.repHash
     }
     while (this.contacts.length < need) this.contacts.push(undefined)
     while (this.repContacts.length < this.blocks * this.rcap) this.repContacts.push(undefined)
@@ -530,10 +540,36 @@ export function hashString(s: string): number {
   return h & 0x3fffffff
 }
 
-function growInt32(a: Int32Array, cap: number): Int32Array {
-  const b = new Int32Array(cap)
-  b.set(a)
-  return b
+interface SlotColumns {
+  readonly hi: Int32Array
+  readonly lo: Int32Array
+  readonly peerHash: Int32Array
+  readonly groupHash: Int32Array
+  readonly seenMs: Float64Array
+  readonly fails: Int32Array
+  readonly repHash: Int32Array
+}
+
+/** The slot columns for `blocks` blocks of k slots (and rcap replacement slots), in one buffer. */
+function slotColumns(blocks: number, k: number, rcap: number): SlotColumns {
+  const cap = blocks * k
+  const reps = blocks * rcap
+  const buf = new ArrayBuffer(cap * 8 + cap * 4 * 5 + reps * 4)
+  let off = cap * 8
+  const i32 = (n: number): Int32Array => {
+    const a = new Int32Array(buf, off, n)
+    off += n * 4
+    return a
+  }
+  return {
+    seenMs: new Float64Array(buf, 0, cap),
+    hi: i32(cap),
+    lo: i32(cap),
+    peerHash: i32(cap),
+    groupHash: i32(cap),
+    fails: i32(cap),
+    repHash: i32(reps),
+  }
 }
 
 // Scratch space for closest(): reused across calls (the engine is single-threaded and closest()

@@ -12,7 +12,7 @@ export interface Timer<T> {
 
 export class TimerHeap<T> {
   /** Entry i's time at [2i] and sequence number at [2i + 1] (one buffer per heap). */
-  private h = new Float64Array(2 * 32)
+  private h = new Float64Array(2 * 128)
   private payloads: (T | undefined)[] = []
   private n = 0
   private seq = 0

@@ -4,6 +4,7 @@ import { DhtEngine } from '../../src/engine/engine.js'
 import { engineConfig } from '../../src/engine/config.js'
 import { SeededRng } from '../../src/engine/rng.js'
 import type { Contact, Request } from '../../src/engine/types.js'
+import { LIVENESS_CHECK_AFTER_MS } from '../../src/engine/constants.js'
 
 const self = new Uint8Array(32) // all zeros
 /** A contact in bucket 0 (first bit set) with a distinct tail. */
@@ -13,6 +14,8 @@ const far = (i: number, group = `10.0.${i}`): Contact => {
   id[31] = i
   return { id, peer: `p${i}`, addrs: [], ipGroup: group }
 }
+/** A minute after a head silent since 0 becomes due for a liveness check. */
+const T0 = LIVENESS_CHECK_AFTER_MS + 60_000
 const noPolicy = { maxPerGroupPerBucket: Infinity, maxPerGroupPerTable: Infinity }
 
 describe('k-bucket', () => {
@@ -61,11 +64,11 @@ describe('engine liveness check and inbound policy', () => {
     e.step(0, { kind: 'start', bootstraps: [] })
     e.step(0, { kind: 'message', from: far(1), msg: req(1, 'PING') })
     e.step(0, { kind: 'message', from: far(2), msg: req(2, 'PING') })
-    const out = e.step(660_000, { kind: 'message', from: far(3), msg: req(3, 'PING') })
+    const out = e.step(T0, { kind: 'message', from: far(3), msg: req(3, 'PING') })
     const ping = out.sends.find((s) => s.msg.kind === 'request')
     expect(ping?.to.peer).toBe('p1')
     expect(e.contacts().map((c) => c.peer)).toEqual(['p1', 'p2'])
-    e.step(661_000, { kind: 'timer' }) // the 750 ms ping timeout passed
+    e.step(T0 + 1_000, { kind: 'timer' }) // the 750 ms ping timeout passed
     expect(e.contacts().map((c) => c.peer)).toEqual(['p2', 'p3'])
   })
 
@@ -74,10 +77,10 @@ describe('engine liveness check and inbound policy', () => {
     e.step(0, { kind: 'start', bootstraps: [] })
     e.step(0, { kind: 'message', from: far(1), msg: req(1, 'PING') })
     e.step(0, { kind: 'message', from: far(2), msg: req(2, 'PING') })
-    const out = e.step(660_000, { kind: 'message', from: far(3), msg: req(3, 'PING') })
+    const out = e.step(T0, { kind: 'message', from: far(3), msg: req(3, 'PING') })
     const ping = out.sends.find((s) => s.msg.kind === 'request')!
-    e.step(660_010, { kind: 'message', from: far(1), msg: { kind: 'response', rpcId: ping.msg.rpcId, type: 'PING', closer: [], providers: [] } })
-    e.step(661_000, { kind: 'timer' })
+    e.step(T0 + 10, { kind: 'message', from: far(1), msg: { kind: 'response', rpcId: ping.msg.rpcId, type: 'PING', closer: [], providers: [] } })
+    e.step(T0 + 1_000, { kind: 'timer' })
     expect(e.contacts().map((c) => c.peer)).toEqual(['p2', 'p1'])
   })
 
