@@ -21,7 +21,7 @@ import type { TableEntry } from './routing-table.js'
 import { ProviderStore } from './provider-store.js'
 import { RateLimiter } from './rate-limiter.js'
 import { TimerHeap } from './timer-heap.js'
-import { ANSWERED, FAILED, Lookup } from './lookup.js'
+import { ANSWERED, Lookup } from './lookup.js'
 import { SizeEstimator, estimateSize } from './size-estimator.js'
 import { RttEstimator } from './rtt-estimator.js'
 import type { Candidate, LookupPurpose } from './lookup.js'
@@ -598,7 +598,7 @@ export class DhtEngine {
     this.active.delete(l.id)
     l.stop()
     const closestC = l.result(this.nowMs)
-    for (const c of l.inflight()) c.state = FAILED
+    l.failInflight()
     const closest = closestC.map((c) => c.contact)
     let messages = l.messages
     let success = error === undefined && closest.length > 0
