@@ -16,7 +16,7 @@ import type { NodeId } from './ids.js'
 import { commonPrefixLength, randomIdInBucket, toHex } from './ids.js'
 import type { Rng } from './rng.js'
 import type { Contact, EngineEvent, EngineStats, Input, LookupOp, Message, Output, Readiness, Request, Response, Send } from './types.js'
-import { RoutingTable } from './routing-table.js'
+import { OBS_FULL, OBS_REJECTED_BUCKET, OBS_REJECTED_TABLE, RoutingTable } from './routing-table.js'
 import type { TableEntry } from './routing-table.js'
 import { ProviderStore } from './provider-store.js'
 import { RateLimiter } from './rate-limiter.js'
@@ -356,12 +356,18 @@ export class DhtEngine {
   /** A contact proved alive (it sent us something or answered). */
   private observe(c: Contact): void {
     if (c.id.length !== KEY_BYTES) return
-    const r = this.table.observe(c, this.nowMs)
-    if (r.kind === 'rejected') {
-      this.count(this.rejected, r.reason)
-    } else if (r.kind === 'full' && !this.livenessBuckets.has(r.bucket) && this.nowMs - r.head.lastSeenMs >= LIVENESS_CHECK_AFTER_MS) {
-      this.livenessBuckets.add(r.bucket)
-      this.sendRequest(r.head.contact, 'PING', this.self.id, this.self.id, EMPTY, { purpose: 'liveness', to: r.head.contact, head: r.head })
+    const r = this.table.observeCode(c, this.nowMs)
+    if (r === OBS_REJECTED_BUCKET) {
+      this.count(this.rejected, 'diversity-bucket')
+    } else if (r === OBS_REJECTED_TABLE) {
+      this.count(this.rejected, 'diversity-table')
+    } else if (r === OBS_FULL) {
+      const bucket = this.table.bucketIndex(c.id)
+      if (!this.livenessBuckets.has(bucket) && this.nowMs - this.table.headSeenMs(bucket) >= LIVENESS_CHECK_AFTER_MS) {
+        const head = this.table.headEntry(bucket)
+        this.livenessBuckets.add(bucket)
+        this.sendRequest(head.contact, 'PING', this.self.id, this.self.id, EMPTY, { purpose: 'liveness', to: head.contact, head })
+      }
     }
   }
 
