@@ -256,7 +256,10 @@ export class DhtEngine {
     this.stopped = true
   }
 
-  private liveBootstraps(nowMs: number): number {
+  /** Bootstrap contacts that answered within the live window (readiness().liveBootstraps, without the rest). */
+  liveBootstraps(nowMs: number): number {
+    // None answered within the window: nothing to count (every answer also set lastBootstrapAnswerMs).
+    if (nowMs - this.lastBootstrapAnswerMs > this.cfg.bootstrapLiveWindowMs) return 0
     let n = 0
     for (const b of this.bootstraps) {
       const t = this.bootstrapAnsweredMs.get(b.peer)
