@@ -22,7 +22,9 @@
 //
 // Bookkeeping (the hot path: it runs on every answer): each path also keeps its in-flight
 // candidates in a small unordered list, so counting the overdue ones and finding the next hedge
-// time look at the few queries in flight, not at every candidate (up to 200 per path).
+// time look at the few queries in flight, not at every candidate (up to 200 per path). Each
+// candidate carries the first 48 bits of its distance to the target as a number, so ordering
+// compares numbers and reads the ids only on a tie of those bits.
 import type { Contact, LookupOp } from './types.js'
 import type { NodeId } from './ids.js'
 import { compareDistance, distanceFraction, idEquals } from './ids.js'
@@ -48,6 +50,8 @@ export interface Candidate {
   sentMs: number
   /** Index in its path's in-flight list while INFLIGHT (-1 otherwise): lookup bookkeeping. */
   flightIx: number
+  /** The first 48 bits of the XOR distance to the target, as a number (orders before the full compare). */
+  readonly dk: number
 }
 
 export interface LookupParams {
@@ -98,6 +102,9 @@ export class Lookup {
    * which only an answer brings: a slow peer gives up its place, as in the Kademlia paper.
    */
   private readonly slowHoldPlace: boolean
+  /** The target's first 16 and next 32 bits (for candidates' distance keys). */
+  private readonly thi: number
+  private readonly tlo: number
 
   constructor(
     readonly id: number,
@@ -111,6 +118,8 @@ export class Lookup {
     private readonly p: LookupParams,
   ) {
     this.slowHoldPlace = op !== 'GET_PROVIDERS'
+    this.thi = (target[0]! << 8) | target[1]!
+    this.tlo = (target[2]! << 24) | (target[3]! << 16) | (target[4]! << 8) | target[5]!
     const d = Math.max(1, Math.floor(p.disjointPaths))
     for (let i = 0; i < d; i++) this.paths.push({ cands: [], flying: [] })
   }
@@ -126,9 +135,11 @@ export class Lookup {
   private add(c: Contact, hop: number, path: number): boolean {
     if (c.peer === this.selfPeer || this.claimed.has(c.peer)) return false
     const cands = this.paths[path]!.cands
+    const id = c.id
+    const dk = (((id[0]! << 8) | id[1]!) ^ this.thi) * 4294967296 + ((((id[2]! << 24) | (id[3]! << 16) | (id[4]! << 8) | id[5]!) ^ this.tlo) >>> 0)
     if (cands.length >= this.p.maxCandidatesPerPath) {
       const last = cands[cands.length - 1]!
-      if (compareDistance(c.id, last.contact.id, this.target) >= 0) return false
+      if (dk > last.dk || (dk === last.dk && compareDistance(id, last.contact.id, this.target) >= 0)) return false
       if (last.state === INFLIGHT) return false
       cands.pop()
       this.claimed.delete(last.contact.peer)
@@ -139,10 +150,11 @@ export class Lookup {
     let hi = cands.length
     while (lo < hi) {
       const mid = (lo + hi) >> 1
-      if (compareDistance(cands[mid]!.contact.id, c.id, this.target) <= 0) lo = mid + 1
+      const m = cands[mid]!
+      if (m.dk < dk || (m.dk === dk && compareDistance(m.contact.id, id, this.target) <= 0)) lo = mid + 1
       else hi = mid
     }
-    cands.splice(lo, 0, { contact: c, hop, path, state: WAITING, sentMs: 0, flightIx: -1 })
+    cands.splice(lo, 0, { contact: c, hop, path, state: WAITING, sentMs: 0, flightIx: -1, dk })
     return true
   }
 
@@ -374,7 +386,7 @@ export class Lookup {
         if (c.state === ANSWERED || (nowMs !== undefined && (c.state === SLOW || this.overdue(c, nowMs)))) all.push(c)
       }
     }
-    all.sort((x, y) => compareDistance(x.contact.id, y.contact.id, this.target))
+    all.sort((x, y) => x.dk - y.dk || compareDistance(x.contact.id, y.contact.id, this.target))
     if (all.length > this.p.k) all.length = this.p.k
     return all
   }
