@@ -462,10 +462,20 @@ export class RoutingTable {
     const ss = scratchSlots
     const ks = scratchKeys
     const cs = this.contacts
-    for (let i = 1; i < g; i++) {
+    // Only the first `need` of the sorted order are used: keep a sorted prefix of that length
+    // (the group past bucket b can hold a hundred contacts when one or two are wanted). Same
+    // order as a stable insertion sort: an equal newcomer goes after the ones already there.
+    const need = n - out.length
+    let m = 0
+    for (let i = 0; i < g; i++) {
       const s = ss[i]!
       const k = ks[i]!
-      let j = i - 1
+      if (m === need) {
+        const l = m - 1
+        if (l < 0 || !(ks[l]! > k || (ks[l] === k && compareDistance(cs[ss[l]!]!.id, cs[s]!.id, target) > 0))) continue
+        m--
+      }
+      let j = m - 1
       while (j >= 0 && (ks[j]! > k || (ks[j] === k && compareDistance(cs[ss[j]!]!.id, cs[s]!.id, target) > 0))) {
         ss[j + 1] = ss[j]!
         ks[j + 1] = ks[j]!
@@ -473,8 +483,9 @@ export class RoutingTable {
       }
       ss[j + 1] = s
       ks[j + 1] = k
+      m++
     }
-    for (let i = 0; i < g && out.length < n; i++) out.push(cs[ss[i]!]!)
+    for (let i = 0; i < m; i++) out.push(cs[ss[i]!]!)
     return out.length >= n
   }
 
