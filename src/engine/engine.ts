@@ -89,7 +89,8 @@ export class DhtEngine {
   private readonly sizeEstimator = new SizeEstimator()
   private readonly rtt = new RttEstimator()
   private bootstraps: readonly Contact[] = []
-  private readonly bootstrapAnsweredMs = new Map<string, number>()
+  /** Per entry of `bootstraps`: when it last answered (-Infinity: never). */
+  private bootstrapAnsweredMs = new Float64Array(0)
   /** The latest answer from any bootstrap (the readiness fast path). */
   private lastBootstrapAnswerMs = -Infinity
   private bootstrapCursor = 0
@@ -232,6 +233,7 @@ export class DhtEngine {
     if (this.started) return
     this.started = true
     this.bootstraps = bootstraps.filter((b) => b.peer !== this.self.peer)
+    this.bootstrapAnsweredMs = new Float64Array(this.bootstraps.length).fill(-Infinity)
     this.timers.push(this.nowMs + PROVIDER_SWEEP_MS, T_SWEEP)
     this.timers.push(this.nowMs + this.cfg.bootstrapPingIntervalMs, T_BOOTSTRAP)
     if (this.bootstraps.length === 0 && this.table.size === 0) {
@@ -261,10 +263,8 @@ export class DhtEngine {
     // None answered within the window: nothing to count (every answer also set lastBootstrapAnswerMs).
     if (nowMs - this.lastBootstrapAnswerMs > this.cfg.bootstrapLiveWindowMs) return 0
     let n = 0
-    for (const b of this.bootstraps) {
-      const t = this.bootstrapAnsweredMs.get(b.peer)
-      if (t !== undefined && nowMs - t <= this.cfg.bootstrapLiveWindowMs) n++
-    }
+    const answered = this.bootstrapAnsweredMs
+    for (let i = 0; i < answered.length; i++) if (nowMs - answered[i]! <= this.cfg.bootstrapLiveWindowMs) n++
     return n
   }
 
@@ -462,10 +462,7 @@ export class DhtEngine {
     this.pending.delete(res.rpcId)
     // Only answers inside the adaptive timeout feed it: it estimates how long a quick answer takes.
     if (p.purpose === 'lookup' && p.sentMs !== undefined && p.slow !== true) this.rtt.sample(this.nowMs - p.sentMs)
-    if (this.bootstraps.length > 0 && this.isBootstrap(from.peer)) {
-      this.bootstrapAnsweredMs.set(from.peer, this.nowMs)
-      this.lastBootstrapAnswerMs = this.nowMs
-    }
+    if (this.bootstraps.length > 0) this.noteBootstrapAnswer(from.peer)
     if (res.error !== undefined) {
       // Alive but refusing: not the contact's fault for the table, but no answer for the lookup.
       if (p.purpose === 'lookup') this.onLookupFailure(p.lookup, p.cand)
@@ -493,9 +490,17 @@ export class DhtEngine {
     }
   }
 
-  private isBootstrap(peer: string): boolean {
-    for (const b of this.bootstraps) if (b.peer === peer) return true
-    return false
+  /** An answer from `peer`: when it is a bootstrap (every entry with its handle), it is live now. */
+  private noteBootstrapAnswer(peer: string): void {
+    const bs = this.bootstraps
+    let hit = false
+    for (let i = 0; i < bs.length; i++) {
+      if (bs[i]!.peer === peer) {
+        this.bootstrapAnsweredMs[i] = this.nowMs
+        hit = true
+      }
+    }
+    if (hit) this.lastBootstrapAnswerMs = this.nowMs
   }
 
   private onRpcTimeout(rpcId: number): void {
