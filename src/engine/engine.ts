@@ -16,12 +16,12 @@ import type { NodeId } from './ids.js'
 import { commonPrefixLength, randomIdInBucket, toHex } from './ids.js'
 import type { Rng } from './rng.js'
 import type { Contact, EngineEvent, EngineStats, Input, LookupOp, Message, Output, Readiness, Request, Response, Send } from './types.js'
-import { RoutingTable } from './routing-table.js'
+import { OBS_FULL, OBS_REJECTED_BUCKET, OBS_REJECTED_TABLE, RoutingTable } from './routing-table.js'
 import type { TableEntry } from './routing-table.js'
 import { ProviderStore } from './provider-store.js'
 import { RateLimiter } from './rate-limiter.js'
 import { TimerHeap } from './timer-heap.js'
-import { ANSWERED, FAILED, Lookup } from './lookup.js'
+import { ANSWERED, Lookup } from './lookup.js'
 import { SizeEstimator, estimateSize } from './size-estimator.js'
 import { RttEstimator } from './rtt-estimator.js'
 import type { Candidate, LookupPurpose } from './lookup.js'
@@ -89,7 +89,8 @@ export class DhtEngine {
   private readonly sizeEstimator = new SizeEstimator()
   private readonly rtt = new RttEstimator()
   private bootstraps: readonly Contact[] = []
-  private readonly bootstrapAnsweredMs = new Map<string, number>()
+  /** Per entry of `bootstraps`: when it last answered (-Infinity: never). */
+  private bootstrapAnsweredMs = new Float64Array(0)
   /** The latest answer from any bootstrap (the readiness fast path). */
   private lastBootstrapAnswerMs = -Infinity
   private bootstrapCursor = 0
@@ -232,6 +233,7 @@ export class DhtEngine {
     if (this.started) return
     this.started = true
     this.bootstraps = bootstraps.filter((b) => b.peer !== this.self.peer)
+    this.bootstrapAnsweredMs = new Float64Array(this.bootstraps.length).fill(-Infinity)
     this.timers.push(this.nowMs + PROVIDER_SWEEP_MS, T_SWEEP)
     this.timers.push(this.nowMs + this.cfg.bootstrapPingIntervalMs, T_BOOTSTRAP)
     if (this.bootstraps.length === 0 && this.table.size === 0) {
@@ -256,12 +258,13 @@ export class DhtEngine {
     this.stopped = true
   }
 
-  private liveBootstraps(nowMs: number): number {
+  /** Bootstrap contacts that answered within the live window (readiness().liveBootstraps, without the rest). */
+  liveBootstraps(nowMs: number): number {
+    // None answered within the window: nothing to count (every answer also set lastBootstrapAnswerMs).
+    if (nowMs - this.lastBootstrapAnswerMs > this.cfg.bootstrapLiveWindowMs) return 0
     let n = 0
-    for (const b of this.bootstraps) {
-      const t = this.bootstrapAnsweredMs.get(b.peer)
-      if (t !== undefined && nowMs - t <= this.cfg.bootstrapLiveWindowMs) n++
-    }
+    const answered = this.bootstrapAnsweredMs
+    for (let i = 0; i < answered.length; i++) if (nowMs - answered[i]! <= this.cfg.bootstrapLiveWindowMs) n++
     return n
   }
 
@@ -356,12 +359,18 @@ export class DhtEngine {
   /** A contact proved alive (it sent us something or answered). */
   private observe(c: Contact): void {
     if (c.id.length !== KEY_BYTES) return
-    const r = this.table.observe(c, this.nowMs)
-    if (r.kind === 'rejected') {
-      this.count(this.rejected, r.reason)
-    } else if (r.kind === 'full' && !this.livenessBuckets.has(r.bucket) && this.nowMs - r.head.lastSeenMs >= LIVENESS_CHECK_AFTER_MS) {
-      this.livenessBuckets.add(r.bucket)
-      this.sendRequest(r.head.contact, 'PING', this.self.id, this.self.id, EMPTY, { purpose: 'liveness', to: r.head.contact, head: r.head })
+    const r = this.table.observeCode(c, this.nowMs)
+    if (r === OBS_REJECTED_BUCKET) {
+      this.count(this.rejected, 'diversity-bucket')
+    } else if (r === OBS_REJECTED_TABLE) {
+      this.count(this.rejected, 'diversity-table')
+    } else if (r === OBS_FULL) {
+      const bucket = this.table.bucketIndex(c.id)
+      if (!this.livenessBuckets.has(bucket) && this.nowMs - this.table.headSeenMs(bucket) >= LIVENESS_CHECK_AFTER_MS) {
+        const head = this.table.headEntry(bucket)
+        this.livenessBuckets.add(bucket)
+        this.sendRequest(head.contact, 'PING', this.self.id, this.self.id, EMPTY, { purpose: 'liveness', to: head.contact, head })
+      }
     }
   }
 
@@ -453,10 +462,7 @@ export class DhtEngine {
     this.pending.delete(res.rpcId)
     // Only answers inside the adaptive timeout feed it: it estimates how long a quick answer takes.
     if (p.purpose === 'lookup' && p.sentMs !== undefined && p.slow !== true) this.rtt.sample(this.nowMs - p.sentMs)
-    if (this.bootstraps.length > 0 && this.isBootstrap(from.peer)) {
-      this.bootstrapAnsweredMs.set(from.peer, this.nowMs)
-      this.lastBootstrapAnswerMs = this.nowMs
-    }
+    if (this.bootstraps.length > 0) this.noteBootstrapAnswer(from.peer)
     if (res.error !== undefined) {
       // Alive but refusing: not the contact's fault for the table, but no answer for the lookup.
       if (p.purpose === 'lookup') this.onLookupFailure(p.lookup, p.cand)
@@ -484,9 +490,17 @@ export class DhtEngine {
     }
   }
 
-  private isBootstrap(peer: string): boolean {
-    for (const b of this.bootstraps) if (b.peer === peer) return true
-    return false
+  /** An answer from `peer`: when it is a bootstrap (every entry with its handle), it is live now. */
+  private noteBootstrapAnswer(peer: string): void {
+    const bs = this.bootstraps
+    let hit = false
+    for (let i = 0; i < bs.length; i++) {
+      if (bs[i]!.peer === peer) {
+        this.bootstrapAnsweredMs[i] = this.nowMs
+        hit = true
+      }
+    }
+    if (hit) this.lastBootstrapAnswerMs = this.nowMs
   }
 
   private onRpcTimeout(rpcId: number): void {
@@ -598,7 +612,7 @@ export class DhtEngine {
     this.active.delete(l.id)
     l.stop()
     const closestC = l.result(this.nowMs)
-    for (const c of l.inflight()) c.state = FAILED
+    l.failInflight()
     const closest = closestC.map((c) => c.contact)
     let messages = l.messages
     let success = error === undefined && closest.length > 0

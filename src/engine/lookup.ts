@@ -19,6 +19,12 @@
 // ends early, the hop of the answer that completed it).
 //
 // The lookup does no IO: the engine asks it which queries to send, and tells it what came back.
+//
+// Bookkeeping (the hot path: it runs on every answer): each path also keeps its in-flight
+// candidates in a small unordered list, so counting the overdue ones and finding the next hedge
+// time look at the few queries in flight, not at every candidate (up to 200 per path). Each
+// candidate carries the first 48 bits of its distance to the target as a number, so ordering
+// compares numbers and reads the ids only on a tie of those bits.
 import type { Contact, LookupOp } from './types.js'
 import type { NodeId } from './ids.js'
 import { compareDistance, distanceFraction, idEquals } from './ids.js'
@@ -42,6 +48,10 @@ export interface Candidate {
   readonly path: number
   state: number
   sentMs: number
+  /** Index in its path's in-flight list while INFLIGHT (-1 otherwise): lookup bookkeeping. */
+  flightIx: number
+  /** The first 48 bits of the XOR distance to the target, as a number (orders before the full compare). */
+  readonly dk: number
 }
 
 export interface LookupParams {
@@ -64,7 +74,8 @@ export type LookupPurpose = 'user' | 'join' | 'refresh' | 'republish'
 
 interface Path {
   readonly cands: Candidate[]
-  inflight: number
+  /** The INFLIGHT candidates, in no particular order (only counted and min-scanned). */
+  readonly flying: Candidate[]
 }
 
 export class Lookup {
@@ -91,6 +102,9 @@ export class Lookup {
    * which only an answer brings: a slow peer gives up its place, as in the Kademlia paper.
    */
   private readonly slowHoldPlace: boolean
+  /** The target's first 16 and next 32 bits (for candidates' distance keys). */
+  private readonly thi: number
+  private readonly tlo: number
 
   constructor(
     readonly id: number,
@@ -104,8 +118,10 @@ export class Lookup {
     private readonly p: LookupParams,
   ) {
     this.slowHoldPlace = op !== 'GET_PROVIDERS'
+    this.thi = (target[0]! << 8) | target[1]!
+    this.tlo = (target[2]! << 24) | (target[3]! << 16) | (target[4]! << 8) | target[5]!
     const d = Math.max(1, Math.floor(p.disjointPaths))
-    for (let i = 0; i < d; i++) this.paths.push({ cands: [], inflight: 0 })
+    for (let i = 0; i < d; i++) this.paths.push({ cands: [], flying: [] })
   }
 
   /** Seeds the paths with contacts from our table (round-robin, nearest first). */
@@ -119,9 +135,11 @@ export class Lookup {
   private add(c: Contact, hop: number, path: number): boolean {
     if (c.peer === this.selfPeer || this.claimed.has(c.peer)) return false
     const cands = this.paths[path]!.cands
+    const id = c.id
+    const dk = (((id[0]! << 8) | id[1]!) ^ this.thi) * 4294967296 + ((((id[2]! << 24) | (id[3]! << 16) | (id[4]! << 8) | id[5]!) ^ this.tlo) >>> 0)
     if (cands.length >= this.p.maxCandidatesPerPath) {
       const last = cands[cands.length - 1]!
-      if (compareDistance(c.id, last.contact.id, this.target) >= 0) return false
+      if (dk > last.dk || (dk === last.dk && compareDistance(id, last.contact.id, this.target) >= 0)) return false
       if (last.state === INFLIGHT) return false
       cands.pop()
       this.claimed.delete(last.contact.peer)
@@ -132,10 +150,11 @@ export class Lookup {
     let hi = cands.length
     while (lo < hi) {
       const mid = (lo + hi) >> 1
-      if (compareDistance(cands[mid]!.contact.id, c.id, this.target) <= 0) lo = mid + 1
+      const m = cands[mid]!
+      if (m.dk < dk || (m.dk === dk && compareDistance(m.contact.id, id, this.target) <= 0)) lo = mid + 1
       else hi = mid
     }
-    cands.splice(lo, 0, { contact: c, hop, path, state: WAITING, sentMs: 0 })
+    cands.splice(lo, 0, { contact: c, hop, path, state: WAITING, sentMs: 0, flightIx: -1, dk })
     return true
   }
 
@@ -143,28 +162,58 @@ export class Lookup {
   nextQueries(nowMs: number): Candidate[] {
     const out: Candidate[] = []
     if (this.stopped) return out
+    const hedgeMs = this.p.hedgeDelayMs
     for (const path of this.paths) {
       let slow = 0
-      if (path.inflight > 0) {
-        for (const c of path.cands) if (c.state === INFLIGHT && nowMs - c.sentMs >= this.p.hedgeDelayMs) slow++
-      }
-      let active = path.inflight - Math.min(slow, this.p.beta)
+      const flying = path.flying
+      for (let i = 0; i < flying.length; i++) if (nowMs - flying[i]!.sentMs >= hedgeMs) slow++
+      let active = flying.length - Math.min(slow, this.p.beta)
       // Kademlia's final round: once the closest candidate has answered, no reply can bring the
       // front closer, so every remaining candidate of the k closest is queried at once instead of
       // alpha at a time (k/alpha extra round trips otherwise).
       const limit = this.converged(path, nowMs) ? this.p.k : this.p.alpha
+      // The nearest Waiting candidate among the k nearest not-failed ones, in one forward scan:
+      // the one just sent turns INFLIGHT (still among the k), so the next search resumes after it.
+      const cands = path.cands
+      const k = this.p.k
+      let pos = 0
+      let n = 0
       while (active < limit && this.messages < this.p.maxQueries) {
-        const c = this.nextWaiting(path)
+        let c: Candidate | undefined
+        for (; pos < cands.length; pos++) {
+          const x = cands[pos]!
+          if (this.outOfTopK(x)) continue
+          if (x.state === WAITING) {
+            c = x
+            break
+          }
+          if (++n >= k) break
+        }
         if (c === undefined) break
         c.state = INFLIGHT
         c.sentMs = nowMs
-        path.inflight++
+        c.flightIx = flying.length
+        flying.push(c)
         active++
         this.messages++
         out.push(c)
+        pos++
+        if (++n >= k) break
       }
     }
     return out
+  }
+
+  /** Takes c (INFLIGHT until now) off its path's in-flight list. */
+  private land(c: Candidate): void {
+    const flying = this.paths[c.path]!.flying
+    const i = c.flightIx
+    const last = flying.pop()!
+    if (last !== c) {
+      flying[i] = last
+      last.flightIx = i
+    }
+    c.flightIx = -1
   }
 
   /** True when the nearest candidate that has not failed and is not overdue has answered. */
@@ -186,24 +235,15 @@ export class Lookup {
     return c.state >= FAILED && !(c.state === SLOW && this.slowHoldPlace)
   }
 
-  /** The nearest Waiting candidate among the k nearest not-failed ones, if any. */
-  private nextWaiting(path: Path): Candidate | undefined {
-    let n = 0
-    for (const c of path.cands) {
-      if (this.outOfTopK(c)) continue
-      if (c.state === WAITING) return c
-      if (++n >= this.p.k) return undefined
-    }
-    return undefined
-  }
-
   /** Earliest time after nowMs at which an in-flight query turns slow (Infinity when none will). */
   nextHedgeMs(nowMs: number): number {
     let t = Infinity
+    const hedgeMs = this.p.hedgeDelayMs
     for (const path of this.paths) {
-      for (const c of path.cands) {
-        const at = c.sentMs + this.p.hedgeDelayMs
-        if (c.state === INFLIGHT && at > nowMs && at < t) t = at
+      const flying = path.flying
+      for (let i = 0; i < flying.length; i++) {
+        const at = flying[i]!.sentMs + hedgeMs
+        if (at > nowMs && at < t) t = at
       }
     }
     return t
@@ -211,7 +251,7 @@ export class Lookup {
 
   answered(c: Candidate, closer: readonly Contact[], providers: readonly Contact[]): void {
     if (this.stopped || (c.state !== INFLIGHT && c.state !== SLOW)) return
-    if (c.state === INFLIGHT) this.paths[c.path]!.inflight--
+    if (c.state === INFLIGHT) this.land(c)
     c.state = ANSWERED
     for (const pc of closer) this.add(pc, c.hop + 1, c.path)
     for (const pv of providers) {
@@ -237,7 +277,7 @@ export class Lookup {
         // The peer whose id IS the target is what a FIND_NODE of a node looks for: the cluster
         // packed around a victim must not hide the victim itself.
         if (c.state === SUSPECT || distanceFraction(c.contact.id, this.target) >= maxFraction || idEquals(c.contact.id, this.target)) continue
-        if (c.state === INFLIGHT) path.inflight--
+        if (c.state === INFLIGHT) this.land(c)
         c.state = SUSPECT
         out.add(c.contact.peer)
       }
@@ -261,11 +301,11 @@ export class Lookup {
   slow(c: Candidate): void {
     if (c.state !== INFLIGHT) return
     c.state = SLOW
-    this.paths[c.path]!.inflight--
+    this.land(c)
   }
 
   failed(c: Candidate): void {
-    if (c.state === INFLIGHT) this.paths[c.path]!.inflight--
+    if (c.state === INFLIGHT) this.land(c)
     else if (c.state !== SLOW) return
     c.state = FAILED
   }
@@ -323,7 +363,7 @@ export class Lookup {
     }
     if (!waitingInTopK) return !overdue || answered >= Math.min(this.p.quorum, n)
     // Waiting candidates remain but the budget is spent: done once nothing is in flight.
-    return this.messages >= this.p.maxQueries && path.inflight === 0
+    return this.messages >= this.p.maxQueries && path.flying.length === 0
   }
 
   /** The k nearest answered contacts over all paths, nearest first. */
@@ -346,7 +386,7 @@ export class Lookup {
         if (c.state === ANSWERED || (nowMs !== undefined && (c.state === SLOW || this.overdue(c, nowMs)))) all.push(c)
       }
     }
-    all.sort((x, y) => compareDistance(x.contact.id, y.contact.id, this.target))
+    all.sort((x, y) => x.dk - y.dk || compareDistance(x.contact.id, y.contact.id, this.target))
     if (all.length > this.p.k) all.length = this.p.k
     return all
   }
@@ -358,10 +398,14 @@ export class Lookup {
     return h
   }
 
-  /** Every candidate still in flight (so the engine can forget their RPCs when the lookup ends). */
-  inflight(): Candidate[] {
-    const out: Candidate[] = []
-    for (const path of this.paths) for (const c of path.cands) if (c.state === INFLIGHT) out.push(c)
-    return out
+  /** When the lookup ends: every query still in flight counts as failed. */
+  failInflight(): void {
+    for (const path of this.paths) {
+      for (const c of path.flying) {
+        c.state = FAILED
+        c.flightIx = -1
+      }
+      path.flying.length = 0
+    }
   }
 }

@@ -43,6 +43,15 @@ export type ObserveResult =
   /** Bucket full: the newcomer waits in the replacement cache; `head` should be liveness-checked. */
   | { readonly kind: 'full'; readonly head: TableEntry; readonly bucket: number }
 
+/** observeCode() results (observe() without an allocated result: it runs on every message). */
+export const OBS_UPDATED = 0
+export const OBS_ADDED = 1
+export const OBS_SELF = 2
+export const OBS_REJECTED_BUCKET = 3
+export const OBS_REJECTED_TABLE = 4
+/** Bucket full: the newcomer waits in the replacement cache; the bucket's head may need a liveness check. */
+export const OBS_FULL = 5
+
 /** Bucket blocks a new table has room for (about the buckets in use at 10,000 peers). */
 const INITIAL_BLOCKS = 16
 
@@ -165,26 +174,56 @@ export class RoutingTable {
 
   /** The contact was heard from (or is proposed by a peer, when `verified` is false). */
   observe(contact: Contact, nowMs: number): ObserveResult {
+    switch (this.observeCode(contact, nowMs)) {
+      case OBS_UPDATED:
+        return UPDATED
+      case OBS_ADDED:
+        return ADDED
+      case OBS_SELF:
+        return SELF
+      case OBS_REJECTED_BUCKET:
+        return { kind: 'rejected', reason: 'diversity-bucket' }
+      case OBS_REJECTED_TABLE:
+        return { kind: 'rejected', reason: 'diversity-table' }
+      default: {
+        const i = this.bucketIndex(contact.id)
+        return { kind: 'full', head: this.headEntry(i), bucket: i }
+      }
+    }
+  }
+
+  /** observe() as an OBS_* code (no allocation). After OBS_FULL, see headSeenMs / headEntry. */
+  observeCode(contact: Contact, nowMs: number): number {
     const i = this.bucketIndex(contact.id)
-    if (i >= KEY_BITS) return SELF
+    if (i >= KEY_BITS) return OBS_SELF
     this.exists[i] = 1
     const h = hashString(contact.peer)
     const s = this.slotOf(i, contact, h)
     if (s >= 0) {
       if (nowMs > this.seenMs[s]!) this.seenMs[s] = nowMs
       this.fails[s] = 0
-      return UPDATED
+      return OBS_UPDATED
     }
     const rejected = this.diversityVerdict(i, contact)
-    if (rejected !== undefined) return { kind: 'rejected', reason: rejected }
+    if (rejected !== undefined) return rejected === 'diversity-bucket' ? OBS_REJECTED_BUCKET : OBS_REJECTED_TABLE
     if (this.len[i]! < this.k) {
       this.append(i, contact, h, nowMs)
       if (i > this.deepest) this.deepest = i
       this.dropReplacement(i, contact, h)
-      return ADDED
+      return OBS_ADDED
     }
     this.addReplacement(i, contact, h)
-    return { kind: 'full', head: this.entryAt(this.headSlot(i)), bucket: i }
+    return OBS_FULL
+  }
+
+  /** When a non-empty bucket's least-recently-seen entry was last heard from. */
+  headSeenMs(i: number): number {
+    return this.seenMs[this.headSlot(i)]!
+  }
+
+  /** A snapshot of a non-empty bucket's least-recently-seen entry. */
+  headEntry(i: number): TableEntry {
+    return this.entryAt(this.headSlot(i))
   }
 
   /** Appends an entry to bucket i (which has room). */
@@ -423,10 +462,20 @@ export class RoutingTable {
     const ss = scratchSlots
     const ks = scratchKeys
     const cs = this.contacts
-    for (let i = 1; i < g; i++) {
+    // Only the first `need` of the sorted order are used: keep a sorted prefix of that length
+    // (the group past bucket b can hold a hundred contacts when one or two are wanted). Same
+    // order as a stable insertion sort: an equal newcomer goes after the ones already there.
+    const need = n - out.length
+    let m = 0
+    for (let i = 0; i < g; i++) {
       const s = ss[i]!
       const k = ks[i]!
-      let j = i - 1
+      if (m === need) {
+        const l = m - 1
+        if (l < 0 || !(ks[l]! > k || (ks[l] === k && compareDistance(cs[ss[l]!]!.id, cs[s]!.id, target) > 0))) continue
+        m--
+      }
+      let j = m - 1
       while (j >= 0 && (ks[j]! > k || (ks[j] === k && compareDistance(cs[ss[j]!]!.id, cs[s]!.id, target) > 0))) {
         ss[j + 1] = ss[j]!
         ks[j + 1] = ks[j]!
@@ -434,8 +483,9 @@ export class RoutingTable {
       }
       ss[j + 1] = s
       ks[j + 1] = k
+      m++
     }
-    for (let i = 0; i < g && out.length < n; i++) out.push(cs[ss[i]!]!)
+    for (let i = 0; i < m; i++) out.push(cs[ss[i]!]!)
     return out.length >= n
   }
 

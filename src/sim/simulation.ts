@@ -130,6 +130,7 @@ export class Simulation {
   private readonly truth: GroundTruth
   private readonly keys: ContentKeys
   private readonly pending = new Map<number, PendingLookup>()
+  private readonly messageInput: { readonly kind: 'message'; from: Contact; msg: Message } = { kind: 'message', from: undefined as unknown as Contact, msg: undefined as unknown as Message }
   private nextTag = 1
   private readonly bootstrapContacts: readonly Contact[]
   private readonly sessionModel: LengthModel
@@ -319,7 +320,11 @@ export class Simulation {
   }
 
   private deliver(node: number): void {
-    this.step(node, { kind: 'message', from: this.contacts[this.sched.curAux]!, msg: this.sched.curPayload as Message })
+    // One input object for every delivery: step() does not keep its input (only from and msg).
+    const input = this.messageInput
+    input.from = this.contacts[this.sched.curAux]!
+    input.msg = this.sched.curPayload as Message
+    this.step(node, input as Input)
   }
 
   /** Calls the peer's engine and applies its output. */

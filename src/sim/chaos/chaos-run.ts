@@ -188,7 +188,12 @@ export class ChaosRun {
       online: sim.online,
       ready: sim.ready,
       excluded: this.plan.adversary,
-      bootstrapPeers: (p, now) => (sim.engines[p] as { readiness?: (t: number) => { liveBootstraps: number } | undefined } | undefined)?.readiness?.(now)?.liveBootstraps ?? 0,
+      bootstrapPeers: (p, now) => {
+        const e = sim.engines[p] as { liveBootstraps?: (t: number) => number; readiness?: (t: number) => { liveBootstraps: number } | undefined } | undefined
+        if (e === undefined) return 0
+        if (e.liveBootstraps !== undefined) return e.liveBootstraps(now)
+        return e.readiness?.(now)?.liveBootstraps ?? 0
+      },
       restarts: (p, from, to) => {
         const ring = this.restartTimes[p]
         let c = 0

@@ -12,6 +12,7 @@ export interface EngineTapSink {
 interface Inner {
   step(nowMs: number, input: Input): Output
   readiness?(nowMs: number): Readiness | undefined
+  liveBootstraps?(nowMs: number): number
 }
 
 export class TapEngine {
@@ -23,6 +24,13 @@ export class TapEngine {
 
   readiness(nowMs: number): Readiness | undefined {
     return this.inner.readiness?.(nowMs)
+  }
+
+  /** readiness(nowMs).liveBootstraps without building the rest (the alert evaluator asks every peer). */
+  liveBootstraps(nowMs: number): number {
+    const inner = this.inner
+    if (inner.liveBootstraps !== undefined) return inner.liveBootstraps(nowMs)
+    return inner.readiness?.(nowMs)?.liveBootstraps ?? 0
   }
 
   step(nowMs: number, input: Input): Output {
