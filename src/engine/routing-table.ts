@@ -258,13 +258,7 @@ export class RoutingTable {
       cols.seenMs.set(this.seenMs)
       cols.fails.set(this.fails)
       cols.repHash.set(this.repHash)
-      this.hi = cols.hi
-      this.lo = cols.lo
-      this.peerHash = cols.peerHash
-      this.groupHash = cols.groupHash
-      this.seenMs = cols.seenMs
-      this.fails = cols.fails
-      this.repHash = cols.repHash
+      Object.assign(this, cols) // the same seven columns the constructor sets, now bigger
     }
     while (this.contacts.length < need) this.contacts.push(undefined)
     while (this.repContacts.length < this.blocks * this.rcap) this.repContacts.push(undefined)
