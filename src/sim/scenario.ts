@@ -279,16 +279,19 @@ export function nameFromFile(file: string): string {
   return n === '' ? 'scenario' : n
 }
 
-/** Reads, parses and validates a scenario file. Bad input of any kind throws BadInputError. */
-export function loadScenario(file: string): ResolvedScenario {
-  let text: string
+/** A scenario file's text; an unreadable file throws BadInputError naming it. */
+export function readScenarioText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8')
+    return readFileSync(file, 'utf8')
   } catch (err) {
     const e = err as NodeJS.ErrnoException
     throw new BadInputError(`${file}: cannot read (${e.code ?? e.message})`)
   }
-  return parseScenarioText(text, file)
+}
+
+/** Reads, parses and validates a scenario file. Bad input of any kind throws BadInputError. */
+export function loadScenario(file: string): ResolvedScenario {
+  return parseScenarioText(readScenarioText(file), file)
 }
 
 export function parseScenarioText(text: string, file: string): ResolvedScenario {

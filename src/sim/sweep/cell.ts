@@ -1,10 +1,9 @@
 // One sweep cell: the scenario file with the cell's parameters set, validated, run with the
 // cell's seed; its report written under <out>/cells/<slug>/ when an output directory is given.
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import YAML from 'yaml'
 import { BadInputError } from '../../engine/errors.js'
-import { nameFromFile, resolveScenario, type ResolvedScenario } from '../scenario.js'
+import { nameFromFile, readScenarioText, resolveScenario, type ResolvedScenario } from '../scenario.js'
 import { runScenario } from '../run-scenario.js'
 import { renderReportFiles, writeReportFiles } from '../report-files.js'
 import type { GateResult } from '../report-types.js'
@@ -30,13 +29,7 @@ export interface CellOutcome {
 
 /** Reads and parses the scenario file into plain data (bad input: BadInputError). */
 export function readRaw(file: string): Record<string, unknown> {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException
-    throw new BadInputError(`${file}: cannot read (${e.code ?? e.message})`)
-  }
+  const text = readScenarioText(file)
   const doc = YAML.parseDocument(text, { prettyErrors: false })
   const err = doc.errors[0]
   if (err !== undefined) throw new BadInputError(`${file}: YAML error: ${err.message.split('\n')[0]}`)
