@@ -335,10 +335,13 @@ export class RoutingTable {
     if (n > 0) {
       // Already the freshest: dropping and appending it again only swaps in this object.
       const last = this.repSlot(m, n - 1)
-      const c = this.repContacts[last]!
-      if (this.repHash[last] === h && (c === contact || c.peer === contact.peer)) {
-        if (c !== contact) this.repContacts[last] = contact
-        return
+      if (this.repHash[last] === h) {
+        const c = this.repContacts[last]! // read only on a hash match: the cache's slots are cold
+        if (c === contact) return
+        if (c.peer === contact.peer) {
+          this.repContacts[last] = contact
+          return
+        }
       }
     }
     this.dropReplacement(i, contact, h)
