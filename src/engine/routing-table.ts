@@ -52,26 +52,34 @@ export const OBS_REJECTED_TABLE = 4
 /** Bucket full: the newcomer waits in the replacement cache; the bucket's head may need a liveness check. */
 export const OBS_FULL = 5
 
+// Per-bucket fields in RoutingTable.meta.
+/** 1 once the bucket exists (touched or observed into). */
+const M_EXISTS = 0
+/** First slot of the bucket's block, -1 until it holds an entry. */
+const M_BASE = 1
+/** Entries in use (slots base .. base+len-1, insertion order). */
+const M_LEN = 2
+/**
+ * The replacement cache is a ring in the bucket's block of rcap slots from M_REP_BASE: M_REP_LEN
+ * entries from ring position M_REP_HEAD, oldest first (freshest last).
+ */
+const M_REP_LEN = 3
+const M_REP_HEAD = 4
+const M_REP_BASE = 5
+/** Fields per bucket (32 bytes: a bucket's bookkeeping rarely straddles two cache lines). */
+const META_STRIDE = 8
+
 /** Bucket blocks a new table has room for (about the buckets in use at 10,000 peers). */
 const INITIAL_BLOCKS = 16
 
 export class RoutingTable {
-  /** Per bucket: 1 once the bucket exists (touched or observed into). */
-  private readonly exists: Int32Array
-  /** Per bucket: first slot of its block, -1 until it holds an entry. */
-  private readonly base: Int32Array
-  /** Per bucket: entries in use (slots base .. base+len-1, insertion order). */
-  private readonly len: Int32Array
+  /**
+   * Per bucket, interleaved (bucket i's fields from i * META_STRIDE, see M_*): an observe touches
+   * one cache line of bookkeeping instead of six arrays (10,000 tables do not stay in cache).
+   */
+  private readonly meta: Int32Array
   /** Per bucket: virtual time a lookup last targeted its range. */
   private readonly touchedMs = new Float64Array(KEY_BITS + 1).fill(-Infinity)
-  /**
-   * Per bucket: the replacement cache, a ring in the bucket's block of rcap slots: repLen entries
-   * from ring position repHead, oldest first (freshest last).
-   */
-  private readonly repLen: Int32Array
-  private readonly repHead: Int32Array
-  /** Per bucket: first replacement slot of its block. */
-  private readonly repBase: Int32Array
 
   // Slots.
   private contacts: (Contact | undefined)[] = []
@@ -94,6 +102,8 @@ export class RoutingTable {
   private count = 0
   /** Deepest non-empty bucket index (-1 when empty); bounds closest()'s scan. */
   private deepest = -1
+  /** The first 32 bits of selfId (bucketIndex). */
+  private readonly selfWord: number
 
   constructor(
     readonly selfId: NodeId,
@@ -101,15 +111,9 @@ export class RoutingTable {
     private readonly replacementCacheSize: number,
     private policy: Pick<PolicyConfig, 'maxPerGroupPerBucket' | 'maxPerGroupPerTable'>,
   ) {
-    // The per-bucket columns share one buffer (one allocation per table, not six).
-    const nb = KEY_BITS + 1
-    const meta = new Int32Array(6 * nb)
-    this.exists = meta.subarray(0, nb)
-    this.base = meta.subarray(nb, 2 * nb).fill(-1)
-    this.len = meta.subarray(2 * nb, 3 * nb)
-    this.repLen = meta.subarray(3 * nb, 4 * nb)
-    this.repHead = meta.subarray(4 * nb, 5 * nb)
-    this.repBase = meta.subarray(5 * nb, 6 * nb)
+    this.selfWord = (selfId[0]! << 24) | (selfId[1]! << 16) | (selfId[2]! << 8) | selfId[3]!
+    this.meta = new Int32Array((KEY_BITS + 1) * META_STRIDE)
+    for (let i = 0; i <= KEY_BITS; i++) this.meta[i * META_STRIDE + M_BASE] = -1
     this.rcap = Math.max(0, replacementCacheSize)
     this.blockCap = INITIAL_BLOCKS
     const cols = slotColumns(INITIAL_BLOCKS, Math.max(1, k), this.rcap)
@@ -134,20 +138,23 @@ export class RoutingTable {
     } else if (this.groupCounts === undefined) {
       this.groupCounts = new Map()
       for (let i = 0; i < KEY_BITS; i++) {
-        const s0 = this.base[i]!
-        for (let s = s0; s < s0 + this.len[i]!; s++) this.addGroup(this.contacts[s]!)
+        const s0 = this.meta[i * META_STRIDE + M_BASE]!
+        for (let s = s0; s < s0 + this.meta[i * META_STRIDE + M_LEN]!; s++) this.addGroup(this.contacts[s]!)
       }
     }
   }
 
   bucketIndex(id: NodeId): number {
-    return commonPrefixLength(this.selfId, id)
+    // Nearly every id differs from ours within 32 bits: decide those from a cached word.
+    const x = ((id[0]! << 24) | (id[1]! << 16) | (id[2]! << 8) | id[3]!) ^ this.selfWord
+    return x !== 0 ? Math.clz32(x) : commonPrefixLength(this.selfId, id)
   }
 
   /** The slot of `contact`'s handle in bucket i, or -1. */
   private slotOf(i: number, contact: Contact, h: number): number {
-    const s0 = this.base[i]!
-    const end = s0 + this.len[i]!
+    const m = i * META_STRIDE
+    const s0 = this.meta[m + M_BASE]!
+    const end = s0 + this.meta[m + M_LEN]!
     const ph = this.peerHash
     for (let s = s0; s < end; s++) {
       if (ph[s] !== h) continue
@@ -159,7 +166,7 @@ export class RoutingTable {
 
   find(contact: Contact): TableEntry | undefined {
     const i = this.bucketIndex(contact.id)
-    if (this.exists[i] === 0) return undefined
+    if (this.meta[i * META_STRIDE + M_EXISTS] === 0) return undefined
     const s = this.slotOf(i, contact, hashString(contact.peer))
     return s < 0 ? undefined : this.entryAt(s)
   }
@@ -196,7 +203,7 @@ export class RoutingTable {
   observeCode(contact: Contact, nowMs: number): number {
     const i = this.bucketIndex(contact.id)
     if (i >= KEY_BITS) return OBS_SELF
-    this.exists[i] = 1
+    this.meta[i * META_STRIDE + M_EXISTS] = 1
     const h = hashString(contact.peer)
     const s = this.slotOf(i, contact, h)
     if (s >= 0) {
@@ -206,7 +213,7 @@ export class RoutingTable {
     }
     const rejected = this.diversityVerdict(i, contact)
     if (rejected !== undefined) return rejected === 'diversity-bucket' ? OBS_REJECTED_BUCKET : OBS_REJECTED_TABLE
-    if (this.len[i]! < this.k) {
+    if (this.meta[i * META_STRIDE + M_LEN]! < this.k) {
       this.append(i, contact, h, nowMs)
       if (i > this.deepest) this.deepest = i
       this.dropReplacement(i, contact, h)
@@ -228,9 +235,9 @@ export class RoutingTable {
 
   /** Appends an entry to bucket i (which has room). */
   private append(i: number, contact: Contact, h: number, nowMs: number): void {
-    let s0 = this.base[i]!
+    let s0 = this.meta[i * META_STRIDE + M_BASE]!
     if (s0 < 0) s0 = this.allocBlock(i)
-    const s = s0 + this.len[i]!++
+    const s = s0 + this.meta[i * META_STRIDE + M_LEN]!++
     const id = contact.id
     this.contacts[s] = contact
     this.hi[s] = (id[0]! << 8) | id[1]!
@@ -262,14 +269,14 @@ export class RoutingTable {
     }
     while (this.contacts.length < need) this.contacts.push(undefined)
     while (this.repContacts.length < this.blocks * this.rcap) this.repContacts.push(undefined)
-    this.base[i] = s0
-    this.repBase[i] = (this.blocks - 1) * this.rcap
+    this.meta[i * META_STRIDE + M_BASE] = s0
+    this.meta[i * META_STRIDE + M_REP_BASE] = (this.blocks - 1) * this.rcap
     return s0
   }
 
   /** Removes slot s of bucket i, keeping the others in order. */
   private removeAt(i: number, s: number): void {
-    const end = this.base[i]! + this.len[i]! - 1
+    const end = this.meta[i * META_STRIDE + M_BASE]! + this.meta[i * META_STRIDE + M_LEN]! - 1
     const c = this.contacts[s]!
     for (let t = s; t < end; t++) {
       this.contacts[t] = this.contacts[t + 1]
@@ -281,7 +288,7 @@ export class RoutingTable {
       this.fails[t] = this.fails[t + 1]!
     }
     this.contacts[end] = undefined
-    this.len[i]!--
+    this.meta[i * META_STRIDE + M_LEN]!--
     this.count--
     this.removeGroup(c)
   }
@@ -295,8 +302,8 @@ export class RoutingTable {
     if (Number.isFinite(this.policy.maxPerGroupPerBucket)) {
       const gh = hashString(g)
       let n = 0
-      const s0 = this.base[i]!
-      for (let s = s0; s < s0 + this.len[i]!; s++) if (this.groupHash[s] === gh && this.contacts[s]!.ipGroup === g) n++
+      const s0 = this.meta[i * META_STRIDE + M_BASE]!
+      for (let s = s0; s < s0 + this.meta[i * META_STRIDE + M_LEN]!; s++) if (this.groupHash[s] === gh && this.contacts[s]!.ipGroup === g) n++
       if (n >= this.policy.maxPerGroupPerBucket) return 'diversity-bucket'
     }
     return undefined
@@ -315,55 +322,65 @@ export class RoutingTable {
     else m.set(c.ipGroup, n)
   }
 
-  /** The slot of the j-th oldest replacement of bucket i (its block must exist). */
-  private repSlot(i: number, j: number): number {
-    let r = this.repHead[i]! + j
+  /** The slot of the j-th oldest replacement of the bucket whose fields start at meta[m] (its block must exist). */
+  private repSlot(m: number, j: number): number {
+    let r = this.meta[m + M_REP_HEAD]! + j
     if (r >= this.rcap) r -= this.rcap // j < rcap
-    return this.repBase[i]! + r
+    return this.meta[m + M_REP_BASE]! + r
   }
 
   private addReplacement(i: number, contact: Contact, h: number): void {
-    let n = this.repLen[i]!
+    const m = i * META_STRIDE
+    const n = this.meta[m + M_REP_LEN]!
     if (n > 0) {
       // Already the freshest: dropping and appending it again only swaps in this object.
-      const last = this.repSlot(i, n - 1)
-      if (this.repHash[last] === h && this.repContacts[last]!.peer === contact.peer) {
-        this.repContacts[last] = contact
-        return
+      const last = this.repSlot(m, n - 1)
+      if (this.repHash[last] === h) {
+        const c = this.repContacts[last]! // read only on a hash match: the cache's slots are cold
+        if (c === contact) return
+        if (c.peer === contact.peer) {
+          this.repContacts[last] = contact
+          return
+        }
       }
     }
     this.dropReplacement(i, contact, h)
-    if (this.base[i]! < 0) this.allocBlock(i)
-    n = this.repLen[i]!
-    if (n >= this.rcap) {
-      if (n === 0) return
-      // Full: the oldest leaves.
-      this.repContacts[this.repSlot(i, 0)] = undefined
-      this.repHead[i] = (this.repHead[i]! + 1) % this.rcap
-      n--
+    if (this.meta[m + M_BASE]! < 0) this.allocBlock(i)
+    const len = this.meta[m + M_REP_LEN]!
+    const rcap = this.rcap
+    if (len < rcap) {
+      const r = this.repSlot(m, len)
+      this.repContacts[r] = contact
+      this.repHash[r] = h
+      this.meta[m + M_REP_LEN] = len + 1
+    } else if (rcap > 0) {
+      // Full: the oldest leaves and the newcomer takes its slot, which becomes the ring's end.
+      const r = this.repSlot(m, 0)
+      this.repContacts[r] = contact
+      this.repHash[r] = h
+      const head = this.meta[m + M_REP_HEAD]! + 1
+      this.meta[m + M_REP_HEAD] = head === rcap ? 0 : head
     }
-    const r = this.repSlot(i, n)
-    this.repContacts[r] = contact
-    this.repHash[r] = h
-    this.repLen[i] = n + 1
   }
 
   private dropReplacement(i: number, contact: Contact, h: number): void {
-    const n = this.repLen[i]!
+    const m = i * META_STRIDE
+    const n = this.meta[m + M_REP_LEN]!
     for (let j = 0; j < n; j++) {
-      const r = this.repSlot(i, j)
-      if (this.repHash[r] === h && this.repContacts[r]!.peer === contact.peer) {
-        // Close the gap: the younger ones move one place toward the oldest.
-        for (let t = j; t < n - 1; t++) {
-          const a = this.repSlot(i, t)
-          const b = this.repSlot(i, t + 1)
-          this.repContacts[a] = this.repContacts[b]
-          this.repHash[a] = this.repHash[b]!
-        }
-        this.repContacts[this.repSlot(i, n - 1)] = undefined
-        this.repLen[i] = n - 1
-        return
+      const r = this.repSlot(m, j)
+      if (this.repHash[r] !== h) continue
+      const c = this.repContacts[r]!
+      if (c !== contact && c.peer !== contact.peer) continue
+      // Close the gap: the younger ones move one place toward the oldest.
+      for (let t = j; t < n - 1; t++) {
+        const a = this.repSlot(m, t)
+        const b = this.repSlot(m, t + 1)
+        this.repContacts[a] = this.repContacts[b]
+        this.repHash[a] = this.repHash[b]!
       }
+      this.repContacts[this.repSlot(m, n - 1)] = undefined
+      this.meta[m + M_REP_LEN] = n - 1
+      return
     }
   }
 
@@ -374,7 +391,7 @@ export class RoutingTable {
    */
   fail(contact: Contact, nowMs: number, maxFailures: number, evictNow = false): boolean {
     const i = this.bucketIndex(contact.id)
-    if (this.exists[i] === 0) return false
+    if (this.meta[i * META_STRIDE + M_EXISTS] === 0) return false
     const h = hashString(contact.peer)
     const s = this.slotOf(i, contact, h)
     if (s < 0) {
@@ -385,13 +402,13 @@ export class RoutingTable {
     if (!evictNow && f < maxFailures) return false
     this.removeAt(i, s)
     this.promote(i, nowMs)
-    if (i === this.deepest && this.len[i] === 0) this.deepest = this.scanDeepest()
+    if (i === this.deepest && this.meta[i * META_STRIDE + M_LEN] === 0) this.deepest = this.scanDeepest()
     return true
   }
 
   private promote(i: number, nowMs: number): void {
-    while (this.repLen[i]! > 0 && this.len[i]! < this.k) {
-      const r = this.repSlot(i, --this.repLen[i]!)
+    while (this.meta[i * META_STRIDE + M_REP_LEN]! > 0 && this.meta[i * META_STRIDE + M_LEN]! < this.k) {
+      const r = this.repSlot(i * META_STRIDE, --this.meta[i * META_STRIDE + M_REP_LEN]!)
       const c = this.repContacts[r]!
       const h = this.repHash[r]!
       this.repContacts[r] = undefined
@@ -407,32 +424,30 @@ export class RoutingTable {
    * closures, and each bucket group is insertion-sorted on a 48-bit distance prefix.
    */
   closest(target: NodeId, n: number, exclude?: string, skipSuspect = false): Contact[] {
-    const out: Contact[] = []
-    if (n <= 0 || this.count === 0) return out
-    const b = commonPrefixLength(this.selfId, target)
+    if (n <= 0 || this.count === 0) return []
+    const b = this.bucketIndex(target)
     const thi = (target[0]! << 8) | target[1]!
     const tlo = (target[2]! << 24) | (target[3]! << 16) | (target[4]! << 8) | target[5]!
     const exHash = exclude === undefined ? 0 : hashString(exclude)
-    let g = 0
-    if (b < KEY_BITS) {
-      g = this.collectInto(b, g, exclude, exHash, skipSuspect, thi, tlo)
-      if (this.flushSorted(out, n, g, target)) return out
-      g = 0
+    let got = 0
+    if (b < KEY_BITS) got = this.flushSorted(got, n, this.collectInto(b, 0, exclude, exHash, skipSuspect, thi, tlo), target)
+    if (got < n) {
+      let g = 0
+      for (let j = b + 1; j <= this.deepest; j++) g = this.collectInto(j, g, exclude, exHash, skipSuspect, thi, tlo)
+      got = this.flushSorted(got, n, g, target)
     }
-    for (let j = b + 1; j <= this.deepest; j++) g = this.collectInto(j, g, exclude, exHash, skipSuspect, thi, tlo)
-    if (this.flushSorted(out, n, g, target)) return out
-    for (let j = Math.min(b, KEY_BITS) - 1; j >= 0; j--) {
-      g = this.collectInto(j, 0, exclude, exHash, skipSuspect, thi, tlo)
-      if (this.flushSorted(out, n, g, target)) return out
+    for (let j = Math.min(b, KEY_BITS) - 1; j >= 0 && got < n; j--) {
+      got = this.flushSorted(got, n, this.collectInto(j, 0, exclude, exHash, skipSuspect, thi, tlo), target)
     }
-    return out
+    // One exact-size copy: cheaper than growing a fresh array push by push.
+    return scratchOut.slice(0, got)
   }
 
   /** Appends bucket i's eligible slots to the scratch group, keyed by 48-bit distance prefix. */
   private collectInto(i: number, g: number, exclude: string | undefined, exHash: number, skipSuspect: boolean, thi: number, tlo: number): number {
-    const s0 = this.base[i]!
+    const s0 = this.meta[i * META_STRIDE + M_BASE]!
     if (s0 < 0) return g
-    const end = s0 + this.len[i]!
+    const end = s0 + this.meta[i * META_STRIDE + M_LEN]!
     if (g + this.k > scratchSlots.length) growScratch(g + this.k)
     const slots = scratchSlots
     const keys = scratchKeys
@@ -450,16 +465,17 @@ export class RoutingTable {
 
   /**
    * Insertion-sorts the first g scratch slots by key (ties on the 48-bit prefix fall back to the
-   * full distance) and appends their contacts to out until it holds n. Returns true when out is full.
+   * full distance) and appends their contacts to scratchOut (which holds `got`) until it holds n.
+   * Returns how many scratchOut holds.
    */
-  private flushSorted(out: Contact[], n: number, g: number, target: NodeId): boolean {
+  private flushSorted(got: number, n: number, g: number, target: NodeId): number {
     const ss = scratchSlots
     const ks = scratchKeys
     const cs = this.contacts
     // Only the first `need` of the sorted order are used: keep a sorted prefix of that length
     // (the group past bucket b can hold a hundred contacts when one or two are wanted). Same
     // order as a stable insertion sort: an equal newcomer goes after the ones already there.
-    const need = n - out.length
+    const need = n - got
     let m = 0
     for (let i = 0; i < g; i++) {
       const s = ss[i]!
@@ -479,15 +495,15 @@ export class RoutingTable {
       ks[j + 1] = k
       m++
     }
-    for (let i = 0; i < m; i++) out.push(cs[ss[i]!]!)
-    return out.length >= n
+    for (let i = 0; i < m; i++) scratchOut[got + i] = cs[ss[i]!]!
+    return got + m
   }
 
   /** Marks the bucket that `target` falls in as recently looked up. */
   touch(target: NodeId, nowMs: number): void {
     const i = this.bucketIndex(target)
     if (i < KEY_BITS) {
-      this.exists[i] = 1
+      this.meta[i * META_STRIDE + M_EXISTS] = 1
       this.touchedMs[i] = nowMs
     }
   }
@@ -500,20 +516,20 @@ export class RoutingTable {
   staleBuckets(sinceMs: number, upTo: number): number[] {
     const out: number[] = []
     for (let i = 0; i <= Math.min(upTo, KEY_BITS - 1); i++) {
-      if (this.exists[i] === 0) {
+      if (this.meta[i * META_STRIDE + M_EXISTS] === 0) {
         out.push(i)
         continue
       }
       if (this.touchedMs[i]! >= sinceMs) continue
-      if (this.len[i]! < this.k || this.seenMs[this.headSlot(i)]! < sinceMs) out.push(i)
+      if (this.meta[i * META_STRIDE + M_LEN]! < this.k || this.seenMs[this.headSlot(i)]! < sinceMs) out.push(i)
     }
     return out
   }
 
   /** The least-recently-seen slot of a non-empty bucket (ties: the earliest inserted). */
   private headSlot(i: number): number {
-    const s0 = this.base[i]!
-    const end = s0 + this.len[i]!
+    const s0 = this.meta[i * META_STRIDE + M_BASE]!
+    const end = s0 + this.meta[i * META_STRIDE + M_LEN]!
     const seen = this.seenMs
     let h = s0
     for (let s = s0 + 1; s < end; s++) if (seen[s]! < seen[h]!) h = s
@@ -526,13 +542,13 @@ export class RoutingTable {
   }
 
   private scanDeepest(): number {
-    for (let i = KEY_BITS - 1; i >= 0; i--) if (this.len[i]! > 0) return i
+    for (let i = KEY_BITS - 1; i >= 0; i--) if (this.meta[i * META_STRIDE + M_LEN]! > 0) return i
     return -1
   }
 
   bucketSizes(): number[] {
     const out: number[] = []
-    for (let i = 0; i < KEY_BITS; i++) out.push(this.len[i]!)
+    for (let i = 0; i < KEY_BITS; i++) out.push(this.meta[i * META_STRIDE + M_LEN]!)
     return out
   }
 
@@ -540,9 +556,9 @@ export class RoutingTable {
   all(): Contact[] {
     const out: Contact[] = []
     for (let i = 0; i < KEY_BITS; i++) {
-      const s0 = this.base[i]!
+      const s0 = this.meta[i * META_STRIDE + M_BASE]!
       const order: number[] = []
-      for (let s = s0; s < s0 + this.len[i]!; s++) order.push(s)
+      for (let s = s0; s < s0 + this.meta[i * META_STRIDE + M_LEN]!; s++) order.push(s)
       order.sort((x, y) => this.seenMs[x]! - this.seenMs[y]! || x - y)
       for (const s of order) out.push(this.contacts[s]!)
     }
@@ -553,10 +569,10 @@ export class RoutingTable {
   checkInvariants(): string | undefined {
     let total = 0
     for (let i = 0; i < KEY_BITS; i++) {
-      const n = this.len[i]!
+      const n = this.meta[i * META_STRIDE + M_LEN]!
       if (n > this.k) return `bucket ${i} holds ${n} > k=${this.k}`
       const seen = new Set<string>()
-      const s0 = this.base[i]!
+      const s0 = this.meta[i * META_STRIDE + M_BASE]!
       for (let s = s0; s < s0 + n; s++) {
         const c = this.contacts[s]!
         if (idEquals(c.id, this.selfId)) return `bucket ${i} holds self`
@@ -620,6 +636,8 @@ function slotColumns(blocks: number, k: number, rcap: number): SlotColumns {
 // does not re-enter), so the hot path allocates only its result.
 let scratchSlots = new Int32Array(64)
 let scratchKeys = new Float64Array(64)
+/** closest()'s result before its copy (entries past the last result are stale, never read). */
+const scratchOut: Contact[] = []
 
 function growScratch(min: number): void {
   let cap = scratchSlots.length
