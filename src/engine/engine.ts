@@ -449,10 +449,10 @@ export class DhtEngine {
         this.respond(from, req, EMPTY, EMPTY)
         break
       case 'FIND_NODE':
-        this.respond(from, req, this.table.closest(req.target, k, from.peer, true), EMPTY)
+        this.respond(from, req, this.table.closestSet(req.target, k, from.peer, true), EMPTY)
         break
       case 'GET_PROVIDERS':
-        this.respond(from, req, this.table.closest(req.target, k, from.peer, true), this.store.get(toHex(req.target), this.nowMs, k))
+        this.respond(from, req, this.table.closestSet(req.target, k, from.peer, true), this.store.get(toHex(req.target), this.nowMs, k))
         break
       case 'ADD_PROVIDER': {
         const claim = req.providers.find((p) => p.peer === from.peer)

@@ -21,7 +21,8 @@
 // closest(target, n) never sorts the whole table: for target with cpl(self, target) = b, bucket b
 // holds every contact sharing > b bits with the target, buckets j > b all share exactly b bits,
 // and bucket j < b shares j bits; so it visits bucket b, then the j > b group, then b-1 .. 0, and
-// sorts only the group that straddles n.
+// sorts only the group that straddles n. closestSet() (the answer to a FIND_NODE) returns the same
+// contacts unsorted, so it ranks only that straddling group, to choose its members.
 import type { Contact } from './types.js'
 import type { NodeId } from './ids.js'
 import { commonPrefixLength, compareDistance, idEquals } from './ids.js'
@@ -420,51 +421,67 @@ export class RoutingTable {
   /**
    * Up to n contacts closest to target, nearest first, skipping `exclude` (a peer handle). With
    * `skipSuspect`, contacts whose last RPC failed are left out (answers to other peers should not
-   * advertise peers we already suspect are gone). The hot path of every FIND_NODE answer: no
-   * closures, and each bucket group is insertion-sorted on a 48-bit distance prefix.
+   * advertise peers we already suspect are gone). No closures, and each bucket group is
+   * insertion-sorted on a 48-bit distance prefix.
    */
   closest(target: NodeId, n: number, exclude?: string, skipSuspect = false): Contact[] {
+    return this.nearest(target, n, exclude, skipSuspect, true)
+  }
+
+  /**
+   * The same contacts as closest(), in no particular order: the answer to every FIND_NODE and
+   * GET_PROVIDERS (the asker ranks what it gets itself). A bucket group that fits whole is taken
+   * as it is; only the group that straddles n is ranked, to choose its members. Most answers come
+   * from one full bucket and need no ranking at all.
+   */
+  closestSet(target: NodeId, n: number, exclude?: string, skipSuspect = false): Contact[] {
+    return this.nearest(target, n, exclude, skipSuspect, false)
+  }
+
+  private nearest(target: NodeId, n: number, exclude: string | undefined, skipSuspect: boolean, ordered: boolean): Contact[] {
     if (n <= 0 || this.count === 0) return []
     const b = this.bucketIndex(target)
-    const thi = (target[0]! << 8) | target[1]!
-    const tlo = (target[2]! << 24) | (target[3]! << 16) | (target[4]! << 8) | target[5]!
     const exHash = exclude === undefined ? 0 : hashString(exclude)
     let got = 0
-    if (b < KEY_BITS) got = this.flushSorted(got, n, this.collectInto(b, 0, exclude, exHash, skipSuspect, thi, tlo), target)
+    if (b < KEY_BITS) got = this.flush(got, n, this.collectInto(b, 0, exclude, exHash, skipSuspect), target, ordered)
     if (got < n) {
       let g = 0
-      for (let j = b + 1; j <= this.deepest; j++) g = this.collectInto(j, g, exclude, exHash, skipSuspect, thi, tlo)
-      got = this.flushSorted(got, n, g, target)
+      for (let j = b + 1; j <= this.deepest; j++) g = this.collectInto(j, g, exclude, exHash, skipSuspect)
+      got = this.flush(got, n, g, target, ordered)
     }
     for (let j = Math.min(b, KEY_BITS) - 1; j >= 0 && got < n; j--) {
-      got = this.flushSorted(got, n, this.collectInto(j, 0, exclude, exHash, skipSuspect, thi, tlo), target)
+      got = this.flush(got, n, this.collectInto(j, 0, exclude, exHash, skipSuspect), target, ordered)
     }
     // One exact-size copy: cheaper than growing a fresh array push by push.
     return scratchOut.slice(0, got)
   }
 
-  /** Appends bucket i's eligible slots to the scratch group, keyed by 48-bit distance prefix. */
-  private collectInto(i: number, g: number, exclude: string | undefined, exHash: number, skipSuspect: boolean, thi: number, tlo: number): number {
+  /** Appends the first g scratch slots' contacts to scratchOut (sorted unless `ordered` is off and all fit). */
+  private flush(got: number, n: number, g: number, target: NodeId, ordered: boolean): number {
+    if (ordered || g > n - got) return this.flushSorted(got, n, g, target)
+    const ss = scratchSlots
+    const cs = this.contacts
+    for (let i = 0; i < g; i++) scratchOut[got + i] = cs[ss[i]!]!
+    return got + g
+  }
+
+  /** Appends bucket i's eligible slots to the scratch group. */
+  private collectInto(i: number, g: number, exclude: string | undefined, exHash: number, skipSuspect: boolean): number {
     const s0 = this.meta[i * META_STRIDE + M_BASE]!
     if (s0 < 0) return g
     const end = s0 + this.meta[i * META_STRIDE + M_LEN]!
     if (g + this.k > scratchSlots.length) growScratch(g + this.k)
     const slots = scratchSlots
-    const keys = scratchKeys
-    const hi = this.hi
-    const lo = this.lo
     for (let s = s0; s < end; s++) {
       if (skipSuspect && this.fails[s]! > 0) continue
       if (exclude !== undefined && this.peerHash[s] === exHash && this.contacts[s]!.peer === exclude) continue
-      slots[g] = s
-      keys[g] = (hi[s]! ^ thi) * 4294967296 + ((lo[s]! ^ tlo) >>> 0)
-      g++
+      slots[g++] = s
     }
     return g
   }
 
   /**
-   * Insertion-sorts the first g scratch slots by key (ties on the 48-bit prefix fall back to the
+   * Insertion-sorts the first g scratch slots by a 48-bit distance prefix (ties fall back to the
    * full distance) and appends their contacts to scratchOut (which holds `got`) until it holds n.
    * Returns how many scratchOut holds.
    */
@@ -472,6 +489,12 @@ export class RoutingTable {
     const ss = scratchSlots
     const ks = scratchKeys
     const cs = this.contacts
+    const thi = (target[0]! << 8) | target[1]!
+    const tlo = (target[2]! << 24) | (target[3]! << 16) | (target[4]! << 8) | target[5]!
+    for (let i = 0; i < g; i++) {
+      const s = ss[i]!
+      ks[i] = (this.hi[s]! ^ thi) * 4294967296 + ((this.lo[s]! ^ tlo) >>> 0)
+    }
     // Only the first `need` of the sorted order are used: keep a sorted prefix of that length
     // (the group past bucket b can hold a hundred contacts when one or two are wanted). Same
     // order as a stable insertion sort: an equal newcomer goes after the ones already there.

@@ -73,7 +73,11 @@ describe('routing table: typed-array layout vs the reference', () => {
             case 'closest': {
               const t = randomIdInBucket(self, o.bucket, rng)
               const ex = o.exclude === null ? undefined : `p${o.exclude}`
-              expect(a.closest(t, o.n, ex, o.suspect)).toEqual(b.closest(t, o.n, ex, o.suspect))
+              const want = b.closest(t, o.n, ex, o.suspect)
+              expect(a.closest(t, o.n, ex, o.suspect)).toEqual(want)
+              // The answer to a FIND_NODE: the same contacts, in any order.
+              const peers = (cs: readonly { peer: string }[]) => cs.map((c) => c.peer).sort()
+              expect(peers(a.closestSet(t, o.n, ex, o.suspect))).toEqual(peers(want))
               break
             }
             case 'stale':
