@@ -59,6 +59,12 @@ async function readFrame(inbox: ReturnType<typeof collect>): Promise<Uint8Array 
   return inbox.take(len)
 }
 
+/** The next frame is a well-formed PING answer. */
+async function expectPingAnswer(inbox: ReturnType<typeof collect>): Promise<void> {
+  const res = decodeMessage((await readFrame(inbox))!)
+  expect(res.ok && res.value.type).toBe(MessageType.PING)
+}
+
 describe('inbound kad streams: every way of negotiating works', () => {
   let node: DhtNode
   let client: Libp2p
@@ -80,8 +86,7 @@ describe('inbound kad streams: every way of negotiating works', () => {
     const s = await conn.newStream(KAD_PROTOCOL)
     const inbox = collect(s)
     s.send(PING_REQUEST)
-    const res = decodeMessage((await readFrame(inbox))!)
-    expect(res.ok && res.value.type).toBe(MessageType.PING)
+    await expectPingAnswer(inbox)
     await s.close()
   })
 
@@ -100,8 +105,7 @@ describe('inbound kad streams: every way of negotiating works', () => {
     const inbox = collect(s)
     s.send(Buffer.concat([HEADER, KAD, PING_REQUEST]))
     expect(Buffer.from((await inbox.take(HEADER.length + KAD.length))!)).toEqual(Buffer.concat([HEADER, KAD]))
-    const res = decodeMessage((await readFrame(inbox))!)
-    expect(res.ok && res.value.type).toBe(MessageType.PING)
+    await expectPingAnswer(inbox)
     await s.close()
   })
 
@@ -111,8 +115,7 @@ describe('inbound kad streams: every way of negotiating works', () => {
     s.send(Buffer.concat([HEADER, KAD, PING_REQUEST]))
     await s.close()
     await inbox.take(HEADER.length + KAD.length)
-    const res = decodeMessage((await readFrame(inbox))!)
-    expect(res.ok && res.value.type).toBe(MessageType.PING)
+    await expectPingAnswer(inbox)
   })
 
   it('line by line: the header alone, then the protocol after the echo', async () => {
@@ -123,8 +126,7 @@ describe('inbound kad streams: every way of negotiating works', () => {
     s.send(KAD)
     expect(Buffer.from((await inbox.take(KAD.length))!)).toEqual(Buffer.from(KAD))
     s.send(PING_REQUEST)
-    const res = decodeMessage((await readFrame(inbox))!)
-    expect(res.ok && res.value.type).toBe(MessageType.PING)
+    await expectPingAnswer(inbox)
     await s.close()
   })
 
