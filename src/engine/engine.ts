@@ -327,17 +327,40 @@ export class DhtEngine {
 
   /**
    * Refreshes stale buckets (see RoutingTable.staleBuckets), at most maxRefreshLookupsPerRound
-   * lookups a round. The deepest bucket is refreshed with a self-lookup, which also keeps our
-   * neighbourhood (the peers that store our records) current.
+   * lookups a round. The deepest bucket comes first, with a self-lookup, which keeps our
+   * neighbourhood (the peers that store our records) current; then the buckets that lack the most
+   * contacts (refreshNeediest).
    */
   private refresh(): void {
     if (!this.joined) return
     let budget = this.cfg.maxRefreshLookupsPerRound
     const deepest = this.table.deepestBucket()
     const stale = this.table.staleBuckets(this.nowMs - this.cfg.refreshIntervalMs, Math.max(deepest, 0))
-    for (let n = stale.length - 1; n >= 0 && budget > 0; n--, budget--) {
-      const i = stale[n]!
-      const target = i >= deepest ? this.self.id : randomIdInBucket(this.self.id, i, this.rng)
+    if (stale.length > 0 && stale[stale.length - 1]! >= deepest) {
+      stale.pop()
+      this.requestLookup('FIND_NODE', this.self.id, this.self.id, -1, 'refresh')
+      budget--
+    }
+    this.refreshNeediest(stale, budget)
+  }
+
+  /**
+   * Refresh lookups for the `budget` buckets among `stale` that lack the most contacts. A bucket i
+   * covers 1/2^(i+1) of the keyspace, so it should hold min(k, N/2^(i+1)) contacts in a network of
+   * N. A join's own lookup fills the buckets around its target and a few far ones, and leaves the
+   * middle ones empty (measured at 10,000 peers: 91 % of peers had an empty bucket whose part of
+   * the keyspace held >= 20 peers, most at depths 4-8); a lookup that meets only peers with that
+   * hole never reaches the part of the keyspace behind it. Ties go to the shallower bucket (the
+   * larger part of the keyspace).
+   */
+  private refreshNeediest(stale: readonly number[], budget: number): void {
+    if (budget <= 0 || stale.length === 0) return
+    const sizes = this.table.bucketSizes()
+    const n = this.networkSizeEstimate() ?? Infinity
+    const lack = (i: number): number => Math.min(this.cfg.k, n / 2 ** (i + 1)) - sizes[i]!
+    const order = stale.map((i) => ({ i, lack: lack(i) })).sort((a, b) => b.lack - a.lack || a.i - b.i)
+    for (const { i } of order.slice(0, budget)) {
+      const target = randomIdInBucket(this.self.id, i, this.rng)
       this.requestLookup('FIND_NODE', target, target, -1, 'refresh')
     }
   }
@@ -722,12 +745,7 @@ export class DhtEngine {
     const nearest = this.table.closest(this.self.id, 1)[0]
     if (nearest === undefined) return
     const upTo = commonPrefixLength(this.self.id, nearest.id) - 1
-    let budget = this.cfg.maxRefreshLookupsPerRound
-    for (const i of this.table.staleBuckets(this.nowMs - this.cfg.refreshIntervalMs, upTo)) {
-      if (budget-- <= 0) break
-      const target = randomIdInBucket(this.self.id, i, this.rng)
-      this.requestLookup('FIND_NODE', target, target, -1, 'refresh')
-    }
+    this.refreshNeediest(this.table.staleBuckets(this.nowMs - this.cfg.refreshIntervalMs, upTo), this.cfg.maxRefreshLookupsPerRound)
   }
 
   private failedResult(q: QueuedLookup, error: string) {
