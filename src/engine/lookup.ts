@@ -154,7 +154,11 @@ export class Lookup {
       if (m.dk < dk || (m.dk === dk && compareDistance(m.contact.id, id, this.target) <= 0)) lo = mid + 1
       else hi = mid
     }
-    cands.splice(lo, 0, { contact: c, hop, path, state: WAITING, sentMs: 0, flightIx: -1, dk })
+    // Shift the tail by hand: splice would allocate the (empty) array of removed elements on every add.
+    const cand: Candidate = { contact: c, hop, path, state: WAITING, sentMs: 0, flightIx: -1, dk }
+    cands.push(cand)
+    for (let j = cands.length - 1; j > lo; j--) cands[j] = cands[j - 1]!
+    cands[lo] = cand
     return true
   }
 
@@ -386,7 +390,8 @@ export class Lookup {
         if (c.state === ANSWERED || (nowMs !== undefined && (c.state === SLOW || this.overdue(c, nowMs)))) all.push(c)
       }
     }
-    all.sort((x, y) => x.dk - y.dk || compareDistance(x.contact.id, y.contact.id, this.target))
+    // A path's candidates are kept in distance order: only several paths need merging.
+    if (this.paths.length > 1) all.sort((x, y) => x.dk - y.dk || compareDistance(x.contact.id, y.contact.id, this.target))
     if (all.length > this.p.k) all.length = this.p.k
     return all
   }
