@@ -154,10 +154,34 @@ export class DhtEngine {
       }
       this.checkReadiness()
     }
-    const out: Output = { sends: this.sends, events: this.events, nextDeadlineMs: this.stopped ? Infinity : this.timers.peekMs() }
+    const out: Output = { sends: this.sends, events: this.events, nextDeadlineMs: this.stopped ? Infinity : this.nextDeadlineMs() }
     this.sends = NO_SENDS
     this.events = NO_EVENTS
     return out
+  }
+
+  /**
+   * The earliest timer worth waking up for. Most requests are answered before their timeout, whose
+   * timer then lies dead in the heap (lazy deletion); a wake-up for it alone would be a step that
+   * changes nothing, so dead timers at the front are dropped here — unless readiness could flip at
+   * their time (checkReadiness runs on every step, and only the bootstrap window depends on the
+   * clock): that wake-up is kept, as it is where the flip is seen.
+   */
+  private nextDeadlineMs(): number {
+    const timers = this.timers
+    for (let p = timers.peekPayload(); p !== undefined && this.isDeadTimer(p); p = timers.peekPayload()) {
+      if (this.lastReady && this.bootstraps.length > 0 && timers.peekMs() - this.lastBootstrapAnswerMs > this.cfg.bootstrapLiveWindowMs) break
+      timers.drop()
+    }
+    return timers.peekMs()
+  }
+
+  /** A timer whose firing would do nothing: an RPC already answered or failed, a hedge of a finished lookup. */
+  private isDeadTimer(p: TimerPayload): boolean {
+    const kind = p % 8
+    if (kind === T_RPC) return !this.pending.has((p - kind) / 8)
+    if (kind === T_HEDGE) return !this.active.has((p - kind) / 8)
+    return false
   }
 
   private pushSend(s: Send): void {

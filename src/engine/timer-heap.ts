@@ -45,6 +45,16 @@ export class TimerHeap<T> {
     return this.n === 0 ? Infinity : this.h[0]!
   }
 
+  /** The earliest timer's payload (undefined when empty). */
+  peekPayload(): T | undefined {
+    return this.n === 0 ? undefined : this.payloads[0]
+  }
+
+  /** Removes the earliest timer, due or not. */
+  drop(): void {
+    this.popDuePayload(Infinity)
+  }
+
   /** Removes and returns the earliest timer due at or before nowMs, if any. */
   popDue(nowMs: number): Timer<T> | undefined {
     if (this.n === 0 || this.h[0]! > nowMs) return undefined
