@@ -11,6 +11,9 @@
 // with "busy"), a per-peer rate limiter for inbound requests, and one timer heap for RPC
 // timeouts, hedges, bucket refresh, provider expiry and republish, bootstrap liveness and join
 // retries. Readiness mirrors the node's /readyz: joined, a live bootstrap, a warm table.
+// The deadline a step returns skips wake-ups that would change nothing (timers of answered RPCs
+// and finished lookups) but never one where readiness could flip: a step is the only place a flip
+// is reported.
 import type { EngineConfig } from './config.js'
 import type { NodeId } from './ids.js'
 import { commonPrefixLength, randomIdInBucket, toHex } from './ids.js'
@@ -164,16 +167,29 @@ export class DhtEngine {
    * The earliest timer worth waking up for. Most requests are answered before their timeout, whose
    * timer then lies dead in the heap (lazy deletion); a wake-up for it alone would be a step that
    * changes nothing, so dead timers at the front are dropped here — unless readiness could flip at
-   * their time (checkReadiness runs on every step, and only the bootstrap window depends on the
-   * clock): that wake-up is kept, as it is where the flip is seen.
+   * their time: that wake-up is kept, as it is where the flip is seen.
    */
   private nextDeadlineMs(): number {
     const timers = this.timers
-    for (let p = timers.peekPayload(); p !== undefined && this.isDeadTimer(p); p = timers.peekPayload()) {
-      if (this.lastReady && this.bootstraps.length > 0 && timers.peekMs() - this.lastBootstrapAnswerMs > this.cfg.bootstrapLiveWindowMs) break
+    for (let p = timers.peekPayload(); p !== undefined && this.isDeadTimer(p) && !this.readinessCouldFlipAt(timers.peekMs()); p = timers.peekPayload()) {
       timers.drop()
     }
     return timers.peekMs()
+  }
+
+  /**
+   * Whether a wake-up at atMs could flip readiness, whatever steps come before it. checkReadiness
+   * runs on every step and only the bootstrap window depends on the clock, so it could when the
+   * window will have closed by atMs (answers only ever move it later) and may still be open at the
+   * step before: it is open now (lastReady alone is not enough: a later step may make the node
+   * ready, and a dropped timer is gone for good), or an answer yet to come could reopen it and it
+   * would close again before atMs (atMs - nowMs longer than the window).
+   */
+  private readinessCouldFlipAt(atMs: number): boolean {
+    if (this.bootstraps.length === 0) return false
+    const windowMs = this.cfg.bootstrapLiveWindowMs
+    const lastMs = this.lastBootstrapAnswerMs
+    return atMs - lastMs > windowMs && (this.nowMs - lastMs <= windowMs || atMs - this.nowMs > windowMs)
   }
 
   /** A timer whose firing would do nothing: an RPC already answered or failed, a hedge of a finished lookup. */

@@ -1,6 +1,7 @@
 // A binary min-heap of timers ordered by (atMs, seq): ties break by insertion order, so the
 // engine's behaviour never depends on anything but its inputs. Cancelled timers are left in place
-// and skipped by their owner (lazy deletion); the heap is bounded by the caller's own limits.
+// and skipped by their owner when they pop, or dropped from the front (lazy deletion); the heap is
+// bounded by the caller's own limits.
 // Times and sequence numbers live in typed arrays and payloads in a parallel array, so pushing
 // and popping allocate nothing once the arrays have grown (an RPC timeout is armed per request).
 

@@ -1,11 +1,38 @@
 import { describe, expect, it } from 'vitest'
 import { DhtEngine } from '../../src/engine/engine.js'
 import { engineConfig } from '../../src/engine/config.js'
+import type { EngineConfig } from '../../src/engine/config.js'
 import { SeededRng } from '../../src/engine/rng.js'
-import type { Contact, Request } from '../../src/engine/types.js'
+import type { Contact, Output, Request } from '../../src/engine/types.js'
 
 function contact(label: string): Contact {
   return { id: new SeededRng(label).bytes(32), peer: label, addrs: [], ipGroup: '' }
+}
+
+/** A contact whose id starts with `firstByte` (0 for self; 0x80 shares no prefix with it: no far buckets to refresh). */
+function contactAt(label: string, firstByte: number): Contact {
+  const id = new Uint8Array(32)
+  id[0] = firstByte
+  id[31] = 1
+  return { id, peer: label, addrs: [], ipGroup: label }
+}
+
+const TIMER = { kind: 'timer' } as const
+
+/** The input of `from`'s empty answer to the request `out` sent it. */
+function answer(out: Output, from: Contact) {
+  const req = out.sends.find((s) => s.to === from && s.msg.kind === 'request')!.msg as Request
+  return { kind: 'message', from, msg: { kind: 'response', rpcId: req.rpcId, type: req.type, closer: [], providers: [] } } as const
+}
+
+/** An engine at self (id 0...) started at startMs with one bootstrap (id 0x80...) that answers its join at startMs + 10. */
+function joined(config: EngineConfig, startMs = 0) {
+  const self = contactAt('self', 0)
+  const boot = contactAt('boot', 0x80)
+  const engine = new DhtEngine({ self, config, rng: new SeededRng('e') })
+  const start = engine.step(startMs, { kind: 'start', bootstraps: [boot] })
+  const out = engine.step(startMs + 10, answer(start, boot))
+  return { engine, boot, out }
 }
 
 describe('engine wake-ups', () => {
@@ -25,5 +52,18 @@ describe('engine wake-ups', () => {
     // The join's RPC timeout and hedge wake-up (at hedgeDelayMs) are dead: the next wake-up is the
     // hedge of the lookups that started now.
     expect(out.nextDeadlineMs).toBe(10 + cfg.hedgeDelayMs)
+  })
+
+  it('keeps a dead timer where the bootstrap window closes, though the node became ready only after it died', () => {
+    // The window closes 200 ms after the join's answer at 10, before the join's (dead) hedge at 250.
+    const cfg = engineConfig({ bootstrapLiveWindowMs: 200, warmTableSize: 2 })
+    const { engine, out } = joined(cfg)
+    expect(out.events).toEqual([]) // a table of one is cold: not ready
+    expect(out.nextDeadlineMs).toBe(cfg.hedgeDelayMs)
+    const ping = engine.step(100, { kind: 'message', from: contactAt('other', 0x40), msg: { kind: 'request', rpcId: 1, type: 'PING', key: new Uint8Array(32), target: new Uint8Array(32), providers: [] } })
+    expect(ping.events).toMatchObject([{ kind: 'ready-changed', ready: true }]) // two contacts: warm
+    // A wake-up at every timer (the dead ones too) would see the window closed first at 250.
+    expect(ping.nextDeadlineMs).toBe(cfg.hedgeDelayMs)
+    expect(engine.step(cfg.hedgeDelayMs, TIMER).events).toMatchObject([{ kind: 'ready-changed', ready: false }])
   })
 })
