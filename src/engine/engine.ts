@@ -11,9 +11,9 @@
 // with "busy"), a per-peer rate limiter for inbound requests, and one timer heap for RPC
 // timeouts, hedges, bucket refresh, provider expiry and republish, bootstrap liveness and join
 // retries. Readiness mirrors the node's /readyz: joined, a live bootstrap, a warm table.
-// The deadline a step returns skips wake-ups that would change nothing (timers of answered RPCs
-// and finished lookups) but never one where readiness could flip: a step is the only place a flip
-// is reported.
+// The deadline a step returns skips wake-ups that would change nothing — timers of answered RPCs
+// and finished lookups, bootstrap polls that would not ping — but never one where readiness could
+// flip: a step is the only place a flip is reported.
 import type { EngineConfig } from './config.js'
 import type { NodeId } from './ids.js'
 import { commonPrefixLength, randomIdInBucket, toHex } from './ids.js'
@@ -275,7 +275,7 @@ export class DhtEngine {
     this.bootstraps = bootstraps.filter((b) => b.peer !== this.self.peer)
     this.bootstrapAnsweredMs = new Float64Array(this.bootstraps.length).fill(-Infinity)
     this.timers.push(this.nowMs + PROVIDER_SWEEP_MS, T_SWEEP)
-    this.timers.push(this.nowMs + this.cfg.bootstrapPingIntervalMs, T_BOOTSTRAP)
+    this.armBootstrapPoll()
     if (this.bootstraps.length === 0 && this.table.size === 0) {
       // The first node of a network: nobody to join through.
       this.joined = true
@@ -342,7 +342,7 @@ export class DhtEngine {
           break
         case T_BOOTSTRAP:
           this.pingBootstrap()
-          this.timers.push(this.nowMs + this.cfg.bootstrapPingIntervalMs, T_BOOTSTRAP)
+          this.armBootstrapPoll()
           break
         case T_JOIN:
           if (!this.joined) this.join()
@@ -359,10 +359,30 @@ export class DhtEngine {
    * answered for a third of the live window, so readiness needs three misses in a row to drop.
    */
   private pingBootstrap(): void {
-    if (this.bootstraps.length === 0) return
-    if (this.nowMs - this.lastBootstrapAnswerMs < this.cfg.bootstrapLiveWindowMs / 3) return
+    if (this.bootstraps.length === 0 || !this.bootstrapPingDue(this.nowMs)) return
     const b = this.bootstraps[this.bootstrapCursor++ % this.bootstraps.length]!
     this.sendRequest(b, 'PING', this.self.id, this.self.id, EMPTY, { purpose: 'bootstrap', to: b })
+  }
+
+  /** Whether a bootstrap poll at atMs pings: no bootstrap answered for a third of the live window. */
+  private bootstrapPingDue(atMs: number): boolean {
+    return atMs - this.lastBootstrapAnswerMs >= this.cfg.bootstrapLiveWindowMs / 3
+  }
+
+  /**
+   * Arms the next bootstrap poll: the first tick of its grid (one interval after another, by the
+   * same additions as a poll every interval) at which it would ping. The ticks in between would
+   * be wake-ups that change nothing: no ping, and no readiness flip either (the window is three
+   * times the ping threshold, so a tick where the window has closed pings). An answer that comes
+   * later only moves that tick on: the poll then checks again and skips ahead. Loops at most a
+   * third of the window over the interval times; not armed at all without bootstraps.
+   */
+  private armBootstrapPoll(): void {
+    if (this.bootstraps.length === 0) return
+    const intervalMs = this.cfg.bootstrapPingIntervalMs
+    let atMs = this.nowMs + intervalMs
+    while (!this.bootstrapPingDue(atMs)) atMs += intervalMs
+    this.timers.push(atMs, T_BOOTSTRAP)
   }
 
   /**

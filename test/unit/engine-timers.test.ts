@@ -35,6 +35,15 @@ function joined(config: EngineConfig, startMs = 0) {
   return { engine, boot, out }
 }
 
+/** The poll grid: startMs plus n intervals, added one at a time as a poll every interval does. */
+function tick(startMs: number, n: number, intervalMs: number): number {
+  let t = startMs
+  for (let i = 0; i < n; i++) t += intervalMs
+  return t
+}
+
+const pings = (out: Output) => out.sends.filter((s) => s.msg.kind === 'request' && s.msg.type === 'PING').length
+
 describe('engine wake-ups', () => {
   it('asks for no wake-up at the timers of answered RPCs and finished lookups', () => {
     const cfg = engineConfig()
@@ -65,5 +74,48 @@ describe('engine wake-ups', () => {
     // A wake-up at every timer (the dead ones too) would see the window closed first at 250.
     expect(ping.nextDeadlineMs).toBe(cfg.hedgeDelayMs)
     expect(engine.step(cfg.hedgeDelayMs, TIMER).events).toMatchObject([{ kind: 'ready-changed', ready: false }])
+  })
+
+  it('wakes the bootstrap poll only at the ticks of its grid where it pings', () => {
+    // Polls every 5 s; pings when no bootstrap answered for 20 s.
+    const cfg = engineConfig({ bootstrapPingIntervalMs: 5_000 })
+    const at = (n: number) => tick(0.1, n, cfg.bootstrapPingIntervalMs) // a grid of sums with rounding
+    const { engine, boot, out } = joined(cfg, at(0))
+    // Tick 1 was armed before the answer (at 10.1) came in; it finds nothing to do.
+    expect(out.nextDeadlineMs).toBe(at(1))
+    const idle = engine.step(at(1), TIMER)
+    expect(pings(idle)).toBe(0)
+    // Ticks 2 to 4 are less than 20 s after the answer: a poll there would not ping either.
+    expect(idle.nextDeadlineMs).toBe(at(5))
+    const ping = engine.step(at(5), TIMER)
+    expect(pings(ping)).toBe(1)
+    // Answered at once: tick 6, armed before the answer, is idle; the next ping is at tick 9.
+    const answered = engine.step(at(5), answer(ping, boot))
+    expect(answered.nextDeadlineMs).toBe(at(6))
+    const idleAgain = engine.step(at(6), TIMER)
+    expect(pings(idleAgain)).toBe(0)
+    expect(idleAgain.nextDeadlineMs).toBe(at(9))
+    expect(pings(engine.step(at(9), TIMER))).toBe(1)
+  })
+
+  it('sees the bootstrap window close at the same poll tick as a poll every interval', () => {
+    // Pings after 16.7 s without an answer; the window closes at 50,010, between two polls.
+    const cfg = engineConfig({ bootstrapLiveWindowMs: 50_000, warmTableSize: 1 })
+    const { engine, out } = joined(cfg)
+    expect(out.events).toMatchObject([{ kind: 'ready-changed', ready: true }])
+    const wakeups: number[] = []
+    let pinged = 0
+    let notReadyAt = -1
+    for (let next = out.nextDeadlineMs; next <= 60_000; ) {
+      wakeups.push(next)
+      const o = engine.step(next, TIMER)
+      pinged += pings(o)
+      if (o.events.some((e) => e.kind === 'ready-changed' && !e.ready)) notReadyAt = next
+      next = o.nextDeadlineMs
+    }
+    // Unanswered polls at 20 s and 40 s (each with its ping's timeout); the next step is the 60 s poll.
+    expect(wakeups).toEqual([20_000, 20_000 + cfg.rpcTimeoutMs, 40_000, 40_000 + cfg.rpcTimeoutMs, 60_000])
+    expect(pinged).toBe(3)
+    expect(notReadyAt).toBe(60_000)
   })
 })
