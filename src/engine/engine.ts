@@ -97,6 +97,9 @@ export class DhtEngine {
   /** The latest answer from any bootstrap (the readiness fast path). */
   private lastBootstrapAnswerMs = -Infinity
   private bootstrapCursor = 0
+  /** The bootstrap poll armed last (its tick and its number); earlier ones in the heap are dead. */
+  private bootstrapPollMs = -Infinity
+  private bootstrapPollSeq = 0
   private readonly rejected: Record<string, number> = {}
   private readonly served: Record<string, number> = {}
   private nextRpcId = 1
@@ -197,6 +200,7 @@ export class DhtEngine {
     const kind = p % 8
     if (kind === T_RPC) return !this.pending.has((p - kind) / 8)
     if (kind === T_HEDGE) return !this.active.has((p - kind) / 8)
+    if (kind === T_BOOTSTRAP) return (p - kind) / 8 !== this.bootstrapPollSeq
     return false
   }
 
@@ -275,7 +279,7 @@ export class DhtEngine {
     this.bootstraps = bootstraps.filter((b) => b.peer !== this.self.peer)
     this.bootstrapAnsweredMs = new Float64Array(this.bootstraps.length).fill(-Infinity)
     this.timers.push(this.nowMs + PROVIDER_SWEEP_MS, T_SWEEP)
-    this.armBootstrapPoll()
+    if (this.bootstraps.length > 0) this.armBootstrapPoll(this.nowMs + this.cfg.bootstrapPingIntervalMs)
     if (this.bootstraps.length === 0 && this.table.size === 0) {
       // The first node of a network: nobody to join through.
       this.joined = true
@@ -341,8 +345,9 @@ export class DhtEngine {
           this.timers.push(this.nowMs + PROVIDER_SWEEP_MS, T_SWEEP)
           break
         case T_BOOTSTRAP:
+          if ((p - kind) / 8 !== this.bootstrapPollSeq) break // re-armed later by an answer
           this.pingBootstrap()
-          this.armBootstrapPoll()
+          this.armBootstrapPoll(this.nowMs + this.cfg.bootstrapPingIntervalMs)
           break
         case T_JOIN:
           if (!this.joined) this.join()
@@ -370,19 +375,19 @@ export class DhtEngine {
   }
 
   /**
-   * Arms the next bootstrap poll: the first tick of its grid (one interval after another, by the
-   * same additions as a poll every interval) at which it would ping. The ticks in between would
-   * be wake-ups that change nothing: no ping, and no readiness flip either (the window is three
-   * times the ping threshold, so a tick where the window has closed pings). An answer that comes
-   * later only moves that tick on: the poll then checks again and skips ahead. Loops at most a
-   * third of the window over the interval times; not armed at all without bootstraps.
+   * Arms the bootstrap poll at the first tick from fromMs on (fromMs, then one interval after
+   * another: the same additions as a poll every interval) at which it would ping. The ticks in
+   * between would be wake-ups that change nothing: no ping, and no readiness flip either (the
+   * window is three times the ping threshold, so a tick where the window has closed pings).
+   * A bootstrap answer calls it again from the armed tick, which may have become one of those;
+   * the poll armed before is then dead. Loops at most a third of the window over the interval.
    */
-  private armBootstrapPoll(): void {
-    if (this.bootstraps.length === 0) return
-    const intervalMs = this.cfg.bootstrapPingIntervalMs
-    let atMs = this.nowMs + intervalMs
-    while (!this.bootstrapPingDue(atMs)) atMs += intervalMs
-    this.timers.push(atMs, T_BOOTSTRAP)
+  private armBootstrapPoll(fromMs: number): void {
+    let atMs = fromMs
+    while (!this.bootstrapPingDue(atMs)) atMs += this.cfg.bootstrapPingIntervalMs
+    if (atMs === this.bootstrapPollMs) return
+    this.bootstrapPollMs = atMs
+    this.timers.push(atMs, ++this.bootstrapPollSeq * 8 + T_BOOTSTRAP)
   }
 
   /**
@@ -560,7 +565,9 @@ export class DhtEngine {
         hit = true
       }
     }
-    if (hit) this.lastBootstrapAnswerMs = this.nowMs
+    if (!hit) return
+    this.lastBootstrapAnswerMs = this.nowMs
+    this.armBootstrapPoll(this.bootstrapPollMs)
   }
 
   private onRpcTimeout(rpcId: number): void {

@@ -81,21 +81,32 @@ describe('engine wake-ups', () => {
     const cfg = engineConfig({ bootstrapPingIntervalMs: 5_000 })
     const at = (n: number) => tick(0.1, n, cfg.bootstrapPingIntervalMs) // a grid of sums with rounding
     const { engine, boot, out } = joined(cfg, at(0))
-    // Tick 1 was armed before the answer (at 10.1) came in; it finds nothing to do.
-    expect(out.nextDeadlineMs).toBe(at(1))
-    const idle = engine.step(at(1), TIMER)
-    expect(pings(idle)).toBe(0)
-    // Ticks 2 to 4 are less than 20 s after the answer: a poll there would not ping either.
-    expect(idle.nextDeadlineMs).toBe(at(5))
+    // The join's answer (at 10.1) leaves nothing to do at ticks 1 to 4: they are less than 20 s after it.
+    expect(out.nextDeadlineMs).toBe(at(5))
     const ping = engine.step(at(5), TIMER)
     expect(pings(ping)).toBe(1)
-    // Answered at once: tick 6, armed before the answer, is idle; the next ping is at tick 9.
-    const answered = engine.step(at(5), answer(ping, boot))
-    expect(answered.nextDeadlineMs).toBe(at(6))
-    const idleAgain = engine.step(at(6), TIMER)
-    expect(pings(idleAgain)).toBe(0)
-    expect(idleAgain.nextDeadlineMs).toBe(at(9))
-    expect(pings(engine.step(at(9), TIMER))).toBe(1)
+    expect(ping.nextDeadlineMs).toBe(at(5) + cfg.rpcTimeoutMs)
+    // Answered 10 ms later: the next ping is due 20 s after that, at tick 10 (ticks 6 to 9 would not ping).
+    const answered = engine.step(at(5) + 10, answer(ping, boot))
+    expect(answered.nextDeadlineMs).toBe(at(10))
+    const next = engine.step(at(10), TIMER)
+    expect(pings(next)).toBe(1)
+    // Unanswered: every tick pings from now on.
+    expect(pings(engine.step(at(11), TIMER))).toBe(1)
+  })
+
+  it('polls the bootstraps at the ticks and times of a poll every interval', () => {
+    const cfg = engineConfig() // polls every 20 s, pings when no bootstrap answered for 20 s
+    const interval = cfg.bootstrapPingIntervalMs
+    const { engine, boot, out } = joined(cfg, 0)
+    // Answered at 10: the poll at 20,000 would not ping (19,990 ms), the one at 40,000 does.
+    expect(out.nextDeadlineMs).toBe(2 * interval)
+    const ping = engine.step(2 * interval, TIMER)
+    expect(pings(ping)).toBe(1)
+    // An answer between two polls makes the next one idle too: the ping after it is at 80,000.
+    const answered = engine.step(2 * interval + 10, answer(ping, boot))
+    expect(answered.nextDeadlineMs).toBe(4 * interval)
+    expect(pings(engine.step(4 * interval, TIMER))).toBe(1)
   })
 
   it('sees the bootstrap window close at the same poll tick as a poll every interval', () => {
