@@ -40,7 +40,8 @@ export interface EngineOptions {
 
 /**
  * A timer's payload as one number, arg * 8 + kind (no object per armed timer: every request arms
- * an RPC timeout). arg is the rpc id or the lookup id (< 2^50: exact in a double).
+ * an RPC timeout). arg is the rpc id, the lookup id or the bootstrap poll's number (< 2^50: exact
+ * in a double).
  */
 type TimerPayload = number
 const T_RPC = 0
@@ -345,7 +346,7 @@ export class DhtEngine {
           this.timers.push(this.nowMs + PROVIDER_SWEEP_MS, T_SWEEP)
           break
         case T_BOOTSTRAP:
-          if ((p - kind) / 8 !== this.bootstrapPollSeq) break // re-armed later by an answer
+          if (this.isDeadTimer(p)) break // re-armed since, by a bootstrap answer
           this.pingBootstrap()
           this.armBootstrapPoll(this.nowMs + this.cfg.bootstrapPingIntervalMs)
           break
@@ -380,7 +381,7 @@ export class DhtEngine {
    * between would be wake-ups that change nothing: no ping, and no readiness flip either (the
    * window is three times the ping threshold, so a tick where the window has closed pings).
    * A bootstrap answer calls it again from the armed tick, which may have become one of those;
-   * the poll armed before is then dead. Loops at most a third of the window over the interval.
+   * the poll armed before is then dead. At most (window / 3) / interval + 1 iterations.
    */
   private armBootstrapPoll(fromMs: number): void {
     let atMs = fromMs
