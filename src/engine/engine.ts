@@ -11,6 +11,9 @@
 // with "busy"), a per-peer rate limiter for inbound requests, and one timer heap for RPC
 // timeouts, hedges, bucket refresh, provider expiry and republish, bootstrap liveness and join
 // retries. Readiness mirrors the node's /readyz: joined, a live bootstrap, a warm table.
+// The deadline a step returns skips wake-ups that would change nothing — timers of answered RPCs
+// and finished lookups, bootstrap polls that would not ping — but never one where readiness could
+// flip: a step is the only place a flip is reported.
 import type { EngineConfig } from './config.js'
 import type { NodeId } from './ids.js'
 import { commonPrefixLength, randomIdInBucket, toHex } from './ids.js'
@@ -37,7 +40,8 @@ export interface EngineOptions {
 
 /**
  * A timer's payload as one number, arg * 8 + kind (no object per armed timer: every request arms
- * an RPC timeout). arg is the rpc id or the lookup id (< 2^50: exact in a double).
+ * an RPC timeout). arg is the rpc id, the lookup id or the bootstrap poll's number (< 2^50: exact
+ * in a double).
  */
 type TimerPayload = number
 const T_RPC = 0
@@ -94,6 +98,9 @@ export class DhtEngine {
   /** The latest answer from any bootstrap (the readiness fast path). */
   private lastBootstrapAnswerMs = -Infinity
   private bootstrapCursor = 0
+  /** The bootstrap poll armed last (its tick and its number); earlier ones in the heap are dead. */
+  private bootstrapPollMs = -Infinity
+  private bootstrapPollSeq = 0
   private readonly rejected: Record<string, number> = {}
   private readonly served: Record<string, number> = {}
   private nextRpcId = 1
@@ -154,10 +161,48 @@ export class DhtEngine {
       }
       this.checkReadiness()
     }
-    const out: Output = { sends: this.sends, events: this.events, nextDeadlineMs: this.stopped ? Infinity : this.timers.peekMs() }
+    const out: Output = { sends: this.sends, events: this.events, nextDeadlineMs: this.stopped ? Infinity : this.nextDeadlineMs() }
     this.sends = NO_SENDS
     this.events = NO_EVENTS
     return out
+  }
+
+  /**
+   * The earliest timer worth waking up for. Most requests are answered before their timeout, whose
+   * timer then lies dead in the heap (lazy deletion); a wake-up for it alone would be a step that
+   * changes nothing, so dead timers at the front are dropped here — unless readiness could flip at
+   * their time: that wake-up is kept, as it is where the flip is seen.
+   */
+  private nextDeadlineMs(): number {
+    const timers = this.timers
+    for (let p = timers.peekPayload(); p !== undefined && this.isDeadTimer(p) && !this.readinessCouldFlipAt(timers.peekMs()); p = timers.peekPayload()) {
+      timers.drop()
+    }
+    return timers.peekMs()
+  }
+
+  /**
+   * Whether a wake-up at atMs could flip readiness, whatever steps come before it. checkReadiness
+   * runs on every step and only the bootstrap window depends on the clock, so it could when the
+   * window will have closed by atMs (answers only ever move it later) and may still be open at the
+   * step before: it is open now (lastReady alone is not enough: a later step may make the node
+   * ready, and a dropped timer is gone for good), or an answer yet to come could reopen it and it
+   * would close again before atMs (atMs - nowMs longer than the window).
+   */
+  private readinessCouldFlipAt(atMs: number): boolean {
+    if (this.bootstraps.length === 0) return false
+    const windowMs = this.cfg.bootstrapLiveWindowMs
+    const lastMs = this.lastBootstrapAnswerMs
+    return atMs - lastMs > windowMs && (this.nowMs - lastMs <= windowMs || atMs - this.nowMs > windowMs)
+  }
+
+  /** A timer whose firing would do nothing: an RPC already answered or failed, a hedge of a finished lookup. */
+  private isDeadTimer(p: TimerPayload): boolean {
+    const kind = p % 8
+    if (kind === T_RPC) return !this.pending.has((p - kind) / 8)
+    if (kind === T_HEDGE) return !this.active.has((p - kind) / 8)
+    if (kind === T_BOOTSTRAP) return (p - kind) / 8 !== this.bootstrapPollSeq
+    return false
   }
 
   private pushSend(s: Send): void {
@@ -235,7 +280,7 @@ export class DhtEngine {
     this.bootstraps = bootstraps.filter((b) => b.peer !== this.self.peer)
     this.bootstrapAnsweredMs = new Float64Array(this.bootstraps.length).fill(-Infinity)
     this.timers.push(this.nowMs + PROVIDER_SWEEP_MS, T_SWEEP)
-    this.timers.push(this.nowMs + this.cfg.bootstrapPingIntervalMs, T_BOOTSTRAP)
+    if (this.bootstraps.length > 0) this.armBootstrapPoll(this.nowMs + this.cfg.bootstrapPingIntervalMs)
     if (this.bootstraps.length === 0 && this.table.size === 0) {
       // The first node of a network: nobody to join through.
       this.joined = true
@@ -301,8 +346,9 @@ export class DhtEngine {
           this.timers.push(this.nowMs + PROVIDER_SWEEP_MS, T_SWEEP)
           break
         case T_BOOTSTRAP:
+          if (this.isDeadTimer(p)) break // re-armed since, by a bootstrap answer
           this.pingBootstrap()
-          this.timers.push(this.nowMs + this.cfg.bootstrapPingIntervalMs, T_BOOTSTRAP)
+          this.armBootstrapPoll(this.nowMs + this.cfg.bootstrapPingIntervalMs)
           break
         case T_JOIN:
           if (!this.joined) this.join()
@@ -319,10 +365,30 @@ export class DhtEngine {
    * answered for a third of the live window, so readiness needs three misses in a row to drop.
    */
   private pingBootstrap(): void {
-    if (this.bootstraps.length === 0) return
-    if (this.nowMs - this.lastBootstrapAnswerMs < this.cfg.bootstrapLiveWindowMs / 3) return
+    if (this.bootstraps.length === 0 || !this.bootstrapPingDue(this.nowMs)) return
     const b = this.bootstraps[this.bootstrapCursor++ % this.bootstraps.length]!
     this.sendRequest(b, 'PING', this.self.id, this.self.id, EMPTY, { purpose: 'bootstrap', to: b })
+  }
+
+  /** Whether a bootstrap poll at atMs pings: no bootstrap answered for a third of the live window. */
+  private bootstrapPingDue(atMs: number): boolean {
+    return atMs - this.lastBootstrapAnswerMs >= this.cfg.bootstrapLiveWindowMs / 3
+  }
+
+  /**
+   * Arms the bootstrap poll at the first tick from fromMs on (fromMs, then one interval after
+   * another: the same additions as a poll every interval) at which it would ping. The ticks in
+   * between would be wake-ups that change nothing: no ping, and no readiness flip either (the
+   * window is three times the ping threshold, so a tick where the window has closed pings).
+   * A bootstrap answer calls it again from the armed tick, which may have become one of those;
+   * the poll armed before is then dead. At most (window / 3) / interval + 1 iterations.
+   */
+  private armBootstrapPoll(fromMs: number): void {
+    let atMs = fromMs
+    while (!this.bootstrapPingDue(atMs)) atMs += this.cfg.bootstrapPingIntervalMs
+    if (atMs === this.bootstrapPollMs) return
+    this.bootstrapPollMs = atMs
+    this.timers.push(atMs, ++this.bootstrapPollSeq * 8 + T_BOOTSTRAP)
   }
 
   /**
@@ -523,7 +589,9 @@ export class DhtEngine {
         hit = true
       }
     }
-    if (hit) this.lastBootstrapAnswerMs = this.nowMs
+    if (!hit) return
+    this.lastBootstrapAnswerMs = this.nowMs
+    this.armBootstrapPoll(this.bootstrapPollMs)
   }
 
   private onRpcTimeout(rpcId: number): void {

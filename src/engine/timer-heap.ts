@@ -1,6 +1,7 @@
 // A binary min-heap of timers ordered by (atMs, seq): ties break by insertion order, so the
 // engine's behaviour never depends on anything but its inputs. Cancelled timers are left in place
-// and skipped by their owner (lazy deletion); the heap is bounded by the caller's own limits.
+// and skipped by their owner when they pop, or dropped from the front (lazy deletion); the heap is
+// bounded by the caller's own limits.
 // Times and sequence numbers live in typed arrays and payloads in a parallel array, so pushing
 // and popping allocate nothing once the arrays have grown (an RPC timeout is armed per request).
 
@@ -43,6 +44,16 @@ export class TimerHeap<T> {
 
   peekMs(): number {
     return this.n === 0 ? Infinity : this.h[0]!
+  }
+
+  /** The earliest timer's payload (undefined when empty). */
+  peekPayload(): T | undefined {
+    return this.n === 0 ? undefined : this.payloads[0]
+  }
+
+  /** Removes the earliest timer, due or not. */
+  drop(): void {
+    this.popDuePayload(Infinity)
   }
 
   /** Removes and returns the earliest timer due at or before nowMs, if any. */
