@@ -360,10 +360,13 @@ export class Simulation {
     }
     const d = out.nextDeadlineMs
     if (Number.isNaN(d)) throw new InvariantError(`peer p${peer} returned a NaN deadline`)
-    if (d < this.timerAt[peer]! && this.online[peer] === 1 && this.engines[peer] !== undefined) {
-      const t = Math.max(d, now)
+    // One live timer event per peer, at the deadline the engine gave last: when it moves (later
+    // too: the engine dropped a timer that is dead), the event queued before goes stale and is
+    // skipped on pop, which is far cheaper than stepping an engine that has nothing due.
+    const t = Math.max(d, now)
+    if (t !== this.timerAt[peer] && this.online[peer] === 1 && this.engines[peer] !== undefined) {
       this.timerAt[peer] = t
-      this.sched.push(t, EV_TIMER, peer, this.generation[peer]!)
+      if (t < Infinity) this.sched.push(t, EV_TIMER, peer, this.generation[peer]!)
     }
   }
 
