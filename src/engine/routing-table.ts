@@ -24,7 +24,8 @@
 // to k, when it is full; blocks are packed in the order they were first needed, so growing one
 // shifts the blocks after it (rare: a block grows at most log2(k) + 1 times); a bucket gets its
 // replacement ring (rcap slots) with its first replacement (only full buckets have any). All the
-// columns share one buffer, which grows by half at least when something needs room.
+// columns share one buffer, allocated with the table's first entry (about a 10,000-peer table's
+// needs) and grown by half at least when something needs more room.
 //
 // closest(target, n) never sorts the whole table: for target with cpl(self, target) = b, bucket b
 // holds every contact sharing > b bits with the target, buckets j > b all share exactly b bits,
@@ -83,8 +84,14 @@ const META_STRIDE = 8
 
 /** Slots in a bucket's first block (most deep buckets hold one or two contacts). */
 const FIRST_BLOCK_SLOTS = 2
-/** Buckets a table's bookkeeping first has room for. */
-const MIN_BUCKETS = 8
+/**
+ * Room a table gets when it first needs any (about what one uses at 10,000 peers, so that most
+ * grow once or twice, not ten times: each growth allocates a buffer): buckets, full blocks' worth
+ * of slots and replacement rings' worth of replacement slots.
+ */
+const FIRST_BUCKETS = 16
+const FIRST_BLOCKS = 4
+const FIRST_RINGS = 4
 
 export class RoutingTable {
   /**
@@ -173,10 +180,6 @@ export class RoutingTable {
     return i < this.buckets && this.meta[i * META_STRIDE + M_EXISTS] !== 0
   }
 
-  /** Gives meta and touchedMs room for bucket i. */
-  private growBuckets(i: number): void {
-    this.resize(Math.min(KEY_BITS, grownCapacity(this.buckets, i + 1, MIN_BUCKETS)), this.hi.length, this.repHash.length)
-  }
 
   find(contact: Contact): TableEntry | undefined {
     const i = this.bucketIndex(contact.id)
@@ -217,7 +220,7 @@ export class RoutingTable {
   observeCode(contact: Contact, nowMs: number): number {
     const i = this.bucketIndex(contact.id)
     if (i >= KEY_BITS) return OBS_SELF
-    if (i >= this.buckets) this.growBuckets(i)
+    if (i >= this.buckets) this.reserve(i + 1, this.slotsUsed, this.repsUsed)
     this.meta[i * META_STRIDE + M_EXISTS] = 1
     const h = hashString(contact.peer)
     const s = this.slotOf(i, contact, h)
@@ -270,20 +273,19 @@ export class RoutingTable {
     const m = i * META_STRIDE
     const cap = this.meta[m + M_CAP]!
     const more = Math.min(this.k, cap === 0 ? FIRST_BLOCK_SLOTS : cap * 2) - cap
-    this.reserve(this.slotsUsed + more, this.repsUsed)
+    this.reserve(this.buckets, this.slotsUsed + more, this.repsUsed)
+    const end = this.meta[m + M_BASE]! + cap
     if (cap === 0) this.meta[m + M_BASE] = this.slotsUsed
-    else this.shiftSlots(this.meta[m + M_BASE]! + cap, more)
+    else if (end < this.slotsUsed) this.shiftSlots(end, more) // the last block grows in place
     this.meta[m + M_CAP] = cap + more
     this.slotsUsed += more
   }
 
   /** Moves the blocks from slot `from` on up by `by` slots (the caller reserved room). */
   private shiftSlots(from: number, by: number): void {
-    const to = this.slotsUsed
-    for (const col of [this.hi, this.lo, this.peerHash, this.groupHash, this.seenMs, this.fails]) col.copyWithin(from + by, from, to)
-    const cs = this.contacts
-    for (let s = to - 1; s >= from; s--) cs[s + by] = cs[s]
-    for (let s = from; s < from + by; s++) cs[s] = undefined
+    // Slot by slot: a few dozen slots move, fewer than it takes six copyWithin calls to pay off.
+    for (let s = this.slotsUsed - 1; s >= from; s--) this.copySlot(s + by, s)
+    for (let s = from; s < from + by; s++) this.contacts[s] = undefined
     for (let m = 0; m < this.buckets * META_STRIDE; m += META_STRIDE) {
       if (this.meta[m + M_CAP]! > 0 && this.meta[m + M_BASE]! >= from) this.meta[m + M_BASE] = this.meta[m + M_BASE]! + by
     }
@@ -291,17 +293,21 @@ export class RoutingTable {
 
   /** Gives bucket i a replacement ring. */
   private allocRing(i: number): void {
-    this.reserve(this.slotsUsed, this.repsUsed + this.rcap)
+    this.reserve(this.buckets, this.slotsUsed, this.repsUsed + this.rcap)
     this.meta[i * META_STRIDE + M_REP_BASE] = this.repsUsed
     this.repsUsed += this.rcap
   }
 
-  /** Makes room for `slots` slots and `reps` replacement slots. */
-  private reserve(slots: number, reps: number): void {
+  /** Makes room for `buckets` buckets, `slots` slots and `reps` replacement slots. */
+  private reserve(buckets: number, slots: number, reps: number): void {
     const slotCap = this.hi.length
     const repCap = this.repHash.length
-    if (slots <= slotCap && reps <= repCap) return
-    this.resize(this.buckets, grownCapacity(slotCap, slots, this.k), grownCapacity(repCap, reps, this.rcap))
+    if (buckets <= this.buckets && slots <= slotCap && reps <= repCap) return
+    this.resize(
+      Math.min(KEY_BITS, capacity(this.buckets, buckets, FIRST_BUCKETS)),
+      capacity(slotCap, slots, FIRST_BLOCKS * this.k),
+      capacity(repCap, reps, FIRST_RINGS * this.rcap),
+    )
   }
 
   /** Moves every column to a new buffer with room for the given buckets, slots and replacement slots. */
@@ -327,19 +333,21 @@ export class RoutingTable {
   private removeAt(i: number, s: number): void {
     const end = this.meta[i * META_STRIDE + M_BASE]! + this.meta[i * META_STRIDE + M_LEN]! - 1
     const c = this.contacts[s]!
-    for (let t = s; t < end; t++) {
-      this.contacts[t] = this.contacts[t + 1]
-      this.hi[t] = this.hi[t + 1]!
-      this.lo[t] = this.lo[t + 1]!
-      this.peerHash[t] = this.peerHash[t + 1]!
-      this.groupHash[t] = this.groupHash[t + 1]!
-      this.seenMs[t] = this.seenMs[t + 1]!
-      this.fails[t] = this.fails[t + 1]!
-    }
+    for (let t = s; t < end; t++) this.copySlot(t, t + 1)
     this.contacts[end] = undefined
     this.meta[i * META_STRIDE + M_LEN]!--
     this.count--
     this.removeGroup(c)
+  }
+
+  private copySlot(to: number, from: number): void {
+    this.contacts[to] = this.contacts[from]
+    this.hi[to] = this.hi[from]!
+    this.lo[to] = this.lo[from]!
+    this.peerHash[to] = this.peerHash[from]!
+    this.groupHash[to] = this.groupHash[from]!
+    this.seenMs[to] = this.seenMs[from]!
+    this.fails[to] = this.fails[from]!
   }
 
   private diversityVerdict(i: number, contact: Contact): 'diversity-bucket' | 'diversity-table' | undefined {
@@ -574,7 +582,7 @@ export class RoutingTable {
   touch(target: NodeId, nowMs: number): void {
     const i = this.bucketIndex(target)
     if (i < KEY_BITS) {
-      if (i >= this.buckets) this.growBuckets(i)
+      if (i >= this.buckets) this.reserve(i + 1, this.slotsUsed, this.repsUsed)
       this.meta[i * META_STRIDE + M_EXISTS] = 1
       this.touchedMs[i] = nowMs
     }
@@ -719,16 +727,17 @@ function columns(buckets: number, slots: number, reps: number): Columns {
   }
 }
 
-/** A copy of `a` exactly n long (packed, with no spare capacity), padded with undefined. */
+/** A copy of `a`, padded with undefined to n elements, with no spare capacity (growing by push leaves up to half again). */
 function resized<T>(a: readonly (T | undefined)[], n: number): (T | undefined)[] {
-  const b: (T | undefined)[] = Array.from({ length: n })
+  const b = new Array<T | undefined>(n) // Array.from({ length: n }) takes ten times as long
   for (let i = 0; i < a.length; i++) b[i] = a[i]
+  for (let i = a.length; i < n; i++) b[i] = undefined
   return b
 }
 
-/** A capacity of at least `need`, and at least `min`, grown by half at least (so growing stays rare). */
-function grownCapacity(cap: number, need: number, min: number): number {
-  return Math.max(need, min, cap + (cap >> 1))
+/** `cap` if it holds `need` (and `first`), else a capacity grown by half at least, so that growing stays rare. */
+function capacity(cap: number, need: number, first: number): number {
+  return need <= cap && first <= cap ? cap : Math.max(need, first, cap + (cap >> 1))
 }
 
 const EMPTY_I32 = new Int32Array(0)
