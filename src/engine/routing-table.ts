@@ -24,8 +24,8 @@
 // to k, when it is full; blocks are packed in the order they were first needed, so growing one
 // shifts the blocks after it (rare: a block grows at most log2(k) + 1 times); a bucket gets its
 // replacement ring (rcap slots) with its first replacement (only full buckets have any). All the
-// columns share one buffer, allocated with the table's first entry (about a 10,000-peer table's
-// needs) and grown by half at least when something needs more room.
+// columns share one buffer, allocated at the table's first observe or touch with room for about
+// what a table uses at 10,000 peers, and grown by half at least when something needs more room.
 //
 // closest(target, n) never sorts the whole table: for target with cpl(self, target) = b, bucket b
 // holds every contact sharing > b bits with the target, buckets j > b all share exactly b bits,
