@@ -12,11 +12,20 @@
 // Diversity: optionally at most N contacts per /24 group per bucket and per table.
 //
 // Layout (the hot paths are every message received and every FIND_NODE answered): entries live
-// in slots of flat typed arrays, one block of k slots per bucket, in insertion order inside the
+// in slots of flat typed arrays, one block of slots per bucket, in insertion order inside the
 // block. Each slot keeps the contact's 48-bit id prefix (hi 16 + lo 32 bits), a 32-bit hash of
 // its peer handle (and of its /24 group), lastSeenMs and its failure count, so scanning a bucket
 // or ranking it by distance reads a few contiguous cache lines and touches a Contact object only
 // when a hash matches (then the handles themselves are compared: a hash is never trusted alone).
+//
+// Memory follows the buckets in use (a table at 10,000 peers uses about a dozen buckets, the deep
+// ones nearly empty, and every simulated peer has a table): the bookkeeping covers the buckets up
+// to the deepest one ever observed or touched; a bucket's block starts at 2 slots and doubles, up
+// to k, when it is full; blocks are packed in the order they were first needed, so growing one
+// shifts the blocks after it (rare: a block grows at most log2(k) + 1 times); a bucket gets its
+// replacement ring (rcap slots) with its first replacement (only full buckets have any). All the
+// columns share one buffer, allocated at the table's first observe or touch with room for about
+// what a table uses at 10,000 peers, and grown by half at least when something needs more room.
 //
 // closest(target, n) never sorts the whole table: for target with cpl(self, target) = b, bucket b
 // holds every contact sharing > b bits with the target, buckets j > b all share exactly b bits,
@@ -56,47 +65,59 @@ export const OBS_FULL = 5
 // Per-bucket fields in RoutingTable.meta.
 /** 1 once the bucket exists (touched or observed into). */
 const M_EXISTS = 0
-/** First slot of the bucket's block, -1 until it holds an entry. */
+/** First slot of the bucket's block (meaningful once M_CAP > 0). */
 const M_BASE = 1
 /** Entries in use (slots base .. base+len-1, insertion order). */
 const M_LEN = 2
+/** Slots in the bucket's block: 0 until it first holds an entry, then 2, 4, ... up to k. */
+const M_CAP = 3
 /**
- * The replacement cache is a ring in the bucket's block of rcap slots from M_REP_BASE: M_REP_LEN
- * entries from ring position M_REP_HEAD, oldest first (freshest last).
+ * The replacement cache is a ring of rcap replacement slots from M_REP_BASE (-1 until the bucket
+ * first gets a replacement): M_REP_LEN entries from ring position M_REP_HEAD, oldest first
+ * (freshest last).
  */
-const M_REP_LEN = 3
-const M_REP_HEAD = 4
-const M_REP_BASE = 5
+const M_REP_LEN = 4
+const M_REP_HEAD = 5
+const M_REP_BASE = 6
 /** Fields per bucket (32 bytes: a bucket's bookkeeping rarely straddles two cache lines). */
 const META_STRIDE = 8
 
-/** Bucket blocks a new table has room for (about the buckets in use at 10,000 peers). */
-const INITIAL_BLOCKS = 16
+/** Slots in a bucket's first block (most deep buckets hold one or two contacts). */
+const FIRST_BLOCK_SLOTS = 2
+/**
+ * Room a table gets when it first needs any (about what one uses at 10,000 peers, so that most
+ * grow once or twice, not ten times: each growth allocates a buffer): buckets, full blocks' worth
+ * of slots and replacement rings' worth of replacement slots.
+ */
+const FIRST_BUCKETS = 16
+const FIRST_BLOCKS = 4
+const FIRST_RINGS = 4
 
 export class RoutingTable {
   /**
    * Per bucket, interleaved (bucket i's fields from i * META_STRIDE, see M_*): an observe touches
    * one cache line of bookkeeping instead of six arrays (10,000 tables do not stay in cache).
    */
-  private readonly meta: Int32Array
+  private meta = EMPTY_I32
   /** Per bucket: virtual time a lookup last targeted its range. */
-  private readonly touchedMs = new Float64Array(KEY_BITS + 1).fill(-Infinity)
+  private touchedMs = EMPTY_F64
+  /** Buckets meta and touchedMs have room for (bucket indexes past them do not exist yet). */
+  private buckets = 0
 
-  // Slots.
+  // Slots: blocks packed from slot 0, slotsUsed in all (free ones included).
   private contacts: (Contact | undefined)[] = []
-  private hi: Int32Array
-  private lo: Int32Array
-  private peerHash: Int32Array
-  private groupHash: Int32Array
-  private seenMs: Float64Array
-  private fails: Int32Array
-  private blocks = 0
-  /** Blocks the slot columns have room for. */
-  private blockCap: number
-  // Replacement-cache slots: bucket block b owns rcap slots from b * rcap.
+  private hi = EMPTY_I32
+  private lo = EMPTY_I32
+  private peerHash = EMPTY_I32
+  private groupHash = EMPTY_I32
+  private seenMs = EMPTY_F64
+  private fails = EMPTY_I32
+  private slotsUsed = 0
+  // Replacement slots: rings of rcap slots, packed from slot 0.
   private readonly rcap: number
   private repContacts: (Contact | undefined)[] = []
-  private repHash: Int32Array
+  private repHash = EMPTY_I32
+  private repsUsed = 0
 
   /** Contacts per /24 group over the table: kept only while the per-table limit is finite. */
   private groupCounts: Map<string, number> | undefined
@@ -113,18 +134,7 @@ export class RoutingTable {
     private policy: Pick<PolicyConfig, 'maxPerGroupPerBucket' | 'maxPerGroupPerTable'>,
   ) {
     this.selfWord = (selfId[0]! << 24) | (selfId[1]! << 16) | (selfId[2]! << 8) | selfId[3]!
-    this.meta = new Int32Array((KEY_BITS + 1) * META_STRIDE)
-    for (let i = 0; i <= KEY_BITS; i++) this.meta[i * META_STRIDE + M_BASE] = -1
     this.rcap = Math.max(0, replacementCacheSize)
-    this.blockCap = INITIAL_BLOCKS
-    const cols = slotColumns(INITIAL_BLOCKS, Math.max(1, k), this.rcap)
-    this.hi = cols.hi
-    this.lo = cols.lo
-    this.peerHash = cols.peerHash
-    this.groupHash = cols.groupHash
-    this.seenMs = cols.seenMs
-    this.fails = cols.fails
-    this.repHash = cols.repHash
     this.groupCounts = Number.isFinite(policy.maxPerGroupPerTable) ? new Map() : undefined
   }
 
@@ -138,7 +148,7 @@ export class RoutingTable {
       this.groupCounts = undefined
     } else if (this.groupCounts === undefined) {
       this.groupCounts = new Map()
-      for (let i = 0; i < KEY_BITS; i++) {
+      for (let i = 0; i < this.buckets; i++) {
         const s0 = this.meta[i * META_STRIDE + M_BASE]!
         for (let s = s0; s < s0 + this.meta[i * META_STRIDE + M_LEN]!; s++) this.addGroup(this.contacts[s]!)
       }
@@ -165,9 +175,15 @@ export class RoutingTable {
     return -1
   }
 
+  /** Whether bucket i was ever touched or observed into. */
+  private exists(i: number): boolean {
+    return i < this.buckets && this.meta[i * META_STRIDE + M_EXISTS] !== 0
+  }
+
+
   find(contact: Contact): TableEntry | undefined {
     const i = this.bucketIndex(contact.id)
-    if (this.meta[i * META_STRIDE + M_EXISTS] === 0) return undefined
+    if (!this.exists(i)) return undefined
     const s = this.slotOf(i, contact, hashString(contact.peer))
     return s < 0 ? undefined : this.entryAt(s)
   }
@@ -204,6 +220,7 @@ export class RoutingTable {
   observeCode(contact: Contact, nowMs: number): number {
     const i = this.bucketIndex(contact.id)
     if (i >= KEY_BITS) return OBS_SELF
+    if (i >= this.buckets) this.reserve(i + 1, this.slotsUsed, this.repsUsed)
     this.meta[i * META_STRIDE + M_EXISTS] = 1
     const h = hashString(contact.peer)
     const s = this.slotOf(i, contact, h)
@@ -236,9 +253,9 @@ export class RoutingTable {
 
   /** Appends an entry to bucket i (which has room). */
   private append(i: number, contact: Contact, h: number, nowMs: number): void {
-    let s0 = this.meta[i * META_STRIDE + M_BASE]!
-    if (s0 < 0) s0 = this.allocBlock(i)
-    const s = s0 + this.meta[i * META_STRIDE + M_LEN]!++
+    const m = i * META_STRIDE
+    if (this.meta[m + M_LEN] === this.meta[m + M_CAP]) this.growBlock(i)
+    const s = this.meta[m + M_BASE]! + this.meta[m + M_LEN]!++
     const id = contact.id
     this.contacts[s] = contact
     this.hi[s] = (id[0]! << 8) | id[1]!
@@ -251,47 +268,86 @@ export class RoutingTable {
     this.addGroup(contact)
   }
 
-  private allocBlock(i: number): number {
-    const k = this.k
-    const s0 = this.blocks * k
-    this.blocks++
-    const need = this.blocks * k
-    if (this.blocks > this.blockCap) {
-      this.blockCap *= 2
-      const cols = slotColumns(this.blockCap, Math.max(1, k), this.rcap)
-      cols.hi.set(this.hi)
-      cols.lo.set(this.lo)
-      cols.peerHash.set(this.peerHash)
-      cols.groupHash.set(this.groupHash)
-      cols.seenMs.set(this.seenMs)
-      cols.fails.set(this.fails)
-      cols.repHash.set(this.repHash)
-      Object.assign(this, cols) // the same seven columns the constructor sets, now bigger
+  /** Gives bucket i's block (full, or not yet allocated) room for more entries. */
+  private growBlock(i: number): void {
+    const m = i * META_STRIDE
+    const cap = this.meta[m + M_CAP]!
+    const more = Math.min(this.k, cap === 0 ? FIRST_BLOCK_SLOTS : cap * 2) - cap
+    this.reserve(this.buckets, this.slotsUsed + more, this.repsUsed)
+    const end = this.meta[m + M_BASE]! + cap
+    if (cap === 0) this.meta[m + M_BASE] = this.slotsUsed
+    else if (end < this.slotsUsed) this.shiftSlots(end, more) // the last block grows in place
+    this.meta[m + M_CAP] = cap + more
+    this.slotsUsed += more
+  }
+
+  /** Moves the blocks from slot `from` on up by `by` slots (the caller reserved room). */
+  private shiftSlots(from: number, by: number): void {
+    // Slot by slot: a few dozen slots move, fewer than it takes six copyWithin calls to pay off.
+    for (let s = this.slotsUsed - 1; s >= from; s--) this.copySlot(s + by, s)
+    for (let s = from; s < from + by; s++) this.contacts[s] = undefined
+    for (let m = 0; m < this.buckets * META_STRIDE; m += META_STRIDE) {
+      if (this.meta[m + M_CAP]! > 0 && this.meta[m + M_BASE]! >= from) this.meta[m + M_BASE] = this.meta[m + M_BASE]! + by
     }
-    while (this.contacts.length < need) this.contacts.push(undefined)
-    while (this.repContacts.length < this.blocks * this.rcap) this.repContacts.push(undefined)
-    this.meta[i * META_STRIDE + M_BASE] = s0
-    this.meta[i * META_STRIDE + M_REP_BASE] = (this.blocks - 1) * this.rcap
-    return s0
+  }
+
+  /** Gives bucket i a replacement ring. */
+  private allocRing(i: number): void {
+    this.reserve(this.buckets, this.slotsUsed, this.repsUsed + this.rcap)
+    this.meta[i * META_STRIDE + M_REP_BASE] = this.repsUsed
+    this.repsUsed += this.rcap
+  }
+
+  /** Makes room for `buckets` buckets, `slots` slots and `reps` replacement slots. */
+  private reserve(buckets: number, slots: number, reps: number): void {
+    const slotCap = this.hi.length
+    const repCap = this.repHash.length
+    if (buckets <= this.buckets && slots <= slotCap && reps <= repCap) return
+    this.resize(
+      Math.min(KEY_BITS, capacity(this.buckets, buckets, FIRST_BUCKETS)),
+      capacity(slotCap, slots, FIRST_BLOCKS * this.k),
+      capacity(repCap, reps, FIRST_RINGS * this.rcap),
+    )
+  }
+
+  /** Moves every column to a new buffer with room for the given buckets, slots and replacement slots. */
+  private resize(buckets: number, slots: number, reps: number): void {
+    const cols = columns(buckets, slots, reps)
+    cols.meta.set(this.meta)
+    for (let j = this.buckets; j < buckets; j++) cols.meta[j * META_STRIDE + M_REP_BASE] = -1
+    cols.touchedMs.fill(-Infinity, this.buckets).set(this.touchedMs)
+    cols.seenMs.set(this.seenMs)
+    cols.hi.set(this.hi)
+    cols.lo.set(this.lo)
+    cols.peerHash.set(this.peerHash)
+    cols.groupHash.set(this.groupHash)
+    cols.fails.set(this.fails)
+    cols.repHash.set(this.repHash)
+    Object.assign(this, cols) // the same nine columns, now bigger
+    this.buckets = buckets
+    this.contacts = resized(this.contacts, slots)
+    this.repContacts = resized(this.repContacts, reps)
   }
 
   /** Removes slot s of bucket i, keeping the others in order. */
   private removeAt(i: number, s: number): void {
     const end = this.meta[i * META_STRIDE + M_BASE]! + this.meta[i * META_STRIDE + M_LEN]! - 1
     const c = this.contacts[s]!
-    for (let t = s; t < end; t++) {
-      this.contacts[t] = this.contacts[t + 1]
-      this.hi[t] = this.hi[t + 1]!
-      this.lo[t] = this.lo[t + 1]!
-      this.peerHash[t] = this.peerHash[t + 1]!
-      this.groupHash[t] = this.groupHash[t + 1]!
-      this.seenMs[t] = this.seenMs[t + 1]!
-      this.fails[t] = this.fails[t + 1]!
-    }
+    for (let t = s; t < end; t++) this.copySlot(t, t + 1)
     this.contacts[end] = undefined
     this.meta[i * META_STRIDE + M_LEN]!--
     this.count--
     this.removeGroup(c)
+  }
+
+  private copySlot(to: number, from: number): void {
+    this.contacts[to] = this.contacts[from]
+    this.hi[to] = this.hi[from]!
+    this.lo[to] = this.lo[from]!
+    this.peerHash[to] = this.peerHash[from]!
+    this.groupHash[to] = this.groupHash[from]!
+    this.seenMs[to] = this.seenMs[from]!
+    this.fails[to] = this.fails[from]!
   }
 
   private diversityVerdict(i: number, contact: Contact): 'diversity-bucket' | 'diversity-table' | undefined {
@@ -346,7 +402,7 @@ export class RoutingTable {
       }
     }
     this.dropReplacement(i, contact, h)
-    if (this.meta[m + M_BASE]! < 0) this.allocBlock(i)
+    if (this.meta[m + M_REP_BASE]! < 0) this.allocRing(i)
     const len = this.meta[m + M_REP_LEN]!
     const rcap = this.rcap
     if (len < rcap) {
@@ -392,7 +448,7 @@ export class RoutingTable {
    */
   fail(contact: Contact, nowMs: number, maxFailures: number, evictNow = false): boolean {
     const i = this.bucketIndex(contact.id)
-    if (this.meta[i * META_STRIDE + M_EXISTS] === 0) return false
+    if (!this.exists(i)) return false
     const h = hashString(contact.peer)
     const s = this.slotOf(i, contact, h)
     if (s < 0) {
@@ -442,14 +498,15 @@ export class RoutingTable {
     if (n <= 0 || this.count === 0) return []
     const b = this.bucketIndex(target)
     const exHash = exclude === undefined ? 0 : hashString(exclude)
+    const top = this.deepest // the buckets past it are empty
     let got = 0
-    if (b < KEY_BITS) got = this.flush(got, n, this.collectInto(b, 0, exclude, exHash, skipSuspect), target, ordered)
+    if (b <= top) got = this.flush(got, n, this.collectInto(b, 0, exclude, exHash, skipSuspect), target, ordered)
     if (got < n) {
       let g = 0
-      for (let j = b + 1; j <= this.deepest; j++) g = this.collectInto(j, g, exclude, exHash, skipSuspect)
+      for (let j = b + 1; j <= top; j++) g = this.collectInto(j, g, exclude, exHash, skipSuspect)
       got = this.flush(got, n, g, target, ordered)
     }
-    for (let j = Math.min(b, KEY_BITS) - 1; j >= 0 && got < n; j--) {
+    for (let j = Math.min(b, top + 1) - 1; j >= 0 && got < n; j--) {
       got = this.flush(got, n, this.collectInto(j, 0, exclude, exHash, skipSuspect), target, ordered)
     }
     // One exact-size copy: cheaper than growing a fresh array push by push.
@@ -468,7 +525,6 @@ export class RoutingTable {
   /** Appends bucket i's eligible slots to the scratch group. */
   private collectInto(i: number, g: number, exclude: string | undefined, exHash: number, skipSuspect: boolean): number {
     const s0 = this.meta[i * META_STRIDE + M_BASE]!
-    if (s0 < 0) return g
     const end = s0 + this.meta[i * META_STRIDE + M_LEN]!
     if (g + this.k > scratchSlots.length) growScratch(g + this.k)
     const slots = scratchSlots
@@ -526,6 +582,7 @@ export class RoutingTable {
   touch(target: NodeId, nowMs: number): void {
     const i = this.bucketIndex(target)
     if (i < KEY_BITS) {
+      if (i >= this.buckets) this.reserve(i + 1, this.slotsUsed, this.repsUsed)
       this.meta[i * META_STRIDE + M_EXISTS] = 1
       this.touchedMs[i] = nowMs
     }
@@ -539,7 +596,7 @@ export class RoutingTable {
   staleBuckets(sinceMs: number, upTo: number): number[] {
     const out: number[] = []
     for (let i = 0; i <= Math.min(upTo, KEY_BITS - 1); i++) {
-      if (this.meta[i * META_STRIDE + M_EXISTS] === 0) {
+      if (!this.exists(i)) {
         out.push(i)
         continue
       }
@@ -565,20 +622,20 @@ export class RoutingTable {
   }
 
   private scanDeepest(): number {
-    for (let i = KEY_BITS - 1; i >= 0; i--) if (this.meta[i * META_STRIDE + M_LEN]! > 0) return i
+    for (let i = this.buckets - 1; i >= 0; i--) if (this.meta[i * META_STRIDE + M_LEN]! > 0) return i
     return -1
   }
 
   bucketSizes(): number[] {
     const out: number[] = []
-    for (let i = 0; i < KEY_BITS; i++) out.push(this.meta[i * META_STRIDE + M_LEN]!)
+    for (let i = 0; i < KEY_BITS; i++) out.push(i < this.buckets ? this.meta[i * META_STRIDE + M_LEN]! : 0)
     return out
   }
 
   /** Every contact, bucket by bucket (farthest first), least-recently-seen first in a bucket. */
   all(): Contact[] {
     const out: Contact[] = []
-    for (let i = 0; i < KEY_BITS; i++) {
+    for (let i = 0; i < this.buckets; i++) {
       const s0 = this.meta[i * META_STRIDE + M_BASE]!
       const order: number[] = []
       for (let s = s0; s < s0 + this.meta[i * META_STRIDE + M_LEN]!; s++) order.push(s)
@@ -591,9 +648,12 @@ export class RoutingTable {
   /** Checks the table's invariants; returns a description of the first violation, or undefined. */
   checkInvariants(): string | undefined {
     let total = 0
-    for (let i = 0; i < KEY_BITS; i++) {
+    let slots = 0
+    for (let i = 0; i < this.buckets; i++) {
       const n = this.meta[i * META_STRIDE + M_LEN]!
       if (n > this.k) return `bucket ${i} holds ${n} > k=${this.k}`
+      if (n > this.meta[i * META_STRIDE + M_CAP]!) return `bucket ${i} holds ${n} > its block's ${this.meta[i * META_STRIDE + M_CAP]!} slots`
+      slots += this.meta[i * META_STRIDE + M_CAP]!
       const seen = new Set<string>()
       const s0 = this.meta[i * META_STRIDE + M_BASE]!
       for (let s = s0; s < s0 + n; s++) {
@@ -607,6 +667,7 @@ export class RoutingTable {
       total += n
     }
     if (total !== this.count) return `size ${this.count} != sum of buckets ${total}`
+    if (slots !== this.slotsUsed) return `blocks hold ${slots} slots, ${this.slotsUsed} in use`
     if (this.deepest !== this.scanDeepest()) return `deepest ${this.deepest} != ${this.scanDeepest()}`
     return undefined
   }
@@ -623,37 +684,64 @@ export function hashString(s: string): number {
   return h & 0x3fffffff
 }
 
-interface SlotColumns {
+interface Columns {
+  readonly touchedMs: Float64Array
+  readonly seenMs: Float64Array
+  readonly meta: Int32Array
   readonly hi: Int32Array
   readonly lo: Int32Array
   readonly peerHash: Int32Array
   readonly groupHash: Int32Array
-  readonly seenMs: Float64Array
   readonly fails: Int32Array
   readonly repHash: Int32Array
 }
 
-/** The slot columns for `blocks` blocks of k slots (and rcap replacement slots), in one buffer. */
-function slotColumns(blocks: number, k: number, rcap: number): SlotColumns {
-  const cap = blocks * k
-  const reps = blocks * rcap
-  const buf = new ArrayBuffer(cap * 8 + cap * 4 * 5 + reps * 4)
-  let off = cap * 8
+/**
+ * A table's columns for `buckets` buckets, `slots` slots and `reps` replacement slots, in one
+ * buffer: an ArrayBuffer costs several hundred bytes of bookkeeping besides its contents.
+ */
+function columns(buckets: number, slots: number, reps: number): Columns {
+  const buf = new ArrayBuffer((buckets + slots) * 8 + (buckets * META_STRIDE + slots * 5 + reps) * 4)
+  let off = 0
+  const f64 = (n: number): Float64Array => {
+    const a = new Float64Array(buf, off, n)
+    off += n * 8
+    return a
+  }
   const i32 = (n: number): Int32Array => {
     const a = new Int32Array(buf, off, n)
     off += n * 4
     return a
   }
+  // The float64 columns first, so that they are 8-byte aligned.
   return {
-    seenMs: new Float64Array(buf, 0, cap),
-    hi: i32(cap),
-    lo: i32(cap),
-    peerHash: i32(cap),
-    groupHash: i32(cap),
-    fails: i32(cap),
+    touchedMs: f64(buckets),
+    seenMs: f64(slots),
+    meta: i32(buckets * META_STRIDE),
+    hi: i32(slots),
+    lo: i32(slots),
+    peerHash: i32(slots),
+    groupHash: i32(slots),
+    fails: i32(slots),
     repHash: i32(reps),
   }
 }
+
+/** A copy of `a`, padded with undefined to n elements, with no spare capacity (growing by push leaves up to half again). */
+function resized<T>(a: readonly (T | undefined)[], n: number): (T | undefined)[] {
+  const b = new Array<T | undefined>(n) // Array.from({ length: n }) takes ten times as long
+  for (let i = 0; i < a.length; i++) b[i] = a[i]
+  for (let i = a.length; i < n; i++) b[i] = undefined
+  return b
+}
+
+/** `cap` if it holds `need` (and `first`), else a capacity grown by half at least, so that growing stays rare. */
+function capacity(cap: number, need: number, first: number): number {
+  return need <= cap && first <= cap ? cap : Math.max(need, first, cap + (cap >> 1))
+}
+
+const EMPTY_I32 = new Int32Array(0)
+const EMPTY_F64 = new Float64Array(0)
 
 // Scratch space for closest(): reused across calls (the engine is single-threaded and closest()
 // does not re-enter), so the hot path allocates only its result.

@@ -1,7 +1,8 @@
 // The typed-array routing table must behave exactly like the object-per-entry table it replaced
 // (kept in test/helpers/reference-routing-table.ts): same observe/fail verdicts, same heads, same
 // replacement-cache promotions, same closest() order and the same stale buckets, on arbitrary
-// sequences of operations — including a handle reused with another id and ids tied on 48 bits.
+// sequences of operations — including a handle reused with another id and ids tied on 48 bits —
+// with small k, and with larger k over more buckets (blocks that grow and shift one another).
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { randomIdInBucket } from '../../src/engine/ids.js'
@@ -10,95 +11,112 @@ import { RoutingTable as ReferenceTable } from '../helpers/reference-routing-tab
 import { SeededRng } from '../../src/engine/rng.js'
 import type { Contact } from '../../src/engine/types.js'
 
-const op = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ op: fc.constant('observe' as const), peer: fc.nat(19), alt: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('fail' as const), peer: fc.nat(19), now: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('touch' as const), bucket: fc.nat(6) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('closest' as const), bucket: fc.nat(6), n: fc.integer({ min: 1, max: 12 }), exclude: fc.option(fc.nat(19)), suspect: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('stale' as const), upTo: fc.nat(7) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('policy' as const), perBucket: fc.constantFrom(1, 2, Infinity), perTable: fc.constantFrom(3, 6, Infinity) }) },
-)
+/** At least `minOps` operations on `peers` peers spread over the first `buckets` buckets. */
+const opsOn = (peers: number, buckets: number, minOps = 0) =>
+  fc.array(
+    fc.oneof(
+      { weight: 6, arbitrary: fc.record({ op: fc.constant('observe' as const), peer: fc.nat(peers - 1), alt: fc.boolean() }) },
+      { weight: 2, arbitrary: fc.record({ op: fc.constant('fail' as const), peer: fc.nat(peers - 1), now: fc.boolean() }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('touch' as const), bucket: fc.nat(buckets) }) },
+      { weight: 2, arbitrary: fc.record({ op: fc.constant('closest' as const), bucket: fc.nat(buckets), n: fc.integer({ min: 1, max: 12 }), exclude: fc.option(fc.nat(peers - 1)), suspect: fc.boolean() }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('stale' as const), upTo: fc.nat(buckets + 1) }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('policy' as const), perBucket: fc.constantFrom(1, 2, Infinity), perTable: fc.constantFrom(3, 6, Infinity) }) },
+    ),
+    { minLength: minOps, maxLength: 400 },
+  )
 
 describe('routing table: typed-array layout vs the reference', () => {
   it('gives the same answers to every operation', () => {
     fc.assert(
-      fc.property(fc.nat(), fc.array(op, { maxLength: 400 }), fc.integer({ min: 1, max: 4 }), fc.nat(3), (seed, ops, k, rcap) => {
-        const rng = new SeededRng(seed)
-        const self = rng.bytes(32)
-        // Peers crowd the first buckets so they fill; every 7th shares its first 6 bytes with the
-        // previous one (a tie on the 48-bit prefix).
-        const ids: Uint8Array[] = []
-        for (let i = 0; i < 20; i++) {
-          const id = randomIdInBucket(self, rng.int(6), rng)
-          if (i % 7 === 6) id.set(ids[i - 1]!.subarray(0, 6))
-          ids.push(id)
-        }
-        // The same handle with another id in the same bucket (last byte flipped), or far away.
-        const altIds = ids.map((id, i) => (i % 2 === 0 ? Uint8Array.from(id, (x, j) => (j === 31 ? x ^ 0xff : x)) : ids[(i * 7 + 5) % 20]!))
-        const contact = (i: number, alt: boolean): Contact => ({
-          id: alt ? altIds[i]! : ids[i]!,
-          peer: `p${i}`,
-          addrs: [],
-          ipGroup: `g${i % 5}`,
-        })
-        const policy = { maxPerGroupPerBucket: Infinity, maxPerGroupPerTable: Infinity }
-        const a = new RoutingTable(self, k, rcap, policy)
-        const b = new ReferenceTable(self, k, rcap, policy)
-        let now = 0
-        for (const o of ops) {
-          now += rng.int(3) === 0 ? 0 : 1 // ties on lastSeenMs too
-          switch (o.op) {
-            case 'observe': {
-              const c = contact(o.peer, o.alt)
-              const x = a.observe(c, now)
-              const y = b.observe(c, now)
-              expect(x.kind).toBe(y.kind)
-              if (x.kind === 'full' && y.kind === 'full') {
-                expect([x.bucket, x.head.contact.peer, x.head.lastSeenMs, x.head.failures]).toEqual([y.bucket, y.head.contact.peer, y.head.lastSeenMs, y.head.failures])
-              }
-              if (x.kind === 'rejected' && y.kind === 'rejected') expect(x.reason).toBe(y.reason)
-              break
-            }
-            case 'fail': {
-              const c = contact(o.peer, false)
-              expect(a.fail(c, now, 2, o.now)).toBe(b.fail(c, now, 2, o.now))
-              break
-            }
-            case 'touch': {
-              const t = randomIdInBucket(self, o.bucket, rng)
-              a.touch(t, now)
-              b.touch(t, now)
-              break
-            }
-            case 'closest': {
-              const t = randomIdInBucket(self, o.bucket, rng)
-              const ex = o.exclude === null ? undefined : `p${o.exclude}`
-              const want = b.closest(t, o.n, ex, o.suspect)
-              expect(a.closest(t, o.n, ex, o.suspect)).toEqual(want)
-              // The answer to a FIND_NODE: the same contacts, in any order.
-              const peers = (cs: readonly { peer: string }[]) => cs.map((c) => c.peer).sort()
-              expect(peers(a.closestSet(t, o.n, ex, o.suspect))).toEqual(peers(want))
-              break
-            }
-            case 'stale':
-              expect(a.staleBuckets(now - 20, o.upTo)).toEqual(b.staleBuckets(now - 20, o.upTo))
-              break
-            case 'policy':
-              a.setPolicy({ maxPerGroupPerBucket: o.perBucket, maxPerGroupPerTable: o.perTable })
-              b.setPolicy({ maxPerGroupPerBucket: o.perBucket, maxPerGroupPerTable: o.perTable })
-              break
-          }
-          expect(a.size).toBe(b.size)
-        }
-        expect(a.all()).toEqual(b.all())
-        expect(a.bucketSizes()).toEqual(b.bucketSizes())
-        expect(a.deepestBucket()).toBe(b.deepestBucket())
-        expect(a.checkInvariants()).toBeUndefined()
-      }),
+      fc.property(fc.nat(), opsOn(20, 6), fc.integer({ min: 1, max: 4 }), fc.nat(3), (seed, ops, k, rcap) => sameAnswers(seed, ops, k, rcap, 20, 6)),
       { numRuns: 300 },
     )
   })
+
+  it('gives the same answers while blocks grow and shift one another (larger k, more buckets)', () => {
+    fc.assert(
+      fc.property(fc.nat(), opsOn(60, 12, 100), fc.integer({ min: 5, max: 20 }), fc.nat(9), (seed, ops, k, rcap) => sameAnswers(seed, ops, k, rcap, 60, 12)),
+      { numRuns: 100 },
+    )
+  })
 })
+
+type Op = ReturnType<typeof opsOn> extends fc.Arbitrary<(infer T)[]> ? T : never
+
+/** Runs `ops` on a table and on the reference, for `peers` peers in the first `buckets` buckets; expects the same answers. */
+function sameAnswers(seed: number, ops: Op[], k: number, rcap: number, peers: number, buckets: number): void {
+  const rng = new SeededRng(seed)
+  const self = rng.bytes(32)
+  // Peers crowd the first buckets so they fill; every 7th shares its first 6 bytes with the
+  // previous one (a tie on the 48-bit prefix).
+  const ids: Uint8Array[] = []
+  for (let i = 0; i < peers; i++) {
+    const id = randomIdInBucket(self, rng.int(buckets), rng)
+    if (i % 7 === 6) id.set(ids[i - 1]!.subarray(0, 6))
+    ids.push(id)
+  }
+  // The same handle with another id in the same bucket (last byte flipped), or far away.
+  const altIds = ids.map((id, i) => (i % 2 === 0 ? Uint8Array.from(id, (x, j) => (j === 31 ? x ^ 0xff : x)) : ids[(i * 7 + 5) % peers]!))
+  const contact = (i: number, alt: boolean): Contact => ({
+    id: alt ? altIds[i]! : ids[i]!,
+    peer: `p${i}`,
+    addrs: [],
+    ipGroup: `g${i % 5}`,
+  })
+  const policy = { maxPerGroupPerBucket: Infinity, maxPerGroupPerTable: Infinity }
+  const a = new RoutingTable(self, k, rcap, policy)
+  const b = new ReferenceTable(self, k, rcap, policy)
+  let now = 0
+  for (const o of ops) {
+    now += rng.int(3) === 0 ? 0 : 1 // ties on lastSeenMs too
+    switch (o.op) {
+      case 'observe': {
+        const c = contact(o.peer, o.alt)
+        const x = a.observe(c, now)
+        const y = b.observe(c, now)
+        expect(x.kind).toBe(y.kind)
+        if (x.kind === 'full' && y.kind === 'full') {
+          expect([x.bucket, x.head.contact.peer, x.head.lastSeenMs, x.head.failures]).toEqual([y.bucket, y.head.contact.peer, y.head.lastSeenMs, y.head.failures])
+        }
+        if (x.kind === 'rejected' && y.kind === 'rejected') expect(x.reason).toBe(y.reason)
+        break
+      }
+      case 'fail': {
+        const c = contact(o.peer, false)
+        expect(a.fail(c, now, 2, o.now)).toBe(b.fail(c, now, 2, o.now))
+        break
+      }
+      case 'touch': {
+        const t = randomIdInBucket(self, o.bucket, rng)
+        a.touch(t, now)
+        b.touch(t, now)
+        break
+      }
+      case 'closest': {
+        const t = randomIdInBucket(self, o.bucket, rng)
+        const ex = o.exclude === null ? undefined : `p${o.exclude}`
+        const want = b.closest(t, o.n, ex, o.suspect)
+        expect(a.closest(t, o.n, ex, o.suspect)).toEqual(want)
+        // The answer to a FIND_NODE: the same contacts, in any order.
+        const peers = (cs: readonly { peer: string }[]) => cs.map((c) => c.peer).sort()
+        expect(peers(a.closestSet(t, o.n, ex, o.suspect))).toEqual(peers(want))
+        break
+      }
+      case 'stale':
+        expect(a.staleBuckets(now - 20, o.upTo)).toEqual(b.staleBuckets(now - 20, o.upTo))
+        break
+      case 'policy':
+        a.setPolicy({ maxPerGroupPerBucket: o.perBucket, maxPerGroupPerTable: o.perTable })
+        b.setPolicy({ maxPerGroupPerBucket: o.perBucket, maxPerGroupPerTable: o.perTable })
+        break
+    }
+    expect(a.size).toBe(b.size)
+  }
+  expect(a.all()).toEqual(b.all())
+  expect(a.bucketSizes()).toEqual(b.bucketSizes())
+  expect(a.deepestBucket()).toBe(b.deepestBucket())
+  expect(a.checkInvariants()).toBeUndefined()
+}
 
 describe('routing table: replacement cache keeps the latest object for a handle', () => {
   it('a handle seen again with new details is promoted with them', () => {
