@@ -90,8 +90,8 @@ const FIRST_BLOCK_SLOTS = 2
  * of slots and replacement rings' worth of replacement slots.
  */
 const FIRST_BUCKETS = 16
-const FIRST_BLOCKS = 4
-const FIRST_RINGS = 4
+const FIRST_BLOCKS = 8
+const FIRST_RINGS = 8
 
 export class RoutingTable {
   /**
