@@ -424,9 +424,8 @@ export class DhtEngine {
    */
   private refreshNeediest(stale: readonly number[], budget: number): void {
     if (budget <= 0 || stale.length === 0) return
-    const sizes = this.table.bucketSizes()
     const n = this.networkSizeEstimate() ?? Infinity
-    const lack = (i: number): number => Math.min(this.cfg.k, n / 2 ** (i + 1)) - sizes[i]!
+    const lack = (i: number): number => Math.min(this.cfg.k, n / 2 ** (i + 1)) - this.table.bucketSize(i)
     const order = stale.map((i) => ({ i, lack: lack(i) })).filter((b) => b.lack >= this.cfg.k / 4).sort((a, b) => b.lack - a.lack || a.i - b.i)
     for (const { i } of order.slice(0, budget)) {
       const target = randomIdInBucket(this.self.id, i, this.rng)

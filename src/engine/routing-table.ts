@@ -180,6 +180,10 @@ export class RoutingTable {
     return i < this.buckets && this.meta[i * META_STRIDE + M_EXISTS] !== 0
   }
 
+  /** Gives the bookkeeping room for bucket i (and the buckets before it). */
+  private ensureBucket(i: number): void {
+    if (i >= this.buckets) this.reserve(i + 1, this.slotsUsed, this.repsUsed)
+  }
 
   find(contact: Contact): TableEntry | undefined {
     const i = this.bucketIndex(contact.id)
@@ -220,7 +224,7 @@ export class RoutingTable {
   observeCode(contact: Contact, nowMs: number): number {
     const i = this.bucketIndex(contact.id)
     if (i >= KEY_BITS) return OBS_SELF
-    if (i >= this.buckets) this.reserve(i + 1, this.slotsUsed, this.repsUsed)
+    this.ensureBucket(i)
     this.meta[i * META_STRIDE + M_EXISTS] = 1
     const h = hashString(contact.peer)
     const s = this.slotOf(i, contact, h)
@@ -582,7 +586,7 @@ export class RoutingTable {
   touch(target: NodeId, nowMs: number): void {
     const i = this.bucketIndex(target)
     if (i < KEY_BITS) {
-      if (i >= this.buckets) this.reserve(i + 1, this.slotsUsed, this.repsUsed)
+      this.ensureBucket(i)
       this.meta[i * META_STRIDE + M_EXISTS] = 1
       this.touchedMs[i] = nowMs
     }
@@ -626,9 +630,14 @@ export class RoutingTable {
     return -1
   }
 
+  /** Contacts in bucket i. */
+  bucketSize(i: number): number {
+    return i < this.buckets ? this.meta[i * META_STRIDE + M_LEN]! : 0
+  }
+
   bucketSizes(): number[] {
     const out: number[] = []
-    for (let i = 0; i < KEY_BITS; i++) out.push(i < this.buckets ? this.meta[i * META_STRIDE + M_LEN]! : 0)
+    for (let i = 0; i < KEY_BITS; i++) out.push(this.bucketSize(i))
     return out
   }
 
