@@ -24,6 +24,7 @@ import type { TableEntry } from './routing-table.js'
 import { ProviderStore } from './provider-store.js'
 import { RateLimiter } from './rate-limiter.js'
 import { TimerHeap } from './timer-heap.js'
+import { IdWindow } from './id-window.js'
 import { ANSWERED, Lookup } from './lookup.js'
 import { SizeEstimator, estimateSize } from './size-estimator.js'
 import { RttEstimator } from './rtt-estimator.js'
@@ -85,8 +86,8 @@ export class DhtEngine {
   private readonly store: ProviderStore
   private readonly limiter: RateLimiter
   private readonly timers = new TimerHeap<TimerPayload>()
-  private readonly pending = new Map<number, Pending>()
-  private readonly active = new Map<number, Lookup>()
+  private readonly pending = new IdWindow<Pending>()
+  private readonly active = new IdWindow<Lookup>()
   private readonly queue: QueuedLookup[] = []
   private readonly provided = new Map<string, Provided>()
   private readonly livenessBuckets = new Set<number>()
@@ -296,7 +297,7 @@ export class DhtEngine {
   }
 
   private onStop(): void {
-    for (const l of [...this.active.values()]) this.finish(l, 'stopped')
+    for (const l of this.active.values()) this.finish(l, 'stopped')
     for (const q of this.queue.splice(0)) if (q.purpose === 'user') this.emitDone(this.failedResult(q, 'stopped'))
     this.pending.clear()
     this.timers.clear()
@@ -473,7 +474,6 @@ export class DhtEngine {
 
   private sendRequest(to: Contact, type: Request['type'], key: Uint8Array, target: NodeId, providers: readonly Contact[], pending: Pending | undefined): number {
     const rpcId = this.nextRpcId++
-    if (this.nextRpcId > 0x7fffffff) this.nextRpcId = 1
     this.pushSend({ to, msg: { kind: 'request', rpcId, type, key, target, providers } })
     if (pending !== undefined) {
       pending.sentMs = this.nowMs
