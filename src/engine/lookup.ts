@@ -77,6 +77,8 @@ export type LookupPurpose = 'user' | 'join' | 'refresh' | 'republish'
 
 interface Path {
   readonly cands: Candidate[]
+  /** cands[i].dk at i: the binary search reads numbers stored side by side, not one object per step. */
+  readonly dks: number[]
   /** The INFLIGHT candidates, in no particular order (only counted and min-scanned). */
   readonly flying: Candidate[]
 }
@@ -129,7 +131,7 @@ export class Lookup {
     this.thi = (target[0]! << 8) | target[1]!
     this.tlo = (target[2]! << 24) | (target[3]! << 16) | (target[4]! << 8) | target[5]!
     const d = Math.max(1, Math.floor(p.disjointPaths))
-    for (let i = 0; i < d; i++) this.paths.push({ cands: [], flying: [] })
+    for (let i = 0; i < d; i++) this.paths.push({ cands: [], dks: [], flying: [] })
     this.claimed = d > 1 ? new Set() : undefined
   }
 
@@ -145,32 +147,38 @@ export class Lookup {
     if (c.peer === this.selfPeer) return false
     const claimed = this.claimed
     if (claimed !== undefined && claimed.has(c.peer)) return false
-    const cands = this.paths[path]!.cands
+    const { cands, dks } = this.paths[path]!
     const id = c.id
     const dk = (((id[0]! << 8) | id[1]!) ^ this.thi) * 4294967296 + ((((id[2]! << 24) | (id[3]! << 16) | (id[4]! << 8) | id[5]!) ^ this.tlo) >>> 0)
     // binary search for the insertion point (after equals: stable)
     let lo = 0
-    let hi = cands.length
+    let hi = dks.length
     while (lo < hi) {
       const mid = (lo + hi) >> 1
-      const m = cands[mid]!
-      if (m.dk < dk || (m.dk === dk && compareDistance(m.contact.id, id, this.target) <= 0)) lo = mid + 1
+      const m = dks[mid]!
+      if (m < dk || (m === dk && compareDistance(cands[mid]!.contact.id, id, this.target) <= 0)) lo = mid + 1
       else hi = mid
     }
-    if (claimed === undefined && this.heldBefore(cands, lo, c.peer, dk)) return false
+    if (claimed === undefined && this.heldBefore(this.paths[path]!, lo, c.peer, dk)) return false
     if (cands.length >= this.p.maxCandidatesPerPath) {
       // Full: the newcomer takes the farthest one's place if it is nearer (lo is then inside).
       const last = cands[cands.length - 1]!
       if (lo === cands.length || last.state === INFLIGHT) return false
       cands.pop()
+      dks.pop()
       claimed?.delete(last.contact.peer)
     }
     claimed?.add(c.peer)
     // Shift the tail by hand: splice would allocate the (empty) array of removed elements on every add.
     const cand: Candidate = { contact: c, hop, path, state: WAITING, sentMs: 0, flightIx: -1, dk }
     cands.push(cand)
-    for (let j = cands.length - 1; j > lo; j--) cands[j] = cands[j - 1]!
+    dks.push(dk)
+    for (let j = cands.length - 1; j > lo; j--) {
+      cands[j] = cands[j - 1]!
+      dks[j] = dks[j - 1]!
+    }
     cands[lo] = cand
+    dks[lo] = dk
     return true
   }
 
@@ -179,8 +187,8 @@ export class Lookup {
    * hashes the peer id; the simulator's contacts are fixed), so it sorts just before the
    * insertion point `lo`, among the candidates with the same distance prefix.
    */
-  private heldBefore(cands: readonly Candidate[], lo: number, peer: string, dk: number): boolean {
-    for (let j = lo - 1; j >= 0 && cands[j]!.dk === dk; j--) if (cands[j]!.contact.peer === peer) return true
+  private heldBefore(path: Path, lo: number, peer: string, dk: number): boolean {
+    for (let j = lo - 1; j >= 0 && path.dks[j] === dk; j--) if (path.cands[j]!.contact.peer === peer) return true
     return false
   }
 
