@@ -54,9 +54,9 @@ const T_JOIN = 5
 const T_REPUBLISH = 6
 
 type Pending =
-  | { readonly purpose: 'lookup'; readonly to: Contact; readonly lookup: Lookup; readonly cand: Candidate; sentMs?: number; slow?: boolean }
-  | { readonly purpose: 'liveness'; readonly to: Contact; readonly head: TableEntry; sentMs?: number }
-  | { readonly purpose: 'bootstrap'; readonly to: Contact; sentMs?: number }
+  | { readonly purpose: 'lookup'; readonly to: Contact; readonly sentMs: number; readonly lookup: Lookup; readonly cand: Candidate; slow: boolean }
+  | { readonly purpose: 'liveness'; readonly to: Contact; readonly sentMs: number; readonly head: TableEntry }
+  | { readonly purpose: 'bootstrap'; readonly to: Contact; readonly sentMs: number }
 
 interface QueuedLookup {
   readonly op: LookupOp
@@ -368,7 +368,7 @@ export class DhtEngine {
   private pingBootstrap(): void {
     if (this.bootstraps.length === 0 || !this.bootstrapPingDue(this.nowMs)) return
     const b = this.bootstraps[this.bootstrapCursor++ % this.bootstraps.length]!
-    this.sendRequest(b, 'PING', this.self.id, this.self.id, EMPTY, { purpose: 'bootstrap', to: b })
+    this.sendRequest(b, 'PING', this.self.id, this.self.id, EMPTY, { purpose: 'bootstrap', to: b, sentMs: this.nowMs })
   }
 
   /** Whether a bootstrap poll at atMs pings: no bootstrap answered for a third of the live window. */
@@ -461,7 +461,7 @@ export class DhtEngine {
       if (!this.livenessBuckets.has(bucket) && this.nowMs - this.table.headSeenMs(bucket) >= LIVENESS_CHECK_AFTER_MS) {
         const head = this.table.headEntry(bucket)
         this.livenessBuckets.add(bucket)
-        this.sendRequest(head.contact, 'PING', this.self.id, this.self.id, EMPTY, { purpose: 'liveness', to: head.contact, head })
+        this.sendRequest(head.contact, 'PING', this.self.id, this.self.id, EMPTY, { purpose: 'liveness', to: head.contact, sentMs: this.nowMs, head })
       }
     }
   }
@@ -476,7 +476,6 @@ export class DhtEngine {
     const rpcId = this.nextRpcId++
     this.pushSend({ to, msg: { kind: 'request', rpcId, type, key, target, providers } })
     if (pending !== undefined) {
-      pending.sentMs = this.nowMs
       this.pending.set(rpcId, pending)
       // A lookup stops waiting after the adaptive timeout (the query turns Slow); the contact is
       // charged a failure only after the configured per-hop timeout. Maintenance pings have no one
@@ -552,7 +551,7 @@ export class DhtEngine {
     }
     this.pending.delete(res.rpcId)
     // Only answers inside the adaptive timeout feed it: it estimates how long a quick answer takes.
-    if (p.purpose === 'lookup' && p.sentMs !== undefined && p.slow !== true) this.rtt.sample(this.nowMs - p.sentMs)
+    if (p.purpose === 'lookup' && !p.slow) this.rtt.sample(this.nowMs - p.sentMs)
     if (this.bootstraps.length > 0) this.noteBootstrapAnswer(from.peer)
     if (res.error !== undefined) {
       // Alive but refusing: not the contact's fault for the table, but no answer for the lookup.
@@ -599,7 +598,7 @@ export class DhtEngine {
   private onRpcTimeout(rpcId: number): void {
     const p = this.pending.get(rpcId)
     if (p === undefined) return
-    const hardMs = (p.sentMs ?? this.nowMs) + this.cfg.rpcTimeoutMs
+    const hardMs = p.sentMs + this.cfg.rpcTimeoutMs
     if (p.purpose === 'lookup' && !p.slow && this.nowMs < hardMs) {
       p.slow = true
       this.timers.push(hardMs, rpcId * 8 + T_RPC)
@@ -679,7 +678,7 @@ export class DhtEngine {
     const qs = l.nextQueries(this.nowMs)
     const type = l.op === 'GET_PROVIDERS' ? 'GET_PROVIDERS' : 'FIND_NODE'
     for (const c of qs) {
-      this.sendRequest(c.contact, type, l.key, l.target, EMPTY, { purpose: 'lookup', to: c.contact, lookup: l, cand: c })
+      this.sendRequest(c.contact, type, l.key, l.target, EMPTY, { purpose: 'lookup', to: c.contact, sentMs: this.nowMs, lookup: l, cand: c, slow: false })
     }
     if (this.cfg.beta > 0) {
       // Wake up when the next in-flight query turns slow, so a hedge may go out — also when no
