@@ -96,29 +96,34 @@ const FIRST_BLOCKS = 11
 const FIRST_RINGS = 9
 
 export class RoutingTable {
-  /**
-   * Per bucket, interleaved (bucket i's fields from i * META_STRIDE, see M_*): an observe touches
-   * one cache line of bookkeeping instead of six arrays (10,000 tables do not stay in cache).
-   */
-  private meta = EMPTY_I32
-  /** Per bucket: virtual time a lookup last targeted its range. */
-  private touchedMs = EMPTY_F64
-  /** Buckets meta and touchedMs have room for (bucket indexes past them do not exist yet). */
+  // Every typed column lives in one of two views of the table's one buffer, at an offset (a view
+  // is an object of its own: an observe that read six views touched six more cache lines, and
+  // 10,000 tables do not stay in cache). i32: per bucket, interleaved (bucket i's fields from
+  // i * META_STRIDE, see M_*; one cache line of bookkeeping per bucket), then per slot the 48-bit
+  // id prefix (hi 16, lo 32 bits), handle hash, /24 group hash and failure count, then per
+  // replacement slot the handle hash. f64: per bucket the virtual time a lookup last targeted its
+  // range, then per slot lastSeenMs.
+  private i32 = EMPTY_I32
+  private f64 = EMPTY_F64
+  private oHi = 0
+  private oLo = 0
+  private oPeer = 0
+  private oGroup = 0
+  private oFails = 0
+  private oRep = 0
+  private oSeen = 0
+  /** Buckets the bookkeeping has room for (bucket indexes past them do not exist yet). */
   private buckets = 0
+  /** Slots and replacement slots the columns have room for. */
+  private slotCap = 0
+  private repCap = 0
 
   // Slots: blocks packed from slot 0, slotsUsed in all (free ones included).
   private contacts: (Contact | undefined)[] = []
-  private hi = EMPTY_I32
-  private lo = EMPTY_I32
-  private peerHash = EMPTY_I32
-  private groupHash = EMPTY_I32
-  private seenMs = EMPTY_F64
-  private fails = EMPTY_I32
   private slotsUsed = 0
   // Replacement slots: rings of rcap slots, packed from slot 0.
   private readonly rcap: number
   private repContacts: (Contact | undefined)[] = []
-  private repHash = EMPTY_I32
   private repsUsed = 0
 
   /** Contacts per /24 group over the table: kept only while the per-table limit is finite. */
@@ -151,8 +156,8 @@ export class RoutingTable {
     } else if (this.groupCounts === undefined) {
       this.groupCounts = new Map()
       for (let i = 0; i < this.buckets; i++) {
-        const s0 = this.meta[i * META_STRIDE + M_BASE]!
-        for (let s = s0; s < s0 + this.meta[i * META_STRIDE + M_LEN]!; s++) this.addGroup(this.contacts[s]!)
+        const s0 = this.i32[i * META_STRIDE + M_BASE]!
+        for (let s = s0; s < s0 + this.i32[i * META_STRIDE + M_LEN]!; s++) this.addGroup(this.contacts[s]!)
       }
     }
   }
@@ -166,11 +171,12 @@ export class RoutingTable {
   /** The slot of `contact`'s handle in bucket i, or -1. */
   private slotOf(i: number, contact: Contact, h: number): number {
     const m = i * META_STRIDE
-    const s0 = this.meta[m + M_BASE]!
-    const end = s0 + this.meta[m + M_LEN]!
-    const ph = this.peerHash
+    const s0 = this.i32[m + M_BASE]!
+    const end = s0 + this.i32[m + M_LEN]!
+    const a = this.i32
+    const o = this.oPeer
     for (let s = s0; s < end; s++) {
-      if (ph[s] !== h) continue
+      if (a[o + s] !== h) continue
       const c = this.contacts[s]!
       if (c === contact || c.peer === contact.peer) return s
     }
@@ -179,7 +185,7 @@ export class RoutingTable {
 
   /** Whether bucket i was ever touched or observed into. */
   private exists(i: number): boolean {
-    return i < this.buckets && this.meta[i * META_STRIDE + M_EXISTS] !== 0
+    return i < this.buckets && this.i32[i * META_STRIDE + M_EXISTS] !== 0
   }
 
   /** Gives the bookkeeping room for bucket i (and the buckets before it). */
@@ -199,7 +205,7 @@ export class RoutingTable {
   }
 
   private entryAt(s: number): TableEntry {
-    return { contact: this.contacts[s]!, lastSeenMs: this.seenMs[s]!, failures: this.fails[s]! }
+    return { contact: this.contacts[s]!, lastSeenMs: this.f64[this.oSeen + s]!, failures: this.i32[this.oFails + s]! }
   }
 
   /** The contact was heard from (or is proposed by a peer, when `verified` is false). */
@@ -227,17 +233,17 @@ export class RoutingTable {
     const i = this.bucketIndex(contact.id)
     if (i >= KEY_BITS) return OBS_SELF
     this.ensureBucket(i)
-    this.meta[i * META_STRIDE + M_EXISTS] = 1
+    this.i32[i * META_STRIDE + M_EXISTS] = 1
     const h = hashString(contact.peer)
     const s = this.slotOf(i, contact, h)
     if (s >= 0) {
-      if (nowMs > this.seenMs[s]!) this.seenMs[s] = nowMs
-      this.fails[s] = 0
+      if (nowMs > this.f64[this.oSeen + s]!) this.f64[this.oSeen + s] = nowMs
+      this.i32[this.oFails + s] = 0
       return OBS_UPDATED
     }
     const rejected = this.diversityVerdict(i, contact)
     if (rejected !== undefined) return rejected === 'diversity-bucket' ? OBS_REJECTED_BUCKET : OBS_REJECTED_TABLE
-    if (this.meta[i * META_STRIDE + M_LEN]! < this.k) {
+    if (this.i32[i * META_STRIDE + M_LEN]! < this.k) {
       this.append(i, contact, h, nowMs)
       if (i > this.deepest) this.deepest = i
       this.dropReplacement(i, contact, h)
@@ -249,7 +255,7 @@ export class RoutingTable {
 
   /** When a non-empty bucket's least-recently-seen entry was last heard from. */
   headSeenMs(i: number): number {
-    return this.seenMs[this.headSlot(i)]!
+    return this.f64[this.oSeen + this.headSlot(i)]!
   }
 
   /** A snapshot of a non-empty bucket's least-recently-seen entry. */
@@ -260,16 +266,16 @@ export class RoutingTable {
   /** Appends an entry to bucket i (which has room). */
   private append(i: number, contact: Contact, h: number, nowMs: number): void {
     const m = i * META_STRIDE
-    if (this.meta[m + M_LEN] === this.meta[m + M_CAP]) this.growBlock(i)
-    const s = this.meta[m + M_BASE]! + this.meta[m + M_LEN]!++
+    if (this.i32[m + M_LEN] === this.i32[m + M_CAP]) this.growBlock(i)
+    const s = this.i32[m + M_BASE]! + this.i32[m + M_LEN]!++
     const id = contact.id
     this.contacts[s] = contact
-    this.hi[s] = (id[0]! << 8) | id[1]!
-    this.lo[s] = (id[2]! << 24) | (id[3]! << 16) | (id[4]! << 8) | id[5]!
-    this.peerHash[s] = h
-    this.groupHash[s] = hashString(contact.ipGroup)
-    this.seenMs[s] = nowMs
-    this.fails[s] = 0
+    this.i32[this.oHi + s] = (id[0]! << 8) | id[1]!
+    this.i32[this.oLo + s] = (id[2]! << 24) | (id[3]! << 16) | (id[4]! << 8) | id[5]!
+    this.i32[this.oPeer + s] = h
+    this.i32[this.oGroup + s] = hashString(contact.ipGroup)
+    this.f64[this.oSeen + s] = nowMs
+    this.i32[this.oFails + s] = 0
     this.count++
     this.addGroup(contact)
   }
@@ -277,13 +283,13 @@ export class RoutingTable {
   /** Gives bucket i's block (full, or not yet allocated) room for more entries. */
   private growBlock(i: number): void {
     const m = i * META_STRIDE
-    const cap = this.meta[m + M_CAP]!
+    const cap = this.i32[m + M_CAP]!
     const more = Math.min(this.k, cap === 0 ? FIRST_BLOCK_SLOTS : cap * 2) - cap
     this.reserve(this.buckets, this.slotsUsed + more, this.repsUsed)
-    const end = this.meta[m + M_BASE]! + cap
-    if (cap === 0) this.meta[m + M_BASE] = this.slotsUsed
+    const end = this.i32[m + M_BASE]! + cap
+    if (cap === 0) this.i32[m + M_BASE] = this.slotsUsed
     else if (end < this.slotsUsed) this.shiftSlots(end, more) // the last block grows in place
-    this.meta[m + M_CAP] = cap + more
+    this.i32[m + M_CAP] = cap + more
     this.slotsUsed += more
   }
 
@@ -293,21 +299,21 @@ export class RoutingTable {
     for (let s = this.slotsUsed - 1; s >= from; s--) this.copySlot(s + by, s)
     for (let s = from; s < from + by; s++) this.contacts[s] = undefined
     for (let m = 0; m < this.buckets * META_STRIDE; m += META_STRIDE) {
-      if (this.meta[m + M_CAP]! > 0 && this.meta[m + M_BASE]! >= from) this.meta[m + M_BASE] = this.meta[m + M_BASE]! + by
+      if (this.i32[m + M_CAP]! > 0 && this.i32[m + M_BASE]! >= from) this.i32[m + M_BASE] = this.i32[m + M_BASE]! + by
     }
   }
 
   /** Gives bucket i a replacement ring. */
   private allocRing(i: number): void {
     this.reserve(this.buckets, this.slotsUsed, this.repsUsed + this.rcap)
-    this.meta[i * META_STRIDE + M_REP_BASE] = this.repsUsed
+    this.i32[i * META_STRIDE + M_REP_BASE] = this.repsUsed
     this.repsUsed += this.rcap
   }
 
   /** Makes room for `buckets` buckets, `slots` slots and `reps` replacement slots. */
   private reserve(buckets: number, slots: number, reps: number): void {
-    const slotCap = this.hi.length
-    const repCap = this.repHash.length
+    const slotCap = this.slotCap
+    const repCap = this.repCap
     if (buckets <= this.buckets && slots <= slotCap && reps <= repCap) return
     this.resize(
       Math.min(KEY_BITS, capacity(this.buckets, buckets, FIRST_BUCKETS)),
@@ -318,42 +324,59 @@ export class RoutingTable {
 
   /** Moves every column to a new buffer with room for the given buckets, slots and replacement slots. */
   private resize(buckets: number, slots: number, reps: number): void {
-    const cols = columns(buckets, slots, reps)
-    cols.meta.set(this.meta)
-    for (let j = this.buckets; j < buckets; j++) cols.meta[j * META_STRIDE + M_REP_BASE] = -1
-    cols.touchedMs.fill(-Infinity, this.buckets).set(this.touchedMs)
-    cols.seenMs.set(this.seenMs)
-    cols.hi.set(this.hi)
-    cols.lo.set(this.lo)
-    cols.peerHash.set(this.peerHash)
-    cols.groupHash.set(this.groupHash)
-    cols.fails.set(this.fails)
-    cols.repHash.set(this.repHash)
-    Object.assign(this, cols) // the same nine columns, now bigger
+    const to = new Layout(buckets, slots, reps)
+    const buf = new ArrayBuffer(to.bytes)
+    const f64 = new Float64Array(buf, 0, to.f64Length)
+    const i32 = new Int32Array(buf, to.f64Length * 8, to.i32Length)
+    const from = this.layout()
+    i32.set(this.i32.subarray(0, from.buckets * META_STRIDE))
+    for (let j = from.buckets; j < buckets; j++) i32[j * META_STRIDE + M_REP_BASE] = -1
+    f64.fill(-Infinity, 0, buckets).set(this.f64.subarray(0, from.buckets))
+    f64.set(this.f64.subarray(from.oSeen, from.oSeen + from.slots), to.oSeen)
+    for (const [a, b] of [[from.oHi, to.oHi], [from.oLo, to.oLo], [from.oPeer, to.oPeer], [from.oGroup, to.oGroup], [from.oFails, to.oFails]] as const) {
+      i32.set(this.i32.subarray(a, a + from.slots), b)
+    }
+    i32.set(this.i32.subarray(from.oRep, from.oRep + from.reps), to.oRep)
+    this.i32 = i32
+    this.f64 = f64
+    this.oHi = to.oHi
+    this.oLo = to.oLo
+    this.oPeer = to.oPeer
+    this.oGroup = to.oGroup
+    this.oFails = to.oFails
+    this.oRep = to.oRep
+    this.oSeen = to.oSeen
     this.buckets = buckets
+    this.slotCap = slots
+    this.repCap = reps
     this.contacts = resized(this.contacts, slots)
     this.repContacts = resized(this.repContacts, reps)
   }
 
+  /** The layout of the columns as they are. */
+  private layout(): Layout {
+    return new Layout(this.buckets, this.slotCap, this.repCap)
+  }
+
   /** Removes slot s of bucket i, keeping the others in order. */
   private removeAt(i: number, s: number): void {
-    const end = this.meta[i * META_STRIDE + M_BASE]! + this.meta[i * META_STRIDE + M_LEN]! - 1
+    const end = this.i32[i * META_STRIDE + M_BASE]! + this.i32[i * META_STRIDE + M_LEN]! - 1
     const c = this.contacts[s]!
     for (let t = s; t < end; t++) this.copySlot(t, t + 1)
     this.contacts[end] = undefined
-    this.meta[i * META_STRIDE + M_LEN]!--
+    this.i32[i * META_STRIDE + M_LEN]!--
     this.count--
     this.removeGroup(c)
   }
 
   private copySlot(to: number, from: number): void {
     this.contacts[to] = this.contacts[from]
-    this.hi[to] = this.hi[from]!
-    this.lo[to] = this.lo[from]!
-    this.peerHash[to] = this.peerHash[from]!
-    this.groupHash[to] = this.groupHash[from]!
-    this.seenMs[to] = this.seenMs[from]!
-    this.fails[to] = this.fails[from]!
+    this.i32[this.oHi + to] = this.i32[this.oHi + from]!
+    this.i32[this.oLo + to] = this.i32[this.oLo + from]!
+    this.i32[this.oPeer + to] = this.i32[this.oPeer + from]!
+    this.i32[this.oGroup + to] = this.i32[this.oGroup + from]!
+    this.f64[this.oSeen + to] = this.f64[this.oSeen + from]!
+    this.i32[this.oFails + to] = this.i32[this.oFails + from]!
   }
 
   private diversityVerdict(i: number, contact: Contact): 'diversity-bucket' | 'diversity-table' | undefined {
@@ -365,8 +388,8 @@ export class RoutingTable {
     if (Number.isFinite(this.policy.maxPerGroupPerBucket)) {
       const gh = hashString(g)
       let n = 0
-      const s0 = this.meta[i * META_STRIDE + M_BASE]!
-      for (let s = s0; s < s0 + this.meta[i * META_STRIDE + M_LEN]!; s++) if (this.groupHash[s] === gh && this.contacts[s]!.ipGroup === g) n++
+      const s0 = this.i32[i * META_STRIDE + M_BASE]!
+      for (let s = s0; s < s0 + this.i32[i * META_STRIDE + M_LEN]!; s++) if (this.i32[this.oGroup + s] === gh && this.contacts[s]!.ipGroup === g) n++
       if (n >= this.policy.maxPerGroupPerBucket) return 'diversity-bucket'
     }
     return undefined
@@ -387,18 +410,18 @@ export class RoutingTable {
 
   /** The slot of the j-th oldest replacement of the bucket whose fields start at meta[m] (its block must exist). */
   private repSlot(m: number, j: number): number {
-    let r = this.meta[m + M_REP_HEAD]! + j
+    let r = this.i32[m + M_REP_HEAD]! + j
     if (r >= this.rcap) r -= this.rcap // j < rcap
-    return this.meta[m + M_REP_BASE]! + r
+    return this.i32[m + M_REP_BASE]! + r
   }
 
   private addReplacement(i: number, contact: Contact, h: number): void {
     const m = i * META_STRIDE
-    const n = this.meta[m + M_REP_LEN]!
+    const n = this.i32[m + M_REP_LEN]!
     if (n > 0) {
       // Already the freshest: dropping and appending it again only swaps in this object.
       const last = this.repSlot(m, n - 1)
-      if (this.repHash[last] === h) {
+      if (this.i32[this.oRep + last] === h) {
         const c = this.repContacts[last]! // read only on a hash match: the cache's slots are cold
         if (c === contact) return
         if (c.peer === contact.peer) {
@@ -408,30 +431,30 @@ export class RoutingTable {
       }
     }
     this.dropReplacement(i, contact, h)
-    if (this.meta[m + M_REP_BASE]! < 0) this.allocRing(i)
-    const len = this.meta[m + M_REP_LEN]!
+    if (this.i32[m + M_REP_BASE]! < 0) this.allocRing(i)
+    const len = this.i32[m + M_REP_LEN]!
     const rcap = this.rcap
     if (len < rcap) {
       const r = this.repSlot(m, len)
       this.repContacts[r] = contact
-      this.repHash[r] = h
-      this.meta[m + M_REP_LEN] = len + 1
+      this.i32[this.oRep + r] = h
+      this.i32[m + M_REP_LEN] = len + 1
     } else if (rcap > 0) {
       // Full: the oldest leaves and the newcomer takes its slot, which becomes the ring's end.
       const r = this.repSlot(m, 0)
       this.repContacts[r] = contact
-      this.repHash[r] = h
-      const head = this.meta[m + M_REP_HEAD]! + 1
-      this.meta[m + M_REP_HEAD] = head === rcap ? 0 : head
+      this.i32[this.oRep + r] = h
+      const head = this.i32[m + M_REP_HEAD]! + 1
+      this.i32[m + M_REP_HEAD] = head === rcap ? 0 : head
     }
   }
 
   private dropReplacement(i: number, contact: Contact, h: number): void {
     const m = i * META_STRIDE
-    const n = this.meta[m + M_REP_LEN]!
+    const n = this.i32[m + M_REP_LEN]!
     for (let j = 0; j < n; j++) {
       const r = this.repSlot(m, j)
-      if (this.repHash[r] !== h) continue
+      if (this.i32[this.oRep + r] !== h) continue
       const c = this.repContacts[r]!
       if (c !== contact && c.peer !== contact.peer) continue
       // Close the gap: the younger ones move one place toward the oldest.
@@ -439,10 +462,10 @@ export class RoutingTable {
         const a = this.repSlot(m, t)
         const b = this.repSlot(m, t + 1)
         this.repContacts[a] = this.repContacts[b]
-        this.repHash[a] = this.repHash[b]!
+        this.i32[this.oRep + a] = this.i32[this.oRep + b]!
       }
       this.repContacts[this.repSlot(m, n - 1)] = undefined
-      this.meta[m + M_REP_LEN] = n - 1
+      this.i32[m + M_REP_LEN] = n - 1
       return
     }
   }
@@ -461,19 +484,19 @@ export class RoutingTable {
       this.dropReplacement(i, contact, h)
       return false
     }
-    const f = ++this.fails[s]!
+    const f = ++this.i32[this.oFails + s]!
     if (!evictNow && f < maxFailures) return false
     this.removeAt(i, s)
     this.promote(i, nowMs)
-    if (i === this.deepest && this.meta[i * META_STRIDE + M_LEN] === 0) this.deepest = this.scanDeepest()
+    if (i === this.deepest && this.i32[i * META_STRIDE + M_LEN] === 0) this.deepest = this.scanDeepest()
     return true
   }
 
   private promote(i: number, nowMs: number): void {
-    while (this.meta[i * META_STRIDE + M_REP_LEN]! > 0 && this.meta[i * META_STRIDE + M_LEN]! < this.k) {
-      const r = this.repSlot(i * META_STRIDE, --this.meta[i * META_STRIDE + M_REP_LEN]!)
+    while (this.i32[i * META_STRIDE + M_REP_LEN]! > 0 && this.i32[i * META_STRIDE + M_LEN]! < this.k) {
+      const r = this.repSlot(i * META_STRIDE, --this.i32[i * META_STRIDE + M_REP_LEN]!)
       const c = this.repContacts[r]!
-      const h = this.repHash[r]!
+      const h = this.i32[this.oRep + r]!
       this.repContacts[r] = undefined
       if (this.diversityVerdict(i, c) !== undefined) continue
       this.append(i, c, h, nowMs)
@@ -530,13 +553,13 @@ export class RoutingTable {
 
   /** Appends bucket i's eligible slots to the scratch group. */
   private collectInto(i: number, g: number, exclude: string | undefined, exHash: number, skipSuspect: boolean): number {
-    const s0 = this.meta[i * META_STRIDE + M_BASE]!
-    const end = s0 + this.meta[i * META_STRIDE + M_LEN]!
+    const s0 = this.i32[i * META_STRIDE + M_BASE]!
+    const end = s0 + this.i32[i * META_STRIDE + M_LEN]!
     if (g + this.k > scratchSlots.length) growScratch(g + this.k)
     const slots = scratchSlots
     for (let s = s0; s < end; s++) {
-      if (skipSuspect && this.fails[s]! > 0) continue
-      if (exclude !== undefined && this.peerHash[s] === exHash && this.contacts[s]!.peer === exclude) continue
+      if (skipSuspect && this.i32[this.oFails + s]! > 0) continue
+      if (exclude !== undefined && this.i32[this.oPeer + s] === exHash && this.contacts[s]!.peer === exclude) continue
       slots[g++] = s
     }
     return g
@@ -555,7 +578,7 @@ export class RoutingTable {
     const tlo = (target[2]! << 24) | (target[3]! << 16) | (target[4]! << 8) | target[5]!
     for (let i = 0; i < g; i++) {
       const s = ss[i]!
-      ks[i] = (this.hi[s]! ^ thi) * 4294967296 + ((this.lo[s]! ^ tlo) >>> 0)
+      ks[i] = (this.i32[this.oHi + s]! ^ thi) * 4294967296 + ((this.i32[this.oLo + s]! ^ tlo) >>> 0)
     }
     // Only the first `need` of the sorted order are used: keep a sorted prefix of that length
     // (the group past bucket b can hold a hundred contacts when one or two are wanted). Same
@@ -589,8 +612,8 @@ export class RoutingTable {
     const i = this.bucketIndex(target)
     if (i < KEY_BITS) {
       this.ensureBucket(i)
-      this.meta[i * META_STRIDE + M_EXISTS] = 1
-      this.touchedMs[i] = nowMs
+      this.i32[i * META_STRIDE + M_EXISTS] = 1
+      this.f64[i] = nowMs
     }
   }
 
@@ -606,19 +629,20 @@ export class RoutingTable {
         out.push(i)
         continue
       }
-      if (this.touchedMs[i]! >= sinceMs) continue
-      if (this.meta[i * META_STRIDE + M_LEN]! < this.k || this.seenMs[this.headSlot(i)]! < sinceMs) out.push(i)
+      if (this.f64[i]! >= sinceMs) continue
+      if (this.i32[i * META_STRIDE + M_LEN]! < this.k || this.f64[this.oSeen + this.headSlot(i)]! < sinceMs) out.push(i)
     }
     return out
   }
 
   /** The least-recently-seen slot of a non-empty bucket (ties: the earliest inserted). */
   private headSlot(i: number): number {
-    const s0 = this.meta[i * META_STRIDE + M_BASE]!
-    const end = s0 + this.meta[i * META_STRIDE + M_LEN]!
-    const seen = this.seenMs
+    const s0 = this.i32[i * META_STRIDE + M_BASE]!
+    const end = s0 + this.i32[i * META_STRIDE + M_LEN]!
+    const seen = this.f64
+    const o = this.oSeen
     let h = s0
-    for (let s = s0 + 1; s < end; s++) if (seen[s]! < seen[h]!) h = s
+    for (let s = s0 + 1; s < end; s++) if (seen[o + s]! < seen[o + h]!) h = s
     return h
   }
 
@@ -628,13 +652,13 @@ export class RoutingTable {
   }
 
   private scanDeepest(): number {
-    for (let i = this.buckets - 1; i >= 0; i--) if (this.meta[i * META_STRIDE + M_LEN]! > 0) return i
+    for (let i = this.buckets - 1; i >= 0; i--) if (this.i32[i * META_STRIDE + M_LEN]! > 0) return i
     return -1
   }
 
   /** Contacts in bucket i. */
   bucketSize(i: number): number {
-    return i < this.buckets ? this.meta[i * META_STRIDE + M_LEN]! : 0
+    return i < this.buckets ? this.i32[i * META_STRIDE + M_LEN]! : 0
   }
 
   bucketSizes(): number[] {
@@ -647,10 +671,10 @@ export class RoutingTable {
   all(): Contact[] {
     const out: Contact[] = []
     for (let i = 0; i < this.buckets; i++) {
-      const s0 = this.meta[i * META_STRIDE + M_BASE]!
+      const s0 = this.i32[i * META_STRIDE + M_BASE]!
       const order: number[] = []
-      for (let s = s0; s < s0 + this.meta[i * META_STRIDE + M_LEN]!; s++) order.push(s)
-      order.sort((x, y) => this.seenMs[x]! - this.seenMs[y]! || x - y)
+      for (let s = s0; s < s0 + this.i32[i * META_STRIDE + M_LEN]!; s++) order.push(s)
+      order.sort((x, y) => this.f64[this.oSeen + x]! - this.f64[this.oSeen + y]! || x - y)
       for (const s of order) out.push(this.contacts[s]!)
     }
     return out
@@ -661,18 +685,18 @@ export class RoutingTable {
     let total = 0
     let slots = 0
     for (let i = 0; i < this.buckets; i++) {
-      const n = this.meta[i * META_STRIDE + M_LEN]!
+      const n = this.i32[i * META_STRIDE + M_LEN]!
       if (n > this.k) return `bucket ${i} holds ${n} > k=${this.k}`
-      if (n > this.meta[i * META_STRIDE + M_CAP]!) return `bucket ${i} holds ${n} > its block's ${this.meta[i * META_STRIDE + M_CAP]!} slots`
-      slots += this.meta[i * META_STRIDE + M_CAP]!
+      if (n > this.i32[i * META_STRIDE + M_CAP]!) return `bucket ${i} holds ${n} > its block's ${this.i32[i * META_STRIDE + M_CAP]!} slots`
+      slots += this.i32[i * META_STRIDE + M_CAP]!
       const seen = new Set<string>()
-      const s0 = this.meta[i * META_STRIDE + M_BASE]!
+      const s0 = this.i32[i * META_STRIDE + M_BASE]!
       for (let s = s0; s < s0 + n; s++) {
         const c = this.contacts[s]!
         if (idEquals(c.id, this.selfId)) return `bucket ${i} holds self`
         if (commonPrefixLength(this.selfId, c.id) !== i) return `contact ${c.peer} in wrong bucket ${i}`
         if (seen.has(c.peer)) return `duplicate ${c.peer} in bucket ${i}`
-        if (this.peerHash[s] !== hashString(c.peer)) return `stale handle hash for ${c.peer} in bucket ${i}`
+        if (this.i32[this.oPeer + s] !== hashString(c.peer)) return `stale handle hash for ${c.peer} in bucket ${i}`
         seen.add(c.peer)
       }
       total += n
@@ -695,46 +719,41 @@ export function hashString(s: string): number {
   return h & 0x3fffffff
 }
 
-interface Columns {
-  readonly touchedMs: Float64Array
-  readonly seenMs: Float64Array
-  readonly meta: Int32Array
-  readonly hi: Int32Array
-  readonly lo: Int32Array
-  readonly peerHash: Int32Array
-  readonly groupHash: Int32Array
-  readonly fails: Int32Array
-  readonly repHash: Int32Array
-}
-
 /**
- * A table's columns for `buckets` buckets, `slots` slots and `reps` replacement slots, in one
- * buffer: an ArrayBuffer costs several hundred bytes of bookkeeping besides its contents.
+ * Where each column starts in a table's two views, for `buckets` buckets, `slots` slots and `reps`
+ * replacement slots (see RoutingTable.i32 / f64). One buffer per table: an ArrayBuffer costs
+ * several hundred bytes of bookkeeping besides its contents. The float64 view comes first, so
+ * that it is 8-byte aligned.
  */
-function columns(buckets: number, slots: number, reps: number): Columns {
-  const buf = new ArrayBuffer((buckets + slots) * 8 + (buckets * META_STRIDE + slots * 5 + reps) * 4)
-  let off = 0
-  const f64 = (n: number): Float64Array => {
-    const a = new Float64Array(buf, off, n)
-    off += n * 8
-    return a
+class Layout {
+  readonly oHi: number
+  readonly oLo: number
+  readonly oPeer: number
+  readonly oGroup: number
+  readonly oFails: number
+  readonly oRep: number
+  readonly i32Length: number
+  readonly oSeen: number
+  readonly f64Length: number
+
+  constructor(
+    readonly buckets: number,
+    readonly slots: number,
+    readonly reps: number,
+  ) {
+    this.oHi = buckets * META_STRIDE
+    this.oLo = this.oHi + slots
+    this.oPeer = this.oLo + slots
+    this.oGroup = this.oPeer + slots
+    this.oFails = this.oGroup + slots
+    this.oRep = this.oFails + slots
+    this.i32Length = this.oRep + reps
+    this.oSeen = buckets
+    this.f64Length = buckets + slots
   }
-  const i32 = (n: number): Int32Array => {
-    const a = new Int32Array(buf, off, n)
-    off += n * 4
-    return a
-  }
-  // The float64 columns first, so that they are 8-byte aligned.
-  return {
-    touchedMs: f64(buckets),
-    seenMs: f64(slots),
-    meta: i32(buckets * META_STRIDE),
-    hi: i32(slots),
-    lo: i32(slots),
-    peerHash: i32(slots),
-    groupHash: i32(slots),
-    fails: i32(slots),
-    repHash: i32(reps),
+
+  get bytes(): number {
+    return this.f64Length * 8 + this.i32Length * 4
   }
 }
 
