@@ -12,7 +12,13 @@ function fleet(n: number, over: Partial<FleetView> = {}): FleetView & { ready: U
     ready: new Uint8Array(n).fill(1),
     excluded: new Uint8Array(n),
     bootstrapPeers: () => 3,
+    bootstrapSilent(p, nowMs) {
+      return this.bootstrapPeers(p, nowMs) === 0
+    },
     restarts: () => 0,
+    restartedIn(fromMs, toMs) {
+      return [...Array(n).keys()].filter((p) => this.restarts(p, fromMs, toMs) > 0)
+    },
     lookups: new LookupLog(),
     ...over,
   } as FleetView & { ready: Uint8Array; online: Uint8Array }
