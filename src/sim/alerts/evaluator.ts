@@ -94,8 +94,8 @@ export class AlertEvaluator {
 
   /** One evaluation at nowMs. */
   evaluate(nowMs: number, v: FleetView): void {
-    let lat: number[] | undefined
-    let hops: number[] | undefined
+    let lat: Float64Array | undefined
+    let hops: Float64Array | undefined
     for (const st of this.rules) {
       const r = st.rule
       const forMs = r.forS * 1000
@@ -176,8 +176,12 @@ export class AlertEvaluator {
     return v.restarts(p, nowMs - (r.windowS ?? 300) * 1000, nowMs) > (r.above ?? Infinity)
   }
 
-  /** Latencies (ms, non-shed) and hops (successful) of lookups that ended in (now - window, now]. */
-  private trailing(nowMs: number, windowMs: number, log: LookupLog): [number[], number[]] {
+  /**
+   * Latencies (ms, non-shed) and hops (successful) of lookups that ended in (now - window, now],
+   * sorted. In typed arrays, whose sort compares numbers natively rather than through a callback
+   * (the same order but for -0 before +0, which compare equal; there is no NaN).
+   */
+  private trailing(nowMs: number, windowMs: number, log: LookupLog): [Float64Array, Float64Array] {
     while (this.lo < log.size && log.endMs[this.lo]! <= nowMs - windowMs) this.lo++
     const lat: number[] = []
     const hops: number[] = []
@@ -188,9 +192,7 @@ export class AlertEvaluator {
       lat.push(log.endMs[i]! - log.startMs[i]!)
       if (o === OK) hops.push(log.hops[i]!)
     }
-    lat.sort((a, b) => a - b)
-    hops.sort((a, b) => a - b)
-    return [lat, hops]
+    return [new Float64Array(lat).sort(), new Float64Array(hops).sort()]
   }
 
   /** Instances firing per rule at the last evaluation (for tests). */
