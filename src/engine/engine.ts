@@ -104,7 +104,7 @@ export class DhtEngine {
   /** Per entry of `bootstraps`: when it last answered (-Infinity: never). */
   private bootstrapAnsweredMs = new Float64Array(0)
   /** The latest answer from any bootstrap (the readiness fast path). */
-  private lastBootstrapAnswerMs = -Infinity
+  private lastBootAnswerMs = -Infinity
   private bootstrapCursor = 0
   /** The bootstrap poll armed last (its tick and its number); earlier ones in the heap are dead. */
   private bootstrapPollMs = -Infinity
@@ -201,7 +201,7 @@ export class DhtEngine {
   private readinessCouldFlipAt(atMs: number): boolean {
     if (this.bootstrapCount === 0) return false
     const windowMs = this.cfg.bootstrapLiveWindowMs
-    const lastMs = this.lastBootstrapAnswerMs
+    const lastMs = this.lastBootAnswerMs
     return atMs - lastMs > windowMs && (this.nowMs - lastMs <= windowMs || atMs - this.nowMs > windowMs)
   }
 
@@ -314,10 +314,20 @@ export class DhtEngine {
     this.stopped = true
   }
 
+  /**
+   * The latest answer from any bootstrap (-Infinity: none yet); it only moves later. It is the
+   * latest of the answers liveBootstraps counts, so liveBootstraps(t) is 0 exactly when
+   * t - lastBootstrapAnswerMs > bootstrapLiveWindowMs (the simulator's alert rule asks that of
+   * every peer, and can skip asking again while the window is open).
+   */
+  get lastBootstrapAnswerMs(): number {
+    return this.lastBootAnswerMs
+  }
+
   /** Bootstrap contacts that answered within the live window (readiness().liveBootstraps, without the rest). */
   liveBootstraps(nowMs: number): number {
-    // None answered within the window: nothing to count (every answer also set lastBootstrapAnswerMs).
-    if (nowMs - this.lastBootstrapAnswerMs > this.cfg.bootstrapLiveWindowMs) return 0
+    // None answered within the window: nothing to count (every answer also set lastBootAnswerMs).
+    if (nowMs - this.lastBootAnswerMs > this.cfg.bootstrapLiveWindowMs) return 0
     let n = 0
     const answered = this.bootstrapAnsweredMs
     for (let i = 0; i < answered.length; i++) if (nowMs - answered[i]! <= this.cfg.bootstrapLiveWindowMs) n++
@@ -326,7 +336,7 @@ export class DhtEngine {
 
   /** Runs after every step: the cheap boolean first, the full readiness only when it changed. */
   private checkReadiness(): void {
-    const bootOk = this.bootstrapCount === 0 || this.nowMs - this.lastBootstrapAnswerMs <= this.cfg.bootstrapLiveWindowMs
+    const bootOk = this.bootstrapCount === 0 || this.nowMs - this.lastBootAnswerMs <= this.cfg.bootstrapLiveWindowMs
     const ready = this.started && !this.stopped && this.joined && bootOk && this.table.size >= this.cfg.warmTableSize
     if (ready !== this.lastReady) {
       this.lastReady = ready
@@ -383,7 +393,7 @@ export class DhtEngine {
 
   /** Whether a bootstrap poll at atMs pings: no bootstrap answered for a third of the live window. */
   private bootstrapPingDue(atMs: number): boolean {
-    return atMs - this.lastBootstrapAnswerMs >= this.cfg.bootstrapLiveWindowMs / 3
+    return atMs - this.lastBootAnswerMs >= this.cfg.bootstrapLiveWindowMs / 3
   }
 
   /**
@@ -601,7 +611,7 @@ export class DhtEngine {
       }
     }
     if (!hit) return
-    this.lastBootstrapAnswerMs = this.nowMs
+    this.lastBootAnswerMs = this.nowMs
     this.armBootstrapPoll(this.bootstrapPollMs)
   }
 

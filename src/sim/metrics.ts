@@ -291,7 +291,7 @@ export class MetricsLog {
 }
 
 /** Nearest-rank quantile of a sorted array; null when empty. */
-export function quantile(sorted: readonly number[], q: number): number | null {
+export function quantile(sorted: ArrayLike<number>, q: number): number | null {
   if (sorted.length === 0) return null
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)))
   return sorted[rank - 1]!

@@ -124,6 +124,34 @@ describe('engine liveness check and inbound policy', () => {
     expect(e.readiness(30).ready).toBe(false)
   })
 
+  it('liveBootstraps is 0 exactly when the latest bootstrap answer is older than the live window', () => {
+    const e = mk({ warmTableSize: 1 })
+    const boots = [far(1), far(2), far(3)]
+    const windowMs = e.config.bootstrapLiveWindowMs
+    const rng = new SeededRng('bootstrap-window')
+    let inflight = [...e.step(0, { kind: 'start', bootstraps: boots }).sends]
+    let t = 0
+    const outcomes = new Set<boolean>()
+    for (let i = 0; i < 400; i++) {
+      t += rng.next() * (windowMs / 3)
+      const silent = t - e.lastBootstrapAnswerMs > windowMs
+      expect(e.liveBootstraps(t) === 0).toBe(silent)
+      expect(e.readiness(t).liveBootstraps).toBe(e.liveBootstraps(t))
+      outcomes.add(silent)
+      // Bootstraps answer in bursts and fall silent for longer than the window in between.
+      const answering = Math.floor(t / (2 * windowMs)) % 2 === 0
+      if (answering && inflight.length > 0 && rng.next() < 0.5) {
+        const s = inflight.splice(rng.int(inflight.length), 1)[0]!
+        const msg = { kind: 'response', rpcId: s.msg.rpcId, type: s.msg.type, closer: [], providers: [] } as const
+        inflight.push(...e.step(t, { kind: 'message', from: s.to, msg }).sends)
+      } else {
+        inflight.push(...e.step(t, { kind: 'timer' }).sends)
+      }
+      inflight = inflight.filter((s) => boots.some((b) => b.peer === s.to.peer))
+    }
+    expect([...outcomes].sort()).toEqual([false, true])
+  })
+
   it('retries the join with back-off when no bootstrap answers', () => {
     const e = mk()
     e.step(0, { kind: 'start', bootstraps: [far(1)] })

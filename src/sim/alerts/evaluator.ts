@@ -13,6 +13,11 @@
 // hops) over all lookups that ended in the trailing window — a simulated peer runs far too few
 // lookups for a per-instance p95 to mean anything. Rules on metrics the simulator does not model
 // (e.g. pq_downgrade_attempt_total) are skipped and listed as such.
+//
+// The instances an evaluation visits: every peer for the gauge rules (flat arrays, and a cached
+// answer for the bootstrap count: see FleetView.bootstrapSilent); for the restart rule only the
+// peers that restarted within its window, as no other can hold, plus those whose condition was
+// holding (kept per rule in `held`), whose `since` must go back to NaN when it stops.
 import type { AlertRecord } from '../report-types.js'
 import { quantile } from '../metrics.js'
 import type { LookupLog } from '../recovery/lookup-log.js'
@@ -27,8 +32,12 @@ export interface FleetView {
   /** 1 for peers that are not part of the fleet (attackers). */
   readonly excluded: Uint8Array
   bootstrapPeers(peer: number, nowMs: number): number
+  /** bootstrapPeers(peer, nowMs) === 0, which may be far cheaper to tell than the count. */
+  bootstrapSilent(peer: number, nowMs: number): boolean
   /** Restarts of `peer` in (fromMs, toMs]. */
   restarts(peer: number, fromMs: number, toMs: number): number
+  /** Every peer with a restart in (fromMs, toMs], repeats allowed (at least those with restarts() > 0). */
+  restartedIn(fromMs: number, toMs: number): readonly number[]
   readonly lookups: LookupLog
 }
 
@@ -39,6 +48,8 @@ interface RuleState {
   readonly signal: Signal
   /** Per instance: time the condition started holding (NaN: not holding). */
   readonly since: Float64Array
+  /** The instances whose `since` is set, each once. */
+  held: number[]
   fleetSince: number
   firing: number
   open: AlertEpisode | undefined
@@ -78,19 +89,19 @@ export class AlertEvaluator {
     this.unmodelled = all.filter((r) => r.signal === 'unmodelled').map((r) => r.rule.name)
     this.rules = all
       .filter((r) => r.signal !== 'unmodelled')
-      .map((r) => ({ ...r, since: new Float64Array(r.signal === 'latency' || r.signal === 'hops' ? 0 : n).fill(NaN), fleetSince: NaN, firing: 0, open: undefined }))
+      .map((r) => ({ ...r, since: new Float64Array(r.signal === 'latency' || r.signal === 'hops' ? 0 : n).fill(NaN), held: [], fleetSince: NaN, firing: 0, open: undefined }))
   }
 
   /** One evaluation at nowMs. */
   evaluate(nowMs: number, v: FleetView): void {
-    let lat: number[] | undefined
-    let hops: number[] | undefined
+    let lat: Float64Array | undefined
+    let hops: Float64Array | undefined
     for (const st of this.rules) {
       const r = st.rule
       const forMs = r.forS * 1000
       let firing = 0
       let pendingMs = Infinity
-      const fired: number[] = []
+      let fired: readonly number[] = []
       if (st.signal === 'latency' || st.signal === 'hops') {
         if (lat === undefined) [lat, hops] = this.trailing(nowMs, (r.windowS ?? 300) * 1000, v.lookups)
         const q = quantile(st.signal === 'latency' ? lat : hops!, r.quantile ?? 0.95)
@@ -103,24 +114,10 @@ export class AlertEvaluator {
           pendingMs = st.fleetSince
         }
       } else {
-        for (let p = 0; p < v.n; p++) {
-          let holds = false
-          if (v.online[p] === 1 && v.excluded[p] !== 1) {
-            if (st.signal === 'ready') holds = v.ready[p] === (r.value ?? 0)
-            else if (st.signal === 'bootstrap') holds = v.bootstrapPeers(p, nowMs) === (r.value ?? 0)
-            else holds = v.restarts(p, nowMs - (r.windowS ?? 300) * 1000, nowMs) > (r.above ?? Infinity)
-          }
-          if (!holds) {
-            st.since[p] = NaN
-            continue
-          }
-          if (Number.isNaN(st.since[p]!)) st.since[p] = nowMs
-          if (nowMs - st.since[p]! >= forMs) {
-            firing++
-            fired.push(p)
-            if (st.since[p]! < pendingMs) pendingMs = st.since[p]!
-          }
-        }
+        const inst = this.instances(st, nowMs, v)
+        firing = inst.fired.length
+        pendingMs = inst.pendingMs
+        fired = inst.fired
       }
       if (firing > 0 && st.open === undefined) {
         st.open = { name: r.name, firedMs: nowMs, pendingMs, clearedMs: null, instances: new Set() }
@@ -134,8 +131,57 @@ export class AlertEvaluator {
     }
   }
 
-  /** Latencies (ms, non-shed) and hops (successful) of lookups that ended in (now - window, now]. */
-  private trailing(nowMs: number, windowMs: number, log: LookupLog): [number[], number[]] {
+  /**
+   * One evaluation of a per-instance rule: updates `since` and `held`; returns the instances that
+   * fire and the earliest `since` among them (Infinity: none).
+   */
+  private instances(st: RuleState, nowMs: number, v: FleetView): { fired: number[]; pendingMs: number } {
+    const out = { fired: [] as number[], pendingMs: Infinity }
+    const held = st.held
+    st.held = []
+    const r = st.rule
+    if (st.signal === 'restarts' && (r.above ?? Infinity) >= 0) {
+      // No restart in the window: 0 restarts, not above. Visit the rest; a peer already visited
+      // has `since` set if it holds, and one that does not would only get the same answer again.
+      for (const p of held) this.visit(st, p, nowMs, v, out)
+      for (const p of v.restartedIn(nowMs - (r.windowS ?? 300) * 1000, nowMs)) if (Number.isNaN(st.since[p]!)) this.visit(st, p, nowMs, v, out)
+    } else {
+      for (let p = 0; p < v.n; p++) this.visit(st, p, nowMs, v, out)
+    }
+    return out
+  }
+
+  /** Checks the rule's condition for instance p and updates its state. */
+  private visit(st: RuleState, p: number, nowMs: number, v: FleetView, out: { fired: number[]; pendingMs: number }): void {
+    if (!this.holds(st, p, nowMs, v)) {
+      st.since[p] = NaN
+      return
+    }
+    if (Number.isNaN(st.since[p]!)) st.since[p] = nowMs
+    st.held.push(p)
+    const since = st.since[p]!
+    if (nowMs - since >= st.rule.forS * 1000) {
+      out.fired.push(p)
+      if (since < out.pendingMs) out.pendingMs = since
+    }
+  }
+
+  /** The rule's condition for instance p at nowMs; an offline or excluded peer has no series. */
+  private holds(st: RuleState, p: number, nowMs: number, v: FleetView): boolean {
+    if (v.online[p] !== 1 || v.excluded[p] === 1) return false
+    const r = st.rule
+    const value = r.value ?? 0
+    if (st.signal === 'ready') return v.ready[p] === value
+    if (st.signal === 'bootstrap') return value === 0 ? v.bootstrapSilent(p, nowMs) : v.bootstrapPeers(p, nowMs) === value
+    return v.restarts(p, nowMs - (r.windowS ?? 300) * 1000, nowMs) > (r.above ?? Infinity)
+  }
+
+  /**
+   * Latencies (ms, non-shed) and hops (successful) of lookups that ended in (now - window, now],
+   * sorted. In typed arrays, whose sort compares numbers natively rather than through a callback
+   * (the same order but for -0 before +0, which compare equal; there is no NaN).
+   */
+  private trailing(nowMs: number, windowMs: number, log: LookupLog): [Float64Array, Float64Array] {
     while (this.lo < log.size && log.endMs[this.lo]! <= nowMs - windowMs) this.lo++
     const lat: number[] = []
     const hops: number[] = []
@@ -146,9 +192,7 @@ export class AlertEvaluator {
       lat.push(log.endMs[i]! - log.startMs[i]!)
       if (o === OK) hops.push(log.hops[i]!)
     }
-    lat.sort((a, b) => a - b)
-    hops.sort((a, b) => a - b)
-    return [lat, hops]
+    return [new Float64Array(lat).sort(), new Float64Array(hops).sort()]
   }
 
   /** Instances firing per rule at the last evaluation (for tests). */

@@ -26,6 +26,8 @@ import { loadAlertThresholds, type AlertThresholds } from '../alerts/thresholds.
 import { LookupLog, FAIL, OK, SHED } from '../recovery/lookup-log.js'
 import { collapseMs, mttrS, readinessFlipMs, recoveryS, type ReadySample } from '../recovery/measures.js'
 import { TapEngine } from './tap-engine.js'
+import { RestartLog } from './restart-log.js'
+import { BootstrapSilence } from './bootstrap-silence.js'
 import { Probe } from './probe.js'
 
 export { CHAOS_METRIC_NAMES, isChaosMetricName } from './metric-names.js'
@@ -44,8 +46,6 @@ export function hasChaos(c: ChaosSpec): boolean {
   return c.faults.length > 0 || c.adversary.fraction > 0 || c.adversary.eclipse !== undefined || c.probe !== undefined
 }
 
-const RESTARTS_KEPT = 8
-
 export class ChaosRun {
   readonly log = new LookupLog()
   readonly rejects = new RejectLog()
@@ -58,7 +58,8 @@ export class ChaosRun {
   private timeline: FaultTimeline | undefined
   private evaluator: AlertEvaluator | undefined
   private probe: Probe | undefined
-  private readonly restartTimes: (Float64Array | undefined)[]
+  private readonly restarts: RestartLog
+  private silence: BootstrapSilence | undefined
   private readonly rng: Rng
   private measures = new Map<string, FaultMeasures>()
   private tagCursor = -2
@@ -79,7 +80,7 @@ export class ChaosRun {
     this.rng = rng.fork('chaos')
     const n = scenario.network.peers
     this.plan = planRoles(chaos.adversary, n, scenario.network.bootstraps, this.rng)
-    this.restartTimes = new Array<Float64Array | undefined>(n).fill(undefined)
+    this.restarts = new RestartLog(n)
   }
 
   /** The probe key (drawn from the master seed), when the scenario has a probe. */
@@ -106,23 +107,13 @@ export class ChaosRun {
   readonly engineFactory = (opts: EngineOptions): EngineLike => {
     const self = opts.self as SimContact
     const peer = self.idx
-    this.noteRestart(peer)
+    this.restarts.note(peer, this.sim?.nowMs ?? 0)
+    this.silence?.restarted(peer)
     const engine = new DhtEngine(opts)
     if (this.plan.adversary[peer] === 1 && this.dir !== undefined) {
       return new SybilEngine(engine, self, this.dir, this.chaos.adversary.behaviours, opts.rng.fork('sybil'), opts.config.k)
     }
     return new TapEngine(engine, peer, this.sink)
-  }
-
-  private noteRestart(peer: number): void {
-    const now = this.sim?.nowMs ?? 0
-    let ring = this.restartTimes[peer]
-    if (ring === undefined) {
-      ring = new Float64Array(RESTARTS_KEPT).fill(-Infinity)
-      this.restartTimes[peer] = ring
-    }
-    ring.copyWithin(1, 0, RESTARTS_KEPT - 1)
-    ring[0] = now
   }
 
   private readonly sink = {
@@ -183,23 +174,19 @@ export class ChaosRun {
 
     const evaluator = new AlertEvaluator(this.thresholds, sim.n)
     this.evaluator = evaluator
+    // The rules ask only about fleet members (not excluded), whose engines the factory tapped.
+    const tapped = (p: number): TapEngine | undefined => sim.engines[p] as TapEngine | undefined
+    const silence = new BootstrapSilence(sim.n, sim.engineConfig.bootstrapLiveWindowMs, (p) => tapped(p)?.lastBootstrapAnswerMs ?? -Infinity)
+    this.silence = silence
     const view: FleetView = {
       n: sim.n,
       online: sim.online,
       ready: sim.ready,
       excluded: this.plan.adversary,
-      bootstrapPeers: (p, now) => {
-        const e = sim.engines[p] as { liveBootstraps?: (t: number) => number; readiness?: (t: number) => { liveBootstraps: number } | undefined } | undefined
-        if (e === undefined) return 0
-        if (e.liveBootstraps !== undefined) return e.liveBootstraps(now)
-        return e.readiness?.(now)?.liveBootstraps ?? 0
-      },
-      restarts: (p, from, to) => {
-        const ring = this.restartTimes[p]
-        let c = 0
-        if (ring !== undefined) for (const t of ring) if (t > from && t <= to) c++
-        return c
-      },
+      bootstrapPeers: (p, now) => tapped(p)?.liveBootstraps(now) ?? 0,
+      bootstrapSilent: (p, now) => silence.silent(p, now),
+      restarts: (p, from, to) => this.restarts.count(p, from, to),
+      restartedIn: (from, to) => this.restarts.peersIn(from, to),
       lookups: this.log,
     }
     const tick = (): void => {

@@ -1,7 +1,8 @@
 // A transparent wrapper around each peer's engine that lets the chaos measurements see what the
 // simulator core does not keep: every user lookup with its issuer, requests the engine refused
 // (request-rejected) and Sybil-density detections. It changes nothing in the engine's output.
-import type { EngineEvent, Input, Output, Readiness } from '../../engine/types.js'
+import type { DhtEngine } from '../../engine/engine.js'
+import type { EngineEvent, Input, Output } from '../../engine/types.js'
 
 export interface EngineTapSink {
   lookupDone(peer: number, ev: Extract<EngineEvent, { kind: 'lookup-done' }>): void
@@ -9,28 +10,21 @@ export interface EngineTapSink {
   sybilSuspected(): void
 }
 
-interface Inner {
-  step(nowMs: number, input: Input): Output
-  readiness?(nowMs: number): Readiness | undefined
-  liveBootstraps?(nowMs: number): number
-}
-
 export class TapEngine {
   constructor(
-    private readonly inner: Inner,
+    private readonly inner: DhtEngine,
     private readonly peer: number,
     private readonly sink: EngineTapSink,
   ) {}
 
-  readiness(nowMs: number): Readiness | undefined {
-    return this.inner.readiness?.(nowMs)
+  /** The engine's live bootstrap count (the ron_dht_bootstrap_peers gauge). */
+  liveBootstraps(nowMs: number): number {
+    return this.inner.liveBootstraps(nowMs)
   }
 
-  /** readiness(nowMs).liveBootstraps without building the rest (the alert evaluator asks every peer). */
-  liveBootstraps(nowMs: number): number {
-    const inner = this.inner
-    if (inner.liveBootstraps !== undefined) return inner.liveBootstraps(nowMs)
-    return inner.readiness?.(nowMs)?.liveBootstraps ?? 0
+  /** See DhtEngine.lastBootstrapAnswerMs: liveBootstraps(t) is 0 exactly when the live window has passed since. */
+  get lastBootstrapAnswerMs(): number {
+    return this.inner.lastBootstrapAnswerMs
   }
 
   step(nowMs: number, input: Input): Output {
