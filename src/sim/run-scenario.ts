@@ -55,7 +55,7 @@ export function runScenario(scenario: ResolvedScenario, opts: RunOptions = {}): 
     sim = new Simulation(resolved, {
       seed,
       ...(c !== undefined
-        ? { engineFactory: c.engineFactory, rewriteContacts: (cs) => c.rewriteContacts(cs), excluded: c.plan.adversary }
+        ? { engineFactory: c.engineFactory, rewriteContacts: (cs) => c.rewriteContacts(cs), excluded: c.plan.adversary, onEngineEvents: (p, evs) => c.engineEvents(p, evs) }
         : opts.engineFactory
           ? { engineFactory: opts.engineFactory }
           : {}),

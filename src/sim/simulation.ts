@@ -15,7 +15,7 @@ import { DhtEngine, type EngineOptions } from '../engine/engine.js'
 import { InvariantError } from '../engine/errors.js'
 import { SeededRng, type Rng } from '../engine/rng.js'
 import { idEquals } from '../engine/ids.js'
-import type { Contact, Input, LookupOp, Message, Output } from '../engine/types.js'
+import type { Contact, EngineEvent, Input, LookupOp, Message, Output } from '../engine/types.js'
 import { applyProfile, engineConfig, type EngineConfig } from '../engine/config.js'
 import { Scheduler } from './scheduler.js'
 import { Network } from './network.js'
@@ -69,6 +69,11 @@ export interface SimulationOptions {
   readonly rewriteContacts?: (contacts: SimContact[]) => void
   /** 1 for peers that are not part of the measured fleet (attackers): never issuers, no time to ready. */
   readonly excluded?: Uint8Array
+  /**
+   * Sees the events of every engine step before the simulator applies the step's output (the
+   * chaos measurements of issue #3: lookups with their issuer, refused requests, Sybil alarms).
+   */
+  readonly onEngineEvents?: (peer: number, events: readonly EngineEvent[]) => void
 }
 
 export function engineConfigFor(d: ResolvedScenario['dht']): EngineConfig {
@@ -119,6 +124,7 @@ export class Simulation {
   skippedLookups = 0
 
   private readonly factory: EngineFactory
+  private readonly onEngineEvents: SimulationOptions['onEngineEvents']
   private readonly excluded: Uint8Array
   private readonly generation: Uint32Array
   private readonly timerAt: Float64Array
@@ -147,6 +153,7 @@ export class Simulation {
     this.seed = opts.seed
     this.rng = new SeededRng(opts.seed)
     this.factory = opts.engineFactory ?? ((o) => new DhtEngine(o))
+    this.onEngineEvents = opts.onEngineEvents
     this.engineConfig = engineConfigFor(scenario.dht)
     this.sched = new Scheduler({ maxEvents: scenario.limits.max_events, maxPending: scenario.limits.max_pending })
     this.durationMs = scenario.duration_s * 1000
@@ -333,6 +340,7 @@ export class Simulation {
     if (engine === undefined) return
     const now = this.sched.nowMs
     const out = engine.step(now, input)
+    if (this.onEngineEvents !== undefined && out.events.length > 0) this.onEngineEvents(peer, out.events)
     this.apply(peer, out)
   }
 
@@ -406,6 +414,7 @@ export class Simulation {
     const engine = this.engines[peer]
     if (engine !== undefined) {
       const out = engine.step(now, STOP_INPUT)
+      if (this.onEngineEvents !== undefined && out.events.length > 0) this.onEngineEvents(peer, out.events)
       for (const ev of out.events) if (ev.kind === 'lookup-done') this.lookupDone(peer, ev)
     }
     this.engines[peer] = undefined

@@ -2,8 +2,8 @@
 // -------------------
 // ChaosRun carries one run's issue-#3 machinery. Before the simulation is built it plans the
 // attackers (rewriteContacts: their addresses, the eclipse cluster's ids) and supplies the engine
-// factory (honest peers: the engine behind a TapEngine; attackers: the engine behind a
-// SybilEngine). setup(sim) — after construction, before the run — installs the fault timeline,
+// factory (honest peers: the engine itself, whose events it sees through engineEvents;
+// attackers: the engine behind a SybilEngine). setup(sim) — after construction, before the run — installs the fault timeline,
 // the readiness sampler, the alert evaluator and the probe, all scheduled on virtual time.
 // After the run, metricsFor(window) reduces everything to gate metrics over "all",
 // "during:<fault>" or "after:<fault>", and faultReport()/alertRecords() fill report.json.
@@ -25,7 +25,6 @@ import { AlertEvaluator, timeToAlertS, type FleetView } from '../alerts/evaluato
 import { loadAlertThresholds, type AlertThresholds } from '../alerts/thresholds.js'
 import { LookupLog, FAIL, OK, SHED } from '../recovery/lookup-log.js'
 import { collapseMs, mttrS, readinessFlipMs, recoveryS, type ReadySample } from '../recovery/measures.js'
-import { TapEngine } from './tap-engine.js'
 import { RestartLog } from './restart-log.js'
 import { BootstrapSilence } from './bootstrap-silence.js'
 import { Probe } from './probe.js'
@@ -103,7 +102,7 @@ export class ChaosRun {
     this.dir = new Directory(colluders)
   }
 
-  /** The engine factory: honest peers tapped, attackers wrapped in their misbehaviour. */
+  /** The engine factory: honest peers as they are, attackers wrapped in their misbehaviour. */
   readonly engineFactory = (opts: EngineOptions): EngineLike => {
     const self = opts.self as SimContact
     const peer = self.idx
@@ -113,27 +112,39 @@ export class ChaosRun {
     if (this.plan.adversary[peer] === 1 && this.dir !== undefined) {
       return new SybilEngine(engine, self, this.dir, this.chaos.adversary.behaviours, opts.rng.fork('sybil'), opts.config.k)
     }
-    return new TapEngine(engine, peer, this.sink)
+    return engine
   }
 
-  private readonly sink = {
-    lookupDone: (peer: number, ev: Extract<EngineEvent, { kind: 'lookup-done' }>): void => {
-      if (ev.error === 'stopped') return
-      const now = this.sim?.nowMs ?? ev.endMs
-      if (ev.tag <= -2 && this.loadTags.delete(ev.tag)) {
-        this.log.add(peer, ev.startMs, now, ev.hops, ev.error === 'busy' ? SHED : ev.success ? OK : FAIL, -2)
-        return
-      }
-      if (this.probe !== undefined && this.probe.isProbeTag(ev.tag)) {
-        const row = this.probe.done(ev.tag, ev, (c) => peerIndex(c, this.contacts))
-        if (row !== undefined) this.log.add(row.issuer, row.startMs, now, ev.hops, ev.success ? OK : FAIL, row.honest ? 1 : 0)
-        return
-      }
-      if (ev.tag < 1) return
-      this.log.add(peer, ev.startMs, now, ev.hops, ev.error === 'busy' ? SHED : ev.success ? OK : FAIL, -1)
-    },
-    rejected: (reason: string): void => this.rejects.add(this.sim?.nowMs ?? 0, reason),
-    sybilSuspected: (): void => this.suspects.add(this.sim?.nowMs ?? 0, 'sybil-suspected'),
+  /**
+   * Every engine step's events, before the simulator applies them: what the simulator core does
+   * not keep (every user lookup with its issuer, requests the engine refused, Sybil-density
+   * detections), for honest peers.
+   */
+  engineEvents(peer: number, events: readonly EngineEvent[]): void {
+    if (this.plan.adversary[peer] === 1) return
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!
+      if (ev.kind === 'lookup-done') this.lookupDone(peer, ev)
+      else if (ev.kind === 'request-rejected') this.rejects.add(this.sim?.nowMs ?? 0, ev.reason)
+      else if (ev.kind === 'sybil-suspected') this.suspects.add(this.sim?.nowMs ?? 0, 'sybil-suspected')
+    }
+  }
+
+  /** A lookup of an honest peer ended: into the lookup log (load, probe and user lookups). */
+  private lookupDone(peer: number, ev: Extract<EngineEvent, { kind: 'lookup-done' }>): void {
+    if (ev.error === 'stopped') return
+    const now = this.sim?.nowMs ?? ev.endMs
+    if (ev.tag <= -2 && this.loadTags.delete(ev.tag)) {
+      this.log.add(peer, ev.startMs, now, ev.hops, ev.error === 'busy' ? SHED : ev.success ? OK : FAIL, -2)
+      return
+    }
+    if (this.probe !== undefined && this.probe.isProbeTag(ev.tag)) {
+      const row = this.probe.done(ev.tag, ev, (c) => peerIndex(c, this.contacts))
+      if (row !== undefined) this.log.add(row.issuer, row.startMs, now, ev.hops, ev.success ? OK : FAIL, row.honest ? 1 : 0)
+      return
+    }
+    if (ev.tag < 1) return
+    this.log.add(peer, ev.startMs, now, ev.hops, ev.error === 'busy' ? SHED : ev.success ? OK : FAIL, -1)
   }
 
   /** Installs the timeline, samplers and probe on the simulation (before its run). */
@@ -174,16 +185,16 @@ export class ChaosRun {
 
     const evaluator = new AlertEvaluator(this.thresholds, sim.n)
     this.evaluator = evaluator
-    // The rules ask only about fleet members (not excluded), whose engines the factory tapped.
-    const tapped = (p: number): TapEngine | undefined => sim.engines[p] as TapEngine | undefined
-    const silence = new BootstrapSilence(sim.n, sim.engineConfig.bootstrapLiveWindowMs, (p) => tapped(p)?.lastBootstrapAnswerMs ?? -Infinity)
+    // The rules ask only about fleet members (not excluded), whose engines the factory made plain.
+    const honest = (p: number): DhtEngine | undefined => sim.engines[p] as DhtEngine | undefined
+    const silence = new BootstrapSilence(sim.n, sim.engineConfig.bootstrapLiveWindowMs, (p) => honest(p)?.lastBootstrapAnswerMs ?? -Infinity)
     this.silence = silence
     const view: FleetView = {
       n: sim.n,
       online: sim.online,
       ready: sim.ready,
       excluded: this.plan.adversary,
-      bootstrapPeers: (p, now) => tapped(p)?.liveBootstraps(now) ?? 0,
+      bootstrapPeers: (p, now) => honest(p)?.liveBootstraps(now) ?? 0,
       bootstrapSilent: (p, now) => silence.silent(p, now),
       restarts: (p, from, to) => this.restarts.count(p, from, to),
       restartedIn: (from, to) => this.restarts.peersIn(from, to),
