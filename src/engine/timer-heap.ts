@@ -2,8 +2,11 @@
 // engine's behaviour never depends on anything but its inputs. Cancelled timers are left in place
 // and skipped by their owner when they pop, or dropped from the front (lazy deletion); the heap is
 // bounded by the caller's own limits.
-// Times and sequence numbers live in typed arrays and payloads in a parallel array, so pushing
-// and popping allocate nothing once the arrays have grown (an RPC timeout is armed per request).
+// Times and sequence numbers live in one array of doubles and payloads in a parallel array, so
+// pushing and popping allocate nothing once the arrays have grown (an RPC timeout is armed per
+// request). Plain arrays, not typed ones: a small heap's numbers stay on the JS heap, unboxed,
+// where a typed array would cost an ArrayBuffer of its own (bookkeeping and a zeroed allocation
+// outside the heap) — every simulated engine has a heap, and most hold a few dozen timers.
 
 export interface Timer<T> {
   readonly atMs: number
@@ -12,8 +15,8 @@ export interface Timer<T> {
 }
 
 export class TimerHeap<T> {
-  /** Entry i's time at [2i] and sequence number at [2i + 1] (one buffer per heap). */
-  private h = new Float64Array(2 * 128)
+  /** Entry i's time at [2i] and sequence number at [2i + 1]; grows by push, never shrinks. */
+  private readonly h: number[] = []
   private payloads: (T | undefined)[] = []
   private n = 0
   private seq = 0
@@ -23,7 +26,7 @@ export class TimerHeap<T> {
   }
 
   push(atMs: number, payload: T): void {
-    if (2 * this.n === this.h.length) this.grow()
+    if (2 * this.n === this.h.length) this.h.push(0, 0)
     const seq = this.seq++
     const h = this.h
     const ps = this.payloads
@@ -100,11 +103,5 @@ export class TimerHeap<T> {
   clear(): void {
     for (let i = 0; i < this.n; i++) this.payloads[i] = undefined
     this.n = 0
-  }
-
-  private grow(): void {
-    const h = new Float64Array(this.h.length * 2)
-    h.set(this.h)
-    this.h = h
   }
 }
