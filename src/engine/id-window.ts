@@ -14,7 +14,8 @@
 const EMPTY = NaN // equal to no id
 
 export class IdWindow<T> {
-  private ids: Float64Array
+  /** A plain array of doubles (NaN: empty), not a Float64Array: that would be an ArrayBuffer per engine. */
+  private ids: number[]
   private vals: (T | undefined)[]
   private mask: number
   /** Every live id is in [lo, hi); hi is one past the last id set. */
@@ -25,7 +26,7 @@ export class IdWindow<T> {
   constructor(capacity = 16) {
     let cap = 1
     while (cap < capacity) cap *= 2
-    this.ids = new Float64Array(cap).fill(EMPTY)
+    this.ids = new Array<number>(cap).fill(EMPTY)
     this.vals = new Array<T | undefined>(cap).fill(undefined)
     this.mask = cap - 1
   }
@@ -87,7 +88,7 @@ export class IdWindow<T> {
 
   private grow(): void {
     const cap = this.vals.length * 2
-    const ids = new Float64Array(cap).fill(EMPTY)
+    const ids = new Array<number>(cap).fill(EMPTY)
     const vals = new Array<T | undefined>(cap).fill(undefined)
     for (let id = this.lo; id < this.hi; id++) {
       const i = id & this.mask
