@@ -51,15 +51,7 @@ export function runScenario(scenario: ResolvedScenario, opts: RunOptions = {}): 
     // Faults, adversaries, alerts and recovery (issue #3) ride on the real engine; a test's fake
     // engine runs without them.
     if (opts.engineFactory === undefined) chaos = new ChaosRun(resolved, chaosOf(resolved), new SeededRng(seed))
-    const c = chaos
-    sim = new Simulation(resolved, {
-      seed,
-      ...(c !== undefined
-        ? { engineFactory: c.engineFactory, rewriteContacts: (cs) => c.rewriteContacts(cs), excluded: c.plan.adversary, onEngineEvents: (p, evs) => c.engineEvents(p, evs) }
-        : opts.engineFactory
-          ? { engineFactory: opts.engineFactory }
-          : {}),
-    })
+    sim = new Simulation(resolved, chaos?.simulationOptions(seed) ?? { seed, ...(opts.engineFactory ? { engineFactory: opts.engineFactory } : {}) })
     chaos?.setup(sim)
     opts.setup?.(sim)
     sim.run(opts.onProgress)

@@ -16,13 +16,7 @@ export interface ChaosResult {
 export function runChaosYaml(text: string, opts: { wrap?: (f: EngineFactory) => EngineFactory; before?: (r: ChaosResult) => void } = {}): ChaosResult {
   const scenario = parseScenarioText(text, 'test.yaml')
   const chaos = new ChaosRun(scenario, chaosOf(scenario), new SeededRng(scenario.seed))
-  const factory = opts.wrap ? opts.wrap(chaos.engineFactory) : chaos.engineFactory
-  const sim = new Simulation(scenario, {
-    seed: scenario.seed,
-    engineFactory: factory,
-    rewriteContacts: (c) => chaos.rewriteContacts(c),
-    excluded: chaos.plan.adversary,
-  })
+  const sim = new Simulation(scenario, chaos.simulationOptions(scenario.seed, opts.wrap))
   chaos.setup(sim)
   opts.before?.({ sim, chaos })
   sim.run()

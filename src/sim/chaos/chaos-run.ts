@@ -10,7 +10,7 @@
 import { DhtEngine, type EngineOptions } from '../../engine/engine.js'
 import type { Rng } from '../../engine/rng.js'
 import type { Contact, EngineEvent } from '../../engine/types.js'
-import type { EngineLike, Simulation } from '../simulation.js'
+import type { EngineFactory, EngineLike, Simulation, SimulationOptions } from '../simulation.js'
 import { peerIndex, type SimContact } from '../peers.js'
 import type { ResolvedScenario } from '../scenario.js'
 import type { AlertRecord } from '../report-types.js'
@@ -100,6 +100,20 @@ export class ChaosRun {
     const colluders: Contact[] = []
     for (let i = 0; i < contacts.length; i++) if (this.plan.adversary[i] === 1) colluders.push(contacts[i]!)
     this.dir = new Directory(colluders)
+  }
+
+  /**
+   * How a Simulation is wired to this run (runScenario and the tests' harness): the engine
+   * factory (a test may wrap it), the attackers' contacts and exclusion, and the event hook.
+   */
+  simulationOptions(seed: string, wrap?: (f: EngineFactory) => EngineFactory): SimulationOptions {
+    return {
+      seed,
+      engineFactory: wrap !== undefined ? wrap(this.engineFactory) : this.engineFactory,
+      rewriteContacts: (cs) => this.rewriteContacts(cs),
+      excluded: this.plan.adversary,
+      onEngineEvents: (p, evs) => this.engineEvents(p, evs),
+    }
   }
 
   /** The engine factory: honest peers as they are, attackers wrapped in their misbehaviour. */
