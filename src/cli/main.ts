@@ -8,6 +8,7 @@ import { registerConfig } from './commands/config.js'
 import { registerGate } from './commands/gate.js'
 import { registerCompare } from './commands/compare.js'
 import { registerSweep } from './commands/sweep.js'
+import { registerExplore } from './commands/explore.js'
 import { EXIT_BAD_INPUT, EXIT_INTERNAL } from './exit-codes.js'
 import { VERSION } from './version.js'
 
@@ -22,6 +23,7 @@ program
 registerRun(program)
 registerSweep(program)
 registerGate(program)
+registerExplore(program)
 registerCompare(program)
 registerSchema(program)
 registerServe(program)
