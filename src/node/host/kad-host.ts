@@ -35,7 +35,7 @@ import { sha256 } from './contacts.js'
 import { FrameReader } from './frame-reader.js'
 import { installInboundFastPath } from './inbound-fast-path.js'
 import { KAD_PROTOCOL, type NodeStack } from './libp2p-node.js'
-import { CODE_TYPE, MAX_FRAME_BYTES, TYPE_CODE, closeQuietly, frame, sendRpc, type RpcContext } from './rpc-io.js'
+import { CODE_TYPE, MAX_FRAME_BYTES, TYPE_CODE, closeQuietly, frame, sendRpc, type PeerAdmission, type RpcContext } from './rpc-io.js'
 
 export { MAX_FRAME_BYTES, frame } from './rpc-io.js'
 
@@ -66,6 +66,8 @@ export interface KadHostOptions {
   readonly rpcIoTimeoutMs: number
   readonly maxInboundStreams?: number
   readonly maxOutboundStreams?: number
+  /** Who may be served and sent to (PQ enforcement); absent: everyone. */
+  readonly admission?: PeerAdmission
 }
 
 interface PendingInbound {
@@ -97,6 +99,7 @@ export class KadHost {
   private warnSuppressed = 0
   private readonly t0 = performance.now()
   private readonly rpc: RpcContext
+  private readonly admission: PeerAdmission | undefined
   private uninstallFastPath: (() => void) | undefined
 
   constructor(opts: KadHostOptions) {
@@ -105,6 +108,7 @@ export class KadHost {
     this.book = opts.book
     this.log = opts.log
     this.observer = opts.observer
+    this.admission = opts.admission
     this.rpc = {
       stack: opts.stack,
       book: opts.book,
@@ -112,6 +116,7 @@ export class KadHost {
       rpcIoTimeoutMs: opts.rpcIoTimeoutMs,
       input: (i) => this.input(i),
       rejected: (reason) => this.observer?.rejected(reason),
+      ...(opts.admission !== undefined ? { admission: opts.admission } : {}),
     }
   }
 
@@ -139,7 +144,7 @@ export class KadHost {
       const addrs = listenAddrs.map((a) => a.toString())
       this.book.updateAddrs(peerId, addrs)
       // Like stock kad-dht's topology listener: a peer that speaks kad is a routing candidate.
-      if (!this.stopped && protocols.includes(KAD_PROTOCOL)) {
+      if (!this.stopped && protocols.includes(KAD_PROTOCOL) && (this.admission?.routable(peerId.toString()) ?? true)) {
         this.input({ kind: 'seed-contacts', contacts: [this.book.fromPeerId(peerId, addrs)] })
       }
     })
@@ -250,6 +255,11 @@ export class KadHost {
   // ------------------------------------------------------------------ inbound
 
   private async onInbound(stream: Stream, conn: Connection, early?: Uint8Array): Promise<void> {
+    // Admission before any byte is read: a refused peer's request is never decoded.
+    if (this.admission !== undefined && !(await this.admission.admitInbound(conn))) {
+      stream.abort(new Error('pq-required'))
+      return
+    }
     const reader = new FrameReader(stream, MAX_FRAME_BYTES, early)
     const from = this.book.fromPeerId(conn.remotePeer)
     for (let n = 0; n < MAX_REQUESTS_PER_STREAM; n++) {
