@@ -16,6 +16,7 @@ import { SeededRng, type Contact, type EngineConfig, type LookupOp, type LookupR
 import { ContactBook } from './host/contacts.js'
 import { KadHost } from './host/kad-host.js'
 import { createStack, startStack, KAD_PROTOCOL, type NodeStack } from './host/libp2p-node.js'
+import { DEFAULT_LIMITS, type NodeLimits } from './host/limits.js'
 import { loadContacts, loadIdentity, saveContacts, CONTACT_CACHE_FILE } from './host/persist.js'
 import { HttpServer, HttpError, type ReadinessReport } from './http/server.js'
 import { adminRoutes, type AdminApi, type RepairRequest } from './http/admin.js'
@@ -59,6 +60,8 @@ export interface DhtNodeOptions {
   readonly pqKeyFile?: string
   /** This node's region label, carried in its PQ proof (repair prefers regions). */
   readonly region?: string
+  /** Per-peer budgets (default: DEFAULT_LIMITS; serve picks them by policy profile). */
+  readonly limits?: NodeLimits
   readonly log: NodeLogger
   readonly version: string
   readonly commit: string
@@ -96,8 +99,34 @@ export class DhtNode implements AdminApi {
       ready: () => this.readiness().ready,
       pqRequired: () => this.pq?.required === true,
       pqPeers: () => this.pq?.authenticatedPeers ?? 0,
+      bufferedBytes: () => (this.host ? this.host.buffers.bytes : 0),
+      limits: () => this.limits,
+      connections: () => this.connectionCounts(),
     })
     this.events.onDrop = () => this.metrics.eventSubscribersDropped.inc()
+  }
+
+  get limits(): NodeLimits {
+    return this.opts.limits ?? DEFAULT_LIMITS
+  }
+
+  /** Open connections: all of them, and the most one peer id or one IP holds. */
+  connectionCounts(): { total: number; maxPerPeer: number; maxPerIp: number } {
+    if (!this.stack) return { total: 0, maxPerPeer: 0, maxPerIp: 0 }
+    const conns = this.stack.getConnections()
+    const byPeer = new Map<string, number>()
+    const byIp = new Map<string, number>()
+    for (const c of conns) {
+      const p = c.remotePeer.toString()
+      byPeer.set(p, (byPeer.get(p) ?? 0) + 1)
+      const ip = c.remoteAddr.getComponents().find((x) => x.name === 'ip4' || x.name === 'ip6')?.value ?? ''
+      byIp.set(ip, (byIp.get(ip) ?? 0) + 1)
+    }
+    let maxPerPeer = 0
+    let maxPerIp = 0
+    for (const v of byPeer.values()) maxPerPeer = Math.max(maxPerPeer, v)
+    for (const v of byIp.values()) maxPerIp = Math.max(maxPerIp, v)
+    return { total: conns.length, maxPerPeer, maxPerIp }
   }
 
   get peerId(): string {
@@ -144,6 +173,7 @@ export class DhtNode implements AdminApi {
       observer: this.feed,
       rpcIoTimeoutMs: Math.max(2 * o.engine.rpcTimeoutMs, 2_000),
       admission: this.pq,
+      limits: this.limits,
     })
     await this.host.register()
     this.feed.start()

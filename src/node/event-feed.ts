@@ -49,6 +49,10 @@ export class EventFeed implements HostObserver {
     this.metrics.served(op, result, seconds)
   }
 
+  inboundStream(path: 'fast' | 'libp2p'): void {
+    this.metrics.inboundStream(path)
+  }
+
   lookupDone(r: LookupResult): void {
     this.metrics.lookupDone(r)
     this.bus.emit('lookup', {

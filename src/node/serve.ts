@@ -18,6 +18,7 @@ import { loadConfig, ConfigInvalidError, redactConfig, type LoadConfigOptions, t
 import { ConfigReloader } from './config/reloader.js'
 import { DhtNode } from './dht-node.js'
 import { listenMultiaddr } from './host/libp2p-node.js'
+import { limitsFor } from './host/limits.js'
 import { createLogger, type NodeLogger } from './log.js'
 
 export interface ServeOptions extends LoadConfigOptions {
@@ -62,6 +63,7 @@ export function nodeOptionsOf(c: NodeConfig, log: NodeLogger, version: string, c
     requirePq: c.requirePq,
     ...(c.region !== undefined ? { region: c.region } : {}),
     ...(c.adminSocket !== undefined ? { adminSocket: c.adminSocket } : {}),
+    limits: limitsFor(c.policyProfile),
     log,
     version,
     commit,

@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { LookupResult } from '../../engine/index.js'
 import type { HostObserver } from '../host/kad-host.js'
 import type { PqObserver, PqOutcome } from '../pq/auth.js'
+import { limitLabel, type NodeLimits } from '../host/limits.js'
 import * as N from '../metric-names.js'
 
 export interface GaugeSource {
@@ -15,6 +16,12 @@ export interface GaugeSource {
   /** REQUIRE_PQ_ON in force; PQ-authenticated peers. */
   pqRequired?(): boolean
   pqPeers?(): number
+  /** Kad frame bytes buffered for remote peers. */
+  bufferedBytes(): number
+  /** The budgets enforced (undefined before the node started). */
+  limits(): NodeLimits | undefined
+  /** Open connections: all, the most held by one peer id, the most from one IP. */
+  connections(): { total: number; maxPerPeer: number; maxPerIp: number }
 }
 
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10]
@@ -31,6 +38,7 @@ export class NodeMetrics implements HostObserver, PqObserver {
   readonly restarts: Counter
   readonly pqDowngrades: Counter
   private readonly bootstrapFailures: Counter
+  private readonly inboundStreams: Counter<'path'>
   readonly configReloadFailed: Counter
   private readonly pqHandshakes: Counter<'outcome'>
   private readonly pqHandshakeSeconds: Histogram
@@ -78,6 +86,43 @@ export class NodeMetrics implements HostObserver, PqObserver {
       collect() {
         this.set(source.ready() ? 1 : 0)
       },
+    })
+    new Gauge({
+      name: N.INBOUND_BUFFERED_BYTES,
+      help: 'Kad frame bytes buffered for remote peers (bounded per peer and in total)',
+      registers,
+      collect() {
+        this.set(source.bufferedBytes())
+      },
+    })
+    new Gauge({
+      name: N.LIMIT,
+      help: 'Per-peer budgets the node enforces, by name (docs/LIMITS.md)',
+      labelNames: ['name'],
+      registers,
+      collect() {
+        const l = source.limits()
+        if (l === undefined) return
+        for (const k of Object.keys(l) as (keyof NodeLimits)[]) this.set({ name: limitLabel(k) }, l[k])
+      },
+    })
+    new Gauge({
+      name: N.CONNECTIONS,
+      help: 'Open libp2p connections: scope="total", the most held by one peer ("max_per_peer") or one IP ("max_per_ip")',
+      labelNames: ['scope'],
+      registers,
+      collect() {
+        const c = source.connections()
+        this.set({ scope: 'total' }, c.total)
+        this.set({ scope: 'max_per_peer' }, c.maxPerPeer)
+        this.set({ scope: 'max_per_ip' }, c.maxPerIp)
+      },
+    })
+    this.inboundStreams = new Counter({
+      name: N.INBOUND_STREAMS_TOTAL,
+      help: 'Inbound kad streams by negotiation path: "fast" (our multistream echo) or "libp2p" (its registrar)',
+      labelNames: ['path'],
+      registers,
     })
     this.missing = new Counter({ name: N.MISSING_RECORDS, help: 'GET_PROVIDERS lookups that found no provider', registers })
     this.rejectedTotal = new Counter({ name: N.REJECTED_TOTAL, help: 'Requests and frames refused, by reason', labelNames: ['reason'], registers })
@@ -141,6 +186,10 @@ export class NodeMetrics implements HostObserver, PqObserver {
 
   downgrade(): void {
     this.pqDowngrades.inc()
+  }
+
+  inboundStream(path: 'fast' | 'libp2p'): void {
+    this.inboundStreams.inc({ path })
   }
 
   bootstrapRoundFailed(): void {

@@ -21,7 +21,8 @@ import type { Connection, Stream } from '@libp2p/interface'
 import type { NodeLogger } from '../log.js'
 import type { NodeStack } from '../host/libp2p-node.js'
 import type { PeerAdmission } from '../host/rpc-io.js'
-import { FrameReader, writeFrame } from '../host/frame-reader.js'
+import { FrameReader } from '../host/frame-reader.js'
+import { encodeUvarint } from '../wire/varint.js'
 import type { PqIdentity } from './keys.js'
 import { fingerprintOf } from './keys.js'
 import { PinStore } from './pins.js'
@@ -224,12 +225,13 @@ export class PqAuth implements PeerAdmission {
     let bytes = 0
     try {
       stream = await conn.newStream(PQ_AUTH_PROTOCOL, { signal })
-      const reader = new FrameReader(stream, MAX_PROOF_BYTES)
+      const reader = new FrameReader(stream, { maxFrameBytes: MAX_PROOF_BYTES })
       const ch = encodeChallenge(nonce)
       bytes += ch.length + 1
       await writeFrame(stream, ch)
       const left = Math.max(1, this.timeoutMs - (performance.now() - t0))
       const r = await reader.next(left)
+      reader.finish()
       void stream.close().catch(() => undefined)
       if (!r.ok) {
         result = this.done(conn, t0, r.error === 'timeout' ? 'timeout' : r.error === 'reset' ? 'reset' : 'malformed', bytes)
@@ -288,8 +290,9 @@ export class PqAuth implements PeerAdmission {
       return
     }
     try {
-      const reader = new FrameReader(stream, 1 + NONCE_BYTES)
+      const reader = new FrameReader(stream, { maxFrameBytes: 1 + NONCE_BYTES })
       const r = await reader.next(this.timeoutMs)
+      reader.finish()
       if (!r.ok) {
         stream.abort(new Error(r.error))
         return
@@ -317,6 +320,15 @@ export class PqAuth implements PeerAdmission {
     this.tokens -= 1
     return true
   }
+}
+
+/** Writes one length-prefixed frame, waiting for the stream to drain if it asks to. */
+async function writeFrame(stream: Stream, payload: Uint8Array): Promise<void> {
+  const prefix = encodeUvarint(payload.length)
+  const out = new Uint8Array(prefix.length + payload.length)
+  out.set(prefix, 0)
+  out.set(payload, prefix.length)
+  if (!stream.send(out)) await stream.onDrain()
 }
 
 function outcomeOf(e: unknown): PqOutcome {

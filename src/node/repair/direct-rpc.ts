@@ -8,7 +8,7 @@ import type { Contact } from '../../engine/index.js'
 import type { ContactBook } from '../host/contacts.js'
 import { FrameReader } from '../host/frame-reader.js'
 import { KAD_PROTOCOL, type NodeStack } from '../host/libp2p-node.js'
-import { MAX_FRAME_BYTES, closeQuietly, frame, type PeerAdmission } from '../host/rpc-io.js'
+import { closeQuietly, frame, type PeerAdmission } from '../host/rpc-io.js'
 import { decodeMessage, MessageType, type WirePeer } from '../wire/message.js'
 
 export interface DirectRpcContext {
@@ -36,9 +36,10 @@ export async function probeProviders(ctx: DirectRpcContext, to: Contact, key: Ui
   let stream: Stream | undefined
   try {
     stream = await open(ctx, to, signal)
-    const reader = new FrameReader(stream, MAX_FRAME_BYTES)
+    const reader = new FrameReader(stream)
     if (!stream.send(frame({ type: MessageType.GET_PROVIDERS, key, closerPeers: [], providerPeers: [] }))) await stream.onDrain({ signal })
     const r = await reader.next(ctx.timeoutMs)
+    reader.finish()
     void closeQuietly(stream)
     if (!r.ok) return { ok: false, error: r.error }
     const d = decodeMessage(r.frame)
