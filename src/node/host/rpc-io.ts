@@ -6,18 +6,16 @@
 // (dial, timeout, reset, bad frame, undecodable bytes) becomes one `rpc-failed` input instead.
 // ADD_PROVIDER has no answer on the wire (stock peers send none): a completed write is
 // acknowledged to the engine with an empty response.
-import type { Stream } from '@libp2p/interface'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Contact, Input, Request, Response, RpcType } from '../../engine/index.js'
-import { decodeMessage, encodeMessage, encodedSize, MessageType, type WireMessage } from '../wire/message.js'
-import { uvarintSize, writeUvarint } from '../wire/varint.js'
+import { decodeMessage, MessageType, type WireMessage } from '../wire/message.js'
+import { encodeFramedMessage } from '../wire/frame.js'
 import type { NodeLogger } from '../log.js'
 import type { ContactBook } from './contacts.js'
+import type { ByteBudget } from './byte-budget.js'
 import { FrameReader } from './frame-reader.js'
 import { KAD_PROTOCOL, type NodeStack } from './libp2p-node.js'
-
-/** Frames are at most 1 MiB (DESIGN.md). */
-export const MAX_FRAME_BYTES = 1 << 20
 
 export const TYPE_CODE: Record<RpcType, WireMessage['type']> = {
   PING: MessageType.PING,
@@ -32,6 +30,21 @@ export const CODE_TYPE: Partial<Record<number, RpcType>> = {
   [MessageType.ADD_PROVIDER]: 'ADD_PROVIDER',
 }
 
+/** Who may be served and sent to; implemented by the PQ authentication (src/node/pq/auth.ts). */
+export interface PeerAdmission {
+  /** True when kad requests arriving on `conn` may be read and served. */
+  admitInbound(conn: Connection): boolean | Promise<boolean>
+  /** True when we may send kad RPCs to the peer over `conn`. */
+  admitOutbound(conn: Connection): boolean | Promise<boolean>
+  /** True when a peer may enter the routing table on identify alone. */
+  routable(peer: string): boolean
+}
+
+/** An RPC to a peer the admission refuses (REQUIRE_PQ_ON and no PQ authentication). */
+class AdmissionRefusedError extends Error {
+  override readonly name = 'AdmissionRefusedError'
+}
+
 /** What an outbound RPC needs from the host. */
 export interface RpcContext {
   readonly stack: NodeStack
@@ -39,8 +52,11 @@ export interface RpcContext {
   readonly log: NodeLogger
   /** Per outbound RPC I/O bound (dial + write + read); the engine has its own timeout. */
   readonly rpcIoTimeoutMs: number
+  /** Bytes buffered per peer and in total, shared with inbound streams. */
+  readonly budget?: ByteBudget
   input(i: Input): void
   rejected(reason: string): void
+  readonly admission?: PeerAdmission
 }
 
 export async function sendRpc(ctx: RpcContext, to: Contact, req: Request): Promise<void> {
@@ -49,7 +65,7 @@ export async function sendRpc(ctx: RpcContext, to: Contact, req: Request): Promi
   let res: Response
   try {
     stream = await openStream(ctx, to, signal)
-    const reader = new FrameReader(stream, MAX_FRAME_BYTES)
+    const reader = new FrameReader(stream, { ...(ctx.budget !== undefined ? { budget: ctx.budget } : {}), peer: to.peer })
     const wire: WireMessage = {
       type: TYPE_CODE[req.type],
       ...(req.key.length > 0 ? { key: req.key } : {}),
@@ -62,8 +78,12 @@ export async function sendRpc(ctx: RpcContext, to: Contact, req: Request): Promi
       res = { kind: 'response', rpcId: req.rpcId, type: req.type, closer: [], providers: [] }
     } else {
       const r = await reader.next(ctx.rpcIoTimeoutMs)
+      reader.finish()
       void closeQuietly(stream)
-      if (!r.ok) return failed(ctx, to, req, r.error)
+      if (!r.ok) {
+        if (r.error === 'over-budget' || r.error === 'oversized' || r.error === 'bad-length') ctx.rejected(r.error === 'over-budget' ? 'buffer-budget' : r.error)
+        return failed(ctx, to, req, r.error)
+      }
       const d = decodeMessage(r.frame)
       if (!d.ok) {
         ctx.rejected('malformed')
@@ -100,6 +120,11 @@ async function openStream(ctx: RpcContext, to: Contact, signal: AbortSignal): Pr
   // request, saving a round trip per RPC). js-libp2p 3.3's multistream select ignores the option
   // and always waits for the echo, so today every outbound RPC pays that round trip.
   const opts = { signal, negotiateFully: false }
+  if (ctx.admission !== undefined) {
+    const conn = await connectionTo(ctx, to, pid, signal)
+    if (!(await ctx.admission.admitOutbound(conn))) throw new AdmissionRefusedError('pq-required')
+    return conn.newStream(KAD_PROTOCOL, opts)
+  }
   for (const c of ctx.stack.getConnections(pid)) {
     if (c.status === 'open') return c.newStream(KAD_PROTOCOL, opts)
   }
@@ -110,18 +135,30 @@ async function openStream(ctx: RpcContext, to: Contact, signal: AbortSignal): Pr
   return ctx.stack.dialProtocol(pid, KAD_PROTOCOL, opts)
 }
 
-/** One length-prefixed frame, encoded in a single buffer. */
+async function connectionTo(ctx: RpcContext, to: Contact, pid: PeerId, signal: AbortSignal): Promise<Connection> {
+  for (const c of ctx.stack.getConnections(pid)) {
+    if (c.status === 'open') return c
+  }
+  if (to.addrs.length > 0) return ctx.stack.dial(to.addrs.map((a) => multiaddr(`${a}/p2p/${to.peer}`)), { signal })
+  return ctx.stack.dial(pid, { signal })
+}
+
+/** Thrown when a message we are about to send would exceed the frame limit. */
+export class FrameTooLargeError extends Error {
+  override name = 'FrameTooLargeError'
+}
+
+/** One length-prefixed frame in a single buffer; over MAX_FRAME_BYTES it throws (nothing is sent). */
 export function frame(msg: WireMessage): Uint8Array {
-  const size = encodedSize(msg)
-  const prefix = uvarintSize(size)
-  const buf = encodeMessage(msg, prefix)
-  writeUvarint(buf, 0, size)
-  return buf
+  const r = encodeFramedMessage(msg)
+  if (!r.ok) throw new FrameTooLargeError('message over the frame limit')
+  return r.value
 }
 
 function errorReason(e: unknown): string {
   const name = (e as Error)?.name
   if (name === 'AbortError' || name === 'TimeoutError') return 'timeout'
+  if (name === 'AdmissionRefusedError') return 'pq-required'
   return String(name ?? 'error')
 }
 
