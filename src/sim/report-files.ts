@@ -3,7 +3,7 @@
 // report.html (issue #5's renderer). Add a format here, nowhere else.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Report } from './report-types.js'
+import type { GateResult, Report } from './report-types.js'
 import { gateText } from './gates.js'
 import { renderHtml } from '../report/html.js'
 import { escapeMarkdownCell } from '../report/escape.js'
@@ -25,7 +25,13 @@ function fmt(v: number | null | undefined): string {
 
 /** The gate summary as table rows: [status, gate, measured, threshold, window]. */
 export function gateRows(report: Report): string[][] {
-  return report.gates.map((g) => [g.pass ? 'PASS' : 'FAIL', g.metric, fmt(g.measured), `${g.op} ${g.threshold}`, g.window])
+  return report.gates.map((g) => [g.pass ? 'PASS' : 'FAIL', g.metric, measuredText(g), `${g.op} ${g.threshold}`, g.window])
+}
+
+/** A gate's measured value, or "not reached" with the reason and the scenario's verdict for it. */
+export function measuredText(g: GateResult): string {
+  if (g.measured !== null) return fmt(g.measured)
+  return `not reached (${g.not_reached ?? 'not measured'}; counts as ${g.if_not_reached ?? 'fail'})`
 }
 
 /** A plain-text table for the terminal. */
@@ -46,7 +52,7 @@ export function renderMarkdown(report: Report): string {
   out.push(`- tool: ${report.tool.name} ${report.tool.version}`, '')
   if (report.gates.length > 0) {
     out.push('## Gates', '', '| result | gate | measured | window |', '|---|---|---|---|')
-    for (const g of report.gates) out.push(`| ${g.pass ? 'PASS' : 'FAIL'} | \`${gateText(g)}\` | ${fmt(g.measured)} | ${g.window} |`)
+    for (const g of report.gates) out.push(`| ${g.pass ? 'PASS' : 'FAIL'} | \`${gateText(g)}\` | ${escapeMarkdownCell(measuredText(g))} | ${g.window} |`)
     out.push('')
   }
   out.push('## Metrics (after warm-up)', '', '| metric | value |', '|---|---|')
@@ -75,6 +81,11 @@ export function renderMarkdown(report: Report): string {
     out.push('| id | kind | from | until | readiness flip | collapse | readiness lead | MTTR | recovery | time to alert |', '|---|---|---|---|---|---|---|---|---|---|')
     for (const f of report.faults) {
       out.push(`| ${escapeMarkdownCell(f.id)} | ${f.kind} | ${f.at_s} | ${f.until_s} | ${fmt(f.readiness_flip_s)} | ${fmt(f.collapse_s)} | ${fmt(f.readiness_lead_s)} | ${fmt(f.mttr_s)} | ${fmt(f.recovery_s)} | ${fmt(f.time_to_alert_s)} |`)
+    }
+    out.push('')
+    for (const f of report.faults) {
+      if (f.flipped_nodes !== undefined) out.push(`- ${escapeMarkdownCell(f.id)}: ${f.flipped_nodes} peers flipped not-ready, ${f.false_alarms ?? 0} of them while their own lookups still succeeded (false alarms)`)
+      for (const [k, why] of Object.entries(f.notes ?? {})) out.push(`- ${escapeMarkdownCell(f.id)}: ${k} not measured: ${escapeMarkdownCell(why)}`)
     }
     out.push('')
   }

@@ -11,11 +11,14 @@ export interface GateResult {
   readonly metric: string
   readonly op: GateOp
   readonly threshold: number
-  /** null when the metric could not be measured (e.g. no lookups in the window): the gate fails. */
+  /** null when the metric was not measured (e.g. lookups never collapsed): the gate is "not reached". */
   readonly measured: number | null
   readonly pass: boolean
   /** "all" (whole run after warm-up), "during:<fault id>", "after:<fault id>". */
   readonly window: string
+  /** When measured is null: why, and the scenario's verdict for that case (fail unless it says pass). */
+  readonly not_reached?: string
+  readonly if_not_reached?: 'pass' | 'fail'
 }
 
 export interface SeriesPoint {
@@ -41,6 +44,11 @@ export interface FaultWindow {
   readonly mttr_s?: number | null
   readonly recovery_s?: number | null
   readonly time_to_alert_s?: number | null
+  /** Honest peers that flipped not-ready during the fault; those whose own lookups still succeeded. */
+  readonly flipped_nodes?: number
+  readonly false_alarms?: number
+  /** Why a measure above is null. */
+  readonly notes?: Readonly<Record<string, string>>
 }
 
 export interface AlertRecord {
@@ -73,6 +81,8 @@ export interface Report {
   /** Lookup latency CDF at fixed quantiles: [{ms, fraction}]. */
   readonly latency_cdf: readonly { readonly ms: number; readonly fraction: number }[]
   readonly faults: readonly FaultWindow[]
+  /** Why a null metric above is null (fault measures that did not happen). */
+  readonly metric_notes?: Readonly<Record<string, string>>
   readonly alerts: readonly AlertRecord[]
   /** Extra runs shown beside this one (e.g. the same attack with defences off), by label. */
   readonly variants: readonly { readonly label: string; readonly metrics: Readonly<Record<string, number | null>>; readonly gates: readonly GateResult[] }[]
