@@ -57,7 +57,7 @@ export class DhtNode {
   host!: KadHost
   http!: HttpServer
   readonly metrics: NodeMetrics
-  readonly book = new ContactBook()
+  readonly book: ContactBook
   degraded = false
   private draining = false
   private bound = false
@@ -66,6 +66,7 @@ export class DhtNode {
   httpPort = 0
 
   constructor(readonly opts: DhtNodeOptions) {
+    this.book = new ContactBook(200_000, this.limits.contactBookBytes)
     this.metrics = new NodeMetrics(opts.version, opts.commit, {
       liveBootstraps: () => (this.engine ? this.engine.readiness(this.host.now()).liveBootstraps : 0),
       inflightLookups: () => (this.engine ? this.engine.stats(this.host.now()).inflightLookups : 0),
@@ -74,6 +75,8 @@ export class DhtNode {
       bufferedBytes: () => (this.host ? this.host.buffers.bytes : 0),
       limits: () => this.limits,
       connections: () => this.connectionCounts(),
+      contactBookBytes: () => this.book.bytes,
+      engineRejected: () => (this.engine ? this.engine.stats(this.host.now()).rejected : {}),
     })
   }
 

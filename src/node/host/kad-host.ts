@@ -37,6 +37,8 @@ import { FrameReader } from './frame-reader.js'
 import { installInboundFastPath } from './inbound-fast-path.js'
 import { KAD_PROTOCOL, type NodeStack } from './libp2p-node.js'
 import { DEFAULT_LIMITS, type NodeLimits } from './limits.js'
+import { ProviderQuota } from './provider-quota.js'
+import { toHex } from '../../engine/ids.js'
 import { CODE_TYPE, TYPE_CODE, closeQuietly, frame, sendRpc, type RpcContext } from './rpc-io.js'
 
 export { frame } from './rpc-io.js'
@@ -82,6 +84,14 @@ interface PendingInbound {
 }
 
 const EMPTY = new Uint8Array(0)
+/** The engine's reasons for not storing a provider record. */
+const STORE_REFUSALS = ['key-full', 'store-full'] as const
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
 
 export class KadHost {
   readonly stack: NodeStack
@@ -105,6 +115,8 @@ export class KadHost {
   readonly limits: NodeLimits
   /** Bytes of kad frames buffered per peer, inbound and outbound streams alike. */
   readonly buffers: ByteBudget
+  /** Provider records per announcing peer (admission before the engine's store). */
+  readonly providerQuota: ProviderQuota
 
   constructor(opts: KadHostOptions) {
     this.stack = opts.stack
@@ -114,12 +126,15 @@ export class KadHost {
     this.observer = opts.observer
     this.limits = opts.limits ?? DEFAULT_LIMITS
     this.buffers = new ByteBudget(this.limits.bufferedBytesPerPeer, this.limits.bufferedBytesTotal)
+    // Tracked entries stay near the store's own records (refusals are forgotten); twice its size is slack.
+    this.providerQuota = new ProviderQuota(this.limits.providerRecordsPerPeer, opts.engine.config.providerTtlMs, 2 * opts.engine.config.maxProviderKeys)
     this.rpc = {
       stack: opts.stack,
       book: opts.book,
       log: opts.log,
       rpcIoTimeoutMs: opts.rpcIoTimeoutMs,
       budget: this.buffers,
+      maxPeersPerList: opts.engine.config.k + 1,
       input: (i) => this.input(i),
       rejected: (reason) => this.observer?.rejected(reason),
     }
@@ -325,29 +340,12 @@ export class KadHost {
       this.reject(stream, from.peer, 'bad-key')
       return true
     }
-    let providers: Contact[] = []
-    if (type === 'ADD_PROVIDER') {
-      // Only the sender may announce itself (as stock kad-dht does); others are ignored.
-      for (const p of msg.providerPeers) {
-        const c = this.book.fromWire(p)
-        if (c !== undefined && c.peer === from.peer) providers = [c]
-      }
-      if (providers.length === 0) {
-        this.reject(stream, from.peer, 'provider-not-sender')
-        return true
-      }
-    }
+    if (type === 'ADD_PROVIDER') return this.handleAddProvider(stream, from, key, msg)
     const rpcId = this.nextInboundRpc++
     const pending: PendingInbound = { stream, type, key, startMs: this.now(), peer: from.peer, answered: false }
     this.inbound.set(rpcId, pending)
-    const req: Request = { kind: 'request', rpcId, type, key, target: sha256(key), providers }
+    const req: Request = { kind: 'request', rpcId, type, key, target: sha256(key), providers: [] }
     this.input({ kind: 'message', from, msg: req })
-    if (this.inbound.has(rpcId) && type === 'ADD_PROVIDER') {
-      // ADD_PROVIDER has no answer (the engine stores or refuses it, and says so in its events).
-      this.inbound.delete(rpcId)
-      this.observer?.served(type, 'ok', (this.now() - pending.startMs) / 1000)
-      return false
-    }
     if (this.inbound.has(rpcId)) {
       // The engine dropped the request without an answer: close the stream so the peer moves on.
       this.inbound.delete(rpcId)
@@ -356,7 +354,53 @@ export class KadHost {
       return true
     }
     // Not answered means refused (the stream was aborted in respond()).
-    return !pending.answered && type !== 'ADD_PROVIDER'
+    return !pending.answered
+  }
+
+  /**
+   * ADD_PROVIDER, admitted before any work: only the sender may announce itself (as stock kad-dht
+   * does), checked on the raw id bytes so a refused message converts none of its peers; then the
+   * sender's quota of records. The engine's verdict (stored, or refused because the key or the
+   * store is full) is read from its counters: ADD_PROVIDER has no answer on the wire.
+   */
+  private handleAddProvider(stream: Stream, from: Contact, key: Uint8Array, msg: WireMessage): boolean {
+    const startMs = this.now()
+    const senderId = this.book.peerIdOf(from)?.toMultihash().bytes
+    const claim = senderId === undefined ? undefined : msg.providerPeers.find((p) => sameBytes(p.id, senderId))
+    const provider = claim === undefined ? undefined : this.book.fromWire(claim)
+    if (provider === undefined || provider.peer !== from.peer) {
+      this.observer?.served('ADD_PROVIDER', 'rejected', (this.now() - startMs) / 1000)
+      this.reject(stream, from.peer, 'provider-not-sender')
+      return true
+    }
+    const target = sha256(key)
+    const keyHex = toHex(target)
+    const admitted = this.providerQuota.admit(from.peer, keyHex, startMs)
+    if (admitted !== 'ok') {
+      this.observer?.served('ADD_PROVIDER', 'rejected', (this.now() - startMs) / 1000)
+      this.refuse(stream, from.peer, admitted)
+      return true
+    }
+    const before = this.engine.stats(startMs).rejected
+    const req: Request = { kind: 'request', rpcId: this.nextInboundRpc++, type: 'ADD_PROVIDER', key, target, providers: [provider] }
+    this.input({ kind: 'message', from, msg: req })
+    const after = this.engine.stats(this.now()).rejected
+    for (const reason of STORE_REFUSALS) {
+      if ((after[reason] ?? 0) > (before[reason] ?? 0)) {
+        this.providerQuota.forget(from.peer, keyHex)
+        this.observer?.served('ADD_PROVIDER', 'rejected', (this.now() - startMs) / 1000)
+        this.refuse(stream, from.peer, reason)
+        return true
+      }
+    }
+    if ((after['rate-limited'] ?? 0) > (before['rate-limited'] ?? 0)) {
+      this.providerQuota.forget(from.peer, keyHex)
+      this.observer?.served('ADD_PROVIDER', 'rejected', (this.now() - startMs) / 1000)
+      stream.abort(new Error('rate-limited'))
+      return true
+    }
+    this.observer?.served('ADD_PROVIDER', 'ok', (this.now() - startMs) / 1000)
+    return false
   }
 
   private respond(res: Response): void {
@@ -393,6 +437,13 @@ export class KadHost {
       if (w.addrs.length > 0) out.push(w)
     }
     return out
+  }
+
+  /** A well-formed request refused by a budget: counted and reset, logged only at debug. */
+  private refuse(stream: Stream, peer: string, reason: string): void {
+    this.observer?.rejected(reason)
+    this.log.debug({ peer_id: peer, reason }, 'request refused')
+    stream.abort(new Error(reason))
   }
 
   private reject(stream: Stream, peer: string, reason: string, detail?: string): void {
