@@ -115,7 +115,13 @@ export class DhtNode {
   async start(): Promise<void> {
     const o = this.opts
     const key = o.privateKey ?? (await loadIdentity(o.identityFile, o.amnesia)).key
-    this.stack = await createStack({ privateKey: key, listen: o.listen, ...(o.allow ? { allow: o.allow } : {}) })
+    this.stack = await createStack({
+      privateKey: key,
+      listen: o.listen,
+      ...(o.allow ? { allow: o.allow } : {}),
+      limits: this.limits,
+      onRefused: (reason) => this.metrics.rejected(reason),
+    })
     await startStack(this.stack, o.listen)
     const self = this.book.fromPeerId(this.stack.peerId, this.stack.getMultiaddrs().map((a) => a.toString()))
     this.engine = new DhtEngine({ self, config: o.engine, rng: new SeededRng(randomBytes(16).toString('hex')) })
