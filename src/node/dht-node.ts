@@ -146,6 +146,8 @@ export class DhtNode {
       metrics: this.metrics,
       log: o.log,
       maxInflight: o.maxClientInflight ?? 64,
+      maxConnections: this.limits.httpConnections,
+      idleTimeoutMs: this.limits.httpIdleTimeoutMs,
       ...(o.adminToken !== undefined ? { adminToken: o.adminToken } : {}),
     })
     try {
