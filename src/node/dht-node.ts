@@ -133,6 +133,7 @@ export class DhtNode {
       observer: this.metrics,
       rpcIoTimeoutMs: Math.max(2 * o.engine.rpcTimeoutMs, 2_000),
       limits: this.limits,
+      ...(o.allow ? { allow: o.allow } : {}),
     })
     await this.host.register()
     if (o.requirePq === true) {

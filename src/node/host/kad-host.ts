@@ -39,6 +39,7 @@ import { KAD_PROTOCOL, type NodeStack } from './libp2p-node.js'
 import { DEFAULT_LIMITS, type NodeLimits } from './limits.js'
 import { ProviderQuota } from './provider-quota.js'
 import { toHex } from '../../engine/ids.js'
+import { RateLimiter } from '../../engine/rate-limiter.js'
 import { CODE_TYPE, TYPE_CODE, closeQuietly, frame, sendRpc, type RpcContext } from './rpc-io.js'
 
 export { frame } from './rpc-io.js'
@@ -72,6 +73,8 @@ export interface KadHostOptions {
   readonly rpcIoTimeoutMs: number
   /** Per-peer budgets (default DEFAULT_LIMITS). */
   readonly limits?: NodeLimits
+  /** Multiaddr prefixes of trusted peers, exempt from the request budget (as from libp2p's limits). */
+  readonly allow?: readonly string[]
 }
 
 interface PendingInbound {
@@ -117,6 +120,9 @@ export class KadHost {
   readonly buffers: ByteBudget
   /** Provider records per announcing peer (admission before the engine's store). */
   readonly providerQuota: ProviderQuota
+  /** Inbound requests per peer per second, checked before a request is read. */
+  private readonly requestBudget: RateLimiter
+  private readonly allow: readonly string[]
 
   constructor(opts: KadHostOptions) {
     this.stack = opts.stack
@@ -126,6 +132,8 @@ export class KadHost {
     this.observer = opts.observer
     this.limits = opts.limits ?? DEFAULT_LIMITS
     this.buffers = new ByteBudget(this.limits.bufferedBytesPerPeer, this.limits.bufferedBytesTotal)
+    this.requestBudget = new RateLimiter(this.limits.requestsPerPeerPerS, this.limits.requestBurstPerPeer)
+    this.allow = opts.allow ?? []
     // Tracked entries stay near the store's own records (refusals are forgotten); twice its size is slack.
     this.providerQuota = new ProviderQuota(this.limits.providerRecordsPerPeer, opts.engine.config.providerTtlMs, 2 * opts.engine.config.maxProviderKeys)
     this.rpc = {
@@ -158,6 +166,10 @@ export class KadHost {
       KAD_PROTOCOL,
       (stream, conn) => {
         this.observer?.inboundStream('libp2p')
+        if (!this.admitRequest(conn)) {
+          stream.abort(new Error('request budget exceeded'))
+          return
+        }
         handler(stream, conn)
       },
       { maxInboundStreams, maxOutboundStreams },
@@ -173,6 +185,7 @@ export class KadHost {
       },
       maxInboundStreams,
       negotiationTimeoutMs: INBOUND_IDLE_MS,
+      admit: (conn) => this.admitRequest(conn),
     })
     this.stack.addEventListener('peer:identify', (evt) => {
       const { peerId, listenAddrs, protocols } = evt.detail
@@ -299,10 +312,28 @@ export class KadHost {
     }
   }
 
+  /**
+   * One token of the peer's request budget (the first request of a stream pays before its stream
+   * is even echoed; later ones on the same stream before they are decoded). Refusals are counted.
+   */
+  private admitRequest(conn: Connection): boolean {
+    if (this.requestBudget.allow(conn.remotePeer.toString(), this.now())) return true
+    if (this.allow.length > 0) {
+      const a = conn.remoteAddr.toString()
+      if (this.allow.some((p) => a === p || a.startsWith(`${p}/`))) return true
+    }
+    this.observer?.rejected('rate-limited')
+    return false
+  }
+
   private async serveStream(stream: Stream, conn: Connection, reader: FrameReader): Promise<void> {
     const from = this.book.fromPeerId(conn.remotePeer)
     for (let n = 0; n < MAX_REQUESTS_PER_STREAM; n++) {
       const r = await reader.next(INBOUND_IDLE_MS)
+      if (r.ok && n > 0 && !this.admitRequest(conn)) {
+        stream.abort(new Error('request budget exceeded'))
+        return
+      }
       if (!r.ok) {
         if (r.error === 'eof' || (n > 0 && (r.error === 'timeout' || r.error === 'reset'))) {
           // A clean end, or a client that resets the stream once it has its answer.
