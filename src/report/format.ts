@@ -13,6 +13,12 @@ export function formatNumber(value: number | null | undefined): string {
   return value.toExponential(2)
 }
 
+/** A figure for the Markdown reports: integers as is, others rounded to 4 decimals; null as "n/a". */
+export function formatDecimal(value: number | null | undefined): string {
+  if (value === null || value === undefined) return 'n/a'
+  return Number.isInteger(value) ? String(value) : String(Math.round(value * 1e4) / 1e4)
+}
+
 /** A signed delta ("+12.5", "-0.001", "0"). */
 export function formatDelta(value: number | null): string {
   if (value === null) return 'n/a'

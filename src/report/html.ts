@@ -3,8 +3,6 @@
 // p99 over virtual time with fault windows shaded and gate thresholds drawn, lookup success, ready
 // nodes, an alert timeline with fired/cleared marks) and the tables behind them. Self-contained
 // and deterministic: the same report always renders to the same bytes.
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import type { FaultWindow, GateResult, Report } from '../sim/report-types.js'
 import {
   COLOR_CLEARED,
@@ -299,11 +297,4 @@ export function renderHtml(report: Report): string {
     bodyHtml: body,
     charts: chartList.filter((c) => c.hasData).map((c) => c.spec),
   })
-}
-
-/** Writes report.html into dir (report.json and report.md are the simulator's to write). */
-export function writeReportHtml(dir: string, report: Report): string {
-  const path = join(dir, 'report.html')
-  writeFileSync(path, renderHtml(report))
-  return path
 }

@@ -7,11 +7,11 @@
 // its own parameters, so the sweep's output is the same whatever the parallelism.
 import { Worker } from 'node:worker_threads'
 import { BadInputError, InvariantError } from '../../engine/errors.js'
-import type { SweepCell, SweepReport } from '../../report/sweep-types.js'
-import { SWEEP_SCHEMA_VERSION } from '../../report/sweep-types.js'
+import type { Report } from '../report-types.js'
 import { nameFromFile } from '../scenario.js'
 import { cellScenario, readRaw, runCell, type CellJob, type CellOutcome } from './cell.js'
 import { expandGrid, type Axis, type Cell } from './grid.js'
+import { SWEEP_SCHEMA_VERSION, type SweepCell, type SweepReport } from './sweep-types.js'
 
 export interface SweepOptions {
   readonly file: string
@@ -19,8 +19,12 @@ export interface SweepOptions {
   /** Master seed; defaults to the scenario's. */
   readonly seed?: string
   readonly jobs: number
-  readonly outDir?: string
   readonly toolVersion: string
+  /**
+   * Receives each cell's whole report as the cell finishes (in completion order, not grid order)
+   * and returns where it was kept, recorded as the cell's report_path (null: not kept).
+   */
+  readonly onCellReport?: (cell: Cell, report: Report) => string | null
   /** Called when a cell finishes (progress). */
   readonly onCell?: (done: number, total: number) => void
 }
@@ -45,12 +49,15 @@ export async function runSweep(o: SweepOptions): Promise<SweepReport> {
     cell,
     replay: sweepReplay(o.file, o.axes, master, cell),
     toolVersion: o.toolVersion,
-    ...(o.outDir !== undefined ? { outDir: o.outDir } : {}),
   }))
-  const outcomes = o.jobs <= 1 || jobs.length <= 1 ? runInline(jobs, o.onCell) : await runPool(jobs, Math.min(o.jobs, jobs.length), o.onCell)
+  const paths: (string | null)[] = cells.map(() => null)
+  const finished = (r: CellOutcome): void => {
+    if (o.onCellReport !== undefined) paths[r.index] = o.onCellReport(cells[r.index]!, r.report)
+  }
+  const outcomes = o.jobs <= 1 || jobs.length <= 1 ? runInline(jobs, finished, o.onCell) : await runPool(jobs, Math.min(o.jobs, jobs.length), finished, o.onCell)
   const out: SweepCell[] = cells.map((cell, i) => {
-    const r = outcomes[i]!
-    return { params: cell.params, seed: cell.seed, replay: jobs[i]!.replay, metrics: r.metrics, gates: r.gates, pass: r.pass, report_path: r.reportPath }
+    const r = outcomes[i]!.report
+    return { params: cell.params, seed: cell.seed, replay: jobs[i]!.replay, metrics: r.metrics, gates: r.gates, pass: r.pass, report_path: paths[i]! }
   })
   const first = resolved[0]!
   return {
@@ -65,9 +72,10 @@ export async function runSweep(o: SweepOptions): Promise<SweepReport> {
   }
 }
 
-function runInline(jobs: readonly CellJob[], onCell?: (done: number, total: number) => void): CellOutcome[] {
+function runInline(jobs: readonly CellJob[], finished: (r: CellOutcome) => void, onCell?: (done: number, total: number) => void): CellOutcome[] {
   return jobs.map((j, i) => {
     const r = runCell(j)
+    finished(r)
     onCell?.(i + 1, jobs.length)
     return r
   })
@@ -79,7 +87,7 @@ interface WorkerReply {
   readonly exitCode?: number
 }
 
-function runPool(jobs: readonly CellJob[], size: number, onCell?: (done: number, total: number) => void): Promise<CellOutcome[]> {
+function runPool(jobs: readonly CellJob[], size: number, finished: (r: CellOutcome) => void, onCell?: (done: number, total: number) => void): Promise<CellOutcome[]> {
   return new Promise((resolve, reject) => {
     const results: (CellOutcome | undefined)[] = new Array<CellOutcome | undefined>(jobs.length).fill(undefined)
     const workers: Worker[] = []
@@ -105,6 +113,14 @@ function runPool(jobs: readonly CellJob[], size: number, onCell?: (done: number,
           return
         }
         results[m.ok.index] = m.ok
+        try {
+          finished(m.ok)
+        } catch (err) {
+          failed = true
+          stopAll()
+          reject(err as Error)
+          return
+        }
         done++
         onCell?.(done, jobs.length)
         if (done === jobs.length) {
