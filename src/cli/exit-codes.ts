@@ -1,4 +1,8 @@
-// Documented exit codes of every dht-sim command (README "Exit codes").
+// Documented exit codes of every dht-sim command (README "Exit codes"), and the one mapping from
+// an error to its code.
+import { BadInputError } from '../common/errors.js'
+import { EngineMisuseError } from '../engine/errors.js'
+
 export const EXIT_OK = 0
 /** A gate failed (run, gate) or a regression beyond tolerance (gate). */
 export const EXIT_GATE_FAILED = 1
@@ -6,3 +10,10 @@ export const EXIT_GATE_FAILED = 1
 export const EXIT_BAD_INPUT = 2
 /** An internal invariant broke: a bug; the message carries the seed and the replay command. */
 export const EXIT_INTERNAL = 3
+
+/** The exit code of a command that failed with `err`: bad input is 2, anything else a bug (3). */
+export function exitCodeFor(err: unknown): number {
+  // The engine refuses a value the CLI let through (e.g. a key of the wrong length): still the user's input.
+  if (err instanceof BadInputError || err instanceof EngineMisuseError) return EXIT_BAD_INPUT
+  return EXIT_INTERNAL
+}

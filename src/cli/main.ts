@@ -8,7 +8,7 @@ import { registerConfig } from './commands/config.js'
 import { registerGate } from './commands/gate.js'
 import { registerCompare } from './commands/compare.js'
 import { registerSweep } from './commands/sweep.js'
-import { EXIT_BAD_INPUT, EXIT_INTERNAL } from './exit-codes.js'
+import { EXIT_BAD_INPUT, exitCodeFor } from './exit-codes.js'
 import { VERSION } from './version.js'
 
 const program = new Command()
@@ -34,8 +34,8 @@ try {
     // help and version exit 0; usage errors (unknown option, missing argument) are bad input.
     process.exitCode = err.exitCode === 0 ? 0 : EXIT_BAD_INPUT
   } else {
-    const e = err as { exitCode?: number; message?: string }
+    const e = err as { message?: string }
     process.stderr.write(`dht-sim: ${e.message ?? String(err)}\n`)
-    process.exitCode = typeof e.exitCode === 'number' ? e.exitCode : EXIT_INTERNAL
+    process.exitCode = exitCodeFor(err)
   }
 }

@@ -4,7 +4,7 @@
 // that a newer writer with additive fields still loads.
 import { readFileSync, statSync } from 'node:fs'
 import { z } from 'zod'
-import { BadInputError } from '../engine/errors.js'
+import { BadInputError } from '../common/errors.js'
 import { REPORT_SCHEMA_VERSION, type Report } from '../sim/report-types.js'
 import { firstIssueLine } from './zod-line.js'
 

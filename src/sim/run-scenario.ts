@@ -2,7 +2,8 @@
 // `gate`, `sweep` and the HTML report all call this. No files are written here and nothing
 // depends on wall-clock time: same scenario + same seed => the same Report, byte for byte.
 import { readFileSync } from 'node:fs'
-import { BadInputError, InvariantError } from '../engine/errors.js'
+import { BadInputError } from '../common/errors.js'
+import { InvariantError } from '../engine/errors.js'
 import { SeededRng } from '../engine/rng.js'
 import { ChaosRun, hasChaos } from './chaos/chaos-run.js'
 import { variantScenario } from './chaos/variants.js'

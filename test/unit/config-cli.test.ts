@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Command } from 'commander'
 import { registerConfig } from '../../src/cli/commands/config.js'
 import { ConfigInvalidError } from '../../src/node/config/index.js'
+import { exitCodeFor } from '../../src/cli/exit-codes.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'cfgcli-'))
 
@@ -43,7 +44,7 @@ describe('dht-sim config check', () => {
     expect(r.out).toBe('')
     expect(r.error).toBeInstanceOf(ConfigInvalidError)
     const e = r.error as ConfigInvalidError
-    expect(e.exitCode).toBe(2)
+    expect(exitCodeFor(e)).toBe(2)
     expect(e.message).toBe('ConfigInvalid(key=dht_beta): expected an integer from 0 to 16, got "lots"')
   })
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { BadInputError } from '../../src/engine/errors.js'
+import { BadInputError } from '../../src/common/errors.js'
 import { DEFAULT_ENGINE_CONFIG, STRICT_POLICY } from '../../src/engine/config.js'
 import {
   ConfigInvalidError,
@@ -14,6 +14,7 @@ import {
   redactConfig,
   tcpMultiaddrOf,
 } from '../../src/node/config/index.js'
+import { exitCodeFor } from '../../src/cli/exit-codes.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'cfg-'))
 let n = 0
@@ -117,7 +118,7 @@ describe('loadConfig', () => {
     const e = errorOf(() => loadConfig({ file: toml(text), env: {} }))
     expect(e.message).toBe(message)
     expect(e).toBeInstanceOf(BadInputError)
-    expect(e.exitCode).toBe(2)
+    expect(exitCodeFor(e)).toBe(2)
   })
 
   it('names a bad bootstrap peer id', () => {

@@ -4,7 +4,7 @@
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import cliProgress from 'cli-progress'
-import { BadInputError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
 import { loadScenario } from '../../sim/scenario.js'
 import { runScenario } from '../../sim/run-scenario.js'
 import { renderReportFiles, writeReportFiles } from '../../report/files.js'

@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { BadInputError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
 import { nameFromFile } from '../../sim/scenario.js'
 import { parseParams } from '../../sim/sweep/grid.js'
 import { runSweep } from '../../sim/sweep/run-sweep.js'

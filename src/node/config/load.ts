@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { parse as parseToml, TomlError } from 'smol-toml'
 import type { ZodError } from 'zod'
-import { BadInputError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
 import type { PolicyProfile } from '../../engine/config.js'
 import {
   CONFIG_KEYS,

@@ -7,7 +7,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
-import { BadInputError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
 import { coalescingEncrypter } from './coalesce-writes.js'
 
 export const KAD_PROTOCOL = '/ipfs/kad/1.0.0'

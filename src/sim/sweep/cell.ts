@@ -1,7 +1,7 @@
 // One sweep cell: the scenario file with the cell's parameters set, validated, run with the
 // cell's seed. The cell's report goes back to whoever runs the sweep (src/report writes it).
 import YAML from 'yaml'
-import { BadInputError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
 import { nameFromFile, readScenarioText, resolveScenario, type ResolvedScenario } from '../scenario.js'
 import { runScenario } from '../run-scenario.js'
 import type { Report } from '../report-types.js'

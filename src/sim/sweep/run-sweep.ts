@@ -6,7 +6,8 @@
 // results are put back in grid order, and each cell's seed depends only on the master seed and
 // its own parameters, so the sweep's output is the same whatever the parallelism.
 import { Worker } from 'node:worker_threads'
-import { BadInputError, InvariantError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
+import { InvariantError } from '../../engine/errors.js'
 import type { Report } from '../report-types.js'
 import { nameFromFile } from '../scenario.js'
 import { cellScenario, readRaw, runCell, type CellJob, type CellOutcome } from './cell.js'
@@ -84,7 +85,7 @@ function runInline(jobs: readonly CellJob[], finished: (r: CellOutcome) => void,
 interface WorkerReply {
   readonly ok?: CellOutcome
   readonly error?: string
-  readonly exitCode?: number
+  readonly badInput?: boolean
 }
 
 function runPool(jobs: readonly CellJob[], size: number, finished: (r: CellOutcome) => void, onCell?: (done: number, total: number) => void): Promise<CellOutcome[]> {
@@ -109,7 +110,7 @@ function runPool(jobs: readonly CellJob[], size: number, finished: (r: CellOutco
         if (m.error !== undefined || m.ok === undefined) {
           failed = true
           stopAll()
-          reject(m.exitCode === 2 ? new BadInputError(m.error ?? 'bad input') : new InvariantError(m.error ?? 'worker failed'))
+          reject(m.badInput === true ? new BadInputError(m.error ?? 'bad input') : new InvariantError(m.error ?? 'worker failed'))
           return
         }
         results[m.ok.index] = m.ok
