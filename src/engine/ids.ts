@@ -88,7 +88,3 @@ export function randomIdInBucket(self: NodeId, cpl: number, rng: Rng): NodeId {
   }
   return out
 }
-
-export function randomId(rng: Rng): NodeId {
-  return rng.bytes(KEY_BYTES)
-}

@@ -146,7 +146,6 @@ export const scenarioSchema = z
     })
   })
 
-export type ScenarioInput = z.input<typeof scenarioSchema>
 export type ScenarioParsed = z.output<typeof scenarioSchema>
 
 /**
