@@ -1,4 +1,4 @@
-// Simulator benchmark (issue #2's speed and memory target): 10,000 peers, 1 h of virtual time,
+// Simulator benchmark (its speed and memory target): 10,000 peers, 1 h of virtual time,
 // 10 % churn per hour, >= 50,000 lookups. Target on the 2-core reference machine: < 60 s wall,
 // < 2 GiB peak RSS. Prints a JSON line and a Markdown table.
 //

@@ -5,7 +5,7 @@
 //     RTT(region a, region b) / 2 + access(a) + access(b) + jitter
 // where jitter is log-normal (skewed: mostly small, sometimes large) and drawn per packet.
 // Before that, the packet passes through an ordered list of rules (partition, loss, latency,
-// clog, adversary: issue #3 adds them); the first rule whose verdict is not "pass" wins:
+// clog, adversary: the fault models add them); the first rule whose verdict is not "pass" wins:
 // "drop" loses the packet (counted by reason), "delay" adds its ms to the modelled delay.
 // Then the uniform base loss applies. Rules see one reused Packet view: they must not keep it.
 // A per-node service model (CPU queue) may be installed: it is asked, when a packet arrives,

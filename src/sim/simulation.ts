@@ -43,7 +43,7 @@ const EV_WORKLOAD = 5
 const EV_SAMPLE = 6
 /** A packet that already went through the service model: process it now. */
 const EV_PROCESS = 7
-/** A callback (fault models of issue #3): rare, so a closure per event is fine. */
+/** A callback (the fault models: docs/ARCHITECTURE.md, "Faults"): rare, so a closure per event is fine. */
 const EV_CALL = 8
 
 const OP_OF_CODE: readonly LookupOp[] = ['FIND_NODE', 'PROVIDE', 'GET_PROVIDERS']
@@ -65,13 +65,13 @@ interface PendingLookup {
 export interface SimulationOptions {
   readonly seed: string
   readonly engineFactory?: EngineFactory
-  /** Rewrites the freshly created contacts in place (attackers' ids and addresses: issue #3). */
+  /** Rewrites the freshly created contacts in place (attackers' ids and addresses). */
   readonly rewriteContacts?: (contacts: SimContact[]) => void
   /** 1 for peers that are not part of the measured fleet (attackers): never issuers, no time to ready. */
   readonly excluded?: Uint8Array
   /**
    * Sees the events of every engine step before the simulator applies the step's output (the
-   * chaos measurements of issue #3: lookups with their issuer, refused requests, Sybil alarms).
+   * chaos measurements: lookups with their issuer, refused requests, Sybil alarms).
    */
   readonly onEngineEvents?: (peer: number, events: readonly EngineEvent[]) => void
 }
@@ -109,7 +109,7 @@ export class Simulation {
   readonly bootstrapCount: number
   readonly durationMs: number
   readonly engineConfig: EngineConfig
-  /** Fault windows and alerts for the report (issue #3 appends). */
+  /** Fault windows and alerts for the report (the chaos machinery appends). */
   readonly faults: FaultWindow[] = []
   readonly alerts: AlertRecord[] = []
   /** Online / ready peers at each window end. */
@@ -274,7 +274,7 @@ export class Simulation {
           const t = this.network.service.arrive(node, s.nowMs, s.curPayload as Message)
           if (t < 0) {
             this.network.drop('service-rejected')
-            // The requester hears "overloaded" at once instead of timing out (issue #3).
+            // The requester hears "overloaded" at once instead of timing out.
             const res = overloadedResponse(s.curPayload as Message)
             if (res !== undefined) this.sendFrom(node, s.curAux, res)
             return

@@ -1,4 +1,4 @@
-// The chaos part of a scenario (issue #3): named node groups, the fault timeline, adversaries,
+// The chaos part of a scenario (docs/ARCHITECTURE.md, "Faults"): named node groups, the fault timeline, adversaries,
 // the eclipse probe, readiness/recovery definitions and comparison variants. Defined once here
 // with zod and merged into the scenario schema (scenario.ts), so `dht-sim schema scenario`
 // exports it and a bad value is one line naming its field.
@@ -130,7 +130,7 @@ export const variantSchema = z.strictObject({
   set: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).describe('dotted scenario paths and their values, e.g. {dht.policy: default}'),
 })
 
-/** The fields issue #3 adds to the scenario schema. */
+/** The fields the chaos part adds to the scenario schema. */
 export const chaosFields = {
   groups: z.array(groupSchema).max(64).default([]),
   faults: z.array(faultSchema).max(256).default([]),
