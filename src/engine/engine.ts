@@ -30,7 +30,7 @@ import { SizeEstimator, estimateSize } from './size-estimator.js'
 import { RttEstimator } from './rtt-estimator.js'
 import type { Candidate, LookupPurpose } from './lookup.js'
 import { MAX_CANDIDATES_PER_PATH, LOOKUP_QUORUM, LIVENESS_CHECK_AFTER_MS, JOIN_RETRY_BASE_MS, JOIN_RETRY_MAX_MS, PROVIDER_SWEEP_MS, KEY_BYTES } from './constants.js'
-import { EngineMisuseError } from './errors.js'
+import { BadInputError } from './errors.js'
 
 export interface EngineOptions {
   readonly self: Contact
@@ -128,7 +128,7 @@ export class DhtEngine {
     this.self = opts.self
     this.cfg = opts.config
     this.rng = opts.rng
-    if (opts.self.id.length !== KEY_BYTES) throw new EngineMisuseError(`engine: self id must be ${KEY_BYTES} bytes`)
+    if (opts.self.id.length !== KEY_BYTES) throw new BadInputError(`engine: self id must be ${KEY_BYTES} bytes`)
     this.table = new RoutingTable(opts.self.id, this.cfg.k, this.cfg.replacementCacheSize, this.cfg.policy)
     this.store = new ProviderStore(this.cfg.maxProvidersPerKey, this.cfg.maxProviderKeys)
     this.limiter = new RateLimiter(this.cfg.policy.perPeerRatePerS, this.cfg.policy.perPeerBurst)
@@ -655,7 +655,7 @@ export class DhtEngine {
   // ---------------------------------------------------------------- lookups
 
   private requestLookup(op: LookupOp, key: Uint8Array, target: NodeId, tag: number, purpose: LookupPurpose): void {
-    if (target.length !== KEY_BYTES) throw new EngineMisuseError(`lookup target must be ${KEY_BYTES} bytes, got ${target.length}`)
+    if (target.length !== KEY_BYTES) throw new BadInputError(`lookup target must be ${KEY_BYTES} bytes, got ${target.length}`)
     const q: QueuedLookup = { op, key, target, tag, purpose, queuedMs: this.nowMs }
     if (this.active.size < this.cfg.maxInflightLookups) {
       this.begin(q)
