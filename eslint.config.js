@@ -11,8 +11,10 @@ import layers from './eslint-rules/layers.js'
 const PARTS = {
   engine: { may: [], outside: false },
   common: { may: [], outside: false },
-  sim: { may: ['engine', 'common', 'polyfill'] },
-  node: { may: ['engine', 'common', 'polyfill'] },
+  // The network model both drivers share (latency, regions, link faults).
+  netmodel: { may: ['engine', 'common'] },
+  sim: { may: ['engine', 'common', 'netmodel', 'polyfill'] },
+  node: { may: ['engine', 'common', 'netmodel', 'polyfill'] },
   report: { may: ['sim', 'engine', 'common'] },
   cli: { may: ['report', 'sim', 'node', 'engine', 'common'] },
   polyfill: { may: [], outside: false },
@@ -76,6 +78,12 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['libp2p', '@libp2p/*'], message: 'src/sim never imports libp2p.' }] }],
       'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Use a forked seeded Rng: the simulator is deterministic.' }, { object: 'Date', property: 'now', message: 'Virtual time only in the simulator (wall time belongs to the CLI progress bar).' }],
+    },
+  },
+  {
+    files: ['src/node/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../sim/*'], message: 'src/node never imports src/sim.' }] }],
     },
   },
 )

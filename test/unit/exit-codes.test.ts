@@ -21,6 +21,16 @@ describe('exitCodeFor', () => {
     expect(EXIT_INTERNAL).toBe(3)
   })
 
+  it('a command\'s own error may name its code; nothing else can', () => {
+    class Unreachable extends Error {
+      readonly exitCode = 4
+    }
+    expect(exitCodeFor(new Unreachable('node unreachable (ECONNREFUSED)'))).toBe(4)
+    expect(exitCodeFor(Object.assign(new Error('odd'), { exitCode: 'two' }))).toBe(EXIT_INTERNAL)
+    expect(exitCodeFor(Object.assign(new Error('odd'), { exitCode: 0 }))).toBe(EXIT_INTERNAL)
+    expect(exitCodeFor(null)).toBe(EXIT_INTERNAL)
+  })
+
   it('errors keep their own class name in messages and stacks', () => {
     expect(new BadInputError('x').name).toBe('BadInputError')
     expect(new EngineMisuseError('x').name).toBe('EngineMisuseError')
