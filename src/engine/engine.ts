@@ -37,7 +37,7 @@ import { observe } from './liveness.js'
 import { rememberProvided } from './republish.js'
 import { nextDeadlineMs, onTimers } from './timers.js'
 import { KEY_BYTES } from './constants.js'
-import { BadInputError } from './errors.js'
+import { EngineMisuseError } from './errors.js'
 
 export interface EngineOptions {
   readonly self: Contact
@@ -52,7 +52,7 @@ export class DhtEngine {
   constructor(opts: EngineOptions) {
     this.self = opts.self
     const cfg = opts.config
-    if (opts.self.id.length !== KEY_BYTES) throw new BadInputError(`engine: self id must be ${KEY_BYTES} bytes`)
+    if (opts.self.id.length !== KEY_BYTES) throw new EngineMisuseError(`engine: self id must be ${KEY_BYTES} bytes`)
     const table = new RoutingTable(opts.self.id, cfg.k, cfg.replacementCacheSize, cfg.policy)
     const store = new ProviderStore(cfg.maxProvidersPerKey, cfg.maxProviderKeys)
     const limiter = new RateLimiter(cfg.policy.perPeerRatePerS, cfg.policy.perPeerBurst)

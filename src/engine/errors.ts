@@ -12,12 +12,6 @@ export class EngineError extends Error {
 /** The driver called the engine with something it must never pass (a self id of the wrong length). */
 export class EngineMisuseError extends EngineError {}
 
-/**
- * The same class under the name engine files use for it; the name goes once every engine file
- * says EngineMisuseError. Not the CLI's BadInputError (src/common/errors.ts).
- */
-export { EngineMisuseError as BadInputError }
-
 /** A broken invariant: a bug. The simulator stops and prints the replay command. */
 export class InvariantError extends EngineError {}
 

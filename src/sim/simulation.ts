@@ -11,6 +11,12 @@
 // peers never churn. The workload issues lookups as Poisson processes from ready peers.
 // Randomness: one master seed, forked by label per peer and per model; no iteration over
 // anything whose order depends on hashing. Limits: the scheduler's event caps.
+//
+// Why one file of this size: the event loop, the routing of an engine's output and the peer
+// lifecycle (join, leave, readiness, lookups) are one state machine over the same per-peer typed
+// arrays, touched on every event. Split into classes, each event would cross object boundaries
+// on the simulator's hottest path (docs/ARCHITECTURE.md, "Why the hot paths look as they do");
+// the models around it (network, churn, workload, metrics, faults) already live in their own files.
 import { DhtEngine, type EngineOptions } from '../engine/engine.js'
 import { InvariantError } from '../engine/errors.js'
 import { SeededRng, type Rng } from '../engine/rng.js'

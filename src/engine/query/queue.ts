@@ -14,10 +14,10 @@ import type { Candidate, LookupPurpose } from './lookup.js'
 import { densityCheck } from './density.js'
 import { LOOKUP_HEDGE, timerPayload } from '../timer-kinds.js'
 import { KEY_BYTES, LOOKUP_QUORUM, MAX_CANDIDATES_PER_PATH } from '../constants.js'
-import { BadInputError } from '../errors.js'
+import { EngineMisuseError } from '../errors.js'
 
 export function requestLookup(core: EngineCore, op: LookupOp, key: Uint8Array, target: NodeId, tag: number, purpose: LookupPurpose): void {
-  if (target.length !== KEY_BYTES) throw new BadInputError(`lookup target must be ${KEY_BYTES} bytes, got ${target.length}`)
+  if (target.length !== KEY_BYTES) throw new EngineMisuseError(`lookup target must be ${KEY_BYTES} bytes, got ${target.length}`)
   const q: QueuedLookup = { op, key, target, tag, purpose, queuedMs: core.nowMs }
   if (core.active.size < core.cfg.maxInflightLookups) {
     begin(core, q)
