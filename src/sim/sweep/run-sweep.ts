@@ -51,14 +51,17 @@ export async function runSweep(o: SweepOptions): Promise<SweepReport> {
     replay: sweepReplay(o.file, o.axes, master, cell),
     toolVersion: o.toolVersion,
   }))
-  const paths: (string | null)[] = cells.map(() => null)
-  const finished = (r: CellOutcome): void => {
-    if (o.onCellReport !== undefined) paths[r.index] = o.onCellReport(cells[r.index]!, r.report)
-  }
-  const outcomes = o.jobs <= 1 || jobs.length <= 1 ? runInline(jobs, finished, o.onCell) : await runPool(jobs, Math.min(o.jobs, jobs.length), finished, o.onCell)
+  // A cell's whole report goes to onCellReport as soon as it is done; the sweep keeps only its figures.
+  const finished = (r: CellOutcome): CellFigures => ({
+    metrics: r.report.metrics,
+    gates: r.report.gates,
+    pass: r.report.pass,
+    reportPath: o.onCellReport?.(cells[r.index]!, r.report) ?? null,
+  })
+  const figures = o.jobs <= 1 || jobs.length <= 1 ? runInline(jobs, finished, o.onCell) : await runPool(jobs, Math.min(o.jobs, jobs.length), finished, o.onCell)
   const out: SweepCell[] = cells.map((cell, i) => {
-    const r = outcomes[i]!.report
-    return { params: cell.params, seed: cell.seed, replay: jobs[i]!.replay, metrics: r.metrics, gates: r.gates, pass: r.pass, report_path: paths[i]! }
+    const f = figures[i]!
+    return { params: cell.params, seed: cell.seed, replay: jobs[i]!.replay, metrics: f.metrics, gates: f.gates, pass: f.pass, report_path: f.reportPath }
   })
   const first = resolved[0]!
   return {
@@ -73,12 +76,18 @@ export async function runSweep(o: SweepOptions): Promise<SweepReport> {
   }
 }
 
-function runInline(jobs: readonly CellJob[], finished: (r: CellOutcome) => void, onCell?: (done: number, total: number) => void): CellOutcome[] {
+interface CellFigures {
+  readonly metrics: Report['metrics']
+  readonly gates: Report['gates']
+  readonly pass: boolean
+  readonly reportPath: string | null
+}
+
+function runInline(jobs: readonly CellJob[], finished: (r: CellOutcome) => CellFigures, onCell?: (done: number, total: number) => void): CellFigures[] {
   return jobs.map((j, i) => {
-    const r = runCell(j)
-    finished(r)
+    const f = finished(runCell(j))
     onCell?.(i + 1, jobs.length)
-    return r
+    return f
   })
 }
 
@@ -88,9 +97,9 @@ interface WorkerReply {
   readonly badInput?: boolean
 }
 
-function runPool(jobs: readonly CellJob[], size: number, finished: (r: CellOutcome) => void, onCell?: (done: number, total: number) => void): Promise<CellOutcome[]> {
+function runPool(jobs: readonly CellJob[], size: number, finished: (r: CellOutcome) => CellFigures, onCell?: (done: number, total: number) => void): Promise<CellFigures[]> {
   return new Promise((resolve, reject) => {
-    const results: (CellOutcome | undefined)[] = new Array<CellOutcome | undefined>(jobs.length).fill(undefined)
+    const results: (CellFigures | undefined)[] = new Array<CellFigures | undefined>(jobs.length).fill(undefined)
     const workers: Worker[] = []
     let next = 0
     let done = 0
@@ -113,9 +122,8 @@ function runPool(jobs: readonly CellJob[], size: number, finished: (r: CellOutco
           reject(m.badInput === true ? new BadInputError(m.error ?? 'bad input') : new InvariantError(m.error ?? 'worker failed'))
           return
         }
-        results[m.ok.index] = m.ok
         try {
-          finished(m.ok)
+          results[m.ok.index] = finished(m.ok)
         } catch (err) {
           failed = true
           stopAll()
@@ -126,7 +134,7 @@ function runPool(jobs: readonly CellJob[], size: number, finished: (r: CellOutco
         onCell?.(done, jobs.length)
         if (done === jobs.length) {
           stopAll()
-          resolve(results as CellOutcome[])
+          resolve(results as CellFigures[])
         } else feed(w)
       })
       w.on('error', (err) => {
