@@ -5,6 +5,7 @@ import { registerRun } from './commands/run.js'
 import { registerSchema } from './commands/schema.js'
 import { registerServe } from './commands/serve.js'
 import { registerConfig } from './commands/config.js'
+import { registerCtl } from './commands/ctl.js'
 import { registerGate } from './commands/gate.js'
 import { registerCompare } from './commands/compare.js'
 import { registerSweep } from './commands/sweep.js'
@@ -26,6 +27,7 @@ registerCompare(program)
 registerSchema(program)
 registerServe(program)
 registerConfig(program)
+registerCtl(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -37,7 +37,7 @@ import { FrameReader } from './frame-reader.js'
 import { installInboundFastPath } from './inbound-fast-path.js'
 import { KAD_PROTOCOL, type NodeStack } from './libp2p-node.js'
 import { DEFAULT_LIMITS, type NodeLimits } from './limits.js'
-import { CODE_TYPE, TYPE_CODE, closeQuietly, frame, sendRpc, type RpcContext } from './rpc-io.js'
+import { CODE_TYPE, TYPE_CODE, closeQuietly, frame, sendRpc, type PeerAdmission, type RpcContext } from './rpc-io.js'
 
 export { frame } from './rpc-io.js'
 
@@ -70,6 +70,8 @@ export interface KadHostOptions {
   readonly rpcIoTimeoutMs: number
   /** Per-peer budgets (default DEFAULT_LIMITS). */
   readonly limits?: NodeLimits
+  /** Who may be served and sent to (PQ enforcement); absent: everyone. */
+  readonly admission?: PeerAdmission
 }
 
 interface PendingInbound {
@@ -101,6 +103,7 @@ export class KadHost {
   private warnSuppressed = 0
   private readonly t0 = performance.now()
   private readonly rpc: RpcContext
+  private readonly admission: PeerAdmission | undefined
   private uninstallFastPath: (() => void) | undefined
   readonly limits: NodeLimits
   /** Bytes of kad frames buffered per peer, inbound and outbound streams alike. */
@@ -112,6 +115,7 @@ export class KadHost {
     this.book = opts.book
     this.log = opts.log
     this.observer = opts.observer
+    this.admission = opts.admission
     this.limits = opts.limits ?? DEFAULT_LIMITS
     this.buffers = new ByteBudget(this.limits.bufferedBytesPerPeer, this.limits.bufferedBytesTotal)
     this.rpc = {
@@ -122,6 +126,7 @@ export class KadHost {
       budget: this.buffers,
       input: (i) => this.input(i),
       rejected: (reason) => this.observer?.rejected(reason),
+      ...(opts.admission !== undefined ? { admission: opts.admission } : {}),
     }
   }
 
@@ -164,7 +169,7 @@ export class KadHost {
       const addrs = listenAddrs.map((a) => a.toString())
       this.book.updateAddrs(peerId, addrs)
       // Like stock kad-dht's topology listener: a peer that speaks kad is a routing candidate.
-      if (!this.stopped && protocols.includes(KAD_PROTOCOL)) {
+      if (!this.stopped && protocols.includes(KAD_PROTOCOL) && (this.admission?.routable(peerId.toString()) ?? true)) {
         this.input({ kind: 'seed-contacts', contacts: [this.book.fromPeerId(peerId, addrs)] })
       }
     })
@@ -275,6 +280,11 @@ export class KadHost {
   // ------------------------------------------------------------------ inbound
 
   private async onInbound(stream: Stream, conn: Connection, early?: Uint8Array): Promise<void> {
+    // Admission before any byte is read: a refused peer's request is never decoded.
+    if (this.admission !== undefined && !(await this.admission.admitInbound(conn))) {
+      stream.abort(new Error('pq-required'))
+      return
+    }
     const peer = conn.remotePeer.toString()
     const reader = new FrameReader(stream, { ...(early !== undefined ? { early } : {}), budget: this.buffers, peer })
     try {
