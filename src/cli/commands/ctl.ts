@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs'
 import { request } from 'node:http'
 import type { Command } from 'commander'
-import { BadInputError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
 import { EXIT_GATE_FAILED, EXIT_NODE_REFUSED, EXIT_UNAUTHORIZED, EXIT_UNREACHABLE } from '../exit-codes.js'
 
 export class CtlError extends Error {
