@@ -1,5 +1,11 @@
 // The simulation core: virtual peers, each wrapping one engine, on the simulated network.
 //
+// Why one file of this size: the event loop, the routing of an engine's output and the peer
+// lifecycle (join, leave, readiness, lookups) are one state machine over the same per-peer typed
+// arrays, touched on every event. Split into classes, each event would cross object boundaries
+// on the simulator's hottest path (docs/ARCHITECTURE.md, "Why the hot paths look as they do");
+// the models around it (network, churn, workload, metrics, faults) already live in their own files.
+//
 // Theory of operation: everything that happens is an event in one Scheduler, ordered by
 // (virtual time, sequence). A peer's engine is only ever called from an event handler, with the
 // event's time, and its Output is applied at once: each send is routed by the Network (delay or
@@ -11,12 +17,6 @@
 // peers never churn. The workload issues lookups as Poisson processes from ready peers.
 // Randomness: one master seed, forked by label per peer and per model; no iteration over
 // anything whose order depends on hashing. Limits: the scheduler's event caps.
-//
-// Why one file of this size: the event loop, the routing of an engine's output and the peer
-// lifecycle (join, leave, readiness, lookups) are one state machine over the same per-peer typed
-// arrays, touched on every event. Split into classes, each event would cross object boundaries
-// on the simulator's hottest path (docs/ARCHITECTURE.md, "Why the hot paths look as they do");
-// the models around it (network, churn, workload, metrics, faults) already live in their own files.
 import { DhtEngine, type EngineOptions } from '../engine/engine.js'
 import { InvariantError } from '../engine/errors.js'
 import { SeededRng, type Rng } from '../engine/rng.js'
