@@ -16,7 +16,9 @@ const PARTS = {
   sim: { may: ['engine', 'common', 'netmodel', 'polyfill'] },
   node: { may: ['engine', 'common', 'netmodel', 'polyfill'] },
   report: { may: ['sim', 'engine', 'common'] },
-  cli: { may: ['report', 'sim', 'node', 'engine', 'common'] },
+  // Real nodes driven by a scenario: the simulator's scenario and measures, the node's host.
+  testbed: { may: ['sim', 'node', 'netmodel', 'engine', 'common', 'polyfill'] },
+  cli: { may: ['report', 'testbed', 'sim', 'node', 'netmodel', 'engine', 'common'] },
   polyfill: { may: [], outside: false },
 }
 
