@@ -27,6 +27,7 @@ import { RoutingTable } from './routing-table.js'
 import { ProviderStore } from './provider-store.js'
 import { RateLimiter } from './rate-limiter.js'
 import { EngineCore, NO_EVENTS, NO_SENDS } from './core.js'
+import type { IgnoredInputs } from './core.js'
 import { onMessage } from './rpc/inbound.js'
 import { onRpcFailed } from './rpc/outbound.js'
 import { requestLookup, stopAll } from './query/queue.js'
@@ -36,6 +37,7 @@ import { checkReadiness, countLiveBootstraps, readiness } from './readiness.js'
 import { observe } from './liveness.js'
 import { rememberProvided } from './republish.js'
 import { nextDeadlineMs, onTimers } from './timers.js'
+import { assertInvariants, findBrokenInvariant } from './invariants.js'
 import { KEY_BYTES } from './constants.js'
 import { BadInputError } from './errors.js'
 
@@ -43,11 +45,18 @@ export interface EngineOptions {
   readonly self: Contact
   readonly config: EngineConfig
   readonly rng: Rng
+  /**
+   * Check the engine's invariants every this many steps and throw an InvariantError when one is
+   * broken (invariants.ts); 0 or absent: never. The simulator turns it on.
+   */
+  readonly checkInvariantsEvery?: number
 }
 
 export class DhtEngine {
   readonly self: Contact
   private readonly core: EngineCore
+  private readonly checkEvery: number
+  private stepsToCheck: number
 
   constructor(opts: EngineOptions) {
     this.self = opts.self
@@ -60,6 +69,8 @@ export class DhtEngine {
     core.onJoinDone = (ok) => onJoinDone(core, ok)
     core.onProvided = (key, target) => rememberProvided(core, key, target)
     this.core = core
+    this.checkEvery = Math.max(0, Math.floor(opts.checkInvariantsEvery ?? 0))
+    this.stepsToCheck = this.checkEvery
   }
 
   get config(): EngineConfig {
@@ -100,6 +111,12 @@ export class DhtEngine {
           break
       }
       checkReadiness(core)
+    } else {
+      core.ignored.afterStop++
+    }
+    if (this.checkEvery > 0 && --this.stepsToCheck === 0) {
+      this.stepsToCheck = this.checkEvery
+      assertInvariants(core)
     }
     const out: Output = { sends: core.sends, events: core.events, nextDeadlineMs: core.stopped ? Infinity : nextDeadlineMs(core) }
     core.sends = NO_SENDS
@@ -133,9 +150,14 @@ export class DhtEngine {
     return this.core.table.all()
   }
 
-  /** For invariant checks in tests and the simulator. */
+  /** What is broken inside the engine, or undefined when nothing is (see invariants.ts). */
   checkInvariants(): string | undefined {
-    return this.core.table.checkInvariants()
+    return findBrokenInvariant(this.core)
+  }
+
+  /** Inputs that came when the engine had no use for them, by kind (see IgnoredInputs in core.ts). */
+  ignoredInputs(): Readonly<IgnoredInputs> {
+    return { ...this.core.ignored }
   }
 
   bucketSizes(): number[] {

@@ -78,7 +78,7 @@ export function advance(core: EngineCore, l: Lookup): void {
 
 /** A query of the lookup failed (timed out, refused, or the transport gave up). */
 export function lookupQueryFailed(core: EngineCore, l: Lookup, c: Candidate): void {
-  l.failed(c)
+  if (!l.failed(c)) core.ignored.unawaitedQuery++
   advance(core, l)
 }
 
