@@ -3,7 +3,7 @@
 // DhtEngine (engine.ts) owns one and is the only way in from outside; the parts that act on it —
 // rpc/ (inbound requests, responses and timeouts), query/ (the lookup queue and the Sybil-density
 // check), bootstrap, readiness, refresh, republish, liveness and timers — are functions of it, each
-// in its own file (see docs/ARCHITECTURE.md, "The engine").
+// in its own file (docs/ARCHITECTURE.md).
 //
 // The fields are plain fields of one object on purpose: they are read on every step, and 10,000
 // simulated engines do not stay in cache, so a part's state in an object of its own would cost a

@@ -6,8 +6,8 @@
 // time at which it must call step({kind:'timer'}) again. The engine never reads a clock, never
 // draws unseeded randomness and never does IO, so the same inputs always give the same outputs.
 //
-// step is the one door; behind it each job is a part of its own (docs/ARCHITECTURE.md, "The
-// engine"), all acting on one shared state (core.ts):
+// step is the one door; behind it each job is a part of its own (docs/ARCHITECTURE.md), all
+// acting on one shared state (core.ts):
 //   rpc/inbound.ts and the handlers beside it   requests we answer (rate-limited per peer)
 //   rpc/outbound.ts                             answers, timeouts and failures of our requests
 //   query/queue.ts, query/lookup.ts             lookups behind a bounded semaphore and wait queue

@@ -1,3 +1,6 @@
+// (Over 400 lines: the whole Kademlia policy of the table — buckets, replacement, eviction,
+// diversity limits, closest() — over its storage, which is table-slots.ts.)
+//
 // Theory of operation
 // -------------------
 // The routing table keeps up to k contacts per bucket; bucket i holds contacts whose id shares

@@ -16,26 +16,26 @@
 // its first replacement (only full buckets have any). All the columns share one buffer with two
 // views (a view is an object of its own, one more cache line per read), allocated at first use
 // with room for about what a table uses in a large network, and grown by half at least when
-// something needs more room (docs/ARCHITECTURE.md, "Why the hot paths look as they do").
+// something needs more room (docs/ARCHITECTURE.md: why the hot paths look as they do).
 import type { Contact } from './types.js'
 import { KEY_BITS } from './constants.js'
 
 // A bucket's fields, at bucket i * META_STRIDE of the i32 view.
 /** 1 once the bucket exists (touched or observed into). */
-export const M_EXISTS = 0
+const M_EXISTS = 0
 /** First slot of the bucket's block (meaningful once M_CAP > 0). */
 export const M_BASE = 1
 /** Entries in use (slots base .. base+len-1, insertion order). */
 export const M_LEN = 2
 /** Slots in the bucket's block: 0 until it first holds an entry, then 2, 4, ... up to k. */
-export const M_CAP = 3
+const M_CAP = 3
 /**
  * The replacement ring: M_REP_LEN entries from ring position M_REP_HEAD, oldest first (freshest
  * last), in rcap replacement slots from M_REP_BASE (-1 until the bucket's first replacement).
  */
 export const M_REP_LEN = 4
-export const M_REP_HEAD = 5
-export const M_REP_BASE = 6
+const M_REP_HEAD = 5
+const M_REP_BASE = 6
 /** Fields per bucket (32 bytes: a bucket's bookkeeping rarely straddles two cache lines). */
 export const META_STRIDE = 8
 

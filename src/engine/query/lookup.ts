@@ -1,3 +1,6 @@
+// (Over 400 lines: one lookup's whole algorithm — candidates, paths, hedging, termination and
+// the result — which reads best in one place; its states are in candidate-state.ts.)
+//
 // Theory of operation
 // -------------------
 // An iterative Kademlia lookup for a target, run over d disjoint paths (S/Kademlia; d = 1 is plain
@@ -26,7 +29,7 @@
 // time look at the few queries in flight, not at every candidate (up to 200 per path). Each
 // candidate carries the first 48 bits of its distance to the target as a number, so ordering
 // compares numbers and reads the ids only on a tie of those bits. Most contacts in an answer are
-// candidates already (82 % at 10,000 peers): with one path the binary search that would place a
+// candidates already (the peers near a target know the same neighbours): with one path the binary search that would place a
 // contact also finds it, so no per-lookup set of claimed peers is kept (a set is kept to keep
 // several paths disjoint).
 import type { Contact, LookupOp } from '../types.js'
@@ -34,8 +37,6 @@ import type { NodeId } from '../ids.js'
 import { compareDistance, distanceFraction, idEquals } from '../ids.js'
 import { ANSWERED, FAILED, INFLIGHT, SLOW, SUSPECT, WAITING, isIn, moveTo, stateSet } from './candidate-state.js'
 import type { CandidateState, StateSet } from './candidate-state.js'
-
-export { ANSWERED } from './candidate-state.js'
 
 export interface Candidate {
   readonly contact: Contact
