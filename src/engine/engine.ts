@@ -104,10 +104,10 @@ export class DhtEngine {
           for (const c of input.contacts) observe(core, c)
           break
         case 'stop':
+          core.stopped = true // first: the lookups that end now start nothing new
           stopAll(core)
           core.pending.clear()
           core.timers.clear()
-          core.stopped = true
           break
       }
       checkReadiness(core)

@@ -15,7 +15,9 @@ export function findBrokenInvariant(core: EngineCore): string | undefined {
   }
   if (core.lastBootAnswerMs > core.nowMs) return `last bootstrap answer at ${core.lastBootAnswerMs} ms, after now (${core.nowMs} ms)`
   if (core.joined && !core.started) return 'joined but never started'
-  if (core.stopped && core.timers.size > 0) return `stopped with ${core.timers.size} timers armed`
+  if (core.stopped && (core.timers.size > 0 || core.active.size > 0 || core.queue.length > 0)) {
+    return `stopped with ${core.timers.size} timers armed, ${core.active.size} lookups running and ${core.queue.length} queued`
+  }
   for (const l of core.active.values()) {
     const m = l.checkInvariants()
     if (m !== undefined) return m

@@ -100,3 +100,22 @@ describe('invariant checks while running', () => {
     expect(() => e.step(10, { kind: 'timer' })).toThrow(/engine of me at 10 ms: bootstrap bookkeeping: 1 bootstraps, count 5/)
   })
 })
+
+describe('stop', () => {
+  it('ends every running and queued user lookup with "stopped", and starts none', () => {
+    const cfg = engineConfig({ maxInflightLookups: 1, maxQueuedLookups: 4 })
+    const e = new DhtEngine({ self: contact('me'), config: cfg, rng: new SeededRng(1), checkInvariantsEvery: 1 })
+    const boot = contact('boot')
+    const start = e.step(0, { kind: 'start', bootstraps: [boot] })
+    const join = start.sends.find((s) => s.msg.kind === 'request')!.msg as Request
+    e.step(5, { kind: 'message', from: boot, msg: { kind: 'response', rpcId: join.rpcId, type: join.type, closer: [contact('a')], providers: [] } })
+    for (let t = 1; t <= 3; t++) e.step(10, { kind: 'lookup', op: 'FIND_NODE', key: contact(`k${t}`).id, target: contact(`k${t}`).id, tag: t })
+    expect(e.stats(10).queuedLookups).toBeGreaterThan(0)
+    const out = e.step(20, { kind: 'stop' })
+    expect(out.sends).toHaveLength(0)
+    const done = out.events.filter((ev) => ev.kind === 'lookup-done')
+    expect(done.map((ev) => (ev.kind === 'lookup-done' ? [ev.tag, ev.error] : [])).sort()).toEqual([[1, 'stopped'], [2, 'stopped'], [3, 'stopped']])
+    expect(e.stats(20).inflightLookups).toBe(0)
+    expect(e.checkInvariants()).toBeUndefined()
+  })
+})

@@ -19,6 +19,7 @@ import { BadInputError } from '../errors.js'
 
 export function requestLookup(core: EngineCore, op: LookupOp, key: Uint8Array, target: NodeId, tag: number, purpose: LookupPurpose): void {
   if (target.length !== KEY_BYTES) throw new BadInputError(`lookup target must be ${KEY_BYTES} bytes, got ${target.length}`)
+  if (core.stopped) return // the engine is stopping: a join or refresh that a finishing lookup asks for
   const q: QueuedLookup = { op, key, target, tag, purpose, queuedMs: core.nowMs }
   if (core.active.size < core.cfg.maxInflightLookups) {
     begin(core, q)
@@ -130,10 +131,15 @@ export function finish(core: EngineCore, l: Lookup, error?: string): void {
   drainQueue(core)
 }
 
-/** Stops every running and queued lookup (the engine is stopping). */
+/**
+ * Stops every running and queued lookup (the engine is stopping: core.stopped is set): each user
+ * lookup ends with error "stopped". The queue is emptied first, so that a finishing lookup does
+ * not start a queued one in its place.
+ */
 export function stopAll(core: EngineCore): void {
+  const queued = core.queue.splice(0)
   for (const l of core.active.values()) finish(core, l, 'stopped')
-  for (const q of core.queue.splice(0)) if (q.purpose === 'user') emitDone(core, failedResult(core, q, 'stopped'))
+  for (const q of queued) if (q.purpose === 'user') emitDone(core, failedResult(core, q, 'stopped'))
 }
 
 function drainQueue(core: EngineCore): void {
