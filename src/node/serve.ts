@@ -16,6 +16,7 @@ import { loadConfig, ConfigInvalidError, redactConfig, type LoadConfigOptions, t
 import { ConfigReloader } from './config/reloader.js'
 import { DhtNode } from './dht-node.js'
 import { listenMultiaddr } from './host/libp2p-node.js'
+import { limitsFor } from './host/limits.js'
 import { createLogger, type NodeLogger } from './log.js'
 
 export interface ServeOptions extends LoadConfigOptions {
@@ -58,6 +59,7 @@ export function nodeOptionsOf(c: NodeConfig, log: NodeLogger, version: string, c
     ...(token !== undefined ? { adminToken: token } : {}),
     drainTimeoutMs: c.drainTimeoutMs,
     requirePq: c.requirePq,
+    limits: limitsFor(c.policyProfile),
     log,
     version,
     commit,
