@@ -23,7 +23,7 @@ import type { EngineConfig } from './config.js'
 import type { NodeId } from './ids.js'
 import type { Rng } from './rng.js'
 import type { Contact, EngineStats, Input, Output, Readiness } from './types.js'
-import { RoutingTable } from './routing-table.js'
+import { RoutingTable, TableScratch } from './routing-table.js'
 import { ProviderStore } from './provider-store.js'
 import { RateLimiter } from './rate-limiter.js'
 import { EngineCore, NO_EVENTS, NO_SENDS } from './core.js'
@@ -41,6 +41,15 @@ import { assertInvariants, findBrokenInvariant } from './invariants.js'
 import { KEY_BYTES } from './constants.js'
 import { BadInputError } from './errors.js'
 
+/**
+ * Working memory that engines on one thread may share (the simulator gives one to all of its
+ * engines): an engine's step never runs inside another's, and nothing in it outlives a call. An
+ * engine without one has its own.
+ */
+export class EngineWorkspace {
+  readonly table = new TableScratch()
+}
+
 export interface EngineOptions {
   readonly self: Contact
   readonly config: EngineConfig
@@ -50,6 +59,7 @@ export interface EngineOptions {
    * broken (invariants.ts); 0 or absent: never. The simulator turns it on.
    */
   readonly checkInvariantsEvery?: number
+  readonly workspace?: EngineWorkspace
 }
 
 export class DhtEngine {
@@ -62,7 +72,7 @@ export class DhtEngine {
     this.self = opts.self
     const cfg = opts.config
     if (opts.self.id.length !== KEY_BYTES) throw new BadInputError(`engine: self id must be ${KEY_BYTES} bytes`)
-    const table = new RoutingTable(opts.self.id, cfg.k, cfg.replacementCacheSize, cfg.policy)
+    const table = new RoutingTable(opts.self.id, cfg.k, cfg.replacementCacheSize, cfg.policy, opts.workspace?.table)
     const store = new ProviderStore(cfg.maxProvidersPerKey, cfg.maxProviderKeys)
     const limiter = new RateLimiter(cfg.policy.perPeerRatePerS, cfg.policy.perPeerBurst)
     const core = new EngineCore(opts.self, cfg, opts.rng, table, store, limiter)

@@ -65,14 +65,13 @@ export class RoutingTable extends TableSlots {
   /** The first 32 bits of selfId (bucketIndex). */
   private readonly selfWord: number
 
-  /** closest()'s working space (one per table: see Scratch). */
-  private readonly scratch = new Scratch()
-
   constructor(
     readonly selfId: NodeId,
     k: number,
     replacementCacheSize: number,
     private policy: Pick<PolicyConfig, 'maxPerGroupPerBucket' | 'maxPerGroupPerTable'>,
+    /** closest()'s working space: its own unless the owner passes one (see TableScratch). */
+    private readonly scratch: TableScratch = new TableScratch(),
   ) {
     super(k, replacementCacheSize)
     this.selfWord = (selfId[0]! << 24) | (selfId[1]! << 16) | (selfId[2]! << 8) | selfId[3]!
@@ -510,11 +509,11 @@ export function hashString(s: string): number {
 /**
  * closest()'s working space, reused from call to call so that the hot path allocates only its
  * result: slot indexes and their distance keys while a bucket group is ranked, and the result
- * before its one exact-size copy (entries past the last result are stale, never read). Plain
- * arrays (they grow to the largest group the table ever ranked, a few dozen entries): no
- * ArrayBuffer per table.
+ * before its one exact-size copy (entries past the last result are stale, never read). It grows
+ * to the largest group ranked (about a table's size), so tables on one thread may share one:
+ * closest() never re-enters, and its contents do not outlive a call. Plain arrays: no ArrayBuffer.
  */
-class Scratch {
+export class TableScratch {
   readonly slots: number[] = []
   readonly keys: number[] = []
   readonly out: Contact[] = []

@@ -11,7 +11,7 @@
 // peers never churn. The workload issues lookups as Poisson processes from ready peers.
 // Randomness: one master seed, forked by label per peer and per model; no iteration over
 // anything whose order depends on hashing. Limits: the scheduler's event caps.
-import { DhtEngine, type EngineOptions } from '../engine/engine.js'
+import { DhtEngine, EngineWorkspace, type EngineOptions } from '../engine/engine.js'
 import { InvariantError } from '../engine/errors.js'
 import { SeededRng, type Rng } from '../engine/rng.js'
 import { idEquals } from '../engine/ids.js'
@@ -134,6 +134,8 @@ export class Simulation {
   private readonly factory: EngineFactory
   private readonly onEngineEvents: SimulationOptions['onEngineEvents']
   private readonly engineInvariantsEvery: number
+  /** One working memory for every engine: they run one step at a time. */
+  private readonly workspace = new EngineWorkspace()
   private readonly excluded: Uint8Array
   private readonly generation: Uint32Array
   private readonly timerAt: Float64Array
@@ -402,6 +404,7 @@ export class Simulation {
       config: this.engineConfig,
       rng: this.rng.fork(`engine/${peer}/${gen}`),
       checkInvariantsEvery: this.engineInvariantsEvery,
+      workspace: this.workspace,
     })
     const boot = this.isBootstrap(peer) ? this.bootstrapContacts.filter((c) => c !== this.contacts[peer]) : this.bootstrapContacts
     if (!this.isBootstrap(peer)) {
