@@ -17,7 +17,7 @@
 // peers never churn. The workload issues lookups as Poisson processes from ready peers.
 // Randomness: one master seed, forked by label per peer and per model; no iteration over
 // anything whose order depends on hashing. Limits: the scheduler's event caps.
-import { DhtEngine, type EngineOptions } from '../engine/engine.js'
+import { DhtEngine, EngineWorkspace, type EngineOptions } from '../engine/engine.js'
 import { InvariantError } from '../engine/errors.js'
 import { SeededRng, type Rng } from '../engine/rng.js'
 import { idEquals } from '../engine/ids.js'
@@ -80,7 +80,15 @@ export interface SimulationOptions {
    * chaos measurements: lookups with their issuer, refused requests, Sybil alarms).
    */
   readonly onEngineEvents?: (peer: number, events: readonly EngineEvent[]) => void
+  /** Each engine checks its invariants every this many of its steps (0: never). */
+  readonly engineInvariantsEvery?: number
 }
+
+/**
+ * Engines check their invariants this often by default: a broken one stops the run with an
+ * InvariantError. A full check reads the whole routing table, so it is sampled.
+ */
+export const ENGINE_INVARIANTS_EVERY = 1000
 
 export function engineConfigFor(d: ResolvedScenario['dht']): EngineConfig {
   const base = engineConfig({
@@ -131,6 +139,9 @@ export class Simulation {
 
   private readonly factory: EngineFactory
   private readonly onEngineEvents: SimulationOptions['onEngineEvents']
+  private readonly engineInvariantsEvery: number
+  /** One working memory for every engine: they run one step at a time. */
+  private readonly workspace = new EngineWorkspace()
   private readonly excluded: Uint8Array
   private readonly generation: Uint32Array
   private readonly timerAt: Float64Array
@@ -160,6 +171,7 @@ export class Simulation {
     this.rng = new SeededRng(opts.seed)
     this.factory = opts.engineFactory ?? ((o) => new DhtEngine(o))
     this.onEngineEvents = opts.onEngineEvents
+    this.engineInvariantsEvery = opts.engineInvariantsEvery ?? ENGINE_INVARIANTS_EVERY
     this.engineConfig = engineConfigFor(scenario.dht)
     this.sched = new Scheduler({ maxEvents: scenario.limits.max_events, maxPending: scenario.limits.max_pending })
     this.durationMs = scenario.duration_s * 1000
@@ -397,6 +409,8 @@ export class Simulation {
       self: this.contacts[peer]!,
       config: this.engineConfig,
       rng: this.rng.fork(`engine/${peer}/${gen}`),
+      checkInvariantsEvery: this.engineInvariantsEvery,
+      workspace: this.workspace,
     })
     const boot = this.isBootstrap(peer) ? this.bootstrapContacts.filter((c) => c !== this.contacts[peer]) : this.bootstrapContacts
     if (!this.isBootstrap(peer)) {
