@@ -80,6 +80,8 @@ export interface RouteSpec {
   readonly admin: boolean
   readonly handler?: Handler
   readonly stream?: StreamHandler
+  /** Checks the path parameters before readiness and limits: a malformed key is 400, ready or not. */
+  readonly validate?: (params: string[]) => void
 }
 
 export class HttpServer {
@@ -92,9 +94,9 @@ export class HttpServer {
   constructor(private readonly opts: HttpOptions) {
     this.adminToken = opts.adminToken
     this.routes = [
-      { method: 'GET', re: /^\/v1\/providers\/([^/]+)$/, op: 'api_find_providers', client: true, admin: false, handler: (_r, p, c) => this.findProviders(p[0]!, c) },
-      { method: 'POST', re: /^\/v1\/providers\/([^/]+)$/, op: 'api_provide', client: true, admin: false, handler: (r, p, c) => this.provide(p[0]!, c, /[?&]verify=(1|true)\b/.test(r.url ?? '')) },
-      { method: 'GET', re: /^\/v1\/peers\/([^/]+)$/, op: 'api_find_peer', client: true, admin: false, handler: (_r, p, c) => this.findPeer(p[0]!, c) },
+      { method: 'GET', re: /^\/v1\/providers\/([^/]+)$/, op: 'api_find_providers', client: true, admin: false, handler: (_r, p, c) => this.findProviders(p[0]!, c), validate: (p) => void parseKey(p[0]!) },
+      { method: 'POST', re: /^\/v1\/providers\/([^/]+)$/, op: 'api_provide', client: true, admin: false, handler: (r, p, c) => this.provide(p[0]!, c, /[?&]verify=(1|true)\b/.test(r.url ?? '')), validate: (p) => void parseKey(p[0]!) },
+      { method: 'GET', re: /^\/v1\/peers\/([^/]+)$/, op: 'api_find_peer', client: true, admin: false, handler: (_r, p, c) => this.findPeer(p[0]!, c), validate: (p) => validPeer(p[0]!) },
       ...(opts.routes ?? []),
     ]
     this.server = createServer((req, res) => void this.handle(req, res))
@@ -207,6 +209,7 @@ export class HttpServer {
       }
       const body = await readBody(req)
       ;(req as IncomingMessage & { body?: string }).body = body
+      route.validate?.(params)
       if (route.client) {
         if (this.opts.api.degraded) throw new HttpError(503, 'degraded', 'the node is in degraded mode')
         const r = this.opts.api.readiness()
@@ -302,6 +305,11 @@ function safeDecode(s: string): string {
   } catch {
     throw new HttpError(400, 'bad-key', 'bad percent-encoding')
   }
+}
+
+function validPeer(raw: string): void {
+  const r = peerIdBytesFromString(safeDecode(raw))
+  if (!r.ok) throw new HttpError(400, 'bad-key', r.error)
 }
 
 export function parseKey(raw: string): { bytes: Uint8Array } {
