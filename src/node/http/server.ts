@@ -260,7 +260,7 @@ export class HttpServer {
     const key = parseKey(rawKey)
     const r = await this.lookup('GET_PROVIDERS', key.bytes, corrId)
     if (!r.success || r.providers.length === 0) throw new HttpError(404, 'not-found', 'no providers found for this key')
-    return [200, { key: wireKeyToString(key.bytes), providers: r.providers.map((p) => ({ peer: p.peer, addrs: p.addrs })), hops: r.hops, ms: Math.round(r.endMs - r.startMs) }]
+    return [200, { key: wireKeyToString(key.bytes), providers: r.providers.map((p) => ({ peer: p.peer, addrs: withPeer(p.addrs, p.peer) })), hops: r.hops, ms: Math.round(r.endMs - r.startMs) }]
   }
 
   /**
@@ -284,7 +284,7 @@ export class HttpServer {
     const r = await this.lookup('FIND_NODE', idBytes.value, corrId)
     const hit = r.closest.find((c) => c.peer === peer)
     if (hit === undefined) throw new HttpError(404, 'not-found', 'peer not found')
-    return [200, { peer: hit.peer, addrs: hit.addrs, hops: r.hops, ms: Math.round(r.endMs - r.startMs) }]
+    return [200, { peer: hit.peer, addrs: withPeer(hit.addrs, hit.peer), hops: r.hops, ms: Math.round(r.endMs - r.startMs) }]
   }
 
   private async lookup(op: LookupOp, key: Uint8Array, corrId: string): Promise<LookupResult> {
@@ -305,6 +305,11 @@ function safeDecode(s: string): string {
   } catch {
     throw new HttpError(400, 'bad-key', 'bad percent-encoding')
   }
+}
+
+/** Addresses a client can dial as they are: each ends in /p2p/<peer id>. */
+function withPeer(addrs: readonly string[], peer: string): string[] {
+  return addrs.map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${peer}`))
 }
 
 function validPeer(raw: string): void {
