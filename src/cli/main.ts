@@ -9,6 +9,7 @@ import { registerCtl } from './commands/ctl.js'
 import { registerGate } from './commands/gate.js'
 import { registerCompare } from './commands/compare.js'
 import { registerSweep } from './commands/sweep.js'
+import { registerExplore } from './commands/explore.js'
 import { EXIT_BAD_INPUT, EXIT_INTERNAL } from './exit-codes.js'
 import { VERSION } from './version.js'
 
@@ -23,6 +24,7 @@ program
 registerRun(program)
 registerSweep(program)
 registerGate(program)
+registerExplore(program)
 registerCompare(program)
 registerSchema(program)
 registerServe(program)

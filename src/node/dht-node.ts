@@ -77,7 +77,7 @@ export class DhtNode implements AdminApi {
   host!: KadHost
   http!: HttpServer
   readonly metrics: NodeMetrics
-  readonly book = new ContactBook()
+  readonly book: ContactBook
   readonly events = new EventBus()
   pq!: PqAuth
   private feed!: EventFeed
@@ -94,6 +94,7 @@ export class DhtNode implements AdminApi {
   httpPort = 0
 
   constructor(readonly opts: DhtNodeOptions) {
+    this.book = new ContactBook(200_000, this.limits.contactBookBytes)
     this.metrics = new NodeMetrics(opts.version, opts.commit, {
       liveBootstraps: () => (this.engine ? this.engine.readiness(this.host.now()).liveBootstraps : 0),
       inflightLookups: () => (this.engine ? this.engine.stats(this.host.now()).inflightLookups : 0),
@@ -104,6 +105,8 @@ export class DhtNode implements AdminApi {
       bufferedBytes: () => (this.host ? this.host.buffers.bytes : 0),
       limits: () => this.limits,
       connections: () => this.connectionCounts(),
+      contactBookBytes: () => this.book.bytes,
+      engineRejected: () => (this.engine ? this.engine.stats(this.host.now()).rejected : {}),
     })
     this.events.onDrop = () => this.metrics.eventSubscribersDropped.inc()
   }
@@ -143,7 +146,13 @@ export class DhtNode implements AdminApi {
   async start(): Promise<void> {
     const o = this.opts
     const key = o.privateKey ?? (await loadIdentity(o.identityFile, o.amnesia)).key
-    this.stack = await createStack({ privateKey: key, listen: o.listen, ...(o.allow ? { allow: o.allow } : {}) })
+    this.stack = await createStack({
+      privateKey: key,
+      listen: o.listen,
+      ...(o.allow ? { allow: o.allow } : {}),
+      limits: this.limits,
+      onRefused: (reason) => this.metrics.rejected(reason),
+    })
     await startStack(this.stack, o.listen)
     const self = this.book.fromPeerId(this.stack.peerId, this.stack.getMultiaddrs().map((a) => a.toString()))
     this.engine = new DhtEngine({ self, config: o.engine, rng: new SeededRng(randomBytes(16).toString('hex')) })
@@ -176,6 +185,7 @@ export class DhtNode implements AdminApi {
       rpcIoTimeoutMs: Math.max(2 * o.engine.rpcTimeoutMs, 2_000),
       admission: this.pq,
       limits: this.limits,
+      ...(o.allow ? { allow: o.allow } : {}),
     })
     await this.host.register()
     this.feed.start()
@@ -189,6 +199,8 @@ export class DhtNode implements AdminApi {
       maxInflight: o.maxClientInflight ?? 64,
       routes: adminRoutes(this, o.log),
       ...(o.adminSocket !== undefined ? { unixSocket: o.adminSocket } : {}),
+      maxConnections: this.limits.httpConnections,
+      idleTimeoutMs: this.limits.httpIdleTimeoutMs,
       ...(o.adminToken !== undefined ? { adminToken: o.adminToken } : {}),
     })
     try {

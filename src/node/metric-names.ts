@@ -61,6 +61,8 @@ export const CONFIG_RELOAD_FAILED_TOTAL = 'ron_dht_config_reload_failed_total'
 export const INBOUND_BUFFERED_BYTES = 'ron_dht_inbound_buffered_bytes'
 /** Counter, label {path}: inbound kad streams by how they were negotiated ("fast" or "libp2p"). */
 export const INBOUND_STREAMS_TOTAL = 'ron_dht_inbound_streams_total'
+/** Gauge, bytes: what the contact book holds (peer ids and addresses learned from peers). */
+export const CONTACT_BOOK_BYTES = 'ron_dht_contact_book_bytes'
 /** Gauge, label {name}: the per-peer budgets the running node enforces (docs/LIMITS.md). */
 export const LIMIT = 'ron_dht_limit'
 /** Gauge: connections open, and the most any one peer or one IP holds. Label {scope}. */
@@ -96,6 +98,7 @@ export const ALL_METRIC_NAMES: readonly string[] = [
   CONFIG_RELOAD_FAILED_TOTAL,
   INBOUND_BUFFERED_BYTES,
   INBOUND_STREAMS_TOTAL,
+  CONTACT_BOOK_BYTES,
   LIMIT,
   CONNECTIONS,
   PROCESS_START_TIME_SECONDS,

@@ -9,6 +9,8 @@ import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { BadInputError } from '../../engine/errors.js'
 import { coalescingEncrypter } from './coalesce-writes.js'
+import { ConnectionGuard } from './connection-guard.js'
+import type { NodeLimits } from './limits.js'
 
 export const KAD_PROTOCOL = '/ipfs/kad/1.0.0'
 
@@ -20,6 +22,10 @@ export interface StackOptions {
   /** New inbound connections accepted per second per host (libp2p rate limit). */
   readonly inboundConnectionThreshold?: number
   readonly maxConnections?: number
+  /** Per-peer and per-IP connection budgets, handshake bounds (default: libp2p's). */
+  readonly limits?: NodeLimits
+  /** Told of every connection refused by a per-IP or per-peer budget. */
+  readonly onRefused?: (reason: string) => void
 }
 
 export type NodeStack = Libp2p<{ identify: unknown; ping: unknown }>
@@ -45,7 +51,12 @@ export function libp2pLogger(): ComponentLogger | undefined {
 
 export async function createStack(opts: StackOptions): Promise<NodeStack> {
   const logger = libp2pLogger()
-  return (await createLibp2p({
+  const l = opts.limits
+  const guard =
+    l === undefined
+      ? undefined
+      : new ConnectionGuard({ perIp: l.connectionsPerIp, perPeer: l.connectionsPerPeer, ...(opts.allow ? { allow: opts.allow } : {}), ...(opts.onRefused ? { onRefused: opts.onRefused } : {}) })
+  const node = (await createLibp2p({
     privateKey: opts.privateKey,
     start: false,
     ...(logger !== undefined ? { logger } : {}),
@@ -58,9 +69,15 @@ export async function createStack(opts: StackOptions): Promise<NodeStack> {
       maxConnections: opts.maxConnections ?? 1024,
       inboundConnectionThreshold: opts.inboundConnectionThreshold ?? 64,
       ...(opts.allow !== undefined ? { allow: [...opts.allow] } : {}),
+      // Handshakes in flight, node-wide, and how long one may take: a few slow or silent sockets
+      // must not hold every slot (the per-IP budget below keeps one address to its share).
+      ...(l !== undefined ? { maxIncomingPendingConnections: l.pendingConnections, inboundUpgradeTimeout: l.handshakeTimeoutMs } : {}),
     },
+    ...(guard !== undefined ? { connectionGater: guard.gater() } : {}),
     services: { identify: identify(), ping: ping() },
   })) as unknown as NodeStack
+  guard?.attach((peer) => node.getConnections(peer))
+  return node
 }
 
 /** Starts the stack; a taken port becomes a BindError naming the address. */

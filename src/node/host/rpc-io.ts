@@ -52,6 +52,11 @@ export interface RpcContext {
   readonly log: NodeLogger
   /** Per outbound RPC I/O bound (dial + write + read); the engine has its own timeout. */
   readonly rpcIoTimeoutMs: number
+  /**
+   * Peers converted from one response list: the engine flags an answer with more than k, so
+   * k + 1 are enough to show it; the rest are not worth parsing or a place in the contact book.
+   */
+  readonly maxPeersPerList: number
   /** Bytes buffered per peer and in total, shared with inbound streams. */
   readonly budget?: ByteBudget
   input(i: Input): void
@@ -102,6 +107,7 @@ export async function sendRpc(ctx: RpcContext, to: Contact, req: Request): Promi
 function contactsOf(ctx: RpcContext, peers: WireMessage['closerPeers']): Contact[] {
   const out: Contact[] = []
   for (const p of peers) {
+    if (out.length >= ctx.maxPeersPerList) break
     const c = ctx.book.fromWire(p)
     if (c !== undefined) out.push(c)
   }

@@ -20,9 +20,16 @@ export interface GaugeSource {
   bufferedBytes(): number
   /** The budgets enforced (undefined before the node started). */
   limits(): NodeLimits | undefined
+  /** Approximate bytes held by the contact book. */
+  contactBookBytes(): number
+  /** The engine's own refusal counts by reason (routing-table diversity, lookup queue, Sybil). */
+  engineRejected(): Readonly<Record<string, number>>
   /** Open connections: all, the most held by one peer id, the most from one IP. */
   connections(): { total: number; maxPerPeer: number; maxPerIp: number }
 }
+
+/** Engine refusal reasons that reach no event (the others are counted as their events arrive). */
+const ENGINE_ONLY_REASONS = ['diversity-bucket', 'diversity-table', 'busy', 'sybil-suspect'] as const
 
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10]
 const HOPS_BUCKETS = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16]
@@ -96,6 +103,14 @@ export class NodeMetrics implements HostObserver, PqObserver {
       },
     })
     new Gauge({
+      name: N.CONTACT_BOOK_BYTES,
+      help: 'Approximate bytes held by the contact book (bounded by ron_dht_limit{name="contact_book_bytes"})',
+      registers,
+      collect() {
+        this.set(source.contactBookBytes())
+      },
+    })
+    new Gauge({
       name: N.LIMIT,
       help: 'Per-peer budgets the node enforces, by name (docs/LIMITS.md)',
       labelNames: ['name'],
@@ -125,7 +140,23 @@ export class NodeMetrics implements HostObserver, PqObserver {
       registers,
     })
     this.missing = new Counter({ name: N.MISSING_RECORDS, help: 'GET_PROVIDERS lookups that found no provider', registers })
-    this.rejectedTotal = new Counter({ name: N.REJECTED_TOTAL, help: 'Requests and frames refused, by reason', labelNames: ['reason'], registers })
+    // Refusals the engine decides without an event (diversity filter, full lookup queue, Sybil
+    // suspects) are counted inside it; each scrape adds what it counted since the last one.
+    const engineSeen: Record<string, number> = {}
+    this.rejectedTotal = new Counter({
+      name: N.REJECTED_TOTAL,
+      help: 'Requests, frames, connections and contacts refused, by reason',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        const now = source.engineRejected()
+        for (const reason of ENGINE_ONLY_REASONS) {
+          const delta = (now[reason] ?? 0) - (engineSeen[reason] ?? 0)
+          if (delta > 0) this.inc({ reason }, delta)
+          engineSeen[reason] = now[reason] ?? 0
+        }
+      },
+    })
     this.requestsTotal = new Counter({ name: N.REQUESTS_TOTAL, help: 'Requests handled, by operation and result', labelNames: ['op', 'result'], registers })
     this.latency = new Histogram({
       name: N.REQUEST_LATENCY_SECONDS,

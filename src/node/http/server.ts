@@ -56,6 +56,10 @@ export interface HttpOptions {
   readonly routes?: readonly RouteSpec[]
   /** Also serve on this Unix domain socket path (mode 0600; admin without a token). */
   readonly unixSocket?: string
+  /** Open connections at most; more are closed at accept (default 256). */
+  readonly maxConnections?: number
+  /** Keep-alive idle time, and time a new connection has to send its request headers (default 5 s). */
+  readonly idleTimeoutMs?: number
 }
 
 export class HttpError extends Error {
@@ -99,10 +103,17 @@ export class HttpServer {
       { method: 'GET', re: /^\/v1\/peers\/([^/]+)$/, op: 'api_find_peer', client: true, admin: false, handler: (_r, p, c) => this.findPeer(p[0]!, c), validate: (p) => validPeer(p[0]!) },
       ...(opts.routes ?? []),
     ]
-    this.server = createServer((req, res) => void this.handle(req, res))
-    this.server.keepAliveTimeout = 5_000
-    this.server.headersTimeout = 10_000
+    const idle = opts.idleTimeoutMs ?? 5_000
+    // Node enforces the header and request timeouts on a periodic sweep (30 s by default): sweep
+    // every second, so a socket that sends nothing is gone within idle + 1 s.
+    this.server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => void this.handle(req, res))
+    this.server.maxConnections = opts.maxConnections ?? 256
+    this.server.keepAliveTimeout = idle
+    this.server.headersTimeout = idle
     this.server.requestTimeout = 30_000
+    // No byte either way for this long, even mid-request: the socket is closed.
+    this.server.timeout = 60_000
+    this.server.on('drop', () => this.opts.metrics.rejected('http-connections'))
   }
 
   async listen(): Promise<AddressInfo> {
@@ -245,6 +256,12 @@ export class HttpServer {
   }
 
   private fail(res: ServerResponse, e: unknown, op: string, corrId?: string): number {
+    if (e instanceof HttpError && e.status === 413) {
+      // The body is not read: answer, then close the connection instead of draining the upload.
+      this.opts.metrics.rejected('http-body-too-large')
+      if (!res.headersSent) res.setHeader('connection', 'close')
+      res.once('finish', () => res.socket?.destroy())
+    }
     if (e instanceof HttpError) {
       if (!res.headersSent) send(res, e.status, { error: e.code, message: e.message, ...(corrId ? { corr_id: corrId } : {}) })
       return e.status
@@ -332,7 +349,6 @@ export function send(res: ServerResponse, status: number, body: unknown): void {
 async function readBody(req: IncomingMessage): Promise<string> {
   const declared = Number(req.headers['content-length'] ?? 0)
   if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) {
-    req.resume()
     throw new HttpError(413, 'too-large', `body larger than ${MAX_BODY_BYTES} bytes`)
   }
   const chunks: Buffer[] = []
@@ -341,7 +357,6 @@ async function readBody(req: IncomingMessage): Promise<string> {
     const b = c as Buffer
     n += b.length
     if (n > MAX_BODY_BYTES) {
-      req.resume()
       throw new HttpError(413, 'too-large', `body larger than ${MAX_BODY_BYTES} bytes`)
     }
     chunks.push(b)
