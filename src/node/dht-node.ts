@@ -88,6 +88,8 @@ export class DhtNode implements AdminApi {
   private rejoinTimer: NodeJS.Timeout | undefined
   /** Rejoin lookups run because the table stayed cold. */
   rejoins = 0
+  /** Consecutive rejoin lookups that found no peer beyond the table (a small network). */
+  private smallNetworkSeen = 0
   private stoppedP: Promise<void> | undefined
   httpPort = 0
 
@@ -259,9 +261,17 @@ export class DhtNode implements AdminApi {
         return
       }
       this.rejoins++
-      void this.host.lookup('FIND_NODE', this.stack.peerId.toMultihash().bytes).finally(() => {
-        if (!this.draining) this.scheduleColdRejoin(Math.min(delayMs * 2, MAX_REJOIN_MS))
-      })
+      void this.host
+        .lookup('FIND_NODE', this.stack.peerId.toMultihash().bytes)
+        .then((res) => {
+          // Every peer that answered is already in the table: the network has no more to give.
+          const inTable = new Set(this.engine.contacts().map((c) => c.peer))
+          const all = res.success && res.closest.length > 0 && res.closest.every((c) => inTable.has(c.peer))
+          this.smallNetworkSeen = all ? this.smallNetworkSeen + 1 : 0
+        })
+        .finally(() => {
+          if (!this.draining) this.scheduleColdRejoin(Math.min(delayMs * 2, MAX_REJOIN_MS))
+        })
     }, jittered)
     this.rejoinTimer.unref()
   }
@@ -289,19 +299,23 @@ export class DhtNode implements AdminApi {
 
   readiness(): ReadinessReport {
     const r = this.engine ? this.engine.readiness(this.host.now()) : undefined
+    // A network smaller than the warm threshold: the table is warm when it holds every peer
+    // our own lookups can find (see scheduleColdRejoin).
+    const small = r !== undefined && !r.tableWarm && r.tableSize > 0 && this.smallNetworkSeen >= 2
     const conditions = {
       listeners_bound: this.bound,
       not_draining: !this.draining,
       not_degraded: !this.degraded,
       bootstrap_answered: r !== undefined && (r.liveBootstraps > 0 || this.opts.bootstraps.length === 0) && r.joined,
-      table_warm: r?.tableWarm ?? false,
+      table_warm: (r?.tableWarm ?? false) || small,
     }
     const failing = Object.entries(conditions)
       .filter(([, v]) => !v)
       .map(([k]) => k)
-    const ready = failing.length === 0 && r?.ready === true
+    const ready = failing.length === 0 && r !== undefined && (r.ready || small)
     if (!ready && failing.length === 0) failing.push('engine')
-    return { ready, conditions, failing, reason: r?.reason ?? 'starting' }
+    const reason = ready ? (small ? `ready: the table holds the whole network (${r.tableSize} peers, fewer than the warm threshold)` : 'ready') : (r?.reason ?? 'starting')
+    return { ready, conditions, failing, reason }
   }
 
   lookup(op: LookupOp, key: Uint8Array, corrId: string): Promise<LookupResult> {
@@ -411,6 +425,23 @@ export class DhtNode implements AdminApi {
     return m.holders.length
   }
 
+  requestDrain(by: string): void {
+    this.opts.log.warn({ audit: 'drain', by }, 'drain requested through the admin API')
+    this.events.emit('admin', { event: 'drain_requested', by })
+    // After this answer is written: the HTTP server closes as part of the drain.
+    setImmediate(() => void this.drain())
+  }
+
+  private resolveStopped: () => void = () => undefined
+  private readonly stoppedPromise = new Promise<void>((resolve) => {
+    this.resolveStopped = resolve
+  })
+
+  /** Resolves when a drain (signal or admin) has finished. */
+  whenStopped(): Promise<void> {
+    return this.stoppedPromise
+  }
+
   async replicas(key: Uint8Array): Promise<Record<string, unknown>> {
     const m = await measure(this.repairDeps(), key)
     this.metrics.rfObserved.observe(m.holders.length)
@@ -470,5 +501,6 @@ export class DhtNode implements AdminApi {
     this.bound = false
     await Promise.allSettled([this.stack?.stop(), this.http?.close()])
     log.info({}, 'stopped')
+    this.resolveStopped()
   }
 }

@@ -120,6 +120,10 @@ export async function serve(opts: ServeOptions): Promise<number> {
       log.warn({ changed: r.changed, restart_required: r.restartRequired, ...(pq !== undefined ? { require_pq_on: pq } : {}) }, 'config reloaded')
       node.events.emit('config', { event: 'reloaded', changed: r.changed, restart_required: r.restartRequired, ...(pq !== undefined ? { require_pq_on: pq } : {}) })
     }
+    // A drain asked for through the admin API ends the process like a signal's.
+    void node.whenStopped().then(() => {
+      if (signals === 0) resolve(0)
+    })
     process.on('SIGINT', onStop)
     process.on('SIGTERM', onStop)
     process.on('SIGHUP', onHup)

@@ -196,7 +196,6 @@ export const DEFAULTS: Readonly<Partial<Record<ConfigKey, unknown>>> = {
   policy_profile: 'default',
   require_pq_on: false,
   dht_bootstrap: [],
-  dht_data_dir: 'data',
   dht_log_level: 'info',
   dht_drain_timeout_ms: 10_000,
 }
