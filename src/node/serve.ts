@@ -95,22 +95,25 @@ export async function serve(opts: ServeOptions): Promise<number> {
       )
     }
     const onHup = (): void => {
-      const r = reloader.reload()
+      // The token file is read before the reloader takes the new config, so a refused reload
+      // leaves the last good one untouched.
+      let token: string | undefined
+      const r = reloader.reload((c) => {
+        token = adminTokenOf(c)
+      })
       if (!r.ok) {
         node.metrics.configReloadFailed.inc()
         log.error({ err: r.error.message }, 'config reload refused; last good config kept')
         return
       }
       try {
-        const token = adminTokenOf(r.config)
         node.reconfigure(engineConfigOf(r.config))
-        log.level = r.config.logLevel
-        node.http.setAdminToken(token)
       } catch (e) {
         node.metrics.configReloadFailed.inc()
-        log.error({ err: String((e as Error)?.message ?? e) }, 'config reload refused; last good config kept')
-        return
+        log.error({ err: String((e as Error)?.message ?? e) }, 'engine refused the reloaded tunables')
       }
+      log.level = r.config.logLevel
+      node.http.setAdminToken(token)
       log.info({ changed: r.changed, restart_required: r.restartRequired }, 'config reloaded')
     }
     process.on('SIGINT', onStop)

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ConfigReloader } from '../../src/node/config/index.js'
+import { adminTokenOf } from '../../src/node/serve.js'
 
 describe('ConfigReloader (SIGHUP)', () => {
   const file = join(mkdtempSync(join(tmpdir(), 'reload-')), 'dht.toml')
@@ -50,5 +51,19 @@ describe('ConfigReloader (SIGHUP)', () => {
     }
     expect(r.current.dhtAddr.port).toBe(9444)
     expect(r.current.timeoutMs).toBe(900)
+  })
+
+  it('a reload refused by its check (an unreadable token file) leaves the last good config', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reload-token-'))
+    const f = join(dir, 'dht.toml')
+    writeFileSync(join(dir, 'token'), 'a-token-of-sixteen-chars-or-more\n')
+    writeFileSync(f, 'dht_alpha = 3\ndht_admin_token_file = "token"\n')
+    const r = new ConfigReloader({ file: f })
+    writeFileSync(f, 'dht_alpha = 7\ndht_admin_token_file = "missing-token"\n')
+    const res = r.reload((c) => void adminTokenOf(c))
+    expect(res.ok).toBe(false)
+    expect(r.current.alpha).toBe(3)
+    expect(r.current.adminTokenFile).toBe(join(dir, 'token'))
+    expect(r.refused).toBe(1)
   })
 })

@@ -61,11 +61,16 @@ export class ConfigReloader {
     return this.refusedCount
   }
 
-  /** Re-reads the file (and the same env and flags). Never throws for a bad configuration. */
-  reload(): ReloadResult {
+  /**
+   * Re-reads the file (and the same env and flags). Never throws for a bad configuration.
+   * `check` (e.g. reading the admin token file the new config names) runs before the new config
+   * is taken: if it throws ConfigInvalidError the reload is refused and nothing changes.
+   */
+  reload(check?: (next: NodeConfig) => void): ReloadResult {
     let next: NodeConfig
     try {
       next = loadConfig(this.opts)
+      check?.(next)
     } catch (e) {
       if (!(e instanceof ConfigInvalidError)) throw e
       this.refusedCount++
