@@ -6,3 +6,9 @@ export const EXIT_GATE_FAILED = 1
 export const EXIT_BAD_INPUT = 2
 /** An internal invariant broke: a bug; the message carries the seed and the replay command. */
 export const EXIT_INTERNAL = 3
+/** `ctl`: the node could not be reached (connection refused, no answer in time). */
+export const EXIT_UNREACHABLE = 4
+/** `ctl`: the node refused the admin token (401), or none was given. */
+export const EXIT_UNAUTHORIZED = 5
+/** `ctl`: the node answered but refused or could not do it (not ready, no such endpoint, 5xx). */
+export const EXIT_NODE_REFUSED = 6

@@ -3,10 +3,12 @@
 // Theory of operation: the configuration is loaded (file < env < flags; a bad one throws
 // ConfigInvalidError, exit 2 before anything binds), the node starts (a taken port is a
 // BindError, exit 2), and the process then waits for a signal:
-//   - SIGHUP reloads the configuration through the reloader: an invalid one is refused, logged
-//     and counted (ron_dht_config_reload_failed_total) and the last good one stays; a valid
-//     one applies what can change live (engine tunables, log level, admin token) and logs the
-//     fields that need a restart;
+//   - SIGHUP reloads the configuration through the reloader: an invalid one (or one whose token
+//     file cannot be read) is refused, logged and counted (ron_dht_config_reload_failed_total)
+//     and the last good one stays; a valid one applies what can change live (engine tunables,
+//     log level, admin token, REQUIRE_PQ_ON off -> on) and logs the fields that need a restart,
+//     all at warn so they show at every log level but error. A reload never switches
+//     REQUIRE_PQ_ON off: that downgrade goes only through the audited admin path (POST /admin/pq);
 //   - SIGINT/SIGTERM drain: /readyz turns 503 at once, in-flight lookups get up to the drain
 //     timeout, listeners close, exit 0. A second signal during the drain exits at once (1).
 import { readFileSync } from 'node:fs'
@@ -59,6 +61,8 @@ export function nodeOptionsOf(c: NodeConfig, log: NodeLogger, version: string, c
     ...(token !== undefined ? { adminToken: token } : {}),
     drainTimeoutMs: c.drainTimeoutMs,
     requirePq: c.requirePq,
+    ...(c.region !== undefined ? { region: c.region } : {}),
+    ...(c.adminSocket !== undefined ? { adminSocket: c.adminSocket } : {}),
     limits: limitsFor(c.policyProfile),
     log,
     version,
@@ -95,26 +99,26 @@ export async function serve(opts: ServeOptions): Promise<number> {
       )
     }
     const onHup = (): void => {
-      // The token file is read before the reloader takes the new config, so a refused reload
-      // leaves the last good one untouched.
-      let token: string | undefined
-      const r = reloader.reload((c) => {
-        token = adminTokenOf(c)
-      })
+      const r = reloader.reload((next) => void adminTokenOf(next))
       if (!r.ok) {
         node.metrics.configReloadFailed.inc()
         log.error({ err: r.error.message }, 'config reload refused; last good config kept')
+        node.events.emit('config', { event: 'reload_refused', error: r.error.message })
         return
       }
-      try {
-        node.reconfigure(engineConfigOf(r.config))
-      } catch (e) {
-        node.metrics.configReloadFailed.inc()
-        log.error({ err: String((e as Error)?.message ?? e) }, 'engine refused the reloaded tunables')
-      }
+      node.reconfigure(engineConfigOf(r.config))
       log.level = r.config.logLevel
-      node.http.setAdminToken(token)
-      log.info({ changed: r.changed, restart_required: r.restartRequired }, 'config reloaded')
+      node.http.setAdminToken(adminTokenOf(r.config))
+      let pq: string | undefined
+      if (r.config.requirePq && !node.pq.required) {
+        node.setRequirePq(true, 'sighup')
+        pq = 'on'
+      } else if (!r.config.requirePq && node.pq.required) {
+        pq = 'kept on: a reload never switches REQUIRE_PQ_ON off (use POST /admin/pq)'
+        log.warn({ require_pq_on: true }, 'config reload: require_pq_on=off ignored; switching PQ enforcement off needs the audited admin path (POST /admin/pq)')
+      }
+      log.warn({ changed: r.changed, restart_required: r.restartRequired, ...(pq !== undefined ? { require_pq_on: pq } : {}) }, 'config reloaded')
+      node.events.emit('config', { event: 'reloaded', changed: r.changed, restart_required: r.restartRequired, ...(pq !== undefined ? { require_pq_on: pq } : {}) })
     }
     process.on('SIGINT', onStop)
     process.on('SIGTERM', onStop)

@@ -56,6 +56,8 @@ export interface NodeConfig {
   readonly adminToken: string | undefined
   readonly adminTokenFile: string | undefined
   readonly drainTimeoutMs: number
+  readonly region: string | undefined
+  readonly adminSocket: string | undefined
   /** The config file read, if any. */
   readonly file: string | undefined
   /** Where each value came from. */
@@ -191,6 +193,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): NodeConfig {
     adminToken: c.dht_admin_token,
     adminTokenFile: c.dht_admin_token_file,
     drainTimeoutMs: c.dht_drain_timeout_ms!,
+    region: c.dht_region,
+    adminSocket: c.dht_admin_socket,
     file,
     sources,
   }

@@ -9,7 +9,8 @@ export const RESTART_FIELDS: readonly (keyof NodeConfig)[] = [
   'amnesia',
   'identityFile',
   'dataDir',
-  'requirePq',
+  'region',
+  'adminSocket',
 ]
 
 export type ReloadResult =
@@ -63,14 +64,14 @@ export class ConfigReloader {
 
   /**
    * Re-reads the file (and the same env and flags). Never throws for a bad configuration.
-   * `check` (e.g. reading the admin token file the new config names) runs before the new config
-   * is taken: if it throws ConfigInvalidError the reload is refused and nothing changes.
+   * `accept`, if given, checks the new configuration before it becomes the last good one (a
+   * value the node cannot apply, such as an unreadable token file); its throw refuses it.
    */
-  reload(check?: (next: NodeConfig) => void): ReloadResult {
+  reload(accept?: (next: NodeConfig) => void): ReloadResult {
     let next: NodeConfig
     try {
       next = loadConfig(this.opts)
-      check?.(next)
+      accept?.(next)
     } catch (e) {
       if (!(e instanceof ConfigInvalidError)) throw e
       this.refusedCount++

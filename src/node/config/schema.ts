@@ -173,6 +173,13 @@ export const ConfigSchema = z.strictObject({
   dht_admin_token_file: path().optional(),
   /** Bound on draining in-flight lookups at SIGTERM/SIGINT. */
   dht_drain_timeout_ms: int(0, 600_000).optional(),
+  /** This node's region label (carried in its PQ proof; repair can prefer a region). */
+  dht_region: z
+    .string({ error: 'expected a string' })
+    .regex(/^[A-Za-z0-9._-]{1,32}$/, { error: 'must be 1-32 characters of [A-Za-z0-9._-]' })
+    .optional(),
+  /** Also serve the HTTP API on this Unix domain socket (mode 0600; admin without a token). */
+  dht_admin_socket: path().optional(),
 })
 
 export type ConfigKey = keyof typeof ConfigSchema.shape
@@ -195,7 +202,7 @@ export const DEFAULTS: Readonly<Partial<Record<ConfigKey, unknown>>> = {
 }
 
 /** Keys whose values are paths: relative paths in a file resolve against the file's directory. */
-export const PATH_KEYS: readonly ConfigKey[] = ['dht_identity_file', 'dht_data_dir', 'dht_admin_token_file']
+export const PATH_KEYS: readonly ConfigKey[] = ['dht_identity_file', 'dht_data_dir', 'dht_admin_token_file', 'dht_admin_socket']
 
 /** Keys whose values are secret: never logged, never echoed. */
 export const SECRET_KEYS: readonly ConfigKey[] = ['dht_admin_token']

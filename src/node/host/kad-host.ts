@@ -40,7 +40,7 @@ import { DEFAULT_LIMITS, type NodeLimits } from './limits.js'
 import { ProviderQuota } from './provider-quota.js'
 import { toHex } from '../../engine/ids.js'
 import { RateLimiter } from '../../engine/rate-limiter.js'
-import { CODE_TYPE, TYPE_CODE, closeQuietly, frame, sendRpc, type RpcContext } from './rpc-io.js'
+import { CODE_TYPE, TYPE_CODE, closeQuietly, frame, sendRpc, type PeerAdmission, type RpcContext } from './rpc-io.js'
 
 export { frame } from './rpc-io.js'
 
@@ -73,6 +73,8 @@ export interface KadHostOptions {
   readonly rpcIoTimeoutMs: number
   /** Per-peer budgets (default DEFAULT_LIMITS). */
   readonly limits?: NodeLimits
+  /** Who may be served and sent to (PQ enforcement); absent: everyone. */
+  readonly admission?: PeerAdmission
   /** Multiaddr prefixes of trusted peers, exempt from the request budget (as from libp2p's limits). */
   readonly allow?: readonly string[]
 }
@@ -114,6 +116,7 @@ export class KadHost {
   private warnSuppressed = 0
   private readonly t0 = performance.now()
   private readonly rpc: RpcContext
+  private readonly admission: PeerAdmission | undefined
   private uninstallFastPath: (() => void) | undefined
   readonly limits: NodeLimits
   /** Bytes of kad frames buffered per peer, inbound and outbound streams alike. */
@@ -130,6 +133,7 @@ export class KadHost {
     this.book = opts.book
     this.log = opts.log
     this.observer = opts.observer
+    this.admission = opts.admission
     this.limits = opts.limits ?? DEFAULT_LIMITS
     this.buffers = new ByteBudget(this.limits.bufferedBytesPerPeer, this.limits.bufferedBytesTotal)
     this.requestBudget = new RateLimiter(this.limits.requestsPerPeerPerS, this.limits.requestBurstPerPeer)
@@ -145,6 +149,7 @@ export class KadHost {
       maxPeersPerList: opts.engine.config.k + 1,
       input: (i) => this.input(i),
       rejected: (reason) => this.observer?.rejected(reason),
+      ...(opts.admission !== undefined ? { admission: opts.admission } : {}),
     }
   }
 
@@ -192,7 +197,7 @@ export class KadHost {
       const addrs = listenAddrs.map((a) => a.toString())
       this.book.updateAddrs(peerId, addrs)
       // Like stock kad-dht's topology listener: a peer that speaks kad is a routing candidate.
-      if (!this.stopped && protocols.includes(KAD_PROTOCOL)) {
+      if (!this.stopped && protocols.includes(KAD_PROTOCOL) && (this.admission?.routable(peerId.toString()) ?? true)) {
         this.input({ kind: 'seed-contacts', contacts: [this.book.fromPeerId(peerId, addrs)] })
       }
     })
@@ -303,6 +308,11 @@ export class KadHost {
   // ------------------------------------------------------------------ inbound
 
   private async onInbound(stream: Stream, conn: Connection, early?: Uint8Array): Promise<void> {
+    // Admission before any byte is read: a refused peer's request is never decoded.
+    if (this.admission !== undefined && !(await this.admission.admitInbound(conn))) {
+      stream.abort(new Error('pq-required'))
+      return
+    }
     const peer = conn.remotePeer.toString()
     const reader = new FrameReader(stream, { ...(early !== undefined ? { early } : {}), budget: this.buffers, peer })
     try {
