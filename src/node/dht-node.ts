@@ -151,7 +151,8 @@ export class DhtNode implements AdminApi {
       listen: o.listen,
       ...(o.allow ? { allow: o.allow } : {}),
       limits: this.limits,
-      onRefused: (reason) => this.metrics.rejected(reason),
+      // Through the event feed once it exists, so connection refusals reach the event tail too.
+      onRefused: (reason) => (this.feed !== undefined ? this.feed.rejected(reason) : this.metrics.rejected(reason)),
     })
     await startStack(this.stack, o.listen)
     const self = this.book.fromPeerId(this.stack.peerId, this.stack.getMultiaddrs().map((a) => a.toString()))

@@ -338,6 +338,7 @@ export class KadHost {
 
   private async serveStream(stream: Stream, conn: Connection, reader: FrameReader): Promise<void> {
     const from = this.book.fromPeerId(conn.remotePeer)
+    this.book.noteSource(from, conn.remoteAddr.toString())
     for (let n = 0; n < MAX_REQUESTS_PER_STREAM; n++) {
       const r = await reader.next(INBOUND_IDLE_MS)
       if (r.ok && n > 0 && !this.admitRequest(conn)) {
