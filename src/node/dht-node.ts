@@ -20,6 +20,8 @@ import { loadContacts, loadIdentity, saveContacts, CONTACT_CACHE_FILE } from './
 import { HttpServer, type ReadinessReport } from './http/server.js'
 import { NodeMetrics } from './http/metrics.js'
 import type { NodeLogger } from './log.js'
+import { UserSpaceShaper, type ShaperOptions } from './shaper/link-shaper.js'
+import { shaperRoutes } from './shaper/admin-route.js'
 
 export interface DhtNodeOptions {
   /** libp2p listen multiaddrs ("/ip4/0.0.0.0/tcp/9444"). */
@@ -43,6 +45,8 @@ export interface DhtNodeOptions {
   /** Multiaddr prefixes exempt from libp2p connection limits. */
   readonly allow?: readonly string[]
   readonly requirePq?: boolean
+  /** The user-space link shaper (fault injection): off unless given; `true` for no latency model. */
+  readonly shaper?: boolean | Omit<ShaperOptions, 'self'>
   readonly log: NodeLogger
   readonly version: string
   readonly commit: string
@@ -61,6 +65,8 @@ export class DhtNode {
   private cacheTimer: NodeJS.Timeout | undefined
   private stoppedP: Promise<void> | undefined
   httpPort = 0
+  /** Present when the link shaper is switched on. */
+  shaper: UserSpaceShaper | undefined
 
   constructor(readonly opts: DhtNodeOptions) {
     this.metrics = new NodeMetrics(opts.version, opts.commit, {
@@ -83,7 +89,15 @@ export class DhtNode {
   async start(): Promise<void> {
     const o = this.opts
     const key = o.privateKey ?? (await loadIdentity(o.identityFile, o.amnesia)).key
-    this.stack = await createStack({ privateKey: key, listen: o.listen, ...(o.allow ? { allow: o.allow } : {}) })
+    this.stack = await createStack({
+      privateKey: key,
+      listen: o.listen,
+      ...(o.allow ? { allow: o.allow } : {}),
+      ...(o.shaper !== undefined && o.shaper !== false ? { allowPeer: (p: string) => this.shaper?.dialAllowed(p) ?? true } : {}),
+    })
+    if (o.shaper !== undefined && o.shaper !== false) {
+      this.shaper = new UserSpaceShaper({ ...(o.shaper === true ? {} : o.shaper), self: this.stack.peerId.toString() })
+    }
     await startStack(this.stack, o.listen)
     const self = this.book.fromPeerId(this.stack.peerId, this.stack.getMultiaddrs().map((a) => a.toString()))
     this.engine = new DhtEngine({ self, config: o.engine, rng: new SeededRng(randomBytes(16).toString('hex')) })
@@ -94,6 +108,7 @@ export class DhtNode {
       log: o.log,
       observer: this.metrics,
       rpcIoTimeoutMs: Math.max(2 * o.engine.rpcTimeoutMs, 2_000),
+      ...(this.shaper !== undefined ? { shaper: this.shaper } : {}),
     })
     await this.host.register()
     if (o.requirePq === true) {
@@ -107,6 +122,7 @@ export class DhtNode {
       metrics: this.metrics,
       log: o.log,
       maxInflight: o.maxClientInflight ?? 64,
+      adminRoutes: shaperRoutes(() => this.shaper, o.log),
       ...(o.adminToken !== undefined ? { adminToken: o.adminToken } : {}),
     })
     try {

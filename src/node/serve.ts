@@ -58,6 +58,8 @@ export function nodeOptionsOf(c: NodeConfig, log: NodeLogger, version: string, c
     ...(token !== undefined ? { adminToken: token } : {}),
     drainTimeoutMs: c.drainTimeoutMs,
     requirePq: c.requirePq,
+    // One shaped node among unshaped peers: it shapes what it receives as well as what it sends.
+    ...(c.linkShaper ? { shaper: { ingress: true, ...(c.region !== undefined ? { place: { region: c.region } } : {}) } } : {}),
     log,
     version,
     commit,

@@ -10,6 +10,8 @@ export const RESTART_FIELDS: readonly (keyof NodeConfig)[] = [
   'identityFile',
   'dataDir',
   'requirePq',
+  'linkShaper',
+  'region',
 ]
 
 export type ReloadResult =

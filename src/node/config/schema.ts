@@ -10,6 +10,7 @@ import { isIP } from 'node:net'
 import { z } from 'zod'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { regionNames } from '../../netmodel/regions.js'
 
 export interface HostPort {
   /** IPv4 or IPv6 literal, without brackets. */
@@ -143,6 +144,13 @@ function token() {
     .refine((s) => !/\s/.test(s), { error: 'must not contain whitespace' })
 }
 
+function region() {
+  return z.string({ error: (i) => `expected a region name, got ${show(i.input)}` }).superRefine((v, ctx) => {
+    const known = regionNames()
+    if (!known.includes(v)) ctx.addIssue({ code: 'custom', message: `unknown region ${show(v)} (known: ${known.join(', ')})` })
+  })
+}
+
 /**
  * The one schema. Every key is optional here: defaults (DEFAULTS) are merged in before the
  * final parse, and each source (file, environment, flags) is checked with this same schema so
@@ -173,6 +181,10 @@ export const ConfigSchema = z.strictObject({
   dht_admin_token_file: path().optional(),
   /** Bound on draining in-flight lookups at SIGTERM/SIGINT. */
   dht_drain_timeout_ms: int(0, 600_000).optional(),
+  /** on: the user-space link shaper runs and the admin fault routes act (fault drills, testbeds). */
+  dht_link_shaper: onOff().optional(),
+  /** This node's region (of the RTT matrix): the shaper's latency model needs it. */
+  dht_region: region().optional(),
 })
 
 export type ConfigKey = keyof typeof ConfigSchema.shape
@@ -192,6 +204,7 @@ export const DEFAULTS: Readonly<Partial<Record<ConfigKey, unknown>>> = {
   dht_data_dir: 'data',
   dht_log_level: 'info',
   dht_drain_timeout_ms: 10_000,
+  dht_link_shaper: false,
 }
 
 /** Keys whose values are paths: relative paths in a file resolve against the file's directory. */

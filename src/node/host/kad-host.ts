@@ -35,7 +35,8 @@ import { sha256 } from './contacts.js'
 import { FrameReader } from './frame-reader.js'
 import { installInboundFastPath } from './inbound-fast-path.js'
 import { KAD_PROTOCOL, type NodeStack } from './libp2p-node.js'
-import { CODE_TYPE, MAX_FRAME_BYTES, TYPE_CODE, closeQuietly, frame, sendRpc, type RpcContext } from './rpc-io.js'
+import { CODE_TYPE, MAX_FRAME_BYTES, TYPE_CODE, closeQuietly, frame, sendRpc, sleep, type RpcContext } from './rpc-io.js'
+import { DROP, type LinkShaper } from '../shaper/link-shaper.js'
 
 export { MAX_FRAME_BYTES, frame } from './rpc-io.js'
 
@@ -66,6 +67,8 @@ export interface KadHostOptions {
   readonly rpcIoTimeoutMs: number
   readonly maxInboundStreams?: number
   readonly maxOutboundStreams?: number
+  /** Fault injection on kad frames (off: undefined). */
+  readonly shaper?: LinkShaper
 }
 
 interface PendingInbound {
@@ -98,6 +101,7 @@ export class KadHost {
   private readonly t0 = performance.now()
   private readonly rpc: RpcContext
   private uninstallFastPath: (() => void) | undefined
+  private readonly shaper: LinkShaper | undefined
 
   constructor(opts: KadHostOptions) {
     this.stack = opts.stack
@@ -105,6 +109,7 @@ export class KadHost {
     this.book = opts.book
     this.log = opts.log
     this.observer = opts.observer
+    this.shaper = opts.shaper
     this.rpc = {
       stack: opts.stack,
       book: opts.book,
@@ -112,6 +117,7 @@ export class KadHost {
       rpcIoTimeoutMs: opts.rpcIoTimeoutMs,
       input: (i) => this.input(i),
       rejected: (reason) => this.observer?.rejected(reason),
+      ...(opts.shaper !== undefined ? { shaper: opts.shaper } : {}),
     }
   }
 
@@ -272,6 +278,10 @@ export class KadHost {
         this.reject(stream, from.peer, 'unsupported-type')
         return
       }
+      const hold = this.shaper?.inbound(from.peer) ?? 0
+      // A lost request is not handled; the asker times out and drops the stream.
+      if (hold === DROP) return
+      if (hold > 0) await sleep(hold)
       const done = this.handleRequest(stream, from, type, d.value)
       if (done) return
       // ADD_PROVIDER and rejected requests end the stream; answered ones may be followed by more.
@@ -344,11 +354,18 @@ export class KadHost {
       closerPeers: this.wirePeers(res.closer),
       providerPeers: res.providers.map((c) => this.book.toWire(c)),
     }
-    try {
-      if (!p.stream.send(frame(wire))) void p.stream.onDrain().catch(() => undefined)
-    } catch {
-      // the peer went away: nothing to answer
+    const write = (): void => {
+      try {
+        if (!p.stream.send(frame(wire))) void p.stream.onDrain().catch(() => undefined)
+      } catch {
+        // the peer went away: nothing to answer
+      }
     }
+    const hold = this.shaper?.outbound(p.peer) ?? 0
+    // A lost answer is never written; the asker times out and drops the stream.
+    if (hold === DROP) return
+    if (hold > 0) setTimeout(write, hold)
+    else write()
   }
 
   private wirePeers(contacts: readonly Contact[]): WirePeer[] {

@@ -1,7 +1,7 @@
 // The libp2p stack of the node: TCP, Noise, Yamux, identify and ping. No @libp2p/kad-dht: the
 // Kademlia protocol handler is ours (kad-host.ts) and registered after creation.
 import { createLibp2p } from 'libp2p'
-import type { ComponentLogger, Libp2p, Logger, PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, ConnectionGater, Libp2p, Logger, PrivateKey } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -20,6 +20,8 @@ export interface StackOptions {
   /** New inbound connections accepted per second per host (libp2p rate limit). */
   readonly inboundConnectionThreshold?: number
   readonly maxConnections?: number
+  /** False refuses dials to and connections from a peer (the link shaper's partitions). */
+  readonly allowPeer?: (peer: string) => boolean
 }
 
 export type NodeStack = Libp2p<{ identify: unknown; ping: unknown }>
@@ -59,8 +61,17 @@ export async function createStack(opts: StackOptions): Promise<NodeStack> {
       inboundConnectionThreshold: opts.inboundConnectionThreshold ?? 64,
       ...(opts.allow !== undefined ? { allow: [...opts.allow] } : {}),
     },
+    ...(opts.allowPeer !== undefined ? { connectionGater: peerGater(opts.allowPeer) } : {}),
     services: { identify: identify(), ping: ping() },
   })) as unknown as NodeStack
+}
+
+function peerGater(allow: (peer: string) => boolean): ConnectionGater {
+  return {
+    denyDialPeer: (peer) => !allow(peer.toString()),
+    denyInboundEncryptedConnection: (peer) => !allow(peer.toString()),
+    denyOutboundEncryptedConnection: (peer) => !allow(peer.toString()),
+  }
 }
 
 /** Starts the stack; a taken port becomes a BindError naming the address. */

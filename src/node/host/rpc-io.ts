@@ -14,6 +14,7 @@ import { uvarintSize, writeUvarint } from '../wire/varint.js'
 import type { NodeLogger } from '../log.js'
 import type { ContactBook } from './contacts.js'
 import { FrameReader } from './frame-reader.js'
+import { DROP, type LinkShaper } from '../shaper/link-shaper.js'
 import { KAD_PROTOCOL, type NodeStack } from './libp2p-node.js'
 
 /** Frames are at most 1 MiB (DESIGN.md). */
@@ -41,13 +42,19 @@ export interface RpcContext {
   readonly rpcIoTimeoutMs: number
   input(i: Input): void
   rejected(reason: string): void
+  /** Fault injection (off: undefined). */
+  readonly shaper?: LinkShaper
 }
 
 export async function sendRpc(ctx: RpcContext, to: Contact, req: Request): Promise<void> {
   const signal = AbortSignal.timeout(ctx.rpcIoTimeoutMs)
   let stream: Stream | undefined
   let res: Response
+  const hold = ctx.shaper?.outbound(to.peer) ?? 0
+  // A lost request is never written: the engine's own timeout ends the RPC, as in the simulator.
+  if (hold === DROP) return
   try {
+    if (hold > 0) await sleep(hold)
     stream = await openStream(ctx, to, signal)
     const reader = new FrameReader(stream, MAX_FRAME_BYTES)
     const wire: WireMessage = {
@@ -117,6 +124,10 @@ export function frame(msg: WireMessage): Uint8Array {
   const buf = encodeMessage(msg, prefix)
   writeUvarint(buf, 0, size)
   return buf
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 function errorReason(e: unknown): string {

@@ -45,9 +45,19 @@ export interface HttpOptions {
   readonly log: NodeLogger
   readonly adminToken?: string
   readonly maxInflight: number
+  /** Admin routes defined elsewhere (the link shaper's), token-gated like the rest. */
+  readonly adminRoutes?: readonly ExtraRoute[]
 }
 
-class HttpError extends Error {
+/** An admin route: the body is read (bounded) before the handler runs. */
+export interface ExtraRoute {
+  readonly method: string
+  readonly re: RegExp
+  readonly op: string
+  handler(body: string, params: string[]): Promise<[number, unknown]>
+}
+
+export class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
@@ -73,6 +83,7 @@ export class HttpServer {
       { method: 'GET', re: /^\/v1\/peers\/([^/]+)$/, op: 'api_find_peer', client: true, admin: false, handler: (_r, p, c) => this.findPeer(p[0]!, c) },
       { method: 'POST', re: /^\/admin\/degraded$/, op: 'admin_degraded', client: false, admin: true, handler: (r) => this.setDegraded(r) },
       { method: 'POST', re: /^\/admin\/repair\/([^/]+)$/, op: 'admin_repair', client: false, admin: true, handler: (_r, p, c) => this.repair(p[0]!, c) },
+      ...(opts.adminRoutes ?? []).map((r) => ({ ...r, client: false, admin: true, handler: (req: IncomingMessage, p: string[]) => r.handler((req as IncomingMessage & { body?: string }).body ?? '', p) })),
     ]
     this.server = createServer((req, res) => void this.handle(req, res))
     this.server.keepAliveTimeout = 5_000
