@@ -16,6 +16,7 @@ import { SeededRng, type Contact, type EngineConfig, type LookupOp, type LookupR
 import { ContactBook } from './host/contacts.js'
 import { KadHost } from './host/kad-host.js'
 import { createStack, startStack, type NodeStack } from './host/libp2p-node.js'
+import { DEFAULT_LIMITS, type NodeLimits } from './host/limits.js'
 import { loadContacts, loadIdentity, saveContacts, CONTACT_CACHE_FILE } from './host/persist.js'
 import { HttpServer, type ReadinessReport } from './http/server.js'
 import { NodeMetrics } from './http/metrics.js'
@@ -47,6 +48,8 @@ export interface DhtNodeOptions {
   readonly requirePq?: boolean
   /** The user-space link shaper (fault injection): off unless given; `true` for no latency model. */
   readonly shaper?: boolean | Omit<ShaperOptions, 'self'>
+  /** Per-peer budgets (default: DEFAULT_LIMITS; serve picks them by policy profile). */
+  readonly limits?: NodeLimits
   readonly log: NodeLogger
   readonly version: string
   readonly commit: string
@@ -74,7 +77,33 @@ export class DhtNode {
       inflightLookups: () => (this.engine ? this.engine.stats(this.host.now()).inflightLookups : 0),
       tableSize: () => (this.engine ? this.engine.stats(this.host.now()).tableSize : 0),
       ready: () => this.readiness().ready,
+      bufferedBytes: () => (this.host ? this.host.buffers.bytes : 0),
+      limits: () => this.limits,
+      connections: () => this.connectionCounts(),
     })
+  }
+
+  get limits(): NodeLimits {
+    return this.opts.limits ?? DEFAULT_LIMITS
+  }
+
+  /** Open connections: all of them, and the most one peer id or one IP holds. */
+  connectionCounts(): { total: number; maxPerPeer: number; maxPerIp: number } {
+    if (!this.stack) return { total: 0, maxPerPeer: 0, maxPerIp: 0 }
+    const conns = this.stack.getConnections()
+    const byPeer = new Map<string, number>()
+    const byIp = new Map<string, number>()
+    for (const c of conns) {
+      const p = c.remotePeer.toString()
+      byPeer.set(p, (byPeer.get(p) ?? 0) + 1)
+      const ip = c.remoteAddr.getComponents().find((x) => x.name === 'ip4' || x.name === 'ip6')?.value ?? ''
+      byIp.set(ip, (byIp.get(ip) ?? 0) + 1)
+    }
+    let maxPerPeer = 0
+    let maxPerIp = 0
+    for (const v of byPeer.values()) maxPerPeer = Math.max(maxPerPeer, v)
+    for (const v of byIp.values()) maxPerIp = Math.max(maxPerIp, v)
+    return { total: conns.length, maxPerPeer, maxPerIp }
   }
 
   get peerId(): string {
@@ -109,6 +138,7 @@ export class DhtNode {
       observer: this.metrics,
       rpcIoTimeoutMs: Math.max(2 * o.engine.rpcTimeoutMs, 2_000),
       ...(this.shaper !== undefined ? { shaper: this.shaper } : {}),
+      limits: this.limits,
     })
     await this.host.register()
     if (o.requirePq === true) {

@@ -42,6 +42,14 @@ export const BUILD_INFO = 'build_info'
 export const BOOTSTRAP_ROUNDS_FAILED_TOTAL = 'ron_dht_bootstrap_rounds_failed_total'
 /** Counter: SIGHUP reloads refused because the new config was invalid (last good kept). */
 export const CONFIG_RELOAD_FAILED_TOTAL = 'ron_dht_config_reload_failed_total'
+/** Gauge, bytes: kad frame bytes buffered for remote peers (all streams, both directions). */
+export const INBOUND_BUFFERED_BYTES = 'ron_dht_inbound_buffered_bytes'
+/** Counter, label {path}: inbound kad streams by how they were negotiated ("fast" or "libp2p"). */
+export const INBOUND_STREAMS_TOTAL = 'ron_dht_inbound_streams_total'
+/** Gauge, label {name}: the per-peer budgets the running node enforces (docs/LIMITS.md). */
+export const LIMIT = 'ron_dht_limit'
+/** Gauge: connections open, and the most any one peer or one IP holds. Label {scope}. */
+export const CONNECTIONS = 'ron_dht_connections'
 /**
  * Gauge, unix seconds: prom-client's default process metric (collectDefaultMetrics). Listed
  * because the restart-burst alert counts its changes.
@@ -65,5 +73,9 @@ export const ALL_METRIC_NAMES: readonly string[] = [
   BUILD_INFO,
   BOOTSTRAP_ROUNDS_FAILED_TOTAL,
   CONFIG_RELOAD_FAILED_TOTAL,
+  INBOUND_BUFFERED_BYTES,
+  INBOUND_STREAMS_TOTAL,
+  LIMIT,
+  CONNECTIONS,
   PROCESS_START_TIME_SECONDS,
 ]

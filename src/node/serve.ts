@@ -16,6 +16,7 @@ import { loadConfig, ConfigInvalidError, redactConfig, type LoadConfigOptions, t
 import { ConfigReloader } from './config/reloader.js'
 import { DhtNode } from './dht-node.js'
 import { listenMultiaddr } from './host/libp2p-node.js'
+import { limitsFor } from './host/limits.js'
 import { createLogger, type NodeLogger } from './log.js'
 
 export interface ServeOptions extends LoadConfigOptions {
@@ -60,6 +61,7 @@ export function nodeOptionsOf(c: NodeConfig, log: NodeLogger, version: string, c
     requirePq: c.requirePq,
     // One shaped node among unshaped peers: it shapes what it receives as well as what it sends.
     ...(c.linkShaper ? { shaper: { ingress: true, ...(c.region !== undefined ? { place: { region: c.region } } : {}) } } : {}),
+    limits: limitsFor(c.policyProfile),
     log,
     version,
     commit,

@@ -9,7 +9,13 @@ import type { DhtNode } from '../../src/node/dht-node.js'
 import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
 import { frame } from '../../src/node/host/index.js'
 import { decodeMessage, MessageType } from '../../src/node/wire/message.js'
-import { loopbackAddr, startOurNode, startRawClient } from './helpers.js'
+import { httpUrl, loopbackAddr, startOurNode, startRawClient } from './helpers.js'
+
+async function streamsByPath(node: DhtNode): Promise<{ fast: number; libp2p: number }> {
+  const text = await (await fetch(httpUrl(node, '/metrics'))).text()
+  const get = (path: string): number => Number(new RegExp(`ron_dht_inbound_streams_total\\{path="${path}"\\} (\\d+)`).exec(text)?.[1] ?? 0)
+  return { fast: get('fast'), libp2p: get('libp2p') }
+}
 
 function line(text: string): Uint8Array {
   const b = Buffer.from(`${text}\n`)
@@ -82,12 +88,18 @@ describe('inbound kad streams: every way of negotiating works', () => {
     await Promise.allSettled([node.drain(), client.stop()])
   })
 
-  it('full negotiation through libp2p (what stock kad clients do)', async () => {
+  it('full negotiation through libp2p (what stock kad clients do) takes the fast path', async () => {
+    const before = await streamsByPath(node)
     const s = await conn.newStream(KAD_PROTOCOL)
     const inbox = collect(s)
     s.send(PING_REQUEST)
     await expectPingAnswer(inbox)
     await s.close()
+    // If a libp2p upgrade moves the internals the fast path relies on, it steps aside quietly and
+    // libp2p's registrar serves the stream instead: this is where that shows.
+    const after = await streamsByPath(node)
+    expect(after.fast - before.fast).toBe(1)
+    expect(after.libp2p - before.libp2p).toBe(0)
   })
 
   it('the fast path answers: both protocol lines echoed in one frame (libp2p sends two)', async () => {

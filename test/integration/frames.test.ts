@@ -16,7 +16,7 @@ async function metricValue(node: DhtNode, pattern: RegExp): Promise<number> {
 }
 
 async function streamClosed(s: Stream): Promise<boolean> {
-  const r = await new FrameReader(s, 1 << 20).next(10_000)
+  const r = await new FrameReader(s).next(10_000)
   return !r.ok && r.error !== 'timeout'
 }
 
@@ -53,7 +53,7 @@ describe('garbage and oversized frames', () => {
 
   it('counts a length prefix that never ends', async () => {
     const s = await client.dialProtocol(multiaddr(addr), KAD_PROTOCOL)
-    s.send(new Uint8Array(8).fill(0xff))
+    s.send(new Uint8Array(8).fill(0x80))
     expect(await streamClosed(s)).toBe(true)
     await eventually('bad length counted', async () => ((await metricValue(node, /rejected_total\{reason="bad-length"\} (\d+)/)) >= 1 ? true : undefined))
   })
@@ -61,7 +61,7 @@ describe('garbage and oversized frames', () => {
   it('still answers a well-formed PING and FIND_NODE afterwards', async () => {
     for (const type of [MessageType.PING, MessageType.FIND_NODE]) {
       const s = await client.dialProtocol(multiaddr(addr), KAD_PROTOCOL)
-      const reader = new FrameReader(s, 1 << 20)
+      const reader = new FrameReader(s)
       s.send(frame({ type, key: client.peerId.toMultihash().bytes, closerPeers: [], providerPeers: [] }))
       const r = await reader.next(10_000)
       expect(r.ok).toBe(true)

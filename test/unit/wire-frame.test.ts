@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { FrameTooLargeError, frame } from '../../src/node/host/rpc-io.js'
 import { FrameDecoder, MAX_FRAME_BYTES, encodeFrame, encodeFramedMessage } from '../../src/node/wire/frame.js'
 import { encodeUvarint } from '../../src/node/wire/varint.js'
 import { decodeMessage } from '../../src/node/wire/message.js'
@@ -70,14 +71,23 @@ describe('frames', () => {
     expect(f.ok && Buffer.from(f.value).equals(Buffer.from(body))).toBe(true)
   })
 
-  it('rejects a length prefix of more than 10 bytes', () => {
+  it('rejects a length prefix of more than 5 bytes, even one announcing a small length', () => {
     const dec = new FrameDecoder()
-    expect(dec.push(Uint8Array.from(new Array(10).fill(0x80)))).toEqual([{ ok: false, error: 'varint-too-long' }])
+    expect(dec.push(Uint8Array.from(new Array(5).fill(0x80)))).toEqual([{ ok: false, error: 'varint-too-long' }])
+    // Four continuation bytes then an end: a non-minimal but valid prefix of 0.
+    expect(new FrameDecoder().push(Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x00]))).toEqual([{ ok: true, value: new Uint8Array(0) }])
   })
 
   it('takes Uint8ArrayList-like chunks', () => {
     const dec = new FrameDecoder()
     const chunk = { subarray: () => Uint8Array.from([0x01, 0x07]) }
     expect(dec.push(chunk)).toEqual([{ ok: true, value: Uint8Array.from([0x07]) }])
+  })
+
+  it('the host sends no frame over the limit (the same limit it accepts)', () => {
+    const big = { type: 4 as const, key: new Uint8Array(MAX_FRAME_BYTES), closerPeers: [], providerPeers: [] }
+    expect(() => frame(big)).toThrow(FrameTooLargeError)
+    const small = frame({ type: 5, closerPeers: [], providerPeers: [] })
+    expect(new FrameDecoder().push(small)[0]?.ok).toBe(true)
   })
 })

@@ -1,54 +1,158 @@
 // Reads varint-length-prefixed frames from a libp2p stream without trusting the peer.
 //
-// Theory of operation: the reader listens to the stream's `message` events and appends the
-// chunks to a small buffer. `next()` resolves with the first complete frame, or with an error
-// result as soon as the bytes prove the frame bad: a length prefix longer than 5 bytes or one
-// announcing more than `maxFrameBytes` ("oversized") is rejected before the body is buffered,
-// so a peer cannot make us hold more than one cap's worth of bytes. The remote closing its
+// Theory of operation: the reader listens to the stream's `message` events and feeds the chunks
+// to the wire layer's FrameDecoder (the one parser of kad frames), queueing the frames it
+// completes. `next()` resolves with the first queued frame, or with an error result as soon as
+// the bytes prove the frame bad: a length prefix longer than 5 bytes or one announcing more than
+// `maxFrameBytes` ("oversized") is rejected before the body is buffered. The remote closing its
 // write side mid-frame gives "truncated"; nothing at all gives "eof"; no complete frame within
 // `timeoutMs` gives "timeout". Nothing here throws on remote input.
+//
+// What a peer can make us hold is bounded three ways:
+//   - per stream: once a frame's worth (maxFrameBytes + prefix) is queued the stream is paused,
+//     so yamux stops granting window; libp2p's own buffer of a paused stream is capped at the
+//     same size (beyond it libp2p resets the stream);
+//   - per peer and in total: every byte queued, and the body of a frame being received, is
+//     reserved in a ByteBudget; a reservation refused ends the stream with "over-budget";
+//   - after the last request: finish() drops the listener and everything queued, and any byte
+//     that still arrives resets the stream ("trailing"), as does a remote that keeps the
+//     stream half-open past the linger time.
 import type { Stream } from '@libp2p/interface'
+import { FrameDecoder, MAX_FRAME_BYTES, MAX_PREFIX_BYTES } from '../wire/frame.js'
+import type { ByteBudget } from './byte-budget.js'
 
-export type FrameError = 'oversized' | 'bad-length' | 'truncated' | 'eof' | 'timeout' | 'reset'
+export type FrameError = 'oversized' | 'bad-length' | 'truncated' | 'eof' | 'timeout' | 'reset' | 'over-budget'
 export type FrameResult = { readonly ok: true; readonly frame: Uint8Array } | { readonly ok: false; readonly error: FrameError }
 
-/** The longest length prefix we accept: 5 varint bytes cover 32 bits. */
-const MAX_PREFIX_BYTES = 5
+export interface FrameReaderOptions {
+  /** Largest frame body accepted (default MAX_FRAME_BYTES). */
+  readonly maxFrameBytes?: number
+  /** Bytes of the stream already read by someone else, to be read first. */
+  readonly early?: Uint8Array
+  /** Where buffered bytes are reserved, under `peer`. */
+  readonly budget?: ByteBudget
+  readonly peer?: string
+}
+
+export interface FinishOptions {
+  /** Called when the peer sends bytes after we finished reading (the stream is then reset). */
+  readonly onTrailing?: () => void
+  /** A stream still half-open this long after finish() is reset. */
+  readonly lingerMs?: number
+}
 
 export class FrameReader {
-  private chunks: Uint8Array[] = []
-  private buffered = 0
+  private readonly decoder: FrameDecoder
+  private readonly frames: Uint8Array[] = []
+  private readonly budget: ByteBudget | undefined
+  private readonly peer: string
+  private readonly highWater: number
+  /** Bytes in `frames`. */
+  private queued = 0
+  /** Bytes reserved in the budget (queued + the decoder's partial body). */
+  private reserved = 0
+  private error: FrameError | undefined
   private ended = false
   private failed = false
+  private finished = false
+  private paused = false
   private wake: (() => void) | undefined
+  private readonly onMessage = (evt: { data: Uint8Array | { subarray(): Uint8Array } }): void => {
+    const d = evt.data
+    this.push(d instanceof Uint8Array ? d : d.subarray())
+  }
+  private readonly onEnd = (): void => {
+    this.ended = true
+    this.wake?.()
+  }
+  private readonly onClose = (evt: { error?: Error }): void => {
+    if (evt.error != null) this.failed = true
+    this.onEnd()
+    this.releaseAll()
+  }
 
-  /** `early`: bytes of the stream already read by someone else, to be read first. */
   constructor(
     private readonly stream: Stream,
-    private readonly maxFrameBytes: number,
-    early?: Uint8Array,
+    opts: FrameReaderOptions = {},
   ) {
-    if (early !== undefined && early.length > 0) {
-      this.chunks.push(early)
-      this.buffered = early.length
+    const max = opts.maxFrameBytes ?? MAX_FRAME_BYTES
+    this.decoder = new FrameDecoder(max)
+    this.budget = opts.budget
+    this.peer = opts.peer ?? ''
+    this.highWater = max + MAX_PREFIX_BYTES
+    // What libp2p may hold for a paused stream: one frame's worth, then it resets the stream.
+    if (stream.maxReadBufferLength > this.highWater) stream.maxReadBufferLength = this.highWater
+    stream.addEventListener('message', this.onMessage)
+    stream.addEventListener('remoteCloseWrite', this.onEnd)
+    stream.addEventListener('close', this.onClose)
+    if (opts.early !== undefined && opts.early.length > 0) this.push(opts.early)
+  }
+
+  /** Bytes this reader holds for the peer (queued frames and a partial frame's body). */
+  get bufferedBytes(): number {
+    return this.reserved
+  }
+
+  private push(bytes: Uint8Array): void {
+    if (bytes.length === 0 || this.finished || this.error !== undefined) return
+    for (const r of this.decoder.push(bytes)) {
+      if (r.ok) {
+        this.frames.push(r.value)
+        this.queued += r.value.length
+      } else {
+        this.error = r.error === 'frame-too-large' ? 'oversized' : 'bad-length'
+        break
+      }
     }
-    stream.addEventListener('message', (evt) => {
-      const d = evt.data
-      const bytes = d instanceof Uint8Array ? d : d.subarray()
-      if (bytes.length === 0) return
-      this.chunks.push(bytes)
-      this.buffered += bytes.length
-      this.wake?.()
-    })
-    const onEnd = (): void => {
-      this.ended = true
-      this.wake?.()
+    if (this.error === undefined) this.account()
+    if (this.error !== undefined) this.releaseAll()
+    else if (this.queued >= this.highWater) this.pause()
+    this.wake?.()
+  }
+
+  /** Brings the budget reservation in line with what is held; a refusal is an error. */
+  private account(): void {
+    const want = this.queued + this.decoder.pendingBytes
+    if (this.budget === undefined) {
+      this.reserved = want
+      return
     }
-    stream.addEventListener('remoteCloseWrite', onEnd)
-    stream.addEventListener('close', (evt) => {
-      if (evt.error != null) this.failed = true
-      onEnd()
-    })
+    if (want > this.reserved) {
+      if (!this.budget.reserve(this.peer, want - this.reserved)) {
+        this.error = 'over-budget'
+        return
+      }
+    } else if (want < this.reserved) {
+      this.budget.release(this.peer, this.reserved - want)
+    }
+    this.reserved = want
+  }
+
+  private releaseAll(): void {
+    this.frames.length = 0
+    this.queued = 0
+    this.budget?.release(this.peer, this.reserved)
+    this.reserved = 0
+  }
+
+  private pause(): void {
+    if (this.paused || this.stream.readStatus !== 'readable') return
+    try {
+      this.stream.pause()
+      this.paused = true
+    } catch {
+      // the stream is closing: nothing more will arrive
+    }
+  }
+
+  private resume(): void {
+    if (!this.paused) return
+    this.paused = false
+    try {
+      this.stream.resume()
+    } catch {
+      // the stream is closing
+    }
   }
 
   /** The remote finished writing before we listened, and every byte it sent has reached us. */
@@ -61,16 +165,23 @@ export class FrameReader {
 
   /** The next frame, or why there is none. After an error result the stream should be closed. */
   async next(timeoutMs: number): Promise<FrameResult> {
+    if (this.finished) return { ok: false, error: 'eof' }
     const deadline = Date.now() + timeoutMs
     for (;;) {
-      const r = this.tryParse()
-      if (r !== undefined) return r
+      const f = this.frames.shift()
+      if (f !== undefined) {
+        this.queued -= f.length
+        this.account()
+        return { ok: true, frame: f }
+      }
+      if (this.error !== undefined) return { ok: false, error: this.error }
       if (this.ended || this.endedBeforeUs()) {
         if (this.failed) return { ok: false, error: 'reset' }
-        return { ok: false, error: this.buffered === 0 ? 'eof' : 'truncated' }
+        return { ok: false, error: this.decoder.idle ? 'eof' : 'truncated' }
       }
       const left = deadline - Date.now()
       if (left <= 0) return { ok: false, error: 'timeout' }
+      this.resume()
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left)
         this.wake = () => {
@@ -82,75 +193,41 @@ export class FrameReader {
     }
   }
 
-  /** A frame, an error, or undefined when more bytes are needed. */
-  private tryParse(): FrameResult | undefined {
-    if (this.buffered === 0) return undefined
-    let len = 0
-    let shift = 0
-    let prefix = 0
-    let complete = false
-    // Walk the prefix across chunks without concatenating.
-    outer: for (const c of this.chunks) {
-      for (let i = 0; i < c.length; i++) {
-        const b = c[i]!
-        prefix++
-        len += (b & 0x7f) * 2 ** shift
-        shift += 7
-        if ((b & 0x80) === 0) {
-          complete = true
-          break outer
-        }
-        if (prefix >= MAX_PREFIX_BYTES) return { ok: false, error: 'bad-length' }
-      }
+  /**
+   * We read nothing more from this stream: drops what is queued, gives back its budget, and from
+   * now on resets the stream when the peer sends another byte or keeps it open past `lingerMs`.
+   */
+  finish(opts: FinishOptions = {}): void {
+    if (this.finished) return
+    this.finished = true
+    const s = this.stream
+    s.removeEventListener('message', this.onMessage)
+    s.removeEventListener('remoteCloseWrite', this.onEnd)
+    s.removeEventListener('close', this.onClose)
+    const trailing = this.queued > 0 || !this.decoder.idle
+    this.releaseAll()
+    this.wake?.()
+    if (s.status !== 'open') return
+    if (trailing) {
+      opts.onTrailing?.()
+      s.abort(new Error('bytes after the last request'))
+      return
     }
-    if (!complete) return undefined
-    if (len > this.maxFrameBytes) return { ok: false, error: 'oversized' }
-    if (this.buffered < prefix + len) return undefined
-    const all = this.take(prefix + len)
-    return { ok: true, frame: all.subarray(prefix) }
-  }
-
-  /** Removes and returns the first n buffered bytes (one copy only when they span chunks). */
-  private take(n: number): Uint8Array {
-    const first = this.chunks[0]!
-    if (first.length >= n) {
-      const out = first.subarray(0, n)
-      if (first.length === n) this.chunks.shift()
-      else this.chunks[0] = first.subarray(n)
-      this.buffered -= n
-      return out
+    if (s.remoteWriteStatus !== 'writable') return
+    const onMore = (): void => {
+      cleanup()
+      opts.onTrailing?.()
+      s.abort(new Error('bytes after the last request'))
     }
-    const out = new Uint8Array(n)
-    let off = 0
-    while (off < n) {
-      const c = this.chunks[0]!
-      const want = n - off
-      if (c.length <= want) {
-        out.set(c, off)
-        off += c.length
-        this.chunks.shift()
-      } else {
-        out.set(c.subarray(0, want), off)
-        this.chunks[0] = c.subarray(want)
-        off += want
-      }
+    const timer = opts.lingerMs !== undefined ? setTimeout(() => (cleanup(), s.abort(new Error('stream left open'))), opts.lingerMs) : undefined
+    timer?.unref?.()
+    const cleanup = (): void => {
+      if (timer !== undefined) clearTimeout(timer)
+      s.removeEventListener('message', onMore)
+      s.removeEventListener('close', cleanup)
     }
-    this.buffered -= n
-    return out
+    s.addEventListener('message', onMore)
+    s.addEventListener('close', cleanup)
+    this.resume()
   }
-}
-
-/** Writes one length-prefixed frame, waiting for the stream to drain if it asks to. */
-export async function writeFrame(stream: Stream, payload: Uint8Array): Promise<void> {
-  const prefix: number[] = []
-  let v = payload.length
-  while (v >= 0x80) {
-    prefix.push((v & 0x7f) | 0x80)
-    v = Math.floor(v / 128)
-  }
-  prefix.push(v)
-  const out = new Uint8Array(prefix.length + payload.length)
-  out.set(prefix, 0)
-  out.set(payload, prefix.length)
-  if (!stream.send(out)) await stream.onDrain()
 }

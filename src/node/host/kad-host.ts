@@ -32,13 +32,15 @@ import { decodeMessage, type WireMessage, type WirePeer } from '../wire/message.
 import type { NodeLogger } from '../log.js'
 import type { ContactBook} from './contacts.js';
 import { sha256 } from './contacts.js'
+import { ByteBudget } from './byte-budget.js'
 import { FrameReader } from './frame-reader.js'
 import { installInboundFastPath } from './inbound-fast-path.js'
 import { KAD_PROTOCOL, type NodeStack } from './libp2p-node.js'
-import { CODE_TYPE, MAX_FRAME_BYTES, TYPE_CODE, closeQuietly, frame, sendRpc, sleep, type RpcContext } from './rpc-io.js'
+import { DEFAULT_LIMITS, type NodeLimits } from './limits.js'
+import { CODE_TYPE, TYPE_CODE, closeQuietly, frame, sendRpc, sleep, type RpcContext } from './rpc-io.js'
 import { DROP, type LinkShaper } from '../shaper/link-shaper.js'
 
-export { MAX_FRAME_BYTES, frame } from './rpc-io.js'
+export { frame } from './rpc-io.js'
 
 /** Requests one inbound stream may carry before we close it (a limit on everything). */
 const MAX_REQUESTS_PER_STREAM = 16
@@ -55,6 +57,8 @@ export interface HostObserver {
   served(op: string, result: string, seconds: number): void
   lookupDone(r: LookupResult): void
   bootstrapRoundFailed(attempt: number, retryInMs: number): void
+  /** An inbound kad stream reached the handler through our fast path or libp2p's registrar. */
+  inboundStream(path: 'fast' | 'libp2p'): void
 }
 
 export interface KadHostOptions {
@@ -65,10 +69,10 @@ export interface KadHostOptions {
   readonly observer?: HostObserver
   /** Per outbound RPC I/O bound (dial + write + read); the engine has its own timeout. */
   readonly rpcIoTimeoutMs: number
-  readonly maxInboundStreams?: number
-  readonly maxOutboundStreams?: number
   /** Fault injection on kad frames (off: undefined). */
   readonly shaper?: LinkShaper
+  /** Per-peer budgets (default DEFAULT_LIMITS). */
+  readonly limits?: NodeLimits
 }
 
 interface PendingInbound {
@@ -102,6 +106,9 @@ export class KadHost {
   private readonly rpc: RpcContext
   private uninstallFastPath: (() => void) | undefined
   private readonly shaper: LinkShaper | undefined
+  readonly limits: NodeLimits
+  /** Bytes of kad frames buffered per peer, inbound and outbound streams alike. */
+  readonly buffers: ByteBudget
 
   constructor(opts: KadHostOptions) {
     this.stack = opts.stack
@@ -110,11 +117,14 @@ export class KadHost {
     this.log = opts.log
     this.observer = opts.observer
     this.shaper = opts.shaper
+    this.limits = opts.limits ?? DEFAULT_LIMITS
+    this.buffers = new ByteBudget(this.limits.bufferedBytesPerPeer, this.limits.bufferedBytesTotal)
     this.rpc = {
       stack: opts.stack,
       book: opts.book,
       log: opts.log,
       rpcIoTimeoutMs: opts.rpcIoTimeoutMs,
+      budget: this.buffers,
       input: (i) => this.input(i),
       rejected: (reason) => this.observer?.rejected(reason),
       ...(opts.shaper !== undefined ? { shaper: opts.shaper } : {}),
@@ -127,16 +137,31 @@ export class KadHost {
   }
 
   /** Registers the kad handler and identify hook. Call after the stack started. */
-  async register(maxInboundStreams = 1024, maxOutboundStreams = 1024): Promise<void> {
+  async register(): Promise<void> {
+    const maxInboundStreams = this.limits.streamsPerConnection
+    // Our own outbound streams: bounded by the engine's lookups, not by a peer.
+    const maxOutboundStreams = 1024
     const handler = (stream: Stream, conn: Connection, early?: Uint8Array): void => {
       this.onInbound(stream, conn, early).catch((e: unknown) => stream.abort(e instanceof Error ? e : new Error(String(e))))
     }
     // libp2p's handler: advertised by identify, used by connections the fast path leaves alone.
-    await this.stack.handle(KAD_PROTOCOL, handler, { maxInboundStreams, maxOutboundStreams })
+    await this.stack.handle(
+      KAD_PROTOCOL,
+      (stream, conn) => {
+        this.observer?.inboundStream('libp2p')
+        handler(stream, conn)
+      },
+      { maxInboundStreams, maxOutboundStreams },
+    )
     // Inbound kad streams skip libp2p's per-stream negotiation layer (see inbound-fast-path.ts).
+    // Which path each stream took is counted, so a libp2p upgrade that silently turns the fast
+    // path off shows in ron_dht_inbound_streams_total{path} (and fails the fast-path test).
     this.uninstallFastPath = installInboundFastPath(this.stack, {
       protocol: KAD_PROTOCOL,
-      handler,
+      handler: (stream, conn, early) => {
+        this.observer?.inboundStream('fast')
+        handler(stream, conn, early)
+      },
       maxInboundStreams,
       negotiationTimeoutMs: INBOUND_IDLE_MS,
     })
@@ -256,15 +281,25 @@ export class KadHost {
   // ------------------------------------------------------------------ inbound
 
   private async onInbound(stream: Stream, conn: Connection, early?: Uint8Array): Promise<void> {
-    const reader = new FrameReader(stream, MAX_FRAME_BYTES, early)
+    const peer = conn.remotePeer.toString()
+    const reader = new FrameReader(stream, { ...(early !== undefined ? { early } : {}), budget: this.buffers, peer })
+    try {
+      await this.serveStream(stream, conn, reader)
+    } finally {
+      reader.finish({ onTrailing: () => this.observer?.rejected('trailing-bytes'), lingerMs: INBOUND_IDLE_MS })
+    }
+  }
+
+  private async serveStream(stream: Stream, conn: Connection, reader: FrameReader): Promise<void> {
     const from = this.book.fromPeerId(conn.remotePeer)
     for (let n = 0; n < MAX_REQUESTS_PER_STREAM; n++) {
       const r = await reader.next(INBOUND_IDLE_MS)
       if (!r.ok) {
-        if (r.error === 'eof' || (r.error === 'timeout' && n > 0)) {
+        if (r.error === 'eof' || (n > 0 && (r.error === 'timeout' || r.error === 'reset'))) {
+          // A clean end, or a client that resets the stream once it has its answer.
           await closeQuietly(stream)
         } else {
-          this.reject(stream, from.peer, r.error)
+          this.reject(stream, from.peer, r.error === 'over-budget' ? 'buffer-budget' : r.error)
         }
         return
       }

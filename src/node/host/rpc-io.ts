@@ -9,16 +9,14 @@
 import type { Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Contact, Input, Request, Response, RpcType } from '../../engine/index.js'
-import { decodeMessage, encodeMessage, encodedSize, MessageType, type WireMessage } from '../wire/message.js'
-import { uvarintSize, writeUvarint } from '../wire/varint.js'
+import { decodeMessage, MessageType, type WireMessage } from '../wire/message.js'
+import { encodeFramedMessage } from '../wire/frame.js'
 import type { NodeLogger } from '../log.js'
 import type { ContactBook } from './contacts.js'
+import type { ByteBudget } from './byte-budget.js'
 import { FrameReader } from './frame-reader.js'
 import { DROP, type LinkShaper } from '../shaper/link-shaper.js'
 import { KAD_PROTOCOL, type NodeStack } from './libp2p-node.js'
-
-/** Frames are at most 1 MiB (DESIGN.md). */
-export const MAX_FRAME_BYTES = 1 << 20
 
 export const TYPE_CODE: Record<RpcType, WireMessage['type']> = {
   PING: MessageType.PING,
@@ -40,6 +38,8 @@ export interface RpcContext {
   readonly log: NodeLogger
   /** Per outbound RPC I/O bound (dial + write + read); the engine has its own timeout. */
   readonly rpcIoTimeoutMs: number
+  /** Bytes buffered per peer and in total, shared with inbound streams. */
+  readonly budget?: ByteBudget
   input(i: Input): void
   rejected(reason: string): void
   /** Fault injection (off: undefined). */
@@ -56,7 +56,7 @@ export async function sendRpc(ctx: RpcContext, to: Contact, req: Request): Promi
   try {
     if (hold > 0) await sleep(hold)
     stream = await openStream(ctx, to, signal)
-    const reader = new FrameReader(stream, MAX_FRAME_BYTES)
+    const reader = new FrameReader(stream, { ...(ctx.budget !== undefined ? { budget: ctx.budget } : {}), peer: to.peer })
     const wire: WireMessage = {
       type: TYPE_CODE[req.type],
       ...(req.key.length > 0 ? { key: req.key } : {}),
@@ -69,8 +69,12 @@ export async function sendRpc(ctx: RpcContext, to: Contact, req: Request): Promi
       res = { kind: 'response', rpcId: req.rpcId, type: req.type, closer: [], providers: [] }
     } else {
       const r = await reader.next(ctx.rpcIoTimeoutMs)
+      reader.finish()
       void closeQuietly(stream)
-      if (!r.ok) return failed(ctx, to, req, r.error)
+      if (!r.ok) {
+        if (r.error === 'over-budget' || r.error === 'oversized' || r.error === 'bad-length') ctx.rejected(r.error === 'over-budget' ? 'buffer-budget' : r.error)
+        return failed(ctx, to, req, r.error)
+      }
       const d = decodeMessage(r.frame)
       if (!d.ok) {
         ctx.rejected('malformed')
@@ -117,13 +121,16 @@ async function openStream(ctx: RpcContext, to: Contact, signal: AbortSignal): Pr
   return ctx.stack.dialProtocol(pid, KAD_PROTOCOL, opts)
 }
 
-/** One length-prefixed frame, encoded in a single buffer. */
+/** Thrown when a message we are about to send would exceed the frame limit. */
+export class FrameTooLargeError extends Error {
+  override name = 'FrameTooLargeError'
+}
+
+/** One length-prefixed frame in a single buffer; over MAX_FRAME_BYTES it throws (nothing is sent). */
 export function frame(msg: WireMessage): Uint8Array {
-  const size = encodedSize(msg)
-  const prefix = uvarintSize(size)
-  const buf = encodeMessage(msg, prefix)
-  writeUvarint(buf, 0, size)
-  return buf
+  const r = encodeFramedMessage(msg)
+  if (!r.ok) throw new FrameTooLargeError('message over the frame limit')
+  return r.value
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -4,6 +4,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { LookupResult } from '../../engine/index.js'
 import type { HostObserver } from '../host/kad-host.js'
+import { limitLabel, type NodeLimits } from '../host/limits.js'
 import * as N from '../metric-names.js'
 
 export interface GaugeSource {
@@ -11,6 +12,12 @@ export interface GaugeSource {
   inflightLookups(): number
   tableSize(): number
   ready(): boolean
+  /** Kad frame bytes buffered for remote peers. */
+  bufferedBytes(): number
+  /** The budgets enforced (undefined before the node started). */
+  limits(): NodeLimits | undefined
+  /** Open connections: all, the most held by one peer id, the most from one IP. */
+  connections(): { total: number; maxPerPeer: number; maxPerIp: number }
 }
 
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10]
@@ -27,6 +34,7 @@ export class NodeMetrics implements HostObserver {
   readonly restarts: Counter
   readonly pqDowngrades: Counter
   private readonly bootstrapFailures: Counter
+  private readonly inboundStreams: Counter<'path'>
   readonly configReloadFailed: Counter
 
   constructor(version: string, commit: string, source: GaugeSource) {
@@ -71,6 +79,43 @@ export class NodeMetrics implements HostObserver {
         this.set(source.ready() ? 1 : 0)
       },
     })
+    new Gauge({
+      name: N.INBOUND_BUFFERED_BYTES,
+      help: 'Kad frame bytes buffered for remote peers (bounded per peer and in total)',
+      registers,
+      collect() {
+        this.set(source.bufferedBytes())
+      },
+    })
+    new Gauge({
+      name: N.LIMIT,
+      help: 'Per-peer budgets the node enforces, by name (docs/LIMITS.md)',
+      labelNames: ['name'],
+      registers,
+      collect() {
+        const l = source.limits()
+        if (l === undefined) return
+        for (const k of Object.keys(l) as (keyof NodeLimits)[]) this.set({ name: limitLabel(k) }, l[k])
+      },
+    })
+    new Gauge({
+      name: N.CONNECTIONS,
+      help: 'Open libp2p connections: scope="total", the most held by one peer ("max_per_peer") or one IP ("max_per_ip")',
+      labelNames: ['scope'],
+      registers,
+      collect() {
+        const c = source.connections()
+        this.set({ scope: 'total' }, c.total)
+        this.set({ scope: 'max_per_peer' }, c.maxPerPeer)
+        this.set({ scope: 'max_per_ip' }, c.maxPerIp)
+      },
+    })
+    this.inboundStreams = new Counter({
+      name: N.INBOUND_STREAMS_TOTAL,
+      help: 'Inbound kad streams by negotiation path: "fast" (our multistream echo) or "libp2p" (its registrar)',
+      labelNames: ['path'],
+      registers,
+    })
     this.missing = new Counter({ name: N.MISSING_RECORDS, help: 'GET_PROVIDERS lookups that found no provider', registers })
     this.rejectedTotal = new Counter({ name: N.REJECTED_TOTAL, help: 'Requests and frames refused, by reason', labelNames: ['reason'], registers })
     this.requestsTotal = new Counter({ name: N.REQUESTS_TOTAL, help: 'Requests handled, by operation and result', labelNames: ['op', 'result'], registers })
@@ -104,6 +149,10 @@ export class NodeMetrics implements HostObserver {
     this.lookupSeconds.observe({ op: r.op, result: r.success ? 'ok' : (r.error ?? 'failed') }, (r.endMs - r.startMs) / 1000)
     if (r.success) this.hops.observe({ op: r.op }, r.hops)
     if (r.op === 'GET_PROVIDERS' && r.error === 'not-found') this.missing.inc()
+  }
+
+  inboundStream(path: 'fast' | 'libp2p'): void {
+    this.inboundStreams.inc({ path })
   }
 
   bootstrapRoundFailed(): void {

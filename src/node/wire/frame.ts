@@ -9,10 +9,12 @@
 // decoder is closed and keeps returning that error: the caller resets the stream.
 import { encodeMessage, encodedSize, type WireMessage } from './message.js'
 import { err, ok, type Result } from './result.js'
-import { MAX_VARINT_BYTES, uvarintSize, writeUvarint } from './varint.js'
+import { uvarintSize, writeUvarint } from './varint.js'
 
-/** Largest frame body accepted or sent: 1 MiB (DESIGN.md). */
+/** Largest frame body accepted or sent: 1 MiB, the limit every kad stream of the node shares. */
 export const MAX_FRAME_BYTES = 1_048_576
+/** Longest length prefix accepted: 5 bytes cover 32 bits (a 1 MiB length needs 3). */
+export const MAX_PREFIX_BYTES = 5
 
 export type FrameError = 'frame-too-large' | 'varint-too-long'
 
@@ -60,6 +62,11 @@ export class FrameDecoder {
     return this.body === undefined && this.hdrBytes === 0
   }
 
+  /** Bytes allocated for the frame being received (its announced length), 0 between frames. */
+  get pendingBytes(): number {
+    return this.body?.length ?? 0
+  }
+
   /**
    * Feeds a chunk; returns the frames it completed, in order. When the chunk contains an
    * invalid prefix, the frames before it are returned followed by one error result.
@@ -78,7 +85,7 @@ export class FrameDecoder {
         this.hdrBytes++
         if (this.hdrValue > this.maxFrameBytes) return this.fail(out, 'frame-too-large')
         if (b & 0x80) {
-          if (this.hdrBytes >= MAX_VARINT_BYTES) return this.fail(out, 'varint-too-long')
+          if (this.hdrBytes >= MAX_PREFIX_BYTES) return this.fail(out, 'varint-too-long')
           continue
         }
         const len = this.hdrValue

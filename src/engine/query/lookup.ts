@@ -28,9 +28,9 @@
 // candidates already (82 % at 10,000 peers): with one path the binary search that would place a
 // contact also finds it, so no per-lookup set of claimed peers is kept (a set is kept to keep
 // several paths disjoint).
-import type { Contact, LookupOp } from './types.js'
-import type { NodeId } from './ids.js'
-import { compareDistance, distanceFraction, idEquals } from './ids.js'
+import type { Contact, LookupOp } from '../types.js'
+import type { NodeId } from '../ids.js'
+import { compareDistance, distanceFraction, idEquals } from '../ids.js'
 
 export const WAITING = 0
 export const INFLIGHT = 1

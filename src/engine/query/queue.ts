@@ -1,0 +1,155 @@
+// The lookup queue: every lookup — a user's, or the engine's own join, refresh and republish —
+// starts here. At most maxInflightLookups run at once; more wait in a bounded queue, and beyond it
+// a user's lookup is shed with "busy" (back-pressure). A running lookup is advanced whenever
+// something happened to it (an answer, a failure, a hedge wake-up) and finished here: its result
+// is reported, a PROVIDE stores its records, and the next queued lookup starts.
+import type { EngineCore, QueuedLookup } from '../core.js'
+import { EMPTY } from '../core.js'
+import type { EngineConfig } from '../config.js'
+import type { NodeId } from '../ids.js'
+import { toHex } from '../ids.js'
+import type { EngineEvent, LookupOp } from '../types.js'
+import { ANSWERED, Lookup } from './lookup.js'
+import type { Candidate, LookupPurpose } from './lookup.js'
+import { densityCheck } from './density.js'
+import { LOOKUP_HEDGE, timerPayload } from '../timer-kinds.js'
+import { KEY_BYTES, LOOKUP_QUORUM, MAX_CANDIDATES_PER_PATH } from '../constants.js'
+import { BadInputError } from '../errors.js'
+
+export function requestLookup(core: EngineCore, op: LookupOp, key: Uint8Array, target: NodeId, tag: number, purpose: LookupPurpose): void {
+  if (target.length !== KEY_BYTES) throw new BadInputError(`lookup target must be ${KEY_BYTES} bytes, got ${target.length}`)
+  const q: QueuedLookup = { op, key, target, tag, purpose, queuedMs: core.nowMs }
+  if (core.active.size < core.cfg.maxInflightLookups) {
+    begin(core, q)
+  } else if (purpose === 'join' || core.queue.length < core.cfg.maxQueuedLookups) {
+    core.queue.push(q)
+  } else if (purpose === 'user') {
+    core.count(core.rejected, 'busy')
+    emitDone(core, failedResult(core, q, 'busy'))
+  }
+}
+
+function begin(core: EngineCore, q: QueuedLookup): void {
+  const cfg = core.cfg
+  const l = new Lookup(core.nextLookupId++, q.op, q.key, q.target, q.tag, q.queuedMs, q.purpose, core.self.peer, {
+    k: cfg.k,
+    alpha: cfg.alpha,
+    beta: cfg.beta,
+    hedgeDelayMs: cfg.hedgeDelayMs,
+    disjointPaths: cfg.disjointPaths,
+    maxQueries: cfg.maxQueriesPerLookup,
+    maxCandidatesPerPath: MAX_CANDIDATES_PER_PATH,
+    providersWanted: cfg.providersWanted,
+    quorum: LOOKUP_QUORUM,
+    fullNeighbourhood: cfg.policy.sybilDetection,
+  })
+  core.active.set(l.id, l)
+  core.table.touch(q.target, core.nowMs)
+  if (q.op === 'GET_PROVIDERS') l.addLocalProviders(core.store.get(toHex(q.target), core.nowMs, cfg.k))
+  l.seed(core.table.closest(q.target, cfg.k * pathCount(cfg)))
+  advance(core, l)
+}
+
+/** Sends what the lookup wants sent, or finishes it. */
+export function advance(core: EngineCore, l: Lookup): void {
+  if (!core.active.has(l.id)) return
+  const nowMs = core.nowMs
+  if (l.isDone(nowMs)) {
+    finish(core, l)
+    return
+  }
+  const qs = l.nextQueries(nowMs)
+  const type = l.op === 'GET_PROVIDERS' ? 'GET_PROVIDERS' : 'FIND_NODE'
+  for (const c of qs) {
+    core.sendRequest(c.contact, type, l.key, l.target, EMPTY, { purpose: 'lookup', to: c.contact, sentMs: nowMs, lookup: l, cand: c, slow: false })
+  }
+  if (core.cfg.beta > 0) {
+    // Wake up when the next in-flight query turns slow, so a hedge may go out — also when no
+    // new query went out this time (slow queries late in a lookup hedged too). One pending
+    // wake-up per lookup time is enough.
+    const hedgeAt = l.nextHedgeMs(nowMs)
+    if (hedgeAt < Infinity && hedgeAt !== l.hedgeArmedMs) {
+      l.hedgeArmedMs = hedgeAt
+      core.timers.push(hedgeAt, timerPayload(LOOKUP_HEDGE, l.id))
+    }
+  }
+  if (l.isDone(nowMs)) finish(core, l)
+}
+
+/** A query of the lookup failed (timed out, refused, or the transport gave up). */
+export function lookupQueryFailed(core: EngineCore, l: Lookup, c: Candidate): void {
+  l.failed(c)
+  advance(core, l)
+}
+
+/** Ends a lookup (with `error`, without asking for more: it is stopped) and reports its result. */
+export function finish(core: EngineCore, l: Lookup, error?: string): void {
+  if (!core.active.has(l.id)) return
+  if (error === undefined && densityCheck(core, l)) {
+    advance(core, l) // continues beyond the excluded cluster, or finishes (the check ran: no recursion)
+    return
+  }
+  const nowMs = core.nowMs
+  const cfg = core.cfg
+  core.active.delete(l.id)
+  l.stop()
+  const closestC = l.result(nowMs)
+  l.failInflight()
+  const closest = closestC.map((c) => c.contact)
+  let messages = l.messages
+  let success = error === undefined && closest.length > 0
+  let err = error ?? (closest.length === 0 ? 'exhausted' : undefined)
+  if (l.op === 'GET_PROVIDERS' && error === undefined) {
+    success = l.providers.length > 0
+    err = success ? undefined : 'not-found'
+  }
+  if (l.op === 'PROVIDE' && error === undefined) {
+    // Records go to replicas that answered; one that is still silent (far, or dead) gets its
+    // record when its late answer comes in, and never if it does not.
+    const n = Math.min(cfg.replication, closestC.length)
+    for (let i = 0; i < n; i++) {
+      const c = closestC[i]!
+      if (c.state !== ANSWERED) {
+        l.deferProvide(c)
+        continue
+      }
+      core.sendRequest(c.contact, 'ADD_PROVIDER', l.key, l.target, [core.self], undefined)
+      messages++
+    }
+    core.store.add(toHex(l.target), core.self, nowMs + cfg.providerTtlMs)
+    if (l.purpose === 'user') core.onProvided(l.key, l.target)
+  }
+  if (l.purpose === 'join') core.onJoinDone(closest.length > 0)
+  if (l.purpose === 'user') {
+    emitDone(core, {
+      tag: l.tag, op: l.op, target: l.target, startMs: l.startMs, endMs: nowMs,
+      hops: success ? l.hops(closestC) : 0, messages, success, closest, providers: l.providers, error: err,
+    })
+  }
+  drainQueue(core)
+}
+
+/** Stops every running and queued lookup (the engine is stopping). */
+export function stopAll(core: EngineCore): void {
+  for (const l of core.active.values()) finish(core, l, 'stopped')
+  for (const q of core.queue.splice(0)) if (q.purpose === 'user') emitDone(core, failedResult(core, q, 'stopped'))
+}
+
+function drainQueue(core: EngineCore): void {
+  while (core.queue.length > 0 && core.active.size < core.cfg.maxInflightLookups) begin(core, core.queue.shift()!)
+}
+
+function failedResult(core: EngineCore, q: QueuedLookup, error: string) {
+  return {
+    tag: q.tag, op: q.op, target: q.target, startMs: q.queuedMs, endMs: core.nowMs, hops: 0, messages: 0,
+    success: false, closest: EMPTY, providers: EMPTY, error,
+  }
+}
+
+function emitDone(core: EngineCore, r: Omit<Extract<EngineEvent, { kind: 'lookup-done' }>, 'kind'>): void {
+  core.emit({ kind: 'lookup-done', ...r })
+}
+
+function pathCount(cfg: EngineConfig): number {
+  return Math.max(1, Math.floor(cfg.disjointPaths))
+}
