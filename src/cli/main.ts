@@ -8,6 +8,7 @@ import { registerConfig } from './commands/config.js'
 import { registerGate } from './commands/gate.js'
 import { registerCompare } from './commands/compare.js'
 import { registerSweep } from './commands/sweep.js'
+import { registerTestbed } from './commands/testbed.js'
 import { EXIT_BAD_INPUT, EXIT_INTERNAL } from './exit-codes.js'
 import { VERSION } from './version.js'
 
@@ -20,6 +21,7 @@ program
   .showHelpAfterError(false)
 
 registerRun(program)
+registerTestbed(program)
 registerSweep(program)
 registerGate(program)
 registerCompare(program)

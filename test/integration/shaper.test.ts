@@ -10,6 +10,8 @@ function inject(n: DhtNode, fault: Record<string, unknown>, members?: string[]):
   return getJson(httpUrl(n, '/admin/faults'), { method: 'POST', headers: auth, body: JSON.stringify({ fault, ...(members ? { members } : {}) }) })
 }
 
+const idOf = (n: DhtNode): Uint8Array => n.stack.peerId.toMultihash().bytes
+
 describe('link shaper on real nodes', () => {
   const nodes: DhtNode[] = []
   let plain: DhtNode
@@ -51,8 +53,9 @@ describe('link shaper on real nodes', () => {
     for (const n of nodes) expect((await inject(n, { id: 'cut', kind: 'partition', targets: 'group:c' }, [c.peerId])).status).toBe(200)
     const listed = await getJson(httpUrl(b, '/admin/faults'), { headers: auth })
     expect((listed.body.faults as Array<{ id: string }>).map((f) => f.id)).toEqual(['cut'])
-    await getJson(httpUrl(b, `/v1/peers/${c.peerId}`))
-    await getJson(httpUrl(c, `/v1/peers/${a.peerId}`))
+    // Lookups straight on the nodes (the client API would add a readiness gate to the test).
+    await b.lookup('FIND_NODE', idOf(c), 'cut-1')
+    await c.lookup('FIND_NODE', idOf(a), 'cut-2')
     expect(b.shaper!.drops.get('cut') ?? 0).toBeGreaterThan(0)
     expect(c.shaper!.drops.get('cut') ?? 0).toBeGreaterThan(0)
     await c.stack.hangUp(a.stack.peerId)
@@ -62,19 +65,19 @@ describe('link shaper on real nodes', () => {
     const conn = await c.stack.dial(a.stack.peerId)
     expect(conn.status).toBe('open')
     const found = await eventually('peer found after the cut', async () => {
-      const r = await getJson(httpUrl(b, `/v1/peers/${c.peerId}`))
-      return r.status === 200 ? r : undefined
+      const r = await b.lookup('FIND_NODE', idOf(c), 'healed')
+      return r.closest.some((x) => x.peer === c.peerId) ? r : undefined
     })
-    expect(found.body.peer).toBe(c.peerId)
+    expect(found.success).toBe(true)
   })
 
   it('a latency fault holds every frame the node sends by its add_ms', async () => {
     const b = nodes[1]!
     expect((await inject(b, { id: 'slow', kind: 'latency', add_ms: 250, targets: 'all', for_s: 600 })).status).toBe(200)
-    const r = await getJson(httpUrl(b, `/v1/peers/${nodes[2]!.peerId}`))
-    expect(r.status).toBe(200)
-    // A lookup needs at least one request from b, held 250 ms before it leaves.
-    expect(r.body.ms as number).toBeGreaterThanOrEqual(250)
+    const r = await b.lookup('FIND_NODE', idOf(nodes[2]!), 'slow')
+    expect(r.messages).toBeGreaterThan(0)
+    // Each request b sends is held 250 ms before it leaves: no answer can come sooner.
+    expect(r.endMs - r.startMs).toBeGreaterThanOrEqual(250)
     expect((await getJson(httpUrl(b, '/admin/faults'), { method: 'DELETE', headers: auth })).body).toEqual({ cleared: 'all' })
   })
 })
