@@ -9,6 +9,7 @@ import { registerGate } from './commands/gate.js'
 import { registerCompare } from './commands/compare.js'
 import { registerSweep } from './commands/sweep.js'
 import { registerTestbed } from './commands/testbed.js'
+import { registerCalibrate } from './commands/calibrate.js'
 import { EXIT_BAD_INPUT, EXIT_INTERNAL } from './exit-codes.js'
 import { VERSION } from './version.js'
 
@@ -22,6 +23,7 @@ program
 
 registerRun(program)
 registerTestbed(program)
+registerCalibrate(program)
 registerSweep(program)
 registerGate(program)
 registerCompare(program)

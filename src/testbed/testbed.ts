@@ -320,7 +320,7 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
     await Promise.all(
       workers.map((_, w) => {
         const p = waitFor(`init/${w}`, 60_000)
-        sendTo(w, { t: 'init', engine, directory, jitter: { median: net.jitter_ms.median, sigma: net.jitter_ms.sigma }, adminToken, seed })
+        sendTo(w, { t: 'init', engine, directory, jitter: { median: net.jitter_ms.median, sigma: net.jitter_ms.sigma }, loss: net.loss, adminToken, seed })
         return p
       }),
     )

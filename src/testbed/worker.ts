@@ -16,6 +16,7 @@ const READY_POLL_MS = 200
 let engine: EngineConfig | undefined
 let directory = new Map<string, PeerPlace>()
 let jitter = { median: 0, sigma: 0 }
+let loss = 0
 let adminToken = randomBytes(16).toString('hex')
 let seed = 'testbed'
 const nodes = new Map<number, DhtNode>()
@@ -57,6 +58,7 @@ async function start(spec: NodeSpec): Promise<void> {
         directory,
         bootstraps: bootstraps.map((b) => b.slice(b.lastIndexOf('/p2p/') + 5)),
         jitter,
+        loss,
         seed: `${seed}/shaper/${spec.idx}`,
       },
       log,
@@ -126,6 +128,7 @@ process.on('message', (raw) => {
       engine = m.engine
       directory = new Map(m.directory)
       jitter = m.jitter
+      loss = m.loss
       adminToken = m.adminToken
       seed = m.seed
       send({ t: 'ready-to-work' })

@@ -105,6 +105,15 @@ describe('link shaper', () => {
     expect(on.inbound('far')).toBe(DROP)
   })
 
+  it('applies the uniform base loss of the scenario to every frame sent', () => {
+    const s = new UserSpaceShaper({ self: 'me', loss: 0.2, seed: 'l' })
+    let dropped = 0
+    for (let i = 0; i < 1000; i++) if (s.outbound('x') === DROP) dropped++
+    expect(dropped).toBeGreaterThan(150)
+    expect(dropped).toBeLessThan(250)
+    expect(s.drops.get('loss')).toBe(dropped)
+  })
+
   it('refuses what it cannot apply, naming the field', () => {
     const s = make()
     expect(() => s.inject(fault({ id: 'c', kind: 'cpu', service_ms: 5, targets: 'all' }))).toThrow(ShaperInputError)

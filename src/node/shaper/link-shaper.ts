@@ -61,6 +61,8 @@ export interface ShaperOptions {
   readonly bootstraps?: readonly string[]
   readonly access?: LogNormalMs
   readonly jitter?: LogNormalMs
+  /** Uniform loss probability on every frame sent (the scenario's network.loss), after the faults. */
+  readonly loss?: number
   /** Shape received requests too (a single shaped node among unshaped peers). */
   readonly ingress?: boolean
   readonly seed?: string
@@ -91,6 +93,7 @@ export class UserSpaceShaper implements LinkShaper {
   private readonly ingress: boolean
   private readonly jitter: LogNormalMs
   private readonly access: LogNormalMs
+  private readonly loss: number
   private readonly rng: Rng
   private readonly now: () => number
   private readonly regionIdx = new Map<string, number>()
@@ -113,6 +116,7 @@ export class UserSpaceShaper implements LinkShaper {
     this.ingress = o.ingress ?? false
     this.jitter = o.jitter ?? { median: 0, sigma: 0 }
     this.access = o.access ?? { median: 0, sigma: 0 }
+    this.loss = o.loss ?? 0
     this.rng = new SeededRng(o.seed ?? `shaper/${o.self}`)
     this.now = o.now ?? (() => performance.now())
     // Only the regions in use: the matrix of the simulator, restricted (and validated).
@@ -156,6 +160,7 @@ export class UserSpaceShaper implements LinkShaper {
   outbound(peer: string): number {
     const v = this.faults(this.self, peer)
     if (v === DROP) return DROP
+    if (this.loss > 0 && this.rng.next() < this.loss) return this.drop('loss')
     return v + this.baseMs(peer)
   }
 
