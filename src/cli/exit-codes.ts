@@ -8,3 +8,9 @@ export const EXIT_BAD_INPUT = 2
 export const EXIT_INTERNAL = 3
 /** Interrupted (SIGINT) after writing what was measured so far (testbed: a report marked partial). */
 export const EXIT_INTERRUPTED = 130
+/** `ctl`: the node could not be reached (connection refused, no answer in time). */
+export const EXIT_UNREACHABLE = 4
+/** `ctl`: the node refused the admin token (401), or none was given. */
+export const EXIT_UNAUTHORIZED = 5
+/** `ctl`: the node answered but refused or could not do it (not ready, no such endpoint, 5xx). */
+export const EXIT_NODE_REFUSED = 6

@@ -5,11 +5,13 @@ import { registerRun } from './commands/run.js'
 import { registerSchema } from './commands/schema.js'
 import { registerServe } from './commands/serve.js'
 import { registerConfig } from './commands/config.js'
+import { registerCtl } from './commands/ctl.js'
 import { registerGate } from './commands/gate.js'
 import { registerCompare } from './commands/compare.js'
 import { registerSweep } from './commands/sweep.js'
 import { registerTestbed } from './commands/testbed.js'
 import { registerCalibrate } from './commands/calibrate.js'
+import { registerExplore } from './commands/explore.js'
 import { EXIT_BAD_INPUT, EXIT_INTERNAL } from './exit-codes.js'
 import { VERSION } from './version.js'
 
@@ -26,10 +28,12 @@ registerTestbed(program)
 registerCalibrate(program)
 registerSweep(program)
 registerGate(program)
+registerExplore(program)
 registerCompare(program)
 registerSchema(program)
 registerServe(program)
 registerConfig(program)
+registerCtl(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -54,6 +54,9 @@ export const faultSchema = z.discriminatedUnion('kind', [
     kind: z.literal('load'),
     lookups_per_s: num(0.001, 100_000).describe('extra FIND_NODE lookups per second, issued by the (ready) targets'),
   }),
+  z
+    .strictObject({ ...common, kind: z.literal('crash') })
+    .describe('the targets crash at at_s (their engines stop, state lost) and restart at at_s + for_s, bootstrapping again'),
   z.strictObject({
     ...common,
     kind: z.literal('churn-spike'),
@@ -66,7 +69,7 @@ export type FaultSpec = z.output<typeof faultSchema>
 export type Direction = 'both' | 'inbound' | 'outbound'
 
 /** The fault kinds, for error messages. */
-export const FAULT_KINDS = ['loss', 'latency', 'partition', 'cpu', 'load', 'churn-spike'] as const
+export const FAULT_KINDS = ['loss', 'latency', 'partition', 'cpu', 'load', 'crash', 'churn-spike'] as const
 /** The kinds that act on links (what the node's link shaper applies); the rest act on peers. */
 export const LINK_FAULT_KINDS = ['partition', 'loss', 'latency'] as const
 

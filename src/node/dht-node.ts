@@ -10,19 +10,28 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
-import type { PrivateKey } from '@libp2p/interface'
+import type { Connection, PrivateKey } from '@libp2p/interface'
 import { DhtEngine } from '../engine/engine.js'
 import { SeededRng, type Contact, type EngineConfig, type LookupOp, type LookupResult } from '../engine/index.js'
 import { ContactBook } from './host/contacts.js'
 import { KadHost } from './host/kad-host.js'
-import { createStack, startStack, type NodeStack } from './host/libp2p-node.js'
+import { createStack, startStack, KAD_PROTOCOL, type NodeStack } from './host/libp2p-node.js'
 import { DEFAULT_LIMITS, type NodeLimits } from './host/limits.js'
 import { loadContacts, loadIdentity, saveContacts, CONTACT_CACHE_FILE } from './host/persist.js'
-import { HttpServer, type ReadinessReport } from './http/server.js'
+import { HttpServer, HttpError, type ReadinessReport } from './http/server.js'
+import { adminRoutes, type AdminApi, type RepairRequest } from './http/admin.js'
+import { addProvider, probeProviders } from './repair/direct-rpc.js'
+import { measure, repair, type RepairDeps } from './repair/repair.js'
+import { wireKeyToString } from './wire/keys.js'
 import { NodeMetrics } from './http/metrics.js'
 import type { NodeLogger } from './log.js'
 import { UserSpaceShaper, type ShaperOptions } from './shaper/link-shaper.js'
 import { shaperRoutes } from './shaper/admin-route.js'
+import { EventBus } from './events.js'
+import { EventFeed } from './event-feed.js'
+import { PqAuth } from './pq/auth.js'
+import { loadPqIdentity, PQ_KEY_FILE } from './pq/keys.js'
+import { PinStore, PQ_PINS_FILE } from './pq/pins.js'
 
 export interface DhtNodeOptions {
   /** libp2p listen multiaddrs ("/ip4/0.0.0.0/tcp/9444"). */
@@ -39,15 +48,22 @@ export interface DhtNodeOptions {
   readonly privateKey?: PrivateKey
   readonly adminToken?: string
   readonly drainTimeoutMs: number
+  /** Also serve HTTP (admin without a token) on this Unix domain socket. */
+  readonly adminSocket?: string
   /** Client API calls running at once before 429. */
   readonly maxClientInflight?: number
   /** Cache save period while running (amnesia off). */
   readonly cacheSaveIntervalMs?: number
   /** Multiaddr prefixes exempt from libp2p connection limits. */
   readonly allow?: readonly string[]
+  /** REQUIRE_PQ_ON: serve and use only PQ-authenticated peers (PQ is always offered). */
   readonly requirePq?: boolean
   /** The user-space link shaper (fault injection): off unless given; `true` for no latency model. */
   readonly shaper?: boolean | Omit<ShaperOptions, 'self'>
+  /** Where the ML-DSA-87 key lives; default: beside the cache in dataDir (none under amnesia). */
+  readonly pqKeyFile?: string
+  /** This node's region label, carried in its PQ proof (repair prefers regions). */
+  readonly region?: string
   /** Per-peer budgets (default: DEFAULT_LIMITS; serve picks them by policy profile). */
   readonly limits?: NodeLimits
   readonly log: NodeLogger
@@ -55,32 +71,48 @@ export interface DhtNodeOptions {
   readonly commit: string
 }
 
-export class DhtNode {
+/** First cold-table rejoin after this long, doubling up to MAX_REJOIN_MS; a warm table is re-checked every COLD_CHECK_MS. */
+const MAX_REJOIN_MS = 60_000
+const COLD_CHECK_MS = 10_000
+
+export class DhtNode implements AdminApi {
   stack!: NodeStack
   engine!: DhtEngine
   host!: KadHost
   http!: HttpServer
   readonly metrics: NodeMetrics
-  readonly book = new ContactBook()
+  readonly book: ContactBook
+  readonly events = new EventBus()
+  pq!: PqAuth
+  private feed!: EventFeed
   degraded = false
   private draining = false
   private bound = false
   private cacheTimer: NodeJS.Timeout | undefined
+  private rejoinTimer: NodeJS.Timeout | undefined
+  /** Rejoin lookups run because the table stayed cold. */
+  rejoins = 0
   private stoppedP: Promise<void> | undefined
   httpPort = 0
   /** Present when the link shaper is switched on. */
   shaper: UserSpaceShaper | undefined
 
   constructor(readonly opts: DhtNodeOptions) {
+    this.book = new ContactBook(200_000, this.limits.contactBookBytes)
     this.metrics = new NodeMetrics(opts.version, opts.commit, {
       liveBootstraps: () => (this.engine ? this.engine.readiness(this.host.now()).liveBootstraps : 0),
       inflightLookups: () => (this.engine ? this.engine.stats(this.host.now()).inflightLookups : 0),
       tableSize: () => (this.engine ? this.engine.stats(this.host.now()).tableSize : 0),
       ready: () => this.readiness().ready,
+      pqRequired: () => this.pq?.required === true,
+      pqPeers: () => this.pq?.authenticatedPeers ?? 0,
       bufferedBytes: () => (this.host ? this.host.buffers.bytes : 0),
       limits: () => this.limits,
       connections: () => this.connectionCounts(),
+      contactBookBytes: () => this.book.bytes,
+      engineRejected: () => (this.engine ? this.engine.stats(this.host.now()).rejected : {}),
     })
+    this.events.onDrop = () => this.metrics.eventSubscribersDropped.inc()
   }
 
   get limits(): NodeLimits {
@@ -122,6 +154,8 @@ export class DhtNode {
       privateKey: key,
       listen: o.listen,
       ...(o.allow ? { allow: o.allow } : {}),
+      limits: this.limits,
+      onRefused: (reason) => this.metrics.rejected(reason),
       ...(o.shaper !== undefined && o.shaper !== false ? { allowPeer: (p: string) => this.shaper?.dialAllowed(p) ?? true } : {}),
     })
     if (o.shaper !== undefined && o.shaper !== false) {
@@ -130,21 +164,41 @@ export class DhtNode {
     await startStack(this.stack, o.listen)
     const self = this.book.fromPeerId(this.stack.peerId, this.stack.getMultiaddrs().map((a) => a.toString()))
     this.engine = new DhtEngine({ self, config: o.engine, rng: new SeededRng(randomBytes(16).toString('hex')) })
+    const writable = !o.amnesia && o.dataDir !== undefined
+    const pqKeyFile = o.pqKeyFile ?? (writable ? join(o.dataDir, PQ_KEY_FILE) : undefined)
+    const pins = new PinStore()
+    if (writable) await pins.load(join(o.dataDir, PQ_PINS_FILE))
+    this.pq = new PqAuth({
+      stack: this.stack,
+      identity: await loadPqIdentity(pqKeyFile, o.amnesia),
+      required: o.requirePq === true,
+      log: o.log,
+      pins,
+      observer: this.metrics,
+      events: this.events,
+      ...(o.region !== undefined ? { region: o.region } : {}),
+      onAuthenticated: (conn) => void this.routeAuthenticated(conn),
+    })
+    await this.pq.start()
+    this.feed = new EventFeed(this.metrics, this.events, {
+      tablePeers: () => (this.engine ? this.engine.contacts().map((c) => c.peer) : []),
+      readiness: () => this.readiness(),
+    })
     this.host = new KadHost({
       stack: this.stack,
       engine: this.engine,
       book: this.book,
       log: o.log,
-      observer: this.metrics,
+      observer: this.feed,
       rpcIoTimeoutMs: Math.max(2 * o.engine.rpcTimeoutMs, 2_000),
-      ...(this.shaper !== undefined ? { shaper: this.shaper } : {}),
+      admission: this.pq,
       limits: this.limits,
+      ...(o.allow ? { allow: o.allow } : {}),
+      ...(this.shaper !== undefined ? { shaper: this.shaper } : {}),
     })
     await this.host.register()
-    if (o.requirePq === true) {
-      o.log.warn({}, 'REQUIRE_PQ_ON: the libp2p transport (Noise XX, X25519) offers no post-quantum handshake; peers are counted in pq_downgrade_attempt_total')
-      this.stack.addEventListener('connection:open', () => this.metrics.pqDowngrades.inc())
-    }
+    this.feed.start()
+    o.log.info({ pq_fingerprint: this.pq.fingerprint, require_pq_on: this.pq.required }, 'PQ authentication (ML-DSA-87) offered; Noise stays classical for confidentiality')
     this.http = new HttpServer({
       host: o.httpHost,
       port: o.httpPort,
@@ -152,7 +206,10 @@ export class DhtNode {
       metrics: this.metrics,
       log: o.log,
       maxInflight: o.maxClientInflight ?? 64,
-      adminRoutes: shaperRoutes(() => this.shaper, o.log),
+      routes: [...adminRoutes(this, o.log), ...shaperRoutes(() => this.shaper, o.log)],
+      ...(o.adminSocket !== undefined ? { unixSocket: o.adminSocket } : {}),
+      maxConnections: this.limits.httpConnections,
+      idleTimeoutMs: this.limits.httpIdleTimeoutMs,
       ...(o.adminToken !== undefined ? { adminToken: o.adminToken } : {}),
     })
     try {
@@ -180,7 +237,44 @@ export class DhtNode {
     }
     const bootstraps = this.bootstrapContacts()
     this.host.input({ kind: 'start', bootstraps })
+    this.scheduleColdRejoin()
     o.log.info({ peer_id: self.peer, addrs: this.multiaddrs, http: `${o.httpHost}:${this.httpPort}`, bootstraps: bootstraps.length }, 'node started')
+  }
+
+  /** Under REQUIRE_PQ_ON identify alone does not make a peer routable; its PQ proof does. */
+  private async routeAuthenticated(conn: Connection): Promise<void> {
+    if (!this.pq.required || this.host === undefined) return
+    try {
+      const p = await this.stack.peerStore.get(conn.remotePeer)
+      if (!p.protocols.includes(KAD_PROTOCOL)) return
+      const addrs = p.addresses.map((a) => a.multiaddr.toString())
+      this.host.input({ kind: 'seed-contacts', contacts: [this.book.fromPeerId(conn.remotePeer, addrs)] })
+    } catch {
+      // not identified yet: identify will find the peer routable
+    }
+  }
+
+  /**
+   * While the routing table is cold after the join, look our own id up again with backoff and
+   * jitter (1 s doubling to 60 s): peers that joined after us, or whose connection set-up was
+   * slower than a hop's timeout, are found without waiting for the next refresh.
+   */
+  private scheduleColdRejoin(delayMs = 1_000): void {
+    const jittered = delayMs * (0.75 + Math.random() * 0.5)
+    this.rejoinTimer = setTimeout(() => {
+      this.rejoinTimer = undefined
+      if (this.draining || !this.bound) return
+      const r = this.engine.readiness(this.host.now())
+      if (r.tableWarm) {
+        this.scheduleColdRejoin(COLD_CHECK_MS)
+        return
+      }
+      this.rejoins++
+      void this.host.lookup('FIND_NODE', this.stack.peerId.toMultihash().bytes).finally(() => {
+        if (!this.draining) this.scheduleColdRejoin(Math.min(delayMs * 2, MAX_REJOIN_MS))
+      })
+    }, jittered)
+    this.rejoinTimer.unref()
   }
 
   private bootstrapContacts(): Contact[] {
@@ -235,9 +329,114 @@ export class DhtNode {
     return this.engine.config.replication
   }
 
+  /**
+   * Switches REQUIRE_PQ_ON at run time. Callers are the audited admin path (either direction)
+   * and SIGHUP (only off -> on: a reload may not downgrade). Logged at warn and emitted.
+   */
+  setRequirePq(on: boolean, by: string): { changed: boolean; require_pq_on: boolean } {
+    const changed = this.pq.required !== on
+    this.pq.required = on
+    if (changed) {
+      this.opts.log.warn({ audit: 'pq_toggle', require_pq_on: on, by }, `REQUIRE_PQ_ON switched ${on ? 'on' : 'off'}`)
+      this.events.emit('pq', { event: 'require_pq_changed', require_pq_on: on, by })
+    }
+    return { changed, require_pq_on: on }
+  }
+
   /** Applies new engine tunables (SIGHUP); the table, store and lookups are kept. */
   reconfigure(cfg: EngineConfig): void {
     this.engine.reconfigure(cfg)
+  }
+
+  // ------------------------------------------------------------------ AdminApi
+
+  private readonly startedAt = Date.now()
+
+  self(): Record<string, unknown> {
+    return {
+      peer_id: this.peerId,
+      addrs: this.multiaddrs,
+      pq_fingerprint: this.pq.fingerprint,
+      require_pq_on: this.pq.required,
+      region: this.opts.region ?? null,
+      version: this.opts.version,
+      commit: this.opts.commit,
+    }
+  }
+
+  status(): Record<string, unknown> {
+    const r = this.readiness()
+    const st = this.engine.stats(this.host.now())
+    return {
+      ...this.self(),
+      ready: r.ready,
+      failing: r.failing,
+      reason: r.reason,
+      degraded: this.degraded,
+      draining: this.draining,
+      uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
+      routing_table_peers: st.tableSize,
+      inflight_lookups: st.inflightLookups,
+      provider_records: st.providerRecords,
+      connections: this.stack.getConnections().length,
+      pq_authenticated_peers: this.pq.authenticatedPeers,
+      pq_pins: this.pq.pins.size,
+      event_subscribers: this.events.subscribers,
+    }
+  }
+
+  peers(): Array<Record<string, unknown>> {
+    return this.engine
+      .contacts()
+      .map((c) => {
+        const pq = this.pq.peerInfo(c.peer)
+        return { peer: c.peer, addrs: c.addrs, pq: pq !== undefined, ...(pq !== undefined ? { pq_fingerprint: pq.fingerprint, region: pq.region } : {}) }
+      })
+      .sort((a, b) => (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0))
+  }
+
+  private repairDeps(): RepairDeps {
+    const ctx = { stack: this.stack, book: this.book, admission: this.pq, timeoutMs: Math.max(2 * this.opts.engine.rpcTimeoutMs, 2_000) }
+    const selfPeer = this.peerId
+    const selfWire = this.book.toWire(this.book.fromPeerId(this.stack.peerId))
+    return {
+      closest: async (key) => {
+        const r = await this.host.lookup('FIND_NODE', key)
+        if (r.error === 'stopped') throw new HttpError(503, 'not-ready', 'the node is shutting down')
+        return r.closest.filter((c) => c.peer !== selfPeer)
+      },
+      probe: async (c, key) => {
+        const p = await probeProviders(ctx, c, key)
+        return p.ok ? p.providers : undefined
+      },
+      addProvider: (c, key) => addProvider(ctx, c, key, selfWire),
+      self: this.stack.peerId.toMultihash().bytes,
+      regionOf: (peer) => this.pq.peerInfo(peer)?.region,
+    }
+  }
+
+  /** Copies of our provider record for `key` observed among the k closest peers. */
+  async replicasOf(key: Uint8Array): Promise<number> {
+    const m = await measure(this.repairDeps(), key)
+    this.metrics.rfObserved.observe(m.holders.length)
+    return m.holders.length
+  }
+
+  async replicas(key: Uint8Array): Promise<Record<string, unknown>> {
+    const m = await measure(this.repairDeps(), key)
+    this.metrics.rfObserved.observe(m.holders.length)
+    return { key: wireKeyToString(key), rf_observed: m.holders.length, holders: m.holders, non_holders: m.nonHolders.map((c) => c.peer), unreachable: m.unreachable }
+  }
+
+  async repair(r: RepairRequest): Promise<Record<string, unknown>> {
+    const rep = await repair(this.repairDeps(), r.key, r.rf, r.preferRegion)
+    this.metrics.rfObserved.observe(rep.rf_after)
+    const key = wireKeyToString(r.key)
+    const summary = { key, rf_target: rep.rf_target, rf_before: rep.rf_before, rf_after: rep.rf_after, status: rep.status, shortfall: rep.shortfall }
+    this.opts.log.warn({ audit: 'repair', corr_id: r.corrId, ...summary }, rep.status === 'short' ? 'repair short of the replication factor' : 'repair done')
+    this.events.emit('repair', { ...summary, added: rep.added.length })
+    // `replicated` is the number of copies seen after the repair, never a count of targets.
+    return { key, replicated: rep.rf_after, ...rep }
   }
 
   // ------------------------------------------------------------------ shutdown
@@ -245,6 +444,7 @@ export class DhtNode {
   async saveCache(): Promise<void> {
     if (this.opts.amnesia || this.opts.dataDir === undefined || !this.engine) return
     try {
+      await this.pq?.pins.save(join(this.opts.dataDir, PQ_PINS_FILE))
       const n = await saveContacts(this.opts.dataDir, this.engine.contacts())
       this.opts.log.debug({ contacts: n, file: join(this.opts.dataDir, CONTACT_CACHE_FILE) }, 'routing table cache saved')
     } catch (e) {
@@ -272,8 +472,12 @@ export class DhtNode {
     }
     if (this.host !== undefined && this.host.inflightLookups > 0) log.warn({ inflight_lookups: this.host.inflightLookups }, 'drain timeout: stopping with lookups in flight')
     if (this.cacheTimer !== undefined) clearInterval(this.cacheTimer)
+    if (this.rejoinTimer !== undefined) clearTimeout(this.rejoinTimer)
     await this.saveCache()
     this.host?.stopEngine()
+    this.pq?.stop()
+    this.feed?.stop()
+    this.events.close()
     this.bound = false
     await Promise.allSettled([this.stack?.stop(), this.http?.close()])
     log.info({}, 'stopped')

@@ -34,8 +34,23 @@ export const REQUEST_LATENCY_SECONDS = 'request_latency_seconds'
  * process start.
  */
 export const SERVICE_RESTARTS_TOTAL = 'service_restarts_total'
-/** Counter: connections that tried to avoid the post-quantum handshake while REQUIRE_PQ_ON. */
+/**
+ * Counter: kad requests (streams) refused while REQUIRE_PQ_ON because their peer had not
+ * completed PQ authentication. Nothing else moves it.
+ */
 export const PQ_DOWNGRADE_ATTEMPT_TOTAL = 'pq_downgrade_attempt_total'
+/** Counter, label {outcome}: PQ challenges this node ran (ok, unsupported, timeout, bad-signature, pin-mismatch, ...). */
+export const PQ_HANDSHAKES_TOTAL = 'ron_dht_pq_handshakes_total'
+/** Histogram, seconds: one PQ challenge (stream open, both frames, verification). */
+export const PQ_HANDSHAKE_SECONDS = 'ron_dht_pq_handshake_seconds'
+/** Gauge 0/1: REQUIRE_PQ_ON in force now. */
+export const PQ_REQUIRED = 'ron_dht_pq_required'
+/** Gauge: peers PQ-authenticated on an open connection. */
+export const PQ_AUTHENTICATED_PEERS = 'ron_dht_pq_authenticated_peers'
+/** Histogram: copies of a provider record observed among the k closest peers (repair). */
+export const RF_OBSERVED = 'ron_dht_rf_observed'
+/** Counter: subscribers of the event tail dropped because they read too slowly. */
+export const EVENT_SUBSCRIBERS_DROPPED_TOTAL = 'ron_dht_event_subscribers_dropped_total'
 /** Gauge = 1, labels {version, commit}. */
 export const BUILD_INFO = 'build_info'
 /** Counter: bootstrap rounds that gave up (logged as BootstrapTimeout); the node keeps trying. */
@@ -46,6 +61,8 @@ export const CONFIG_RELOAD_FAILED_TOTAL = 'ron_dht_config_reload_failed_total'
 export const INBOUND_BUFFERED_BYTES = 'ron_dht_inbound_buffered_bytes'
 /** Counter, label {path}: inbound kad streams by how they were negotiated ("fast" or "libp2p"). */
 export const INBOUND_STREAMS_TOTAL = 'ron_dht_inbound_streams_total'
+/** Gauge, bytes: what the contact book holds (peer ids and addresses learned from peers). */
+export const CONTACT_BOOK_BYTES = 'ron_dht_contact_book_bytes'
 /** Gauge, label {name}: the per-peer budgets the running node enforces (docs/LIMITS.md). */
 export const LIMIT = 'ron_dht_limit'
 /** Gauge: connections open, and the most any one peer or one IP holds. Label {scope}. */
@@ -70,11 +87,18 @@ export const ALL_METRIC_NAMES: readonly string[] = [
   REQUEST_LATENCY_SECONDS,
   SERVICE_RESTARTS_TOTAL,
   PQ_DOWNGRADE_ATTEMPT_TOTAL,
+  PQ_HANDSHAKES_TOTAL,
+  PQ_HANDSHAKE_SECONDS,
+  PQ_REQUIRED,
+  PQ_AUTHENTICATED_PEERS,
+  RF_OBSERVED,
+  EVENT_SUBSCRIBERS_DROPPED_TOTAL,
   BUILD_INFO,
   BOOTSTRAP_ROUNDS_FAILED_TOTAL,
   CONFIG_RELOAD_FAILED_TOTAL,
   INBOUND_BUFFERED_BYTES,
   INBOUND_STREAMS_TOTAL,
+  CONTACT_BOOK_BYTES,
   LIMIT,
   CONNECTIONS,
   PROCESS_START_TIME_SECONDS,

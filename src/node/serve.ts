@@ -3,10 +3,12 @@
 // Theory of operation: the configuration is loaded (file < env < flags; a bad one throws
 // ConfigInvalidError, exit 2 before anything binds), the node starts (a taken port is a
 // BindError, exit 2), and the process then waits for a signal:
-//   - SIGHUP reloads the configuration through the reloader: an invalid one is refused, logged
-//     and counted (ron_dht_config_reload_failed_total) and the last good one stays; a valid
-//     one applies what can change live (engine tunables, log level, admin token) and logs the
-//     fields that need a restart;
+//   - SIGHUP reloads the configuration through the reloader: an invalid one (or one whose token
+//     file cannot be read) is refused, logged and counted (ron_dht_config_reload_failed_total)
+//     and the last good one stays; a valid one applies what can change live (engine tunables,
+//     log level, admin token, REQUIRE_PQ_ON off -> on) and logs the fields that need a restart,
+//     all at warn so they show at every log level but error. A reload never switches
+//     REQUIRE_PQ_ON off: that downgrade goes only through the audited admin path (POST /admin/pq);
 //   - SIGINT/SIGTERM drain: /readyz turns 503 at once, in-flight lookups get up to the drain
 //     timeout, listeners close, exit 0. A second signal during the drain exits at once (1).
 import { readFileSync } from 'node:fs'
@@ -15,6 +17,7 @@ import { applyProfile, engineConfig, type EngineConfig } from '../engine/config.
 import { loadConfig, ConfigInvalidError, redactConfig, type LoadConfigOptions, type NodeConfig } from './config/load.js'
 import { ConfigReloader } from './config/reloader.js'
 import { DhtNode } from './dht-node.js'
+import { regionNames } from '../netmodel/regions.js'
 import { listenMultiaddr } from './host/libp2p-node.js'
 import { limitsFor } from './host/limits.js'
 import { createLogger, type NodeLogger } from './log.js'
@@ -60,7 +63,10 @@ export function nodeOptionsOf(c: NodeConfig, log: NodeLogger, version: string, c
     drainTimeoutMs: c.drainTimeoutMs,
     requirePq: c.requirePq,
     // One shaped node among unshaped peers: it shapes what it receives as well as what it sends.
-    ...(c.linkShaper ? { shaper: { ingress: true, ...(c.region !== undefined ? { place: { region: c.region } } : {}) } } : {}),
+    // A region of the RTT matrix also gives the shaper this node's place (inter-region targets).
+    ...(c.linkShaper ? { shaper: { ingress: true, ...(c.region !== undefined && regionNames().includes(c.region) ? { place: { region: c.region } } : {}) } } : {}),
+    ...(c.region !== undefined ? { region: c.region } : {}),
+    ...(c.adminSocket !== undefined ? { adminSocket: c.adminSocket } : {}),
     limits: limitsFor(c.policyProfile),
     log,
     version,
@@ -97,23 +103,26 @@ export async function serve(opts: ServeOptions): Promise<number> {
       )
     }
     const onHup = (): void => {
-      const r = reloader.reload()
+      const r = reloader.reload((next) => void adminTokenOf(next))
       if (!r.ok) {
         node.metrics.configReloadFailed.inc()
         log.error({ err: r.error.message }, 'config reload refused; last good config kept')
+        node.events.emit('config', { event: 'reload_refused', error: r.error.message })
         return
       }
-      try {
-        const token = adminTokenOf(r.config)
-        node.reconfigure(engineConfigOf(r.config))
-        log.level = r.config.logLevel
-        node.http.setAdminToken(token)
-      } catch (e) {
-        node.metrics.configReloadFailed.inc()
-        log.error({ err: String((e as Error)?.message ?? e) }, 'config reload refused; last good config kept')
-        return
+      node.reconfigure(engineConfigOf(r.config))
+      log.level = r.config.logLevel
+      node.http.setAdminToken(adminTokenOf(r.config))
+      let pq: string | undefined
+      if (r.config.requirePq && !node.pq.required) {
+        node.setRequirePq(true, 'sighup')
+        pq = 'on'
+      } else if (!r.config.requirePq && node.pq.required) {
+        pq = 'kept on: a reload never switches REQUIRE_PQ_ON off (use POST /admin/pq)'
+        log.warn({ require_pq_on: true }, 'config reload: require_pq_on=off ignored; switching PQ enforcement off needs the audited admin path (POST /admin/pq)')
       }
-      log.info({ changed: r.changed, restart_required: r.restartRequired }, 'config reloaded')
+      log.warn({ changed: r.changed, restart_required: r.restartRequired, ...(pq !== undefined ? { require_pq_on: pq } : {}) }, 'config reloaded')
+      node.events.emit('config', { event: 'reloaded', changed: r.changed, restart_required: r.restartRequired, ...(pq !== undefined ? { require_pq_on: pq } : {}) })
     }
     process.on('SIGINT', onStop)
     process.on('SIGTERM', onStop)

@@ -105,3 +105,12 @@ export function loopbackAddr(addrs: readonly string[]): string {
   if (a === undefined) throw new Error(`no loopback address in ${addrs.join(' ')}`)
   return a
 }
+
+/** The value of one Prometheus sample ("name" or "name{labels}") from a node's /metrics. */
+export async function metricValue(node: DhtNode, sample: string): Promise<number> {
+  const text = await (await fetch(httpUrl(node, '/metrics'))).text()
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${sample} `)) return Number(line.slice(sample.length + 1))
+  }
+  return 0
+}

@@ -40,8 +40,10 @@ describe('a small network of our nodes', () => {
   })
 
   it('provides a key on one node and finds the provider from another', async () => {
-    const put = await getJson(httpUrl(nodes[2]!, `/v1/providers/${KEY}`), { method: 'POST' })
+    const put = await getJson(httpUrl(nodes[2]!, `/v1/providers/${KEY}?verify=1`), { method: 'POST' })
     expect(put.status).toBe(200)
+    expect(put.body.sent_to).toBeGreaterThan(0)
+    // copies seen by asking the closest peers, not the count of peers the record was sent to
     expect(put.body.replicated).toBeGreaterThan(0)
     const got = await getJson(httpUrl(nodes[3]!, `/v1/providers/${KEY}`))
     expect(got.status).toBe(200)

@@ -52,3 +52,22 @@ describe('ConfigReloader (SIGHUP)', () => {
     expect(r.current.timeoutMs).toBe(900)
   })
 })
+
+describe('a reload the node cannot apply', () => {
+  it('is refused before it becomes the last good config', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    const { tmpdir } = await import('node:os')
+    const { ConfigReloader } = await import('../../src/node/config/reloader.js')
+    const { adminTokenOf } = await import('../../src/node/serve.js')
+    const dir = mkdtempSync(join(tmpdir(), 'reload-accept-'))
+    const file = join(dir, 'dht.toml')
+    writeFileSync(file, 'dht_alpha = 3\n')
+    const r = new ConfigReloader({ file, env: {} })
+    writeFileSync(file, `dht_alpha = 5\ndht_admin_token_file = "${join(dir, 'missing-token')}"\n`)
+    const res = r.reload((next) => void adminTokenOf(next))
+    expect(res.ok).toBe(false)
+    expect(r.current.alpha).toBe(3)
+    expect(r.current.adminTokenFile).toBeUndefined()
+  })
+})

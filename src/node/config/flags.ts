@@ -12,7 +12,7 @@ const HELP: Record<ConfigKey, string> = {
   dht_timeout_ms: 'per-hop RPC timeout (ms)',
   ron_amnesia: 'on: write nothing to disk',
   policy_profile: 'default | strict',
-  require_pq_on: 'on: refuse connections without a post-quantum handshake',
+  require_pq_on: 'on: serve and use only peers that completed PQ (ML-DSA-87) authentication',
   dht_bootstrap: 'bootstrap multiaddrs with /p2p/<peer id>, comma separated',
   dht_identity_file: 'private key file',
   dht_data_dir: 'directory for the routing-table cache',
@@ -21,7 +21,8 @@ const HELP: Record<ConfigKey, string> = {
   dht_admin_token_file: 'file holding the admin token',
   dht_drain_timeout_ms: 'bound on draining at shutdown (ms)',
   dht_link_shaper: 'on: user-space fault injection on kad frames (admin /admin/faults)',
-  dht_region: 'this node\'s region, for the link shaper\'s latency model',
+  dht_region: 'this node\'s region label (carried in its PQ proof)',
+  dht_admin_socket: 'also serve the HTTP API on this Unix socket (admin without a token)',
 }
 
 const camel = (k: string): string => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())

@@ -59,6 +59,7 @@ export interface NodeConfig {
   /** The user-space link shaper (fault injection) is on. */
   readonly linkShaper: boolean
   readonly region: string | undefined
+  readonly adminSocket: string | undefined
   /** The config file read, if any. */
   readonly file: string | undefined
   /** Where each value came from. */
@@ -196,6 +197,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): NodeConfig {
     drainTimeoutMs: c.dht_drain_timeout_ms!,
     linkShaper: c.dht_link_shaper!,
     region: c.dht_region,
+    adminSocket: c.dht_admin_socket,
     file,
     sources,
   }

@@ -12,6 +12,7 @@ export const RESTART_FIELDS: readonly (keyof NodeConfig)[] = [
   'requirePq',
   'linkShaper',
   'region',
+  'adminSocket',
 ]
 
 export type ReloadResult =
@@ -63,11 +64,16 @@ export class ConfigReloader {
     return this.refusedCount
   }
 
-  /** Re-reads the file (and the same env and flags). Never throws for a bad configuration. */
-  reload(): ReloadResult {
+  /**
+   * Re-reads the file (and the same env and flags). Never throws for a bad configuration.
+   * `accept`, if given, checks the new configuration before it becomes the last good one (a
+   * value the node cannot apply, such as an unreadable token file); its throw refuses it.
+   */
+  reload(accept?: (next: NodeConfig) => void): ReloadResult {
     let next: NodeConfig
     try {
       next = loadConfig(this.opts)
+      accept?.(next)
     } catch (e) {
       if (!(e instanceof ConfigInvalidError)) throw e
       this.refusedCount++

@@ -10,7 +10,6 @@ import { isIP } from 'node:net'
 import { z } from 'zod'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { regionNames } from '../../netmodel/regions.js'
 
 export interface HostPort {
   /** IPv4 or IPv6 literal, without brackets. */
@@ -144,13 +143,6 @@ function token() {
     .refine((s) => !/\s/.test(s), { error: 'must not contain whitespace' })
 }
 
-function region() {
-  return z.string({ error: (i) => `expected a region name, got ${show(i.input)}` }).superRefine((v, ctx) => {
-    const known = regionNames()
-    if (!known.includes(v)) ctx.addIssue({ code: 'custom', message: `unknown region ${show(v)} (known: ${known.join(', ')})` })
-  })
-}
-
 /**
  * The one schema. Every key is optional here: defaults (DEFAULTS) are merged in before the
  * final parse, and each source (file, environment, flags) is checked with this same schema so
@@ -183,8 +175,13 @@ export const ConfigSchema = z.strictObject({
   dht_drain_timeout_ms: int(0, 600_000).optional(),
   /** on: the user-space link shaper runs and the admin fault routes act (fault drills, testbeds). */
   dht_link_shaper: onOff().optional(),
-  /** This node's region (of the RTT matrix): the shaper's latency model needs it. */
-  dht_region: region().optional(),
+  /** This node's region label (carried in its PQ proof; repair can prefer a region). */
+  dht_region: z
+    .string({ error: 'expected a string' })
+    .regex(/^[A-Za-z0-9._-]{1,32}$/, { error: 'must be 1-32 characters of [A-Za-z0-9._-]' })
+    .optional(),
+  /** Also serve the HTTP API on this Unix domain socket (mode 0600; admin without a token). */
+  dht_admin_socket: path().optional(),
 })
 
 export type ConfigKey = keyof typeof ConfigSchema.shape
@@ -208,7 +205,7 @@ export const DEFAULTS: Readonly<Partial<Record<ConfigKey, unknown>>> = {
 }
 
 /** Keys whose values are paths: relative paths in a file resolve against the file's directory. */
-export const PATH_KEYS: readonly ConfigKey[] = ['dht_identity_file', 'dht_data_dir', 'dht_admin_token_file']
+export const PATH_KEYS: readonly ConfigKey[] = ['dht_identity_file', 'dht_data_dir', 'dht_admin_token_file', 'dht_admin_socket']
 
 /** Keys whose values are secret: never logged, never echoed. */
 export const SECRET_KEYS: readonly ConfigKey[] = ['dht_admin_token']

@@ -6,8 +6,10 @@
 // multiaddr strings without the /p2p suffix and `ipGroup` is the /24 of the first IPv4 address.
 // Addresses first learned from third parties (closerPeers) only fill an empty list; identify
 // (the peer itself, over an authenticated connection) replaces them. The addrs array is owned
-// by the book and updated in place so the engine's copy stays current. The book is bounded:
-// past `maxEntries` the oldest entries are forgotten (the engine may still hold them).
+// by the book and updated in place so the engine's copy stays current. The book is bounded in
+// entries and in bytes: a contact keeps at most MAX_ADDRS_PER_CONTACT addresses and
+// MAX_ADDR_TEXT_BYTES of address text, and past `maxEntries` or `maxBytes` in all the oldest
+// entries are forgotten (the engine may still hold them).
 // Wire encodings of Contacts are cached per object, so answering FIND_NODE encodes no peer id
 // or multiaddr twice.
 import { createHash } from 'node:crypto'
@@ -21,6 +23,32 @@ import { MAX_ADDR_BYTES, MAX_ADDRS_PER_CONTACT, MAX_PEER_ID_BYTES } from '../wir
 
 interface BookEntry extends Contact {
   readonly addrs: string[]
+}
+
+/** Address text kept per contact (a few ordinary multiaddrs; DNS names fit). */
+export const MAX_ADDR_TEXT_BYTES = 1024
+/** What an entry costs beyond its address text: the Contact, its id, the peer id string, the map slot. */
+const ENTRY_OVERHEAD_BYTES = 256
+
+/** The addresses kept for a contact: bare, deduplicated, within the count and text limits. */
+function keptAddrs(addrs: readonly string[]): string[] {
+  const out: string[] = []
+  let bytes = 0
+  for (const a of addrs) {
+    if (out.length >= MAX_ADDRS_PER_CONTACT) break
+    const b = bareAddr(a)
+    if (bytes + b.length > MAX_ADDR_TEXT_BYTES) continue
+    if (out.includes(b)) continue
+    out.push(b)
+    bytes += b.length
+  }
+  return out
+}
+
+function costOf(c: BookEntry): number {
+  let n = ENTRY_OVERHEAD_BYTES + c.peer.length
+  for (const a of c.addrs) n += a.length
+  return n
 }
 
 export function sha256(bytes: Uint8Array): Uint8Array {
@@ -46,11 +74,20 @@ export class ContactBook {
   private readonly byPeer = new Map<string, BookEntry>()
   private readonly wire = new WeakMap<Contact, WirePeer>()
   private readonly peerIds = new WeakMap<Contact, PeerId>()
+  private bytesHeld = 0
 
-  constructor(private readonly maxEntries = 200_000) {}
+  constructor(
+    private readonly maxEntries = 200_000,
+    private readonly maxBytes = 64 << 20,
+  ) {}
 
   get size(): number {
     return this.byPeer.size
+  }
+
+  /** Approximate bytes the book holds (address text plus a fixed cost per entry). */
+  get bytes(): number {
+    return this.bytesHeld
   }
 
   /** The Contact for a libp2p peer id, created on first sight. */
@@ -58,7 +95,7 @@ export class ContactBook {
     const key = peerId.toString()
     let c = this.byPeer.get(key)
     if (c === undefined) {
-      const list = (addrs ?? []).slice(0, MAX_ADDRS_PER_CONTACT).map(bareAddr)
+      const list = keptAddrs(addrs ?? [])
       c = { id: sha256(peerId.toMultihash().bytes), peer: key, addrs: list, ipGroup: ipGroupOf(list) }
       this.insert(key, c)
       this.peerIds.set(c, peerId)
@@ -142,19 +179,42 @@ export class ContactBook {
   }
 
   private setAddrs(c: BookEntry, addrs: readonly string[]): void {
-    const bare = addrs.slice(0, MAX_ADDRS_PER_CONTACT).map(bareAddr)
+    const bare = keptAddrs(addrs)
     if (bare.length === c.addrs.length && bare.every((a, i) => a === c.addrs[i])) return
+    const known = this.byPeer.get(c.peer) === c
+    if (known) this.bytesHeld -= costOf(c)
     c.addrs.length = 0
     c.addrs.push(...bare)
     ;(c as { ipGroup: string }).ipGroup = ipGroupOf(bare)
     this.wire.delete(c)
+    if (known) {
+      this.bytesHeld += costOf(c)
+      this.evict(c.peer)
+    }
   }
 
   private insert(key: string, c: BookEntry): void {
-    if (this.byPeer.size >= this.maxEntries) {
-      const oldest = this.byPeer.keys().next()
-      if (!oldest.done) this.byPeer.delete(oldest.value)
-    }
     this.byPeer.set(key, c)
+    this.bytesHeld += costOf(c)
+    this.evict(key)
+  }
+
+  /** Forgets the oldest entries (never `keep`) until the book is within its limits. */
+  private evict(keep: string): void {
+    while (this.byPeer.size > this.maxEntries || (this.bytesHeld > this.maxBytes && this.byPeer.size > 1)) {
+      const oldest = this.byPeer.keys().next()
+      if (oldest.done) return
+      if (oldest.value === keep) {
+        if (this.byPeer.size <= 1) return
+        // Move the kept entry to the back so the loop finds an older one.
+        const c = this.byPeer.get(keep)!
+        this.byPeer.delete(keep)
+        this.byPeer.set(keep, c)
+        continue
+      }
+      const gone = this.byPeer.get(oldest.value)!
+      this.byPeer.delete(oldest.value)
+      this.bytesHeld -= costOf(gone)
+    }
   }
 }

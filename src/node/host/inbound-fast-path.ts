@@ -15,7 +15,8 @@
 //     otherwise limited connection) goes to libp2p's own handler with every byte given back,
 //     so identify, ping and unusual dialers take the ordinary path.
 // Limits: at most `maxInboundStreams` kad streams per connection at once (extra ones are reset,
-// as libp2p does) and `negotiationTimeoutMs` to send the protocol lines. Bytes from the peer
+// as libp2p does), `negotiationTimeoutMs` to send the protocol lines, and `admit` (the per-peer
+// request budget) asked before the echo. Bytes from the peer
 // never throw here: a mismatch is a fallback, a stall a reset.
 import type { Connection, Libp2p, Stream, StreamMuxer } from '@libp2p/interface'
 
@@ -32,6 +33,11 @@ export interface InboundFastPathOptions {
   readonly maxInboundStreams: number
   /** Time the dialer has to send the two protocol lines. */
   readonly negotiationTimeoutMs: number
+  /**
+   * Asked once the dialer named our protocol and before we echo it: false resets the stream at
+   * once (a peer over its request budget costs no echo, no reader, no decode).
+   */
+  readonly admit?: (conn: Connection) => boolean
 }
 
 /** Multistream-select 1.0.0 framing of one line: <uvarint length><text>\n (lines are < 128 B). */
@@ -72,7 +78,8 @@ function takeOver(conn: Connection, expected: Uint8Array, opts: InboundFastPathO
   muxer.removeEventListener('stream', libp2pHandler)
   muxer.addEventListener('stream', (evt) => {
     const stream = evt.detail
-    negotiate(stream, expected, opts.negotiationTimeoutMs, (accepted, early) => {
+    const admit = opts.admit === undefined ? undefined : (): boolean => opts.admit!(conn)
+    negotiate(stream, expected, opts.negotiationTimeoutMs, admit, (accepted, early) => {
       if (!accepted) {
         libp2pHandler(evt)
         return
@@ -94,7 +101,13 @@ function takeOver(conn: Connection, expected: Uint8Array, opts: InboundFastPathO
  * been written and `early` holds the bytes after them. `done(false)`: every byte read has been
  * given back to the stream (unshift) for libp2p's handler to read.
  */
-function negotiate(stream: Stream, expected: Uint8Array, timeoutMs: number, done: (accepted: boolean, early?: Uint8Array) => void): void {
+function negotiate(
+  stream: Stream,
+  expected: Uint8Array,
+  timeoutMs: number,
+  admit: (() => boolean) | undefined,
+  done: (accepted: boolean, early?: Uint8Array) => void,
+): void {
   const headerBytes = MSS_HEADER.length
   const seen: Uint8Array[] = []
   let matched = 0
@@ -143,6 +156,10 @@ function negotiate(stream: Stream, expected: Uint8Array, timeoutMs: number, done
       return
     }
     finish()
+    if (admit !== undefined && !admit()) {
+      stream.abort(new Error('request budget exceeded'))
+      return
+    }
     try {
       stream.send(expected)
     } catch {

@@ -37,8 +37,11 @@ import { FrameReader } from './frame-reader.js'
 import { installInboundFastPath } from './inbound-fast-path.js'
 import { KAD_PROTOCOL, type NodeStack } from './libp2p-node.js'
 import { DEFAULT_LIMITS, type NodeLimits } from './limits.js'
-import { CODE_TYPE, TYPE_CODE, closeQuietly, frame, sendRpc, sleep, type RpcContext } from './rpc-io.js'
 import { DROP, type LinkShaper } from '../shaper/link-shaper.js'
+import { ProviderQuota } from './provider-quota.js'
+import { toHex } from '../../engine/ids.js'
+import { RateLimiter } from '../../engine/rate-limiter.js'
+import { CODE_TYPE, TYPE_CODE, closeQuietly, frame, sendRpc, sleep, type PeerAdmission, type RpcContext } from './rpc-io.js'
 
 export { frame } from './rpc-io.js'
 
@@ -73,6 +76,10 @@ export interface KadHostOptions {
   readonly shaper?: LinkShaper
   /** Per-peer budgets (default DEFAULT_LIMITS). */
   readonly limits?: NodeLimits
+  /** Who may be served and sent to (PQ enforcement); absent: everyone. */
+  readonly admission?: PeerAdmission
+  /** Multiaddr prefixes of trusted peers, exempt from the request budget (as from libp2p's limits). */
+  readonly allow?: readonly string[]
 }
 
 interface PendingInbound {
@@ -85,6 +92,14 @@ interface PendingInbound {
 }
 
 const EMPTY = new Uint8Array(0)
+/** The engine's reasons for not storing a provider record. */
+const STORE_REFUSALS = ['key-full', 'store-full'] as const
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
 
 export class KadHost {
   readonly stack: NodeStack
@@ -104,11 +119,17 @@ export class KadHost {
   private warnSuppressed = 0
   private readonly t0 = performance.now()
   private readonly rpc: RpcContext
+  private readonly admission: PeerAdmission | undefined
   private uninstallFastPath: (() => void) | undefined
   private readonly shaper: LinkShaper | undefined
   readonly limits: NodeLimits
   /** Bytes of kad frames buffered per peer, inbound and outbound streams alike. */
   readonly buffers: ByteBudget
+  /** Provider records per announcing peer (admission before the engine's store). */
+  readonly providerQuota: ProviderQuota
+  /** Inbound requests per peer per second, checked before a request is read. */
+  private readonly requestBudget: RateLimiter
+  private readonly allow: readonly string[]
 
   constructor(opts: KadHostOptions) {
     this.stack = opts.stack
@@ -117,17 +138,24 @@ export class KadHost {
     this.log = opts.log
     this.observer = opts.observer
     this.shaper = opts.shaper
+    this.admission = opts.admission
     this.limits = opts.limits ?? DEFAULT_LIMITS
     this.buffers = new ByteBudget(this.limits.bufferedBytesPerPeer, this.limits.bufferedBytesTotal)
+    this.requestBudget = new RateLimiter(this.limits.requestsPerPeerPerS, this.limits.requestBurstPerPeer)
+    this.allow = opts.allow ?? []
+    // Tracked entries stay near the store's own records (refusals are forgotten); twice its size is slack.
+    this.providerQuota = new ProviderQuota(this.limits.providerRecordsPerPeer, opts.engine.config.providerTtlMs, 2 * opts.engine.config.maxProviderKeys)
     this.rpc = {
       stack: opts.stack,
       book: opts.book,
       log: opts.log,
       rpcIoTimeoutMs: opts.rpcIoTimeoutMs,
       budget: this.buffers,
+      maxPeersPerList: opts.engine.config.k + 1,
       input: (i) => this.input(i),
       rejected: (reason) => this.observer?.rejected(reason),
       ...(opts.shaper !== undefined ? { shaper: opts.shaper } : {}),
+      ...(opts.admission !== undefined ? { admission: opts.admission } : {}),
     }
   }
 
@@ -149,6 +177,10 @@ export class KadHost {
       KAD_PROTOCOL,
       (stream, conn) => {
         this.observer?.inboundStream('libp2p')
+        if (!this.admitRequest(conn)) {
+          stream.abort(new Error('request budget exceeded'))
+          return
+        }
         handler(stream, conn)
       },
       { maxInboundStreams, maxOutboundStreams },
@@ -164,13 +196,14 @@ export class KadHost {
       },
       maxInboundStreams,
       negotiationTimeoutMs: INBOUND_IDLE_MS,
+      admit: (conn) => this.admitRequest(conn),
     })
     this.stack.addEventListener('peer:identify', (evt) => {
       const { peerId, listenAddrs, protocols } = evt.detail
       const addrs = listenAddrs.map((a) => a.toString())
       this.book.updateAddrs(peerId, addrs)
       // Like stock kad-dht's topology listener: a peer that speaks kad is a routing candidate.
-      if (!this.stopped && protocols.includes(KAD_PROTOCOL)) {
+      if (!this.stopped && protocols.includes(KAD_PROTOCOL) && (this.admission?.routable(peerId.toString()) ?? true)) {
         this.input({ kind: 'seed-contacts', contacts: [this.book.fromPeerId(peerId, addrs)] })
       }
     })
@@ -281,6 +314,11 @@ export class KadHost {
   // ------------------------------------------------------------------ inbound
 
   private async onInbound(stream: Stream, conn: Connection, early?: Uint8Array): Promise<void> {
+    // Admission before any byte is read: a refused peer's request is never decoded.
+    if (this.admission !== undefined && !(await this.admission.admitInbound(conn))) {
+      stream.abort(new Error('pq-required'))
+      return
+    }
     const peer = conn.remotePeer.toString()
     const reader = new FrameReader(stream, { ...(early !== undefined ? { early } : {}), budget: this.buffers, peer })
     try {
@@ -290,10 +328,28 @@ export class KadHost {
     }
   }
 
+  /**
+   * One token of the peer's request budget (the first request of a stream pays before its stream
+   * is even echoed; later ones on the same stream before they are decoded). Refusals are counted.
+   */
+  private admitRequest(conn: Connection): boolean {
+    if (this.requestBudget.allow(conn.remotePeer.toString(), this.now())) return true
+    if (this.allow.length > 0) {
+      const a = conn.remoteAddr.toString()
+      if (this.allow.some((p) => a === p || a.startsWith(`${p}/`))) return true
+    }
+    this.observer?.rejected('rate-limited')
+    return false
+  }
+
   private async serveStream(stream: Stream, conn: Connection, reader: FrameReader): Promise<void> {
     const from = this.book.fromPeerId(conn.remotePeer)
     for (let n = 0; n < MAX_REQUESTS_PER_STREAM; n++) {
       const r = await reader.next(INBOUND_IDLE_MS)
+      if (r.ok && n > 0 && !this.admitRequest(conn)) {
+        stream.abort(new Error('request budget exceeded'))
+        return
+      }
       if (!r.ok) {
         if (r.error === 'eof' || (n > 0 && (r.error === 'timeout' || r.error === 'reset'))) {
           // A clean end, or a client that resets the stream once it has its answer.
@@ -335,29 +391,12 @@ export class KadHost {
       this.reject(stream, from.peer, 'bad-key')
       return true
     }
-    let providers: Contact[] = []
-    if (type === 'ADD_PROVIDER') {
-      // Only the sender may announce itself (as stock kad-dht does); others are ignored.
-      for (const p of msg.providerPeers) {
-        const c = this.book.fromWire(p)
-        if (c !== undefined && c.peer === from.peer) providers = [c]
-      }
-      if (providers.length === 0) {
-        this.reject(stream, from.peer, 'provider-not-sender')
-        return true
-      }
-    }
+    if (type === 'ADD_PROVIDER') return this.handleAddProvider(stream, from, key, msg)
     const rpcId = this.nextInboundRpc++
     const pending: PendingInbound = { stream, type, key, startMs: this.now(), peer: from.peer, answered: false }
     this.inbound.set(rpcId, pending)
-    const req: Request = { kind: 'request', rpcId, type, key, target: sha256(key), providers }
+    const req: Request = { kind: 'request', rpcId, type, key, target: sha256(key), providers: [] }
     this.input({ kind: 'message', from, msg: req })
-    if (this.inbound.has(rpcId) && type === 'ADD_PROVIDER') {
-      // ADD_PROVIDER has no answer (the engine stores or refuses it, and says so in its events).
-      this.inbound.delete(rpcId)
-      this.observer?.served(type, 'ok', (this.now() - pending.startMs) / 1000)
-      return false
-    }
     if (this.inbound.has(rpcId)) {
       // The engine dropped the request without an answer: close the stream so the peer moves on.
       this.inbound.delete(rpcId)
@@ -366,7 +405,53 @@ export class KadHost {
       return true
     }
     // Not answered means refused (the stream was aborted in respond()).
-    return !pending.answered && type !== 'ADD_PROVIDER'
+    return !pending.answered
+  }
+
+  /**
+   * ADD_PROVIDER, admitted before any work: only the sender may announce itself (as stock kad-dht
+   * does), checked on the raw id bytes so a refused message converts none of its peers; then the
+   * sender's quota of records. The engine's verdict (stored, or refused because the key or the
+   * store is full) is read from its counters: ADD_PROVIDER has no answer on the wire.
+   */
+  private handleAddProvider(stream: Stream, from: Contact, key: Uint8Array, msg: WireMessage): boolean {
+    const startMs = this.now()
+    const senderId = this.book.peerIdOf(from)?.toMultihash().bytes
+    const claim = senderId === undefined ? undefined : msg.providerPeers.find((p) => sameBytes(p.id, senderId))
+    const provider = claim === undefined ? undefined : this.book.fromWire(claim)
+    if (provider === undefined || provider.peer !== from.peer) {
+      this.observer?.served('ADD_PROVIDER', 'rejected', (this.now() - startMs) / 1000)
+      this.reject(stream, from.peer, 'provider-not-sender')
+      return true
+    }
+    const target = sha256(key)
+    const keyHex = toHex(target)
+    const admitted = this.providerQuota.admit(from.peer, keyHex, startMs)
+    if (admitted !== 'ok') {
+      this.observer?.served('ADD_PROVIDER', 'rejected', (this.now() - startMs) / 1000)
+      this.refuse(stream, from.peer, admitted)
+      return true
+    }
+    const before = this.engine.stats(startMs).rejected
+    const req: Request = { kind: 'request', rpcId: this.nextInboundRpc++, type: 'ADD_PROVIDER', key, target, providers: [provider] }
+    this.input({ kind: 'message', from, msg: req })
+    const after = this.engine.stats(this.now()).rejected
+    for (const reason of STORE_REFUSALS) {
+      if ((after[reason] ?? 0) > (before[reason] ?? 0)) {
+        this.providerQuota.forget(from.peer, keyHex)
+        this.observer?.served('ADD_PROVIDER', 'rejected', (this.now() - startMs) / 1000)
+        this.refuse(stream, from.peer, reason)
+        return true
+      }
+    }
+    if ((after['rate-limited'] ?? 0) > (before['rate-limited'] ?? 0)) {
+      this.providerQuota.forget(from.peer, keyHex)
+      this.observer?.served('ADD_PROVIDER', 'rejected', (this.now() - startMs) / 1000)
+      stream.abort(new Error('rate-limited'))
+      return true
+    }
+    this.observer?.served('ADD_PROVIDER', 'ok', (this.now() - startMs) / 1000)
+    return false
   }
 
   private respond(res: Response): void {
@@ -410,6 +495,13 @@ export class KadHost {
       if (w.addrs.length > 0) out.push(w)
     }
     return out
+  }
+
+  /** A well-formed request refused by a budget: counted and reset, logged only at debug. */
+  private refuse(stream: Stream, peer: string, reason: string): void {
+    this.observer?.rejected(reason)
+    this.log.debug({ peer_id: peer, reason }, 'request refused')
+    stream.abort(new Error(reason))
   }
 
   private reject(stream: Stream, peer: string, reason: string, detail?: string): void {

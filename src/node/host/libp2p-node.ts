@@ -9,6 +9,8 @@ import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { BadInputError } from '../../engine/errors.js'
 import { coalescingEncrypter } from './coalesce-writes.js'
+import { ConnectionGuard } from './connection-guard.js'
+import type { NodeLimits } from './limits.js'
 
 export const KAD_PROTOCOL = '/ipfs/kad/1.0.0'
 
@@ -22,6 +24,10 @@ export interface StackOptions {
   readonly maxConnections?: number
   /** False refuses dials to and connections from a peer (the link shaper's partitions). */
   readonly allowPeer?: (peer: string) => boolean
+  /** Per-peer and per-IP connection budgets, handshake bounds (default: libp2p's). */
+  readonly limits?: NodeLimits
+  /** Told of every connection refused by a per-IP or per-peer budget. */
+  readonly onRefused?: (reason: string) => void
 }
 
 export type NodeStack = Libp2p<{ identify: unknown; ping: unknown }>
@@ -47,7 +53,12 @@ export function libp2pLogger(): ComponentLogger | undefined {
 
 export async function createStack(opts: StackOptions): Promise<NodeStack> {
   const logger = libp2pLogger()
-  return (await createLibp2p({
+  const l = opts.limits
+  const guard =
+    l === undefined
+      ? undefined
+      : new ConnectionGuard({ perIp: l.connectionsPerIp, perPeer: l.connectionsPerPeer, ...(opts.allow ? { allow: opts.allow } : {}), ...(opts.onRefused ? { onRefused: opts.onRefused } : {}) })
+  const node = (await createLibp2p({
     privateKey: opts.privateKey,
     start: false,
     ...(logger !== undefined ? { logger } : {}),
@@ -60,17 +71,25 @@ export async function createStack(opts: StackOptions): Promise<NodeStack> {
       maxConnections: opts.maxConnections ?? 1024,
       inboundConnectionThreshold: opts.inboundConnectionThreshold ?? 64,
       ...(opts.allow !== undefined ? { allow: [...opts.allow] } : {}),
+      // Handshakes in flight, node-wide, and how long one may take: a few slow or silent sockets
+      // must not hold every slot (the per-IP budget below keeps one address to its share).
+      ...(l !== undefined ? { maxIncomingPendingConnections: l.pendingConnections, inboundUpgradeTimeout: l.handshakeTimeoutMs } : {}),
     },
-    ...(opts.allowPeer !== undefined ? { connectionGater: peerGater(opts.allowPeer) } : {}),
+    ...(guard !== undefined || opts.allowPeer !== undefined ? { connectionGater: withPeerGate(guard?.gater() ?? {}, opts.allowPeer) } : {}),
     services: { identify: identify(), ping: ping() },
   })) as unknown as NodeStack
+  guard?.attach((peer) => node.getConnections(peer))
+  return node
 }
 
-function peerGater(allow: (peer: string) => boolean): ConnectionGater {
+/** The guard's gater, plus refusing dials and connections to and from peers `allow` rejects. */
+function withPeerGate(base: ConnectionGater, allow: ((peer: string) => boolean) | undefined): ConnectionGater {
+  if (allow === undefined) return base
   return {
-    denyDialPeer: (peer) => !allow(peer.toString()),
-    denyInboundEncryptedConnection: (peer) => !allow(peer.toString()),
-    denyOutboundEncryptedConnection: (peer) => !allow(peer.toString()),
+    ...base,
+    denyDialPeer: async (peer) => !allow(peer.toString()) || ((await base.denyDialPeer?.(peer)) ?? false),
+    denyInboundEncryptedConnection: async (peer, conn) => !allow(peer.toString()) || ((await base.denyInboundEncryptedConnection?.(peer, conn)) ?? false),
+    denyOutboundEncryptedConnection: async (peer, conn) => !allow(peer.toString()) || ((await base.denyOutboundEncryptedConnection?.(peer, conn)) ?? false),
   }
 }
 

@@ -28,6 +28,8 @@ export interface NodeLimits {
   readonly requestBurstPerPeer: number
   /** Provider records one peer may hold in this node's store at once. */
   readonly providerRecordsPerPeer: number
+  /** Bytes the contact book may hold (peer ids and addresses learned from the network). */
+  readonly contactBookBytes: number
   /** Open HTTP connections (client API, metrics, admin). */
   readonly httpConnections: number
   /** An HTTP connection with no request in flight is closed after this long. */
@@ -47,6 +49,7 @@ export const DEFAULT_LIMITS: NodeLimits = {
   requestsPerPeerPerS: 500,
   requestBurstPerPeer: 1_000,
   providerRecordsPerPeer: 1_000,
+  contactBookBytes: 64 * MiB,
   httpConnections: 256,
   httpIdleTimeoutMs: 5_000,
 }
@@ -62,6 +65,7 @@ export const STRICT_LIMITS: NodeLimits = {
   requestsPerPeerPerS: 20,
   requestBurstPerPeer: 40,
   providerRecordsPerPeer: 200,
+  contactBookBytes: 32 * MiB,
   httpConnections: 128,
   httpIdleTimeoutMs: 5_000,
 }

@@ -6,7 +6,7 @@
 // (dial, timeout, reset, bad frame, undecodable bytes) becomes one `rpc-failed` input instead.
 // ADD_PROVIDER has no answer on the wire (stock peers send none): a completed write is
 // acknowledged to the engine with an empty response.
-import type { Stream } from '@libp2p/interface'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Contact, Input, Request, Response, RpcType } from '../../engine/index.js'
 import { decodeMessage, MessageType, type WireMessage } from '../wire/message.js'
@@ -31,6 +31,21 @@ export const CODE_TYPE: Partial<Record<number, RpcType>> = {
   [MessageType.ADD_PROVIDER]: 'ADD_PROVIDER',
 }
 
+/** Who may be served and sent to; implemented by the PQ authentication (src/node/pq/auth.ts). */
+export interface PeerAdmission {
+  /** True when kad requests arriving on `conn` may be read and served. */
+  admitInbound(conn: Connection): boolean | Promise<boolean>
+  /** True when we may send kad RPCs to the peer over `conn`. */
+  admitOutbound(conn: Connection): boolean | Promise<boolean>
+  /** True when a peer may enter the routing table on identify alone. */
+  routable(peer: string): boolean
+}
+
+/** An RPC to a peer the admission refuses (REQUIRE_PQ_ON and no PQ authentication). */
+class AdmissionRefusedError extends Error {
+  override readonly name = 'AdmissionRefusedError'
+}
+
 /** What an outbound RPC needs from the host. */
 export interface RpcContext {
   readonly stack: NodeStack
@@ -38,12 +53,18 @@ export interface RpcContext {
   readonly log: NodeLogger
   /** Per outbound RPC I/O bound (dial + write + read); the engine has its own timeout. */
   readonly rpcIoTimeoutMs: number
+  /**
+   * Peers converted from one response list: the engine flags an answer with more than k, so
+   * k + 1 are enough to show it; the rest are not worth parsing or a place in the contact book.
+   */
+  readonly maxPeersPerList: number
   /** Bytes buffered per peer and in total, shared with inbound streams. */
   readonly budget?: ByteBudget
   input(i: Input): void
   rejected(reason: string): void
   /** Fault injection (off: undefined). */
   readonly shaper?: LinkShaper
+  readonly admission?: PeerAdmission
 }
 
 export async function sendRpc(ctx: RpcContext, to: Contact, req: Request): Promise<void> {
@@ -93,6 +114,7 @@ export async function sendRpc(ctx: RpcContext, to: Contact, req: Request): Promi
 function contactsOf(ctx: RpcContext, peers: WireMessage['closerPeers']): Contact[] {
   const out: Contact[] = []
   for (const p of peers) {
+    if (out.length >= ctx.maxPeersPerList) break
     const c = ctx.book.fromWire(p)
     if (c !== undefined) out.push(c)
   }
@@ -111,6 +133,11 @@ async function openStream(ctx: RpcContext, to: Contact, signal: AbortSignal): Pr
   // request, saving a round trip per RPC). js-libp2p 3.3's multistream select ignores the option
   // and always waits for the echo, so today every outbound RPC pays that round trip.
   const opts = { signal, negotiateFully: false }
+  if (ctx.admission !== undefined) {
+    const conn = await connectionTo(ctx, to, pid, signal)
+    if (!(await ctx.admission.admitOutbound(conn))) throw new AdmissionRefusedError('pq-required')
+    return conn.newStream(KAD_PROTOCOL, opts)
+  }
   for (const c of ctx.stack.getConnections(pid)) {
     if (c.status === 'open') return c.newStream(KAD_PROTOCOL, opts)
   }
@@ -119,6 +146,14 @@ async function openStream(ctx: RpcContext, to: Contact, signal: AbortSignal): Pr
     return ctx.stack.dialProtocol(addrs, KAD_PROTOCOL, opts)
   }
   return ctx.stack.dialProtocol(pid, KAD_PROTOCOL, opts)
+}
+
+async function connectionTo(ctx: RpcContext, to: Contact, pid: PeerId, signal: AbortSignal): Promise<Connection> {
+  for (const c of ctx.stack.getConnections(pid)) {
+    if (c.status === 'open') return c
+  }
+  if (to.addrs.length > 0) return ctx.stack.dial(to.addrs.map((a) => multiaddr(`${a}/p2p/${to.peer}`)), { signal })
+  return ctx.stack.dial(pid, { signal })
 }
 
 /** Thrown when a message we are about to send would exceed the frame limit. */
@@ -140,6 +175,7 @@ export function sleep(ms: number): Promise<void> {
 function errorReason(e: unknown): string {
   const name = (e as Error)?.name
   if (name === 'AbortError' || name === 'TimeoutError') return 'timeout'
+  if (name === 'AdmissionRefusedError') return 'pq-required'
   return String(name ?? 'error')
 }
 

@@ -4,6 +4,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { LookupResult } from '../../engine/index.js'
 import type { HostObserver } from '../host/kad-host.js'
+import type { PqObserver, PqOutcome } from '../pq/auth.js'
 import { limitLabel, type NodeLimits } from '../host/limits.js'
 import * as N from '../metric-names.js'
 
@@ -12,18 +13,28 @@ export interface GaugeSource {
   inflightLookups(): number
   tableSize(): number
   ready(): boolean
+  /** REQUIRE_PQ_ON in force; PQ-authenticated peers. */
+  pqRequired?(): boolean
+  pqPeers?(): number
   /** Kad frame bytes buffered for remote peers. */
   bufferedBytes(): number
   /** The budgets enforced (undefined before the node started). */
   limits(): NodeLimits | undefined
+  /** Approximate bytes held by the contact book. */
+  contactBookBytes(): number
+  /** The engine's own refusal counts by reason (routing-table diversity, lookup queue, Sybil). */
+  engineRejected(): Readonly<Record<string, number>>
   /** Open connections: all, the most held by one peer id, the most from one IP. */
   connections(): { total: number; maxPerPeer: number; maxPerIp: number }
 }
 
+/** Engine refusal reasons that reach no event (the others are counted as their events arrive). */
+const ENGINE_ONLY_REASONS = ['diversity-bucket', 'diversity-table', 'busy', 'sybil-suspect'] as const
+
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10]
 const HOPS_BUCKETS = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16]
 
-export class NodeMetrics implements HostObserver {
+export class NodeMetrics implements HostObserver, PqObserver {
   readonly registry = new Registry()
   private readonly lookupSeconds: Histogram<'op' | 'result'>
   private readonly hops: Histogram<'op'>
@@ -36,6 +47,10 @@ export class NodeMetrics implements HostObserver {
   private readonly bootstrapFailures: Counter
   private readonly inboundStreams: Counter<'path'>
   readonly configReloadFailed: Counter
+  private readonly pqHandshakes: Counter<'outcome'>
+  private readonly pqHandshakeSeconds: Histogram
+  readonly rfObserved: Histogram
+  readonly eventSubscribersDropped: Counter
 
   constructor(version: string, commit: string, source: GaugeSource) {
     const registers = [this.registry]
@@ -88,6 +103,14 @@ export class NodeMetrics implements HostObserver {
       },
     })
     new Gauge({
+      name: N.CONTACT_BOOK_BYTES,
+      help: 'Approximate bytes held by the contact book (bounded by ron_dht_limit{name="contact_book_bytes"})',
+      registers,
+      collect() {
+        this.set(source.contactBookBytes())
+      },
+    })
+    new Gauge({
       name: N.LIMIT,
       help: 'Per-peer budgets the node enforces, by name (docs/LIMITS.md)',
       labelNames: ['name'],
@@ -117,7 +140,23 @@ export class NodeMetrics implements HostObserver {
       registers,
     })
     this.missing = new Counter({ name: N.MISSING_RECORDS, help: 'GET_PROVIDERS lookups that found no provider', registers })
-    this.rejectedTotal = new Counter({ name: N.REJECTED_TOTAL, help: 'Requests and frames refused, by reason', labelNames: ['reason'], registers })
+    // Refusals the engine decides without an event (diversity filter, full lookup queue, Sybil
+    // suspects) are counted inside it; each scrape adds what it counted since the last one.
+    const engineSeen: Record<string, number> = {}
+    this.rejectedTotal = new Counter({
+      name: N.REJECTED_TOTAL,
+      help: 'Requests, frames, connections and contacts refused, by reason',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        const now = source.engineRejected()
+        for (const reason of ENGINE_ONLY_REASONS) {
+          const delta = (now[reason] ?? 0) - (engineSeen[reason] ?? 0)
+          if (delta > 0) this.inc({ reason }, delta)
+          engineSeen[reason] = now[reason] ?? 0
+        }
+      },
+    })
     this.requestsTotal = new Counter({ name: N.REQUESTS_TOTAL, help: 'Requests handled, by operation and result', labelNames: ['op', 'result'], registers })
     this.latency = new Histogram({
       name: N.REQUEST_LATENCY_SECONDS,
@@ -127,7 +166,27 @@ export class NodeMetrics implements HostObserver {
       registers,
     })
     this.restarts = new Counter({ name: N.SERVICE_RESTARTS_TOTAL, help: 'Restarts of the service seen by the process (a previous run found in the data dir)', registers })
-    this.pqDowngrades = new Counter({ name: N.PQ_DOWNGRADE_ATTEMPT_TOTAL, help: 'Connections that offered no post-quantum handshake while REQUIRE_PQ_ON', registers })
+    this.pqDowngrades = new Counter({ name: N.PQ_DOWNGRADE_ATTEMPT_TOTAL, help: 'Kad requests refused while REQUIRE_PQ_ON because the peer had not completed PQ authentication', registers })
+    this.pqHandshakes = new Counter({ name: N.PQ_HANDSHAKES_TOTAL, help: 'PQ (ML-DSA-87) challenges run by this node, by outcome', labelNames: ['outcome'], registers })
+    this.pqHandshakeSeconds = new Histogram({ name: N.PQ_HANDSHAKE_SECONDS, help: 'Duration of one PQ challenge, seconds', buckets: LATENCY_BUCKETS_S, registers })
+    new Gauge({
+      name: N.PQ_REQUIRED,
+      help: '1 while REQUIRE_PQ_ON is in force',
+      registers,
+      collect() {
+        this.set(source.pqRequired?.() === true ? 1 : 0)
+      },
+    })
+    new Gauge({
+      name: N.PQ_AUTHENTICATED_PEERS,
+      help: 'Peers PQ-authenticated on an open connection',
+      registers,
+      collect() {
+        this.set(source.pqPeers?.() ?? 0)
+      },
+    })
+    this.rfObserved = new Histogram({ name: N.RF_OBSERVED, help: 'Copies of a provider record observed among the k closest peers (repair probes)', buckets: [0, 1, 2, 3, 4, 5, 6, 8, 10, 20], registers })
+    this.eventSubscribersDropped = new Counter({ name: N.EVENT_SUBSCRIBERS_DROPPED_TOTAL, help: 'Event-tail subscribers dropped for reading too slowly', registers })
     const info = new Gauge({ name: N.BUILD_INFO, help: 'Build information', labelNames: ['version', 'commit'], registers })
     info.set({ version, commit }, 1)
     this.bootstrapFailures = new Counter({ name: N.BOOTSTRAP_ROUNDS_FAILED_TOTAL, help: 'Bootstrap rounds that gave up (BootstrapTimeout)', registers })
@@ -149,6 +208,15 @@ export class NodeMetrics implements HostObserver {
     this.lookupSeconds.observe({ op: r.op, result: r.success ? 'ok' : (r.error ?? 'failed') }, (r.endMs - r.startMs) / 1000)
     if (r.success) this.hops.observe({ op: r.op }, r.hops)
     if (r.op === 'GET_PROVIDERS' && r.error === 'not-found') this.missing.inc()
+  }
+
+  handshake(outcome: PqOutcome, seconds: number): void {
+    this.pqHandshakes.inc({ outcome })
+    if (outcome === 'ok') this.pqHandshakeSeconds.observe(seconds)
+  }
+
+  downgrade(): void {
+    this.pqDowngrades.inc()
   }
 
   inboundStream(path: 'fast' | 'libp2p'): void {

@@ -6,8 +6,13 @@
 // run at once (the rest get 429), bodies are capped (413), and while the node is not ready,
 // draining or in degraded mode, client calls get 503. Admin routes need
 // `Authorization: Bearer <token>`; anything else gets 401 and is counted in
-// rejected_total{reason="unauthenticated"}.
+// rejected_total{reason="unauthenticated"}. The same routes can also be served on a Unix domain
+// socket (created mode 0600): there the file's permissions are the authority and admin routes
+// need no token — no network listener carries admin power the operator did not give it.
+// Routes beyond the built-in ones (admin.ts) are passed in; a `stream` route writes its own
+// answer (the event tail).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { chmod, unlink } from 'node:fs/promises'
 import { timingSafeEqual } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import type { LookupOp, LookupResult } from '../../engine/index.js'
@@ -35,6 +40,8 @@ export interface NodeApi {
   degraded: boolean
   /** Peers an ADD_PROVIDER goes to (the engine's replication factor). */
   replication(): number
+  /** Copies of our record for `key` seen among the k closest peers (asked, not assumed). */
+  replicasOf?(key: Uint8Array): Promise<number>
 }
 
 export interface HttpOptions {
@@ -45,16 +52,14 @@ export interface HttpOptions {
   readonly log: NodeLogger
   readonly adminToken?: string
   readonly maxInflight: number
-  /** Admin routes defined elsewhere (the link shaper's), token-gated like the rest. */
-  readonly adminRoutes?: readonly ExtraRoute[]
-}
-
-/** An admin route: the body is read (bounded) before the handler runs. */
-export interface ExtraRoute {
-  readonly method: string
-  readonly re: RegExp
-  readonly op: string
-  handler(body: string, params: string[]): Promise<[number, unknown]>
+  /** More routes (admin.ts); matched after the built-in ones. */
+  readonly routes?: readonly RouteSpec[]
+  /** Also serve on this Unix domain socket path (mode 0600; admin without a token). */
+  readonly unixSocket?: string
+  /** Open connections at most; more are closed at accept (default 256). */
+  readonly maxConnections?: number
+  /** Keep-alive idle time, and time a new connection has to send its request headers (default 5 s). */
+  readonly idleTimeoutMs?: number
 }
 
 export class HttpError extends Error {
@@ -67,28 +72,46 @@ export class HttpError extends Error {
   }
 }
 
-type Handler = (req: IncomingMessage, params: string[], corrId: string) => Promise<[number, unknown]>
+export type Handler = (req: IncomingMessage & { body?: string }, params: string[], corrId: string) => Promise<[number, unknown]>
+/** Writes the whole answer itself (long-lived streams); errors thrown before writing become JSON. */
+export type StreamHandler = (req: IncomingMessage, res: ServerResponse, params: string[], corrId: string) => Promise<void>
+
+export interface RouteSpec {
+  readonly method: string
+  readonly re: RegExp
+  readonly op: string
+  readonly client: boolean
+  readonly admin: boolean
+  readonly handler?: Handler
+  readonly stream?: StreamHandler
+}
 
 export class HttpServer {
   private readonly server: Server
+  private unixServer: Server | undefined
   private inflight = 0
   private adminToken: string | undefined
-  private readonly routes: Array<{ method: string; re: RegExp; op: string; client: boolean; admin: boolean; handler: Handler }>
+  private readonly routes: RouteSpec[]
 
   constructor(private readonly opts: HttpOptions) {
     this.adminToken = opts.adminToken
     this.routes = [
       { method: 'GET', re: /^\/v1\/providers\/([^/]+)$/, op: 'api_find_providers', client: true, admin: false, handler: (_r, p, c) => this.findProviders(p[0]!, c) },
-      { method: 'POST', re: /^\/v1\/providers\/([^/]+)$/, op: 'api_provide', client: true, admin: false, handler: (_r, p, c) => this.provide(p[0]!, c) },
+      { method: 'POST', re: /^\/v1\/providers\/([^/]+)$/, op: 'api_provide', client: true, admin: false, handler: (r, p, c) => this.provide(p[0]!, c, /[?&]verify=(1|true)\b/.test(r.url ?? '')) },
       { method: 'GET', re: /^\/v1\/peers\/([^/]+)$/, op: 'api_find_peer', client: true, admin: false, handler: (_r, p, c) => this.findPeer(p[0]!, c) },
-      { method: 'POST', re: /^\/admin\/degraded$/, op: 'admin_degraded', client: false, admin: true, handler: (r) => this.setDegraded(r) },
-      { method: 'POST', re: /^\/admin\/repair\/([^/]+)$/, op: 'admin_repair', client: false, admin: true, handler: (_r, p, c) => this.repair(p[0]!, c) },
-      ...(opts.adminRoutes ?? []).map((r) => ({ ...r, client: false, admin: true, handler: (req: IncomingMessage, p: string[]) => r.handler((req as IncomingMessage & { body?: string }).body ?? '', p) })),
+      ...(opts.routes ?? []),
     ]
-    this.server = createServer((req, res) => void this.handle(req, res))
-    this.server.keepAliveTimeout = 5_000
-    this.server.headersTimeout = 10_000
+    const idle = opts.idleTimeoutMs ?? 5_000
+    // Node enforces the header and request timeouts on a periodic sweep (30 s by default): sweep
+    // every second, so a socket that sends nothing is gone within idle + 1 s.
+    this.server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => void this.handle(req, res))
+    this.server.maxConnections = opts.maxConnections ?? 256
+    this.server.keepAliveTimeout = idle
+    this.server.headersTimeout = idle
     this.server.requestTimeout = 30_000
+    // No byte either way for this long, even mid-request: the socket is closed.
+    this.server.timeout = 60_000
+    this.server.on('drop', () => this.opts.metrics.rejected('http-connections'))
   }
 
   async listen(): Promise<AddressInfo> {
@@ -104,7 +127,23 @@ export class HttpServer {
         resolve()
       })
     })
+    if (this.opts.unixSocket !== undefined) await this.listenUnix(this.opts.unixSocket)
     return this.server.address() as AddressInfo
+  }
+
+  private async listenUnix(path: string): Promise<void> {
+    // A socket file left by a killed run would make listen fail with EADDRINUSE.
+    await unlink(path).catch(() => undefined)
+    const server = createServer((req, res) => void this.handle(req, res, true))
+    server.headersTimeout = 10_000
+    server.requestTimeout = 0 // the event tail is long-lived
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) => reject(new BindError(`Bind: admin socket ${path}: ${e.code ?? e.message}`)))
+      // umask-independent: nobody but the node's user may connect.
+      server.listen(path, () => resolve())
+    })
+    await chmod(path, 0o600)
+    this.unixServer = server
   }
 
   /** SIGHUP: a new token takes effect for the next request; undefined disables admin. */
@@ -122,6 +161,11 @@ export class HttpServer {
 
   async close(): Promise<void> {
     this.server.closeIdleConnections()
+    const u = this.unixServer
+    if (u !== undefined) {
+      u.closeAllConnections()
+      await new Promise<void>((resolve) => u.close(() => resolve()))
+    }
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }
 
@@ -130,7 +174,7 @@ export class HttpServer {
     this.server.closeAllConnections()
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(req: IncomingMessage, res: ServerResponse, local = false): Promise<void> {
     const url = req.url ?? '/'
     const method = req.method ?? 'GET'
     const path = url.split('?', 1)[0]!
@@ -152,7 +196,7 @@ export class HttpServer {
         const m = route.re.exec(path)
         if (m === null) continue
         pathMatched = true
-        if (method === route.method) return await this.run(route, req, res, m.slice(1))
+        if (method === route.method) return await this.run(route, req, res, m.slice(1), local)
       }
       if (pathMatched) throw new HttpError(405, 'method-not-allowed', `${method} not allowed here`)
       throw new HttpError(404, 'no-route', 'no such endpoint')
@@ -161,12 +205,17 @@ export class HttpServer {
     }
   }
 
-  private async run(route: (typeof this.routes)[number], req: IncomingMessage, res: ServerResponse, params: string[]): Promise<void> {
+  private async run(route: RouteSpec, req: IncomingMessage, res: ServerResponse, params: string[], local: boolean): Promise<void> {
     const corrId = newCorrId()
     const t0 = performance.now()
     let status = 500
     try {
-      if (route.admin) this.authenticate(req)
+      if (route.admin && !local) this.authenticate(req)
+      if (route.stream !== undefined) {
+        status = 200
+        await route.stream(req, res, params, corrId)
+        return
+      }
       const body = await readBody(req)
       ;(req as IncomingMessage & { body?: string }).body = body
       if (route.client) {
@@ -177,7 +226,7 @@ export class HttpServer {
       }
       this.inflight += route.client ? 1 : 0
       try {
-        const [s, payload] = await route.handler(req, params, corrId)
+        const [s, payload] = await route.handler!(req, params, corrId)
         status = s
         send(res, s, payload)
       } finally {
@@ -204,6 +253,12 @@ export class HttpServer {
   }
 
   private fail(res: ServerResponse, e: unknown, op: string, corrId?: string): number {
+    if (e instanceof HttpError && e.status === 413) {
+      // The body is not read: answer, then close the connection instead of draining the upload.
+      this.opts.metrics.rejected('http-body-too-large')
+      if (!res.headersSent) res.setHeader('connection', 'close')
+      res.once('finish', () => res.socket?.destroy())
+    }
     if (e instanceof HttpError) {
       if (!res.headersSent) send(res, e.status, { error: e.code, message: e.message, ...(corrId ? { corr_id: corrId } : {}) })
       return e.status
@@ -222,12 +277,18 @@ export class HttpServer {
     return [200, { key: wireKeyToString(key.bytes), providers: r.providers.map((p) => ({ peer: p.peer, addrs: p.addrs })), hops: r.hops, ms: Math.round(r.endMs - r.startMs) }]
   }
 
-  private async provide(rawKey: string, corrId: string): Promise<[number, unknown]> {
+  /**
+   * ADD_PROVIDER has no acknowledgement: `sent_to` counts the peers the record was sent to.
+   * With ?verify=1 the k closest are then asked, and `replicated` is the copies seen.
+   */
+  private async provide(rawKey: string, corrId: string, verify: boolean): Promise<[number, unknown]> {
     const key = parseKey(rawKey)
     const r = await this.lookup('PROVIDE', key.bytes, corrId)
     if (!r.success) throw new HttpError(503, 'no-peers', 'no peer found to store the record')
-    const replicated = Math.min(this.opts.api.replication(), r.closest.length)
-    return [200, { key: wireKeyToString(key.bytes), replicated, hops: r.hops, ms: Math.round(r.endMs - r.startMs) }]
+    const sentTo = Math.min(this.opts.api.replication(), r.closest.length)
+    const out: Record<string, unknown> = { key: wireKeyToString(key.bytes), sent_to: sentTo, hops: r.hops, ms: Math.round(r.endMs - r.startMs) }
+    if (verify && this.opts.api.replicasOf !== undefined) out.replicated = await this.opts.api.replicasOf(key.bytes)
+    return [200, out]
   }
 
   private async findPeer(rawPeer: string, corrId: string): Promise<[number, unknown]> {
@@ -249,33 +310,7 @@ export class HttpServer {
 
   // ------------------------------------------------------------------ admin
 
-  private async setDegraded(req: IncomingMessage): Promise<[number, unknown]> {
-    const body = (req as IncomingMessage & { body?: string }).body ?? ''
-    const q = new URLSearchParams((req.url ?? '').split('?')[1] ?? '')
-    let on: boolean | undefined
-    const qs = q.get('on')
-    if (qs !== null) on = qs === '1' || qs === 'true' || qs === 'on'
-    else if (body.length > 0) {
-      try {
-        const j = JSON.parse(body) as { on?: unknown }
-        if (typeof j.on === 'boolean') on = j.on
-      } catch {
-        // fall through to the error below
-      }
-    }
-    if (on === undefined) throw new HttpError(400, 'bad-request', 'send {"on": true|false} or ?on=1|0')
-    this.opts.api.degraded = on
-    this.opts.log.warn({ degraded: on }, 'degraded mode changed')
-    return [200, { degraded: on }]
-  }
 
-  private async repair(rawKey: string, corrId: string): Promise<[number, unknown]> {
-    const key = parseKey(rawKey)
-    const r = await this.lookup('PROVIDE', key.bytes, corrId)
-    if (!r.success) throw new HttpError(503, 'no-peers', 'no peer found to store the record')
-    const factor = this.opts.api.replication()
-    return [200, { key: wireKeyToString(key.bytes), factor, replicated: Math.min(factor, r.closest.length), hops: r.hops }]
-  }
 }
 
 function safeDecode(s: string): string {
@@ -286,13 +321,13 @@ function safeDecode(s: string): string {
   }
 }
 
-function parseKey(raw: string): { bytes: Uint8Array } {
+export function parseKey(raw: string): { bytes: Uint8Array } {
   const r = wireKeyFromString(safeDecode(raw))
   if (!r.ok) throw new HttpError(400, 'bad-key', r.error)
   return r.value
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+export function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body)
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' })
   res.end(text)
@@ -301,7 +336,6 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 async function readBody(req: IncomingMessage): Promise<string> {
   const declared = Number(req.headers['content-length'] ?? 0)
   if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) {
-    req.resume()
     throw new HttpError(413, 'too-large', `body larger than ${MAX_BODY_BYTES} bytes`)
   }
   const chunks: Buffer[] = []
@@ -310,7 +344,6 @@ async function readBody(req: IncomingMessage): Promise<string> {
     const b = c as Buffer
     n += b.length
     if (n > MAX_BODY_BYTES) {
-      req.resume()
       throw new HttpError(413, 'too-large', `body larger than ${MAX_BODY_BYTES} bytes`)
     }
     chunks.push(b)

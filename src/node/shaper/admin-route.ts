@@ -8,7 +8,7 @@
 // like every admin route; with the shaper off every route answers 409 naming the config key.
 import * as z from 'zod'
 import { faultSchema } from '../../netmodel/faults.js'
-import { HttpError, type ExtraRoute } from '../http/server.js'
+import { HttpError, type RouteSpec } from '../http/server.js'
 import { ShaperInputError, type UserSpaceShaper } from './link-shaper.js'
 import type { NodeLogger } from '../log.js'
 
@@ -24,7 +24,7 @@ function issueLine(issue: z.core.$ZodIssue): string {
   return `${path === '' ? 'body' : path}: ${issue.message}`
 }
 
-export function shaperRoutes(shaper: () => UserSpaceShaper | undefined, log: NodeLogger): ExtraRoute[] {
+export function shaperRoutes(shaper: () => UserSpaceShaper | undefined, log: NodeLogger): RouteSpec[] {
   const on = (): UserSpaceShaper => {
     const s = shaper()
     if (s === undefined) throw new HttpError(409, 'shaper-off', 'the link shaper is off (set dht_link_shaper = on and restart)')
@@ -35,7 +35,10 @@ export function shaperRoutes(shaper: () => UserSpaceShaper | undefined, log: Nod
       method: 'POST',
       re: /^\/admin\/faults$/,
       op: 'admin_fault_inject',
-      handler: async (body) => {
+      client: false,
+      admin: true,
+      handler: async (req) => {
+        const body = req.body ?? ''
         const s = on()
         let json: unknown
         try {
@@ -57,12 +60,14 @@ export function shaperRoutes(shaper: () => UserSpaceShaper | undefined, log: Nod
         }
       },
     },
-    { method: 'GET', re: /^\/admin\/faults$/, op: 'admin_fault_list', handler: async () => [200, { faults: on().list() }] },
+    { method: 'GET', re: /^\/admin\/faults$/, op: 'admin_fault_list', client: false, admin: true, handler: async () => [200, { faults: on().list() }] },
     {
       method: 'DELETE',
       re: /^\/admin\/faults(?:\/([a-z0-9][a-z0-9_-]{0,47}))?$/,
       op: 'admin_fault_clear',
-      handler: async (_body, params) => {
+      client: false,
+      admin: true,
+      handler: async (_req, params) => {
         const s = on()
         const id = params[0]
         const cleared = s.clear(id)

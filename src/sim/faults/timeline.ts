@@ -7,7 +7,8 @@
 // network once, wrapping any model already there); `churn-spike` draws, per target peer, leave
 // times from an exponential at the spike's turnover rate, makes the peer leave when its time
 // comes (if the spike is still on and the peer online) and brings it back after a downtime;
-// `load` issues extra FIND_NODE lookups from random ready targets as a Poisson process (a load
+// `crash` stops every online target at once and starts them again (fresh state, bootstrapping) at
+// the fault's end; `load` issues extra FIND_NODE lookups from random ready targets as a Poisson process (a load
 // burst: what the engine cannot take it sheds as "busy").
 // Each fault draws from its own forked stream (`fault/<id>/...`): adding a fault never shifts
 // another's randomness. The fault windows are recorded for the report.
@@ -111,6 +112,9 @@ export class FaultTimeline {
         })
         return
       }
+      case 'crash':
+        this.crash(host, f)
+        return
       case 'churn-spike':
         this.churnSpike(host, f, s.turnover_per_hour, s.downtime_mean_s, frng)
         return
@@ -148,6 +152,20 @@ export class FaultTimeline {
       if (next < f.endMs) host.at(next, arrive)
     }
     host.at(f.startMs, arrive)
+  }
+
+  /** Every online target stops at once; the ones this fault took down start again at its end. */
+  private crash(host: ChaosHost, f: ActiveFault): void {
+    if (f.target.kind !== 'peers') return
+    const down: number[] = []
+    for (let i = 0; i < this.layout.n; i++) {
+      if (f.target.member[i] !== 1 || this.layout.adversary[i] === 1 || host.online[i] !== 1) continue
+      host.leave(i, false)
+      down.push(i)
+    }
+    host.at(f.endMs, () => {
+      for (const p of down) host.join(p)
+    })
   }
 
   private churnSpike(host: ChaosHost, f: ActiveFault, perHour: number, downtimeMeanS: number, rng: Rng): void {

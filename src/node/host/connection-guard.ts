@@ -1,0 +1,80 @@
+// Connections per source IP and per peer id, checked by libp2p's connection gater.
+//
+// libp2p bounds connections in the handshake node-wide (maxIncomingPendingConnections) and new
+// connections per second per host, but not how many one address or one identity keeps: ten
+// half-open sockets used to hold every pending slot, and one identity could keep hundreds of
+// connections. The guard counts inbound sockets per IP from the moment they are accepted until
+// they close (in the handshake or established alike) and refuses a new one past `perIp`; after
+// the handshake, when the peer id is known, it refuses a connection past `perPeer` for that id.
+// Addresses on the allow list (tests, trusted operators) are exempt, as they are from libp2p's
+// own limits. Refusals are reported by reason.
+import type { Connection, ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface ConnectionGuardOptions {
+  readonly perIp: number
+  readonly perPeer: number
+  /** Multiaddr prefixes exempt from the limits ("/ip4/127.0.0.1"). */
+  readonly allow?: readonly string[]
+  readonly onRefused?: (reason: 'connections-per-ip' | 'connections-per-peer') => void
+}
+
+export function ipOf(addr: Multiaddr): string | undefined {
+  for (const c of addr.getComponents()) if (c.name === 'ip4' || c.name === 'ip6') return c.value
+  return undefined
+}
+
+export class ConnectionGuard {
+  private readonly byIp = new Map<string, number>()
+  private connectionsOf: ((peer: PeerId) => Connection[]) | undefined
+
+  constructor(private readonly opts: ConnectionGuardOptions) {}
+
+  /** Gives the guard the stack's view of open connections (after the stack is created). */
+  attach(connectionsOf: (peer: PeerId) => Connection[]): void {
+    this.connectionsOf = connectionsOf
+  }
+
+  /** Inbound sockets from `ip` accepted and not yet closed. */
+  socketsFrom(ip: string): number {
+    return this.byIp.get(ip) ?? 0
+  }
+
+  private allowed(addr: Multiaddr): boolean {
+    const s = addr.toString()
+    return (this.opts.allow ?? []).some((p) => s === p || s.startsWith(`${p}/`))
+  }
+
+  gater(): ConnectionGater {
+    return {
+      denyInboundConnection: (maConn: MultiaddrConnection): boolean => {
+        const ip = ipOf(maConn.remoteAddr)
+        if (ip === undefined || this.allowed(maConn.remoteAddr)) return false
+        const n = this.byIp.get(ip) ?? 0
+        if (n >= this.opts.perIp) {
+          this.opts.onRefused?.('connections-per-ip')
+          return true
+        }
+        this.byIp.set(ip, n + 1)
+        maConn.addEventListener(
+          'close',
+          () => {
+            const left = (this.byIp.get(ip) ?? 1) - 1
+            if (left <= 0) this.byIp.delete(ip)
+            else this.byIp.set(ip, left)
+          },
+          { once: true },
+        )
+        return false
+      },
+      denyInboundEncryptedConnection: (peer: PeerId, maConn: MultiaddrConnection): boolean => {
+        if (this.connectionsOf === undefined || this.allowed(maConn.remoteAddr)) return false
+        if (this.connectionsOf(peer).length >= this.opts.perPeer) {
+          this.opts.onRefused?.('connections-per-peer')
+          return true
+        }
+        return false
+      },
+    }
+  }
+}

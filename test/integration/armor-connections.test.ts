@@ -1,0 +1,101 @@
+// Connections under attack, on loopback: an attacker on 127.0.0.2 keeps a hundred TCP sockets
+// open that never finish the handshake, while honest peers on 127.0.0.1 keep dialing. The node
+// has no allow list here, so every libp2p limit applies to both.
+import { connect, type Socket } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Libp2p } from '@libp2p/interface'
+import type { DhtNode } from '../../src/node/dht-node.js'
+import { eventually, httpUrl, loopbackAddr, startOurNode, startRawClient } from './helpers.js'
+
+async function metricValue(node: DhtNode, pattern: RegExp): Promise<number> {
+  const text = await (await fetch(httpUrl(node, '/metrics'))).text()
+  const m = pattern.exec(text)
+  return m ? Number(m[1]) : 0
+}
+
+/** Keeps `n` silent sockets from `from` to host:port open, reopening any the node closes. */
+function halfOpenFlood(from: string, host: string, port: number, n: number): { stop(): void; opened(): number } {
+  let stopped = false
+  let opened = 0
+  const socks = new Set<Socket>()
+  const open = (): void => {
+    if (stopped) return
+    const s = connect({ host, port, localAddress: from })
+    opened++
+    socks.add(s)
+    s.on('error', () => undefined)
+    s.on('close', () => {
+      socks.delete(s)
+      // Reopen a little later: the attacker keeps its share of slots, without spinning.
+      if (!stopped) setTimeout(open, 100).unref()
+    })
+  }
+  for (let i = 0; i < n; i++) open()
+  return {
+    stop() {
+      stopped = true
+      for (const s of socks) s.destroy()
+    },
+    opened: () => opened,
+  }
+}
+
+describe('a half-open flood from one address', () => {
+  let node: DhtNode
+  let flood: ReturnType<typeof halfOpenFlood>
+
+  beforeAll(async () => {
+    node = await startOurNode({ allow: [] })
+    const m = /\/ip4\/127\.0\.0\.1\/tcp\/(\d+)/.exec(loopbackAddr(node.multiaddrs))!
+    flood = halfOpenFlood('127.0.0.2', '127.0.0.1', Number(m[1]), 100)
+    // Wait until the attacker holds its slots.
+    await eventually('flood established', () => (flood.opened() >= 100 ? true : undefined))
+  })
+
+  afterAll(async () => {
+    flood?.stop()
+    await node?.drain()
+  })
+
+  it('honest peers from another address still connect (every dial of 20)', async () => {
+    let ok = 0
+    for (let i = 0; i < 20; i++) {
+      const c: Libp2p = await startRawClient()
+      try {
+        await c.dial(multiaddr(loopbackAddr(node.multiaddrs)), { signal: AbortSignal.timeout(10_000) })
+        ok++
+      } catch {
+        // counted as a failure
+      } finally {
+        await c.stop()
+      }
+    }
+    expect(ok).toBe(20)
+    // The attacker's surplus is refused by the per-IP budget, and said so.
+    expect(await metricValue(node, /rejected_total\{reason="connections-per-ip"\} (\d+)/)).toBeGreaterThan(0)
+  })
+
+  it('one identity keeps at most its share of connections', async () => {
+    const c: Libp2p = await startRawClient()
+    const limit = node.limits.connectionsPerPeer
+    let opened = 0
+    for (let i = 0; i < limit + 3; i++) {
+      try {
+        await c.dial(multiaddr(loopbackAddr(node.multiaddrs)), { force: true, signal: AbortSignal.timeout(10_000) })
+        opened++
+      } catch {
+        // refused past the budget
+      }
+    }
+    const held = await eventually('connections settled', () => {
+      const n = node.stack.getConnections(c.peerId).length
+      return n <= limit ? n : undefined
+    })
+    expect(held).toBeGreaterThan(0)
+    expect(held).toBeLessThanOrEqual(limit)
+    expect(opened).toBeGreaterThan(0)
+    expect(await metricValue(node, /rejected_total\{reason="connections-per-peer"\} (\d+)/)).toBeGreaterThan(0)
+    await c.stop()
+  })
+})

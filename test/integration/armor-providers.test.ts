@@ -1,0 +1,103 @@
+// One peer against the provider store and the contact book, on 127.0.0.1: a peer's provider
+// records are capped by a per-peer quota, every refusal is counted by reason (never as "ok"), and
+// a refused ADD_PROVIDER leaves nothing behind in the contact book.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { multiaddr } from '@multiformats/multiaddr'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { Libp2p } from '@libp2p/interface'
+import type { DhtNode } from '../../src/node/dht-node.js'
+import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
+import { DEFAULT_LIMITS } from '../../src/node/host/limits.js'
+import { frame } from '../../src/node/host/index.js'
+import { MessageType, type WirePeer } from '../../src/node/wire/message.js'
+import { eventually, httpUrl, loopbackAddr, startOurNode, startRawClient, testEngineConfig } from './helpers.js'
+
+async function metricValue(node: DhtNode, pattern: RegExp): Promise<number> {
+  const text = await (await fetch(httpUrl(node, '/metrics'))).text()
+  const m = pattern.exec(text)
+  return m ? Number(m[1]) : 0
+}
+
+function keyOf(i: number): Uint8Array {
+  const k = new Uint8Array(34)
+  k[0] = 0x12
+  k[1] = 32
+  k[2] = i >> 8
+  k[3] = i & 0xff
+  return k
+}
+
+/** Sends one ADD_PROVIDER per key on its own stream and waits until the node closed each. */
+async function provide(client: Libp2p, addr: string, keys: Uint8Array[], providers: WirePeer[]): Promise<void> {
+  for (const key of keys) {
+    const s = await client.dialProtocol(multiaddr(addr), KAD_PROTOCOL)
+    const done = new Promise<void>((resolve) => {
+      s.addEventListener('remoteCloseWrite', () => resolve(), { once: true })
+      s.addEventListener('close', () => resolve(), { once: true })
+    })
+    s.send(frame({ type: MessageType.ADD_PROVIDER, key, closerPeers: [], providerPeers: providers }))
+    await s.close()
+    await done
+  }
+}
+
+describe('provider records per peer, and the contact book', () => {
+  let node: DhtNode
+  let client: Libp2p
+  let addr: string
+  let me: WirePeer
+
+  beforeAll(async () => {
+    node = await startOurNode({
+      engine: testEngineConfig({ maxProviderKeys: 30 }),
+      limits: { ...DEFAULT_LIMITS, providerRecordsPerPeer: 10 },
+    })
+    addr = loopbackAddr(node.multiaddrs)
+    client = await startRawClient(['/ip4/127.0.0.1/tcp/0'])
+    me = { id: client.peerId.toMultihash().bytes, addrs: client.getMultiaddrs().map((a) => a.bytes) }
+  })
+
+  afterAll(async () => {
+    await Promise.allSettled([node.drain(), client.stop()])
+  })
+
+  it('a peer past its quota is refused, counted as refused and not as ok', async () => {
+    await provide(client, addr, Array.from({ length: 14 }, (_, i) => keyOf(i)), [me])
+    const stored = await eventually('records stored', () => (node.engine.stats(node.host.now()).providerRecords === 10 ? 10 : undefined))
+    expect(stored).toBe(10)
+    expect(await metricValue(node, /rejected_total\{reason="provider-quota"\} (\d+)/)).toBe(4)
+    expect(await metricValue(node, /requests_total\{op="ADD_PROVIDER",result="ok"\} (\d+)/)).toBe(10)
+    expect(await metricValue(node, /requests_total\{op="ADD_PROVIDER",result="rejected"\} (\d+)/)).toBe(4)
+    // Refreshing a record it already holds is not a new record: allowed.
+    await provide(client, addr, [keyOf(0)], [me])
+    expect(await metricValue(node, /requests_total\{op="ADD_PROVIDER",result="ok"\} (\d+)/)).toBe(11)
+  })
+
+  it('a full store says so in rejected_total{reason="store-full"}', async () => {
+    // Three more peers fill the 30-key store; the third's last records find it full.
+    for (let p = 0; p < 3; p++) {
+      const other = await startRawClient(['/ip4/127.0.0.1/tcp/0'])
+      const who = { id: other.peerId.toMultihash().bytes, addrs: other.getMultiaddrs().map((a) => a.bytes) }
+      await provide(other, addr, Array.from({ length: 8 }, (_, i) => keyOf(100 * (p + 1) + i)), [who])
+      await other.stop()
+    }
+    expect(node.engine.stats(node.host.now()).providerKeys).toBe(30)
+    expect(await metricValue(node, /rejected_total\{reason="store-full"\} (\d+)/)).toBe(4)
+  })
+
+  it('a refused ADD_PROVIDER (provider is not the sender) adds nothing to the contact book', async () => {
+    const before = node.book.size
+    const strangers: WirePeer[] = []
+    for (let i = 0; i < 20; i++) {
+      const pid = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+      strangers.push({ id: pid.toMultihash().bytes, addrs: [multiaddr(`/ip4/10.0.0.${i}/tcp/4001`).bytes] })
+    }
+    const rejectedBefore = await metricValue(node, /rejected_total\{reason="provider-not-sender"\} (\d+)/)
+    await provide(client, addr, [keyOf(999)], strangers)
+    await eventually('refusal counted', async () =>
+      (await metricValue(node, /rejected_total\{reason="provider-not-sender"\} (\d+)/)) > rejectedBefore ? true : undefined,
+    )
+    expect(node.book.size).toBe(before)
+  })
+})
