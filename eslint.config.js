@@ -83,6 +83,13 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/netmodel/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../sim/*', '../node/*', '../cli/*', 'libp2p', '@libp2p/*'], message: 'src/netmodel is shared by the simulator and the node: it imports neither.' }] }],
+      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Randomness comes from the Rng the caller passes.' }, { object: 'Date', property: 'now', message: 'Time is the caller\'s.' }],
+    },
+  },
+  {
     files: ['src/node/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['../sim/*'], message: 'src/node never imports src/sim.' }] }],

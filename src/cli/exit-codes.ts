@@ -20,6 +20,8 @@ export const EXIT_GATE_FAILED = 1
 export const EXIT_BAD_INPUT = 2
 /** An internal invariant broke: a bug; the message carries the seed and the replay command. */
 export const EXIT_INTERNAL = 3
+/** Interrupted (SIGINT) after writing what was measured so far (testbed: a report marked partial). */
+export const EXIT_INTERRUPTED = 130
 /** `ctl`: the node could not be reached (connection refused, no answer in time). */
 export const EXIT_UNREACHABLE = 4
 /** `ctl`: the node refused the admin token (401), or none was given. */

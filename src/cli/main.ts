@@ -9,6 +9,8 @@ import { registerCtl } from './commands/ctl.js'
 import { registerGate } from './commands/gate.js'
 import { registerCompare } from './commands/compare.js'
 import { registerSweep } from './commands/sweep.js'
+import { registerTestbed } from './commands/testbed.js'
+import { registerCalibrate } from './commands/calibrate.js'
 import { registerExplore } from './commands/explore.js'
 import { EXIT_BAD_INPUT, exitCodeFor } from './exit-codes.js'
 import { VERSION } from './version.js'
@@ -22,6 +24,8 @@ program
   .showHelpAfterError(false)
 
 registerRun(program)
+registerTestbed(program)
+registerCalibrate(program)
 registerSweep(program)
 registerGate(program)
 registerExplore(program)

@@ -25,6 +25,8 @@ import { measure, repair, type RepairDeps } from './repair/repair.js'
 import { wireKeyToString } from './wire/keys.js'
 import { NodeMetrics } from './http/metrics.js'
 import type { NodeLogger } from './log.js'
+import { UserSpaceShaper, type ShaperOptions } from './shaper/link-shaper.js'
+import { shaperRoutes } from './shaper/admin-route.js'
 import { EventBus } from './events.js'
 import { EventFeed } from './event-feed.js'
 import { PqAuth } from './pq/auth.js'
@@ -56,6 +58,8 @@ export interface DhtNodeOptions {
   readonly allow?: readonly string[]
   /** REQUIRE_PQ_ON: serve and use only PQ-authenticated peers (PQ is always offered). */
   readonly requirePq?: boolean
+  /** The user-space link shaper (fault injection): off unless given; `true` for no latency model. */
+  readonly shaper?: boolean | Omit<ShaperOptions, 'self'>
   /** Where the ML-DSA-87 key lives; default: beside the cache in dataDir (none under amnesia). */
   readonly pqKeyFile?: string
   /** This node's region label, carried in its PQ proof (repair prefers regions). */
@@ -92,6 +96,8 @@ export class DhtNode implements AdminApi {
   private smallNetworkSeen = 0
   private stoppedP: Promise<void> | undefined
   httpPort = 0
+  /** Present when the link shaper is switched on. */
+  shaper: UserSpaceShaper | undefined
 
   constructor(readonly opts: DhtNodeOptions) {
     this.book = new ContactBook(200_000, this.limits.contactBookBytes)
@@ -153,7 +159,11 @@ export class DhtNode implements AdminApi {
       limits: this.limits,
       // Through the event feed once it exists, so connection refusals reach the event tail too.
       onRefused: (reason) => (this.feed !== undefined ? this.feed.rejected(reason) : this.metrics.rejected(reason)),
+      ...(o.shaper !== undefined && o.shaper !== false ? { allowPeer: (p: string) => this.shaper?.dialAllowed(p) ?? true } : {}),
     })
+    if (o.shaper !== undefined && o.shaper !== false) {
+      this.shaper = new UserSpaceShaper({ ...(o.shaper === true ? {} : o.shaper), self: this.stack.peerId.toString() })
+    }
     await startStack(this.stack, o.listen)
     const self = this.book.fromPeerId(this.stack.peerId, this.stack.getMultiaddrs().map((a) => a.toString()))
     this.engine = new DhtEngine({ self, config: o.engine, rng: new SeededRng(randomBytes(16).toString('hex')) })
@@ -187,6 +197,7 @@ export class DhtNode implements AdminApi {
       admission: this.pq,
       limits: this.limits,
       ...(o.allow ? { allow: o.allow } : {}),
+      ...(this.shaper !== undefined ? { shaper: this.shaper } : {}),
     })
     await this.host.register()
     this.feed.start()
@@ -198,7 +209,7 @@ export class DhtNode implements AdminApi {
       metrics: this.metrics,
       log: o.log,
       maxInflight: o.maxClientInflight ?? 64,
-      routes: adminRoutes(this, o.log),
+      routes: [...adminRoutes(this, o.log), ...shaperRoutes(() => this.shaper, o.log)],
       ...(o.adminSocket !== undefined ? { unixSocket: o.adminSocket } : {}),
       maxConnections: this.limits.httpConnections,
       idleTimeoutMs: this.limits.httpIdleTimeoutMs,

@@ -8,7 +8,7 @@ import * as z from 'zod'
 import YAML from 'yaml'
 import { BadInputError } from '../common/errors.js'
 import * as C from '../engine/constants.js'
-import { regionNames } from './regions.js'
+import { regionNames } from '../netmodel/regions.js'
 import { parseGate, type GateSpec } from './gates.js'
 import { chaosFields, chaosIsDefault, chaosIssues, FAULT_KINDS, type ChaosSpec } from './faults/chaos-schema.js'
 

@@ -25,7 +25,7 @@ import type { Contact, EngineEvent, Input, LookupOp, Message, Output } from '../
 import { applyProfile, engineConfig, type EngineConfig } from '../engine/config.js'
 import { Scheduler } from './scheduler.js'
 import { Network } from './network.js'
-import { regionMatrix } from './regions.js'
+import { oneWayMatrix } from '../netmodel/latency.js'
 import { createPeers, peerIndex, type SimContact } from './peers.js'
 import { drawLengthMs, drawResidualMs, meanSessionS, type LengthModel } from './churn.js'
 import { GroundTruth } from './ground-truth.js'
@@ -179,13 +179,7 @@ export class Simulation {
     this.n = net.peers
     this.bootstrapCount = net.bootstraps
 
-    const matrix = regionMatrix()
-    const regionIdx = net.regions.map((r) => matrix.names.indexOf(r.name))
-    const m = regionIdx.length
-    const oneWay = new Float64Array(m * m)
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < m; j++) oneWay[i * m + j] = matrix.rttMs[regionIdx[i]! * matrix.names.length + regionIdx[j]!]! / 2
-    }
+    const oneWay = oneWayMatrix(net.regions.map((r) => r.name))
     const peers = createPeers(this.rng.fork('peers'), {
       peers: this.n,
       regionWeights: net.regions.map((r) => r.weight),

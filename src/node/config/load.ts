@@ -57,6 +57,8 @@ export interface NodeConfig {
   readonly adminToken: string | undefined
   readonly adminTokenFile: string | undefined
   readonly drainTimeoutMs: number
+  /** The user-space link shaper (fault injection) is on. */
+  readonly linkShaper: boolean
   readonly region: string | undefined
   readonly adminSocket: string | undefined
   /** The config file read, if any. */
@@ -206,6 +208,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): NodeConfig {
     adminToken: c.dht_admin_token,
     adminTokenFile: c.dht_admin_token_file,
     drainTimeoutMs: c.dht_drain_timeout_ms!,
+    linkShaper: c.dht_link_shaper!,
     region: c.dht_region,
     adminSocket: c.dht_admin_socket,
     file,
