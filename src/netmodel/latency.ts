@@ -5,7 +5,7 @@
 // (log-normal, drawn once per peer) and a per-message log-normal jitter (mostly small,
 // sometimes large). Pure functions of their inputs and the Rng they are given.
 import { logNormal, type Rng } from '../engine/rng.js'
-import { BadInputError } from '../engine/errors.js'
+import { BadInputError } from '../common/errors.js'
 import { regionMatrix } from './regions.js'
 
 /** A log-normal distribution in ms: its median and the sigma of the underlying normal. */

@@ -4,7 +4,7 @@
 // Exit 0 and print `ok` when it is valid; otherwise throw ConfigInvalidError, which main.ts
 // prints as one line (`dht-sim: ConfigInvalid(key=<key>): <what is wrong>`) with exit code 2.
 import type { Command } from 'commander'
-import { BadInputError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
 import { configAsFileKeys, loadConfig } from '../../node/config/index.js'
 
 export function registerConfig(program: Command): void {

@@ -4,9 +4,9 @@
 // SIGINT stops every node and writes what was measured so far, marked partial (exit 130).
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { BadInputError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
 import { loadScenario } from '../../sim/scenario.js'
-import { renderReportFiles, writeReportFiles } from '../../sim/report-files.js'
+import { renderReportFiles, writeReportFiles } from '../../report/files.js'
 import { runTestbed, testbedScenario } from '../../testbed/testbed.js'
 import { EXIT_GATE_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js'
 import { VERSION } from '../version.js'
