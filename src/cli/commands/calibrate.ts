@@ -5,7 +5,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { BadInputError } from '../../common/errors.js'
 import { loadScenario } from '../../sim/scenario.js'
 import { runScenario } from '../../sim/run-scenario.js'
 import { renderReportFiles, writeReportFiles } from '../../report/files.js'
@@ -13,7 +12,7 @@ import { runTestbed, testbedScenario } from '../../testbed/testbed.js'
 import { compareRuns, renderCalibrationHtml, renderCalibrationMarkdown } from '../../testbed/calibrate.js'
 import { EXIT_GATE_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js'
 import { VERSION } from '../version.js'
-import { intFlag } from './testbed.js'
+import { checkSeedFlag, intFlag, withInterrupt } from './testbed.js'
 
 export interface CalibrateFlags {
   readonly nodes?: string
@@ -23,12 +22,8 @@ export interface CalibrateFlags {
   readonly quiet?: boolean
 }
 
-const SEED_RE = /^[A-Za-z0-9_.:-]{1,100}$/
-
 export async function calibrateCommand(file: string, flags: CalibrateFlags): Promise<number> {
-  if (flags.seed !== undefined && !SEED_RE.test(flags.seed)) {
-    throw new BadInputError(`--seed: must be 1-100 letters, digits, "_", ".", ":" or "-" (got ${JSON.stringify(flags.seed)})`)
-  }
+  checkSeedFlag(flags.seed)
   const nodes = intFlag('--nodes', flags.nodes, 2)
   const workers = intFlag('--workers', flags.workers, 1)
   const scenario = loadScenario(file)
@@ -38,13 +33,9 @@ export async function calibrateCommand(file: string, flags: CalibrateFlags): Pro
   const outDir = flags.out ?? join('reports', `${scenario.name}-calibration`)
   if (!flags.quiet) process.stderr.write(`calibrate: simulator, ${n} peers\n`)
   const sim = runScenario(scaled, { seed, scenarioPath: file, toolVersion: VERSION })
-  const ac = new AbortController()
-  const onSig = (): void => ac.abort()
-  process.on('SIGINT', onSig)
-  process.on('SIGTERM', onSig)
-  try {
+  return withInterrupt(async (signal) => {
     if (!flags.quiet) process.stderr.write(`calibrate: testbed, ${n} real nodes\n`)
-    const tb = await runTestbed(scenario, { nodes: n, seed, scenarioPath: file, toolVersion: VERSION, signal: ac.signal, ...(workers !== undefined ? { workers } : {}) })
+    const tb = await runTestbed(scenario, { nodes: n, seed, scenarioPath: file, toolVersion: VERSION, signal, ...(workers !== undefined ? { workers } : {}) })
     writeReportFiles(join(outDir, 'sim'), renderReportFiles(sim))
     writeReportFiles(join(outDir, 'testbed'), renderReportFiles(tb))
     const cal = { ...compareRuns(sim, tb, n), partial: tb.testbed.partial }
@@ -56,10 +47,7 @@ export async function calibrateCommand(file: string, flags: CalibrateFlags): Pro
     if (!flags.quiet) process.stdout.write(`${md}\nwrote ${join(outDir, 'calibration.json')}, calibration.md, calibration.html\n`)
     if (tb.testbed.partial) return EXIT_INTERRUPTED
     return cal.pass ? EXIT_OK : EXIT_GATE_FAILED
-  } finally {
-    process.off('SIGINT', onSig)
-    process.off('SIGTERM', onSig)
-  }
+  })
 }
 
 export function registerCalibrate(program: Command): void {

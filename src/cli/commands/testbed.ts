@@ -22,6 +22,27 @@ export interface TestbedFlags {
 
 const SEED_RE = /^[A-Za-z0-9_.:-]{1,100}$/
 
+/** The --seed flag's one check, shared with calibrate. */
+export function checkSeedFlag(seed: string | undefined): void {
+  if (seed !== undefined && !SEED_RE.test(seed)) {
+    throw new BadInputError(`--seed: must be 1-100 letters, digits, "_", ".", ":" or "-" (got ${JSON.stringify(seed)})`)
+  }
+}
+
+/** Runs `fn` with a signal that SIGINT/SIGTERM abort, and unhooks both afterwards. */
+export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController()
+  const onSig = (): void => ac.abort()
+  process.on('SIGINT', onSig)
+  process.on('SIGTERM', onSig)
+  try {
+    return await fn(ac.signal)
+  } finally {
+    process.off('SIGINT', onSig)
+    process.off('SIGTERM', onSig)
+  }
+}
+
 export function intFlag(name: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined
   if (!/^\d+$/.test(v) || Number(v) < min) throw new BadInputError(`${name}: must be an integer >= ${min} (got ${JSON.stringify(v)})`)
@@ -29,26 +50,20 @@ export function intFlag(name: string, v: string | undefined, min: number): numbe
 }
 
 export async function testbedCommand(file: string, flags: TestbedFlags): Promise<number> {
-  if (flags.seed !== undefined && !SEED_RE.test(flags.seed)) {
-    throw new BadInputError(`--seed: must be 1-100 letters, digits, "_", ".", ":" or "-" (got ${JSON.stringify(flags.seed)})`)
-  }
+  checkSeedFlag(flags.seed)
   const nodes = intFlag('--nodes', flags.nodes, 2)
   const workers = intFlag('--workers', flags.workers, 1)
   const scenario = loadScenario(file)
   testbedScenario(scenario, nodes) // refuse before anything starts
   const outDir = flags.out ?? join('reports', `${scenario.name}-testbed`)
-  const ac = new AbortController()
-  const onSig = (): void => ac.abort()
-  process.on('SIGINT', onSig)
-  process.on('SIGTERM', onSig)
-  try {
+  return withInterrupt(async (signal) => {
     const report = await runTestbed(scenario, {
       ...(nodes !== undefined ? { nodes } : {}),
       ...(workers !== undefined ? { workers } : {}),
       ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
       scenarioPath: file,
       toolVersion: VERSION,
-      signal: ac.signal,
+      signal,
       ...(flags.quiet
         ? {}
         : {
@@ -66,10 +81,7 @@ export async function testbedCommand(file: string, flags: TestbedFlags): Promise
     }
     if (report.testbed.partial) return EXIT_INTERRUPTED
     return report.pass ? EXIT_OK : EXIT_GATE_FAILED
-  } finally {
-    process.off('SIGINT', onSig)
-    process.off('SIGTERM', onSig)
-  }
+  })
 }
 
 export function registerTestbed(program: Command): void {
