@@ -1,9 +1,26 @@
-// ESLint flat config. The block scoped to src/engine/** is the purity rule from DESIGN.md:
-// the engine is a sans-IO state machine, so it may not reach the clock, randomness, timers,
-// the process or any IO/networking module. Time is an argument; randomness is an injected Rng.
+// ESLint flat config. Two rules carry the architecture (docs/ARCHITECTURE.md): the block scoped to
+// src/engine/** keeps the engine a sans-IO state machine (no clock, randomness, timers, process,
+// console or IO: time is an argument, randomness an injected Rng), and `layers/imports` keeps
+// each part under src/ to the parts it stands on.
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 import globals from 'globals'
+import layers from './eslint-rules/layers.js'
+
+/** What each part under src/ may import besides itself; `outside: false` also refuses paths out of src/. */
+const PARTS = {
+  engine: { may: [], outside: false },
+  common: { may: [], outside: false },
+  // The network model both drivers share (latency, regions, link faults).
+  netmodel: { may: ['engine', 'common'] },
+  sim: { may: ['engine', 'common', 'netmodel', 'polyfill'] },
+  node: { may: ['engine', 'common', 'netmodel', 'polyfill'] },
+  report: { may: ['sim', 'engine', 'common'] },
+  // Real nodes driven by a scenario: the simulator's scenario and measures, the node's host.
+  testbed: { may: ['sim', 'node', 'netmodel', 'engine', 'common', 'polyfill'] },
+  cli: { may: ['report', 'testbed', 'sim', 'node', 'netmodel', 'engine', 'common'] },
+  polyfill: { may: [], outside: false },
+}
 
 const engineForbiddenGlobals = [
   { name: 'Date', message: 'The engine takes time as an argument (nowMs).' },
@@ -17,15 +34,19 @@ const engineForbiddenGlobals = [
   { name: 'queueMicrotask', message: 'The engine is synchronous.' },
   { name: 'fetch', message: 'The engine does no IO.' },
   { name: 'require', message: 'The engine imports nothing outside itself.' },
+  { name: 'console', message: 'The engine reports through the events step() returns, not a console.' },
+  { name: 'crypto', message: 'The engine uses the injected seeded Rng; hashing is passed in by the driver.' },
 ]
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'reports/**', 'coverage/**', '.bench/**'] },
+  { ignores: ['dist/**', 'dist-bench/**', 'node_modules/**', 'reports/**', 'coverage/**', '.bench/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.node } },
+    plugins: { layers },
     rules: {
+      'layers/imports': ['error', { root: 'src', parts: PARTS }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
@@ -49,7 +70,6 @@ export default tseslint.config(
             { group: ['node:*'], message: 'src/engine does no IO: no node:* modules.' },
             { group: ['libp2p', '@libp2p/*', '@chainsafe/*', '@multiformats/*'], message: 'src/engine knows nothing of libp2p.' },
             { group: ['fs', 'net', 'http', 'https', 'dgram', 'crypto', 'os', 'child_process', 'worker_threads', 'timers', 'perf_hooks'], message: 'src/engine does no IO.' },
-            { group: ['../sim/*', '../node/*', '../cli/*', '../../*'], message: 'src/engine imports nothing outside itself.' },
           ],
         },
       ],
@@ -58,8 +78,15 @@ export default tseslint.config(
   {
     files: ['src/sim/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['../node/*', '../cli/*', 'libp2p', '@libp2p/*'], message: 'src/sim never imports src/node, the CLI or libp2p.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['libp2p', '@libp2p/*'], message: 'src/sim never imports libp2p.' }] }],
       'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Use a forked seeded Rng: the simulator is deterministic.' }, { object: 'Date', property: 'now', message: 'Virtual time only in the simulator (wall time belongs to the CLI progress bar).' }],
+    },
+  },
+  {
+    files: ['src/netmodel/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../sim/*', '../node/*', '../cli/*', 'libp2p', '@libp2p/*'], message: 'src/netmodel is shared by the simulator and the node: it imports neither.' }] }],
+      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Randomness comes from the Rng the caller passes.' }, { object: 'Date', property: 'now', message: 'Time is the caller\'s.' }],
     },
   },
   {

@@ -9,8 +9,10 @@ import { registerCtl } from './commands/ctl.js'
 import { registerGate } from './commands/gate.js'
 import { registerCompare } from './commands/compare.js'
 import { registerSweep } from './commands/sweep.js'
+import { registerTestbed } from './commands/testbed.js'
+import { registerCalibrate } from './commands/calibrate.js'
 import { registerExplore } from './commands/explore.js'
-import { EXIT_BAD_INPUT, EXIT_INTERNAL } from './exit-codes.js'
+import { EXIT_BAD_INPUT, exitCodeFor } from './exit-codes.js'
 import { VERSION } from './version.js'
 
 const program = new Command()
@@ -22,6 +24,8 @@ program
   .showHelpAfterError(false)
 
 registerRun(program)
+registerTestbed(program)
+registerCalibrate(program)
 registerSweep(program)
 registerGate(program)
 registerExplore(program)
@@ -38,8 +42,8 @@ try {
     // help and version exit 0; usage errors (unknown option, missing argument) are bad input.
     process.exitCode = err.exitCode === 0 ? 0 : EXIT_BAD_INPUT
   } else {
-    const e = err as { exitCode?: number; message?: string }
+    const e = err as { message?: string }
     process.stderr.write(`dht-sim: ${e.message ?? String(err)}\n`)
-    process.exitCode = typeof e.exitCode === 'number' ? e.exitCode : EXIT_INTERNAL
+    process.exitCode = exitCodeFor(err)
   }
 }

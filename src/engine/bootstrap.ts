@@ -13,7 +13,10 @@ import { BOOTSTRAP_POLL, JOIN_RETRY, timerPayload } from './timer-kinds.js'
 import { JOIN_RETRY_BASE_MS, JOIN_RETRY_MAX_MS } from './constants.js'
 
 export function start(core: EngineCore, bootstraps: readonly Contact[]): void {
-  if (core.started) return
+  if (core.started) {
+    core.ignored.repeatedStart++
+    return
+  }
   core.started = true
   core.bootstraps = bootstraps.filter((b) => b.peer !== core.self.peer)
   core.bootstrapCount = core.bootstraps.length

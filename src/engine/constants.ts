@@ -12,7 +12,7 @@ export const RPC_TIMEOUT_MS = 750
 /**
  * Floor of the adaptive timeout (srtt + 4 rttvar) after which a lookup stops waiting for a query
  * (it turns Slow; the contact is charged a failure only at the per-hop timeout). Low, because a
- * wrong guess costs one extra query, not a peer: at 150 ms the latency drill's p95 was 879 ms.
+ * wrong guess costs one extra query, not a peer; a floor twice as high made the latency drill's slowest lookups far slower.
  */
 export const MIN_RPC_TIMEOUT_MS = 75
 /** A query silent for this long is "slow": it stops counting against alpha, so a hedge may go out. */
@@ -33,11 +33,11 @@ export const REPLACEMENT_CACHE_SIZE = 8
 /**
  * A full bucket's head is pinged before a newcomer may replace it only when the head has been
  * silent this long: traffic proves most contacts alive. Newcomers reach full buckets all the
- * time, so this is in effect how often every entry of every full bucket is re-validated: at 60 s
- * liveness pings were more than half of all requests (1,000 peers), at 10 min still 23 % (2,000
- * peers, 1 h; the largest share after the users' own lookups, and a larger one the more peers
- * share the users' lookups). 30 min matches the bucket refresh interval; dead entries are still
- * evicted sooner when a lookup's RPC to them fails (MAX_CONTACT_FAILURES).
+ * time, so this is in effect how often every entry of every full bucket is re-validated: at a
+ * minute or ten, liveness pings outnumbered every other kind of request but the users' own
+ * lookups (docs/ARCHITECTURE.md: maintenance traffic). 30 min matches the bucket refresh
+ * interval; dead entries are still evicted sooner when a lookup's RPC to them fails
+ * (MAX_CONTACT_FAILURES).
  */
 export const LIVENESS_CHECK_AFTER_MS = 30 * 60_000
 /** Consecutive RPC failures after which a contact is evicted from the table. */
@@ -62,9 +62,9 @@ export const MAX_QUERIES_PER_LOOKUP = 160
 export const MAX_CANDIDATES_PER_PATH = 200
 /**
  * Buckets are refreshed when no lookup went into them for this long. Kademlia's paper says an
- * hour, libp2p 10 min; at 10 min refresh lookups were half of all requests in a 3,000-peer
- * simulation, while failure eviction, replacement caches and inbound traffic keep tables fresh
- * between rounds (churn.yaml's accuracy is measured with this value).
+ * hour, libp2p 10 min; at 10 min refresh lookups were half of all requests in the simulator,
+ * while failure eviction, replacement caches and inbound traffic keep tables fresh between
+ * rounds (churn.yaml's accuracy gate holds with this value).
  */
 export const REFRESH_INTERVAL_MS = 30 * 60_000
 /** Refresh lookups started per refresh round (deepest stale buckets first), to bound maintenance traffic. */
@@ -82,5 +82,3 @@ export const WARM_TABLE_SIZE = 8
 /** Join retries back off exponentially from this base up to JOIN_RETRY_MAX_MS, with jitter. */
 export const JOIN_RETRY_BASE_MS = 1_000
 export const JOIN_RETRY_MAX_MS = 60_000
-/** Contacts returned in one response at most (a response is at most k peers). */
-export const MAX_PEERS_PER_RESPONSE = K

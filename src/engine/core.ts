@@ -3,7 +3,7 @@
 // DhtEngine (engine.ts) owns one and is the only way in from outside; the parts that act on it —
 // rpc/ (inbound requests, responses and timeouts), query/ (the lookup queue and the Sybil-density
 // check), bootstrap, readiness, refresh, republish, liveness and timers — are functions of it, each
-// in its own file (see docs/ARCHITECTURE.md, "The engine").
+// in its own file (docs/ARCHITECTURE.md).
 //
 // The fields are plain fields of one object on purpose: they are read on every step, and 10,000
 // simulated engines do not stay in cache, so a part's state in an object of its own would cost a
@@ -45,6 +45,24 @@ export interface Provided {
   dueMs: number
 }
 
+/**
+ * Inputs that came when the engine had no use for them, by kind: counted, never silently dropped
+ * (engine.ignoredInputs()). Each is a normal consequence of timing — a late answer, a failure
+ * reported after its timeout — or a driver's slip, like a step after stop.
+ */
+export class IgnoredInputs {
+  /** Any input after stop. */
+  afterStop = 0
+  /** A second start. */
+  repeatedStart = 0
+  /** A response to no pending request of ours (it timed out or failed before). */
+  lateResponse = 0
+  /** A transport failure of no pending request of ours to that peer. */
+  unknownRpcFailure = 0
+  /** A lookup query's answer, failure or timeout that its lookup no longer waited for (it ended, or the peer was failed or excluded). */
+  unawaitedQuery = 0
+}
+
 export const EMPTY: readonly Contact[] = []
 /** A step's output when it sent nothing / emitted nothing (frozen: drivers only read outputs). */
 export const NO_SENDS = Object.freeze([]) as unknown as Send[]
@@ -78,6 +96,7 @@ export class EngineCore {
   bootstrapPollSeq = 0
   readonly rejected: Record<string, number> = {}
   readonly served: Record<string, number> = {}
+  readonly ignored = new IgnoredInputs()
   nextRpcId = 1
   nextLookupId = 1
   started = false

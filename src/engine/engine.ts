@@ -6,8 +6,8 @@
 // time at which it must call step({kind:'timer'}) again. The engine never reads a clock, never
 // draws unseeded randomness and never does IO, so the same inputs always give the same outputs.
 //
-// step is the one door; behind it each job is a part of its own (docs/ARCHITECTURE.md, "The
-// engine"), all acting on one shared state (core.ts):
+// step is the one door; behind it each job is a part of its own (docs/ARCHITECTURE.md), all
+// acting on one shared state (core.ts):
 //   rpc/inbound.ts and the handlers beside it   requests we answer (rate-limited per peer)
 //   rpc/outbound.ts                             answers, timeouts and failures of our requests
 //   query/queue.ts, query/lookup.ts             lookups behind a bounded semaphore and wait queue
@@ -23,10 +23,11 @@ import type { EngineConfig } from './config.js'
 import type { NodeId } from './ids.js'
 import type { Rng } from './rng.js'
 import type { Contact, EngineStats, Input, Output, Readiness } from './types.js'
-import { RoutingTable } from './routing-table.js'
+import { RoutingTable, TableScratch } from './routing-table.js'
 import { ProviderStore } from './provider-store.js'
 import { RateLimiter } from './rate-limiter.js'
 import { EngineCore, NO_EVENTS, NO_SENDS } from './core.js'
+import type { IgnoredInputs } from './core.js'
 import { onMessage } from './rpc/inbound.js'
 import { onRpcFailed } from './rpc/outbound.js'
 import { requestLookup, stopAll } from './query/queue.js'
@@ -36,30 +37,50 @@ import { checkReadiness, countLiveBootstraps, readiness } from './readiness.js'
 import { observe } from './liveness.js'
 import { rememberProvided } from './republish.js'
 import { nextDeadlineMs, onTimers } from './timers.js'
+import { assertInvariants, findBrokenInvariant } from './invariants.js'
 import { KEY_BYTES } from './constants.js'
-import { BadInputError } from './errors.js'
+import { EngineMisuseError } from './errors.js'
+
+/**
+ * Working memory that engines on one thread may share (the simulator gives one to all of its
+ * engines): an engine's step never runs inside another's, and nothing in it outlives a call. An
+ * engine without one has its own.
+ */
+export class EngineWorkspace {
+  readonly table = new TableScratch()
+}
 
 export interface EngineOptions {
   readonly self: Contact
   readonly config: EngineConfig
   readonly rng: Rng
+  /**
+   * Check the engine's invariants every this many steps and throw an InvariantError when one is
+   * broken (invariants.ts); 0 or absent: never. The simulator turns it on.
+   */
+  readonly checkInvariantsEvery?: number
+  readonly workspace?: EngineWorkspace
 }
 
 export class DhtEngine {
   readonly self: Contact
   private readonly core: EngineCore
+  private readonly checkEvery: number
+  private stepsToCheck: number
 
   constructor(opts: EngineOptions) {
     this.self = opts.self
     const cfg = opts.config
-    if (opts.self.id.length !== KEY_BYTES) throw new BadInputError(`engine: self id must be ${KEY_BYTES} bytes`)
-    const table = new RoutingTable(opts.self.id, cfg.k, cfg.replacementCacheSize, cfg.policy)
+    if (opts.self.id.length !== KEY_BYTES) throw new EngineMisuseError(`engine: self id must be ${KEY_BYTES} bytes`)
+    const table = new RoutingTable(opts.self.id, cfg.k, cfg.replacementCacheSize, cfg.policy, opts.workspace?.table)
     const store = new ProviderStore(cfg.maxProvidersPerKey, cfg.maxProviderKeys)
     const limiter = new RateLimiter(cfg.policy.perPeerRatePerS, cfg.policy.perPeerBurst)
     const core = new EngineCore(opts.self, cfg, opts.rng, table, store, limiter)
     core.onJoinDone = (ok) => onJoinDone(core, ok)
     core.onProvided = (key, target) => rememberProvided(core, key, target)
     this.core = core
+    this.checkEvery = Math.max(0, Math.floor(opts.checkInvariantsEvery ?? 0))
+    this.stepsToCheck = this.checkEvery
   }
 
   get config(): EngineConfig {
@@ -93,13 +114,19 @@ export class DhtEngine {
           for (const c of input.contacts) observe(core, c)
           break
         case 'stop':
+          core.stopped = true // first: the lookups that end now start nothing new
           stopAll(core)
           core.pending.clear()
           core.timers.clear()
-          core.stopped = true
           break
       }
       checkReadiness(core)
+    } else {
+      core.ignored.afterStop++
+    }
+    if (this.checkEvery > 0 && --this.stepsToCheck === 0) {
+      this.stepsToCheck = this.checkEvery
+      assertInvariants(core)
     }
     const out: Output = { sends: core.sends, events: core.events, nextDeadlineMs: core.stopped ? Infinity : nextDeadlineMs(core) }
     core.sends = NO_SENDS
@@ -133,9 +160,14 @@ export class DhtEngine {
     return this.core.table.all()
   }
 
-  /** For invariant checks in tests and the simulator. */
+  /** What is broken inside the engine, or undefined when nothing is (see invariants.ts). */
   checkInvariants(): string | undefined {
-    return this.core.table.checkInvariants()
+    return findBrokenInvariant(this.core)
+  }
+
+  /** Inputs that came when the engine had no use for them, by kind (see IgnoredInputs in core.ts). */
+  ignoredInputs(): Readonly<IgnoredInputs> {
+    return { ...this.core.ignored }
   }
 
   bucketSizes(): number[] {

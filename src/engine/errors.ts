@@ -1,23 +1,19 @@
-// Typed errors. Remote bytes never throw (decoders return results); these are for local misuse
-// and broken invariants. exitCode is the documented CLI exit code for the error's class.
+// The engine's own errors. Remote bytes never throw (decoders return results); these are for a
+// driver that misuses the engine and for broken invariants. What a driver makes of them (an exit
+// code, a log line) is the driver's business.
 
-export class DhtError extends Error {
-  readonly exitCode: number = 1
+export class EngineError extends Error {
   constructor(message: string) {
     super(message)
     this.name = new.target.name
   }
 }
 
-/** Bad input from a local user: scenario, config, flags. CLI exit code 2. */
-export class BadInputError extends DhtError {
-  override readonly exitCode = 2
-}
+/** The driver called the engine with something it must never pass (a self id of the wrong length). */
+export class EngineMisuseError extends EngineError {}
 
-/** A broken invariant: a bug. The simulator stops and prints the replay command. Exit code 3. */
-export class InvariantError extends DhtError {
-  override readonly exitCode = 3
-}
+/** A broken invariant: a bug. The simulator stops and prints the replay command. */
+export class InvariantError extends EngineError {}
 
 export function invariant(condition: unknown, message: string): asserts condition {
   if (!condition) throw new InvariantError(message)

@@ -8,8 +8,8 @@ export type NodeId = Uint8Array
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
 
 export function toHex(id: Uint8Array): string {
-  // join() makes one flat string; `s +=` made a rope of 31 cons cells, which a Map key keeps
-  // alive (about 1 KiB per provider-store key: a quarter of the simulator's heap at 2,000 peers).
+  // join() makes one flat string; `s +=` makes a rope of 31 cons cells, which a Map key keeps
+  // alive (about 1 KiB per provider-store key).
   const parts = new Array<string>(id.length)
   for (let i = 0; i < id.length; i++) parts[i] = HEX[id[i]!]!
   return parts.join('')
@@ -87,8 +87,4 @@ export function randomIdInBucket(self: NodeId, cpl: number, rng: Rng): NodeId {
     out[byte] = (out[byte]! & ~mask) | want
   }
   return out
-}
-
-export function randomId(rng: Rng): NodeId {
-  return rng.bytes(KEY_BYTES)
 }

@@ -54,7 +54,7 @@ export function refreshFarBuckets(core: EngineCore): void {
  * the keyspace behind it. Ties go to the shallower bucket (the larger part of the keyspace). A
  * bucket lacking less than a quarter of its contacts is left to traffic and the replacement
  * cache: topping those up cost maintenance traffic without making lookups faster or more
- * successful (docs/ARCHITECTURE.md, "Maintenance").
+ * successful (docs/ARCHITECTURE.md: maintenance traffic).
  */
 function refreshNeediest(core: EngineCore, stale: readonly number[], budget: number): void {
   if (budget <= 0 || stale.length === 0) return

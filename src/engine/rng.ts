@@ -46,17 +46,6 @@ export function pick<T>(rng: Rng, items: readonly T[]): T | undefined {
   return items.length === 0 ? undefined : items[rng.int(items.length)]
 }
 
-/** Fisher-Yates in place. */
-export function shuffle<T>(rng: Rng, items: T[]): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1)
-    const t = items[i]!
-    items[i] = items[j]!
-    items[j] = t
-  }
-  return items
-}
-
 export function exponential(rng: Rng, mean: number): number {
   return -mean * Math.log(1 - rng.next())
 }

@@ -1,3 +1,6 @@
+// (Over 400 lines: the whole Kademlia policy of the table — buckets, replacement, eviction,
+// diversity limits, closest() — over its storage, which is table-slots.ts.)
+//
 // Theory of operation
 // -------------------
 // The routing table keeps up to k contacts per bucket; bucket i holds contacts whose id shares
@@ -11,21 +14,11 @@
 //
 // Diversity: optionally at most N contacts per /24 group per bucket and per table.
 //
-// Layout (the hot paths are every message received and every FIND_NODE answered): entries live
-// in slots of flat typed arrays, one block of slots per bucket, in insertion order inside the
-// block. Each slot keeps the contact's 48-bit id prefix (hi 16 + lo 32 bits), a 32-bit hash of
-// its peer handle (and of its /24 group), lastSeenMs and its failure count, so scanning a bucket
-// or ranking it by distance reads a few contiguous cache lines and touches a Contact object only
-// when a hash matches (then the handles themselves are compared: a hash is never trusted alone).
-//
-// Memory follows the buckets in use (a table at 10,000 peers uses about a dozen buckets, the deep
-// ones nearly empty, and every simulated peer has a table): the bookkeeping covers the buckets up
-// to the deepest one ever observed or touched; a bucket's block starts at 2 slots and doubles, up
-// to k, when it is full; blocks are packed in the order they were first needed, so growing one
-// shifts the blocks after it (rare: a block grows at most log2(k) + 1 times); a bucket gets its
-// replacement ring (rcap slots) with its first replacement (only full buckets have any). All the
-// columns share one buffer, allocated at the table's first observe or touch with room for about
-// what a table uses at 10,000 peers, and grown by half at least when something needs more room.
+// Storage (table-slots.ts, which this class extends): entries live in slots of flat typed
+// columns, one block per bucket, with each entry's id prefix and handle hash beside it, so the hot
+// paths — every message received, every FIND_NODE answered — read a few contiguous cache lines
+// and touch a Contact object only when a hash matches (then the handles themselves are compared:
+// a hash is never trusted alone).
 //
 // closest(target, n) never sorts the whole table: for target with cpl(self, target) = b, bucket b
 // holds every contact sharing > b bits with the target, buckets j > b all share exactly b bits,
@@ -37,6 +30,7 @@ import type { NodeId } from './ids.js'
 import { commonPrefixLength, compareDistance, idEquals } from './ids.js'
 import { KEY_BITS } from './constants.js'
 import type { PolicyConfig } from './config.js'
+import { M_BASE, M_LEN, M_REP_LEN, META_STRIDE, TableSlots } from './table-slots.js'
 
 /** A snapshot of one table entry. */
 export interface TableEntry {
@@ -62,70 +56,7 @@ export const OBS_REJECTED_TABLE = 4
 /** Bucket full: the newcomer waits in the replacement cache; the bucket's head may need a liveness check. */
 export const OBS_FULL = 5
 
-// Per-bucket fields in RoutingTable.meta.
-/** 1 once the bucket exists (touched or observed into). */
-const M_EXISTS = 0
-/** First slot of the bucket's block (meaningful once M_CAP > 0). */
-const M_BASE = 1
-/** Entries in use (slots base .. base+len-1, insertion order). */
-const M_LEN = 2
-/** Slots in the bucket's block: 0 until it first holds an entry, then 2, 4, ... up to k. */
-const M_CAP = 3
-/**
- * The replacement cache is a ring of rcap replacement slots from M_REP_BASE (-1 until the bucket
- * first gets a replacement): M_REP_LEN entries from ring position M_REP_HEAD, oldest first
- * (freshest last).
- */
-const M_REP_LEN = 4
-const M_REP_HEAD = 5
-const M_REP_BASE = 6
-/** Fields per bucket (32 bytes: a bucket's bookkeeping rarely straddles two cache lines). */
-const META_STRIDE = 8
-
-/** Slots in a bucket's first block (most deep buckets hold one or two contacts). */
-const FIRST_BLOCK_SLOTS = 2
-/**
- * Room a table gets when it first needs any: buckets, full blocks' worth of slots and replacement
- * rings' worth of replacement slots. About what one holds at 10,000 peers after an hour (slots in
- * blocks p50 204, p99 220; replacement slots 64-72; 16 buckets, p90 24), so that most tables never
- * grow: each growth allocates a buffer, some 40 us each in the bench (with 8 blocks and 8 rings,
- * 24.9 k growths in the hour; now 12.4 k, 10.75 k of them first allocations).
- */
-const FIRST_BUCKETS = 16
-const FIRST_BLOCKS = 11
-const FIRST_RINGS = 9
-
-export class RoutingTable {
-  // Every typed column lives in one of two views of the table's one buffer, at an offset (a view
-  // is an object of its own: an observe that read six views touched six more cache lines, and
-  // 10,000 tables do not stay in cache). i32: per bucket, interleaved (bucket i's fields from
-  // i * META_STRIDE, see M_*; one cache line of bookkeeping per bucket), then per slot the 48-bit
-  // id prefix (hi 16, lo 32 bits), handle hash, /24 group hash and failure count, then per
-  // replacement slot the handle hash. f64: per bucket the virtual time a lookup last targeted its
-  // range, then per slot lastSeenMs.
-  private i32 = EMPTY_I32
-  private f64 = EMPTY_F64
-  private oHi = 0
-  private oLo = 0
-  private oPeer = 0
-  private oGroup = 0
-  private oFails = 0
-  private oRep = 0
-  private oSeen = 0
-  /** Buckets the bookkeeping has room for (bucket indexes past them do not exist yet). */
-  private buckets = 0
-  /** Slots and replacement slots the columns have room for. */
-  private slotCap = 0
-  private repCap = 0
-
-  // Slots: blocks packed from slot 0, slotsUsed in all (free ones included).
-  private contacts: (Contact | undefined)[] = []
-  private slotsUsed = 0
-  // Replacement slots: rings of rcap slots, packed from slot 0.
-  private readonly rcap: number
-  private repContacts: (Contact | undefined)[] = []
-  private repsUsed = 0
-
+export class RoutingTable extends TableSlots {
   /** Contacts per /24 group over the table: kept only while the per-table limit is finite. */
   private groupCounts: Map<string, number> | undefined
   private count = 0
@@ -136,12 +67,14 @@ export class RoutingTable {
 
   constructor(
     readonly selfId: NodeId,
-    private readonly k: number,
-    private readonly replacementCacheSize: number,
+    k: number,
+    replacementCacheSize: number,
     private policy: Pick<PolicyConfig, 'maxPerGroupPerBucket' | 'maxPerGroupPerTable'>,
+    /** closest()'s working space: its own unless the owner passes one (see TableScratch). */
+    private readonly scratch: TableScratch = new TableScratch(),
   ) {
+    super(k, replacementCacheSize)
     this.selfWord = (selfId[0]! << 24) | (selfId[1]! << 16) | (selfId[2]! << 8) | selfId[3]!
-    this.rcap = Math.max(0, replacementCacheSize)
     this.groupCounts = Number.isFinite(policy.maxPerGroupPerTable) ? new Map() : undefined
   }
 
@@ -181,16 +114,6 @@ export class RoutingTable {
       if (c === contact || c.peer === contact.peer) return s
     }
     return -1
-  }
-
-  /** Whether bucket i was ever touched or observed into. */
-  private exists(i: number): boolean {
-    return i < this.buckets && this.i32[i * META_STRIDE + M_EXISTS] !== 0
-  }
-
-  /** Gives the bookkeeping room for bucket i (and the buckets before it). */
-  private ensureBucket(i: number): void {
-    if (i >= this.buckets) this.reserve(i + 1, this.slotsUsed, this.repsUsed)
   }
 
   find(contact: Contact): TableEntry | undefined {
@@ -233,7 +156,6 @@ export class RoutingTable {
     const i = this.bucketIndex(contact.id)
     if (i >= KEY_BITS) return OBS_SELF
     this.ensureBucket(i)
-    this.i32[i * META_STRIDE + M_EXISTS] = 1
     const h = hashString(contact.peer)
     const s = this.slotOf(i, contact, h)
     if (s >= 0) {
@@ -265,118 +187,15 @@ export class RoutingTable {
 
   /** Appends an entry to bucket i (which has room). */
   private append(i: number, contact: Contact, h: number, nowMs: number): void {
-    const m = i * META_STRIDE
-    if (this.i32[m + M_LEN] === this.i32[m + M_CAP]) this.growBlock(i)
-    const s = this.i32[m + M_BASE]! + this.i32[m + M_LEN]!++
-    const id = contact.id
-    this.contacts[s] = contact
-    this.i32[this.oHi + s] = (id[0]! << 8) | id[1]!
-    this.i32[this.oLo + s] = (id[2]! << 24) | (id[3]! << 16) | (id[4]! << 8) | id[5]!
-    this.i32[this.oPeer + s] = h
-    this.i32[this.oGroup + s] = hashString(contact.ipGroup)
-    this.f64[this.oSeen + s] = nowMs
-    this.i32[this.oFails + s] = 0
+    this.appendSlot(i, contact, h, hashString(contact.ipGroup), nowMs)
     this.count++
     this.addGroup(contact)
   }
 
-  /** Gives bucket i's block (full, or not yet allocated) room for more entries. */
-  private growBlock(i: number): void {
-    const m = i * META_STRIDE
-    const cap = this.i32[m + M_CAP]!
-    const more = Math.min(this.k, cap === 0 ? FIRST_BLOCK_SLOTS : cap * 2) - cap
-    this.reserve(this.buckets, this.slotsUsed + more, this.repsUsed)
-    const end = this.i32[m + M_BASE]! + cap
-    if (cap === 0) this.i32[m + M_BASE] = this.slotsUsed
-    else if (end < this.slotsUsed) this.shiftSlots(end, more) // the last block grows in place
-    this.i32[m + M_CAP] = cap + more
-    this.slotsUsed += more
-  }
-
-  /** Moves the blocks from slot `from` on up by `by` slots (the caller reserved room). */
-  private shiftSlots(from: number, by: number): void {
-    // Slot by slot: a few dozen slots move, fewer than it takes six copyWithin calls to pay off.
-    for (let s = this.slotsUsed - 1; s >= from; s--) this.copySlot(s + by, s)
-    for (let s = from; s < from + by; s++) this.contacts[s] = undefined
-    for (let m = 0; m < this.buckets * META_STRIDE; m += META_STRIDE) {
-      if (this.i32[m + M_CAP]! > 0 && this.i32[m + M_BASE]! >= from) this.i32[m + M_BASE] = this.i32[m + M_BASE]! + by
-    }
-  }
-
-  /** Gives bucket i a replacement ring. */
-  private allocRing(i: number): void {
-    this.reserve(this.buckets, this.slotsUsed, this.repsUsed + this.rcap)
-    this.i32[i * META_STRIDE + M_REP_BASE] = this.repsUsed
-    this.repsUsed += this.rcap
-  }
-
-  /** Makes room for `buckets` buckets, `slots` slots and `reps` replacement slots. */
-  private reserve(buckets: number, slots: number, reps: number): void {
-    const slotCap = this.slotCap
-    const repCap = this.repCap
-    if (buckets <= this.buckets && slots <= slotCap && reps <= repCap) return
-    this.resize(
-      Math.min(KEY_BITS, capacity(this.buckets, buckets, FIRST_BUCKETS)),
-      capacity(slotCap, slots, FIRST_BLOCKS * this.k),
-      capacity(repCap, reps, FIRST_RINGS * this.rcap),
-    )
-  }
-
-  /** Moves every column to a new buffer with room for the given buckets, slots and replacement slots. */
-  private resize(buckets: number, slots: number, reps: number): void {
-    const to = new Layout(buckets, slots, reps)
-    const buf = new ArrayBuffer(to.bytes)
-    const f64 = new Float64Array(buf, 0, to.f64Length)
-    const i32 = new Int32Array(buf, to.f64Length * 8, to.i32Length)
-    const from = this.layout()
-    i32.set(this.i32.subarray(0, from.buckets * META_STRIDE))
-    for (let j = from.buckets; j < buckets; j++) i32[j * META_STRIDE + M_REP_BASE] = -1
-    f64.fill(-Infinity, 0, buckets).set(this.f64.subarray(0, from.buckets))
-    f64.set(this.f64.subarray(from.oSeen, from.oSeen + from.slots), to.oSeen)
-    for (const [a, b] of [[from.oHi, to.oHi], [from.oLo, to.oLo], [from.oPeer, to.oPeer], [from.oGroup, to.oGroup], [from.oFails, to.oFails]] as const) {
-      i32.set(this.i32.subarray(a, a + from.slots), b)
-    }
-    i32.set(this.i32.subarray(from.oRep, from.oRep + from.reps), to.oRep)
-    this.i32 = i32
-    this.f64 = f64
-    this.oHi = to.oHi
-    this.oLo = to.oLo
-    this.oPeer = to.oPeer
-    this.oGroup = to.oGroup
-    this.oFails = to.oFails
-    this.oRep = to.oRep
-    this.oSeen = to.oSeen
-    this.buckets = buckets
-    this.slotCap = slots
-    this.repCap = reps
-    this.contacts = resized(this.contacts, slots)
-    this.repContacts = resized(this.repContacts, reps)
-  }
-
-  /** The layout of the columns as they are. */
-  private layout(): Layout {
-    return new Layout(this.buckets, this.slotCap, this.repCap)
-  }
-
-  /** Removes slot s of bucket i, keeping the others in order. */
+  /** Removes slot s of bucket i. */
   private removeAt(i: number, s: number): void {
-    const end = this.i32[i * META_STRIDE + M_BASE]! + this.i32[i * META_STRIDE + M_LEN]! - 1
-    const c = this.contacts[s]!
-    for (let t = s; t < end; t++) this.copySlot(t, t + 1)
-    this.contacts[end] = undefined
-    this.i32[i * META_STRIDE + M_LEN]!--
     this.count--
-    this.removeGroup(c)
-  }
-
-  private copySlot(to: number, from: number): void {
-    this.contacts[to] = this.contacts[from]
-    this.i32[this.oHi + to] = this.i32[this.oHi + from]!
-    this.i32[this.oLo + to] = this.i32[this.oLo + from]!
-    this.i32[this.oPeer + to] = this.i32[this.oPeer + from]!
-    this.i32[this.oGroup + to] = this.i32[this.oGroup + from]!
-    this.f64[this.oSeen + to] = this.f64[this.oSeen + from]!
-    this.i32[this.oFails + to] = this.i32[this.oFails + from]!
+    this.removeGroup(this.removeSlot(i, s))
   }
 
   private diversityVerdict(i: number, contact: Contact): 'diversity-bucket' | 'diversity-table' | undefined {
@@ -408,13 +227,6 @@ export class RoutingTable {
     else m.set(c.ipGroup, n)
   }
 
-  /** The slot of the j-th oldest replacement of the bucket whose fields start at meta[m] (its block must exist). */
-  private repSlot(m: number, j: number): number {
-    let r = this.i32[m + M_REP_HEAD]! + j
-    if (r >= this.rcap) r -= this.rcap // j < rcap
-    return this.i32[m + M_REP_BASE]! + r
-  }
-
   private addReplacement(i: number, contact: Contact, h: number): void {
     const m = i * META_STRIDE
     const n = this.i32[m + M_REP_LEN]!
@@ -431,22 +243,7 @@ export class RoutingTable {
       }
     }
     this.dropReplacement(i, contact, h)
-    if (this.i32[m + M_REP_BASE]! < 0) this.allocRing(i)
-    const len = this.i32[m + M_REP_LEN]!
-    const rcap = this.rcap
-    if (len < rcap) {
-      const r = this.repSlot(m, len)
-      this.repContacts[r] = contact
-      this.i32[this.oRep + r] = h
-      this.i32[m + M_REP_LEN] = len + 1
-    } else if (rcap > 0) {
-      // Full: the oldest leaves and the newcomer takes its slot, which becomes the ring's end.
-      const r = this.repSlot(m, 0)
-      this.repContacts[r] = contact
-      this.i32[this.oRep + r] = h
-      const head = this.i32[m + M_REP_HEAD]! + 1
-      this.i32[m + M_REP_HEAD] = head === rcap ? 0 : head
-    }
+    this.ringPush(i, contact, h)
   }
 
   private dropReplacement(i: number, contact: Contact, h: number): void {
@@ -457,15 +254,7 @@ export class RoutingTable {
       if (this.i32[this.oRep + r] !== h) continue
       const c = this.repContacts[r]!
       if (c !== contact && c.peer !== contact.peer) continue
-      // Close the gap: the younger ones move one place toward the oldest.
-      for (let t = j; t < n - 1; t++) {
-        const a = this.repSlot(m, t)
-        const b = this.repSlot(m, t + 1)
-        this.repContacts[a] = this.repContacts[b]
-        this.i32[this.oRep + a] = this.i32[this.oRep + b]!
-      }
-      this.repContacts[this.repSlot(m, n - 1)] = undefined
-      this.i32[m + M_REP_LEN] = n - 1
+      this.ringRemove(i, j)
       return
     }
   }
@@ -539,15 +328,16 @@ export class RoutingTable {
       got = this.flush(got, n, this.collectInto(j, 0, exclude, exHash, skipSuspect), target, ordered)
     }
     // One exact-size copy: cheaper than growing a fresh array push by push.
-    return scratchOut.slice(0, got)
+    return this.scratch.out.slice(0, got)
   }
 
-  /** Appends the first g scratch slots' contacts to scratchOut (sorted unless `ordered` is off and all fit). */
+  /** Appends the first g scratch slots' contacts to the scratch result (sorted unless `ordered` is off and all fit). */
   private flush(got: number, n: number, g: number, target: NodeId, ordered: boolean): number {
     if (ordered || g > n - got) return this.flushSorted(got, n, g, target)
-    const ss = scratchSlots
+    const ss = this.scratch.slots
+    const out = this.scratch.out
     const cs = this.contacts
-    for (let i = 0; i < g; i++) scratchOut[got + i] = cs[ss[i]!]!
+    for (let i = 0; i < g; i++) out[got + i] = cs[ss[i]!]!
     return got + g
   }
 
@@ -555,8 +345,7 @@ export class RoutingTable {
   private collectInto(i: number, g: number, exclude: string | undefined, exHash: number, skipSuspect: boolean): number {
     const s0 = this.i32[i * META_STRIDE + M_BASE]!
     const end = s0 + this.i32[i * META_STRIDE + M_LEN]!
-    if (g + this.k > scratchSlots.length) growScratch(g + this.k)
-    const slots = scratchSlots
+    const slots = this.scratch.slots
     for (let s = s0; s < end; s++) {
       if (skipSuspect && this.i32[this.oFails + s]! > 0) continue
       if (exclude !== undefined && this.i32[this.oPeer + s] === exHash && this.contacts[s]!.peer === exclude) continue
@@ -567,12 +356,13 @@ export class RoutingTable {
 
   /**
    * Insertion-sorts the first g scratch slots by a 48-bit distance prefix (ties fall back to the
-   * full distance) and appends their contacts to scratchOut (which holds `got`) until it holds n.
-   * Returns how many scratchOut holds.
+   * full distance) and appends their contacts to the scratch result (which holds `got`) until it holds n.
+   * Returns how many the scratch result holds.
    */
   private flushSorted(got: number, n: number, g: number, target: NodeId): number {
-    const ss = scratchSlots
-    const ks = scratchKeys
+    const ss = this.scratch.slots
+    const ks = this.scratch.keys
+    const out = this.scratch.out
     const cs = this.contacts
     const thi = (target[0]! << 8) | target[1]!
     const tlo = (target[2]! << 24) | (target[3]! << 16) | (target[4]! << 8) | target[5]!
@@ -603,7 +393,7 @@ export class RoutingTable {
       ks[j + 1] = k
       m++
     }
-    for (let i = 0; i < m; i++) scratchOut[got + i] = cs[ss[i]!]!
+    for (let i = 0; i < m; i++) out[got + i] = cs[ss[i]!]!
     return got + m
   }
 
@@ -612,7 +402,6 @@ export class RoutingTable {
     const i = this.bucketIndex(target)
     if (i < KEY_BITS) {
       this.ensureBucket(i)
-      this.i32[i * META_STRIDE + M_EXISTS] = 1
       this.f64[i] = nowMs
     }
   }
@@ -682,13 +471,12 @@ export class RoutingTable {
 
   /** Checks the table's invariants; returns a description of the first violation, or undefined. */
   checkInvariants(): string | undefined {
+    const broken = this.checkSlots()
+    if (broken !== undefined) return broken
     let total = 0
-    let slots = 0
     for (let i = 0; i < this.buckets; i++) {
       const n = this.i32[i * META_STRIDE + M_LEN]!
       if (n > this.k) return `bucket ${i} holds ${n} > k=${this.k}`
-      if (n > this.i32[i * META_STRIDE + M_CAP]!) return `bucket ${i} holds ${n} > its block's ${this.i32[i * META_STRIDE + M_CAP]!} slots`
-      slots += this.i32[i * META_STRIDE + M_CAP]!
       const seen = new Set<string>()
       const s0 = this.i32[i * META_STRIDE + M_BASE]!
       for (let s = s0; s < s0 + n; s++) {
@@ -702,7 +490,6 @@ export class RoutingTable {
       total += n
     }
     if (total !== this.count) return `size ${this.count} != sum of buckets ${total}`
-    if (slots !== this.slotsUsed) return `blocks hold ${slots} slots, ${this.slotsUsed} in use`
     if (this.deepest !== this.scanDeepest()) return `deepest ${this.deepest} != ${this.scanDeepest()}`
     return undefined
   }
@@ -720,73 +507,14 @@ export function hashString(s: string): number {
 }
 
 /**
- * Where each column starts in a table's two views, for `buckets` buckets, `slots` slots and `reps`
- * replacement slots (see RoutingTable.i32 / f64). One buffer per table: an ArrayBuffer costs
- * several hundred bytes of bookkeeping besides its contents. The float64 view comes first, so
- * that it is 8-byte aligned.
+ * closest()'s working space, reused from call to call so that the hot path allocates only its
+ * result: slot indexes and their distance keys while a bucket group is ranked, and the result
+ * before its one exact-size copy (entries past the last result are stale, never read). It grows
+ * to the largest group ranked (about a table's size), so tables on one thread may share one:
+ * closest() never re-enters, and its contents do not outlive a call. Plain arrays: no ArrayBuffer.
  */
-class Layout {
-  readonly oHi: number
-  readonly oLo: number
-  readonly oPeer: number
-  readonly oGroup: number
-  readonly oFails: number
-  readonly oRep: number
-  readonly i32Length: number
-  readonly oSeen: number
-  readonly f64Length: number
-
-  constructor(
-    readonly buckets: number,
-    readonly slots: number,
-    readonly reps: number,
-  ) {
-    this.oHi = buckets * META_STRIDE
-    this.oLo = this.oHi + slots
-    this.oPeer = this.oLo + slots
-    this.oGroup = this.oPeer + slots
-    this.oFails = this.oGroup + slots
-    this.oRep = this.oFails + slots
-    this.i32Length = this.oRep + reps
-    this.oSeen = buckets
-    this.f64Length = buckets + slots
-  }
-
-  get bytes(): number {
-    return this.f64Length * 8 + this.i32Length * 4
-  }
-}
-
-/** A copy of `a`, padded with undefined to n elements, with no spare capacity (growing by push leaves up to half again). */
-function resized<T>(a: readonly (T | undefined)[], n: number): (T | undefined)[] {
-  const b = new Array<T | undefined>(n) // Array.from({ length: n }) takes ten times as long
-  for (let i = 0; i < a.length; i++) b[i] = a[i]
-  for (let i = a.length; i < n; i++) b[i] = undefined
-  return b
-}
-
-/** `cap` if it holds `need` (and `first`), else a capacity grown by half at least, so that growing stays rare. */
-function capacity(cap: number, need: number, first: number): number {
-  return need <= cap && first <= cap ? cap : Math.max(need, first, cap + (cap >> 1))
-}
-
-const EMPTY_I32 = new Int32Array(0)
-const EMPTY_F64 = new Float64Array(0)
-
-// Scratch space for closest(): reused across calls (the engine is single-threaded and closest()
-// does not re-enter), so the hot path allocates only its result.
-let scratchSlots = new Int32Array(64)
-let scratchKeys = new Float64Array(64)
-/** closest()'s result before its copy (entries past the last result are stale, never read). */
-const scratchOut: Contact[] = []
-
-function growScratch(min: number): void {
-  let cap = scratchSlots.length
-  while (cap < min) cap *= 2
-  const s = new Int32Array(cap)
-  s.set(scratchSlots)
-  scratchSlots = s
-  const k = new Float64Array(cap)
-  k.set(scratchKeys)
-  scratchKeys = k
+export class TableScratch {
+  readonly slots: number[] = []
+  readonly keys: number[] = []
+  readonly out: Contact[] = []
 }

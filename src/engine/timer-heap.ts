@@ -1,12 +1,14 @@
 // A binary min-heap of timers ordered by (atMs, seq): ties break by insertion order, so the
-// engine's behaviour never depends on anything but its inputs. Cancelled timers are left in place
-// and skipped by their owner when they pop, or dropped from the front (lazy deletion); the heap is
-// bounded by the caller's own limits.
-// Times and sequence numbers live in one array of doubles and payloads in a parallel array, so
-// pushing and popping allocate nothing once the arrays have grown (an RPC timeout is armed per
-// request). Plain arrays, not typed ones: a small heap's numbers stay on the JS heap, unboxed,
-// where a typed array would cost an ArrayBuffer of its own (bookkeeping and a zeroed allocation
-// outside the heap) — every simulated engine has a heap, and most hold a few dozen timers.
+// order never depends on anything but the pushes. The one heap of the project: each engine's
+// timers, and the simulator's event queue (src/sim/scheduler.ts, whose payloads are event slots).
+// Cancelled timers are left in place and skipped by their owner when they pop, or dropped from
+// the front (lazy deletion); the heap is bounded by the caller's own limits.
+// Times and sequence numbers live side by side in one array of doubles and payloads in a parallel
+// array, so pushing and popping allocate nothing once the arrays have grown (an RPC timeout is
+// armed per request), and a sift step reads one cache line for both keys. Plain arrays, not typed
+// ones: a small heap's numbers stay on the JS heap, unboxed, where a typed array would cost an
+// ArrayBuffer of its own (bookkeeping and a zeroed allocation outside the heap) — every simulated
+// engine has a heap, and most hold a few dozen timers.
 
 export interface Timer<T> {
   readonly atMs: number

@@ -25,6 +25,8 @@ import { measure, repair, type RepairDeps } from './repair/repair.js'
 import { wireKeyToString } from './wire/keys.js'
 import { NodeMetrics } from './http/metrics.js'
 import type { NodeLogger } from './log.js'
+import { UserSpaceShaper, type ShaperOptions } from './shaper/link-shaper.js'
+import { shaperRoutes } from './shaper/admin-route.js'
 import { EventBus } from './events.js'
 import { EventFeed } from './event-feed.js'
 import { PqAuth } from './pq/auth.js'
@@ -56,6 +58,8 @@ export interface DhtNodeOptions {
   readonly allow?: readonly string[]
   /** REQUIRE_PQ_ON: serve and use only PQ-authenticated peers (PQ is always offered). */
   readonly requirePq?: boolean
+  /** The user-space link shaper (fault injection): off unless given; `true` for no latency model. */
+  readonly shaper?: boolean | Omit<ShaperOptions, 'self'>
   /** Where the ML-DSA-87 key lives; default: beside the cache in dataDir (none under amnesia). */
   readonly pqKeyFile?: string
   /** This node's region label, carried in its PQ proof (repair prefers regions). */
@@ -88,8 +92,12 @@ export class DhtNode implements AdminApi {
   private rejoinTimer: NodeJS.Timeout | undefined
   /** Rejoin lookups run because the table stayed cold. */
   rejoins = 0
+  /** Consecutive rejoin lookups that found no peer beyond the table (a small network). */
+  private smallNetworkSeen = 0
   private stoppedP: Promise<void> | undefined
   httpPort = 0
+  /** Present when the link shaper is switched on. */
+  shaper: UserSpaceShaper | undefined
 
   constructor(readonly opts: DhtNodeOptions) {
     this.book = new ContactBook(200_000, this.limits.contactBookBytes)
@@ -149,8 +157,13 @@ export class DhtNode implements AdminApi {
       listen: o.listen,
       ...(o.allow ? { allow: o.allow } : {}),
       limits: this.limits,
-      onRefused: (reason) => this.metrics.rejected(reason),
+      // Through the event feed once it exists, so connection refusals reach the event tail too.
+      onRefused: (reason) => (this.feed !== undefined ? this.feed.rejected(reason) : this.metrics.rejected(reason)),
+      ...(o.shaper !== undefined && o.shaper !== false ? { allowPeer: (p: string) => this.shaper?.dialAllowed(p) ?? true } : {}),
     })
+    if (o.shaper !== undefined && o.shaper !== false) {
+      this.shaper = new UserSpaceShaper({ ...(o.shaper === true ? {} : o.shaper), self: this.stack.peerId.toString() })
+    }
     await startStack(this.stack, o.listen)
     const self = this.book.fromPeerId(this.stack.peerId, this.stack.getMultiaddrs().map((a) => a.toString()))
     this.engine = new DhtEngine({ self, config: o.engine, rng: new SeededRng(randomBytes(16).toString('hex')) })
@@ -184,6 +197,7 @@ export class DhtNode implements AdminApi {
       admission: this.pq,
       limits: this.limits,
       ...(o.allow ? { allow: o.allow } : {}),
+      ...(this.shaper !== undefined ? { shaper: this.shaper } : {}),
     })
     await this.host.register()
     this.feed.start()
@@ -195,7 +209,7 @@ export class DhtNode implements AdminApi {
       metrics: this.metrics,
       log: o.log,
       maxInflight: o.maxClientInflight ?? 64,
-      routes: adminRoutes(this, o.log),
+      routes: [...adminRoutes(this, o.log), ...shaperRoutes(() => this.shaper, o.log)],
       ...(o.adminSocket !== undefined ? { unixSocket: o.adminSocket } : {}),
       maxConnections: this.limits.httpConnections,
       idleTimeoutMs: this.limits.httpIdleTimeoutMs,
@@ -259,9 +273,17 @@ export class DhtNode implements AdminApi {
         return
       }
       this.rejoins++
-      void this.host.lookup('FIND_NODE', this.stack.peerId.toMultihash().bytes).finally(() => {
-        if (!this.draining) this.scheduleColdRejoin(Math.min(delayMs * 2, MAX_REJOIN_MS))
-      })
+      void this.host
+        .lookup('FIND_NODE', this.stack.peerId.toMultihash().bytes)
+        .then((res) => {
+          // Every peer that answered is already in the table: the network has no more to give.
+          const inTable = new Set(this.engine.contacts().map((c) => c.peer))
+          const all = res.success && res.closest.length > 0 && res.closest.every((c) => inTable.has(c.peer))
+          this.smallNetworkSeen = all ? this.smallNetworkSeen + 1 : 0
+        })
+        .finally(() => {
+          if (!this.draining) this.scheduleColdRejoin(Math.min(delayMs * 2, MAX_REJOIN_MS))
+        })
     }, jittered)
     this.rejoinTimer.unref()
   }
@@ -289,19 +311,23 @@ export class DhtNode implements AdminApi {
 
   readiness(): ReadinessReport {
     const r = this.engine ? this.engine.readiness(this.host.now()) : undefined
+    // A network smaller than the warm threshold: the table is warm when it holds every peer
+    // our own lookups can find (see scheduleColdRejoin).
+    const small = r !== undefined && !r.tableWarm && r.tableSize > 0 && this.smallNetworkSeen >= 2
     const conditions = {
       listeners_bound: this.bound,
       not_draining: !this.draining,
       not_degraded: !this.degraded,
       bootstrap_answered: r !== undefined && (r.liveBootstraps > 0 || this.opts.bootstraps.length === 0) && r.joined,
-      table_warm: r?.tableWarm ?? false,
+      table_warm: (r?.tableWarm ?? false) || small,
     }
     const failing = Object.entries(conditions)
       .filter(([, v]) => !v)
       .map(([k]) => k)
-    const ready = failing.length === 0 && r?.ready === true
+    const ready = failing.length === 0 && r !== undefined && (r.ready || small)
     if (!ready && failing.length === 0) failing.push('engine')
-    return { ready, conditions, failing, reason: r?.reason ?? 'starting' }
+    const reason = ready ? (small ? `ready: the table holds the whole network (${r.tableSize} peers, fewer than the warm threshold)` : 'ready') : (r?.reason ?? 'starting')
+    return { ready, conditions, failing, reason }
   }
 
   lookup(op: LookupOp, key: Uint8Array, corrId: string): Promise<LookupResult> {
@@ -411,6 +437,23 @@ export class DhtNode implements AdminApi {
     return m.holders.length
   }
 
+  requestDrain(by: string): void {
+    this.opts.log.warn({ audit: 'drain', by }, 'drain requested through the admin API')
+    this.events.emit('admin', { event: 'drain_requested', by })
+    // After this answer is written: the HTTP server closes as part of the drain.
+    setImmediate(() => void this.drain())
+  }
+
+  private resolveStopped: () => void = () => undefined
+  private readonly stoppedPromise = new Promise<void>((resolve) => {
+    this.resolveStopped = resolve
+  })
+
+  /** Resolves when a drain (signal or admin) has finished. */
+  whenStopped(): Promise<void> {
+    return this.stoppedPromise
+  }
+
   async replicas(key: Uint8Array): Promise<Record<string, unknown>> {
     const m = await measure(this.repairDeps(), key)
     this.metrics.rfObserved.observe(m.holders.length)
@@ -470,5 +513,6 @@ export class DhtNode implements AdminApi {
     this.bound = false
     await Promise.allSettled([this.stack?.stop(), this.http?.close()])
     log.info({}, 'stopped')
+    this.resolveStopped()
   }
 }

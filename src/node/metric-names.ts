@@ -4,7 +4,7 @@
 // without updating both.
 //
 // Lookup latency is a *seconds* histogram (Prometheus base units), so the documented name is
-// `ron_dht_lookup_seconds` (issue #4 allows it in place of `ron_dht_lookup_ms`); p95 is
+// `ron_dht_lookup_seconds` (kept in place of a `ron_dht_lookup_ms`); p95 is
 // `histogram_quantile(0.95, sum by (job, instance, le) (rate(ron_dht_lookup_seconds_bucket[5m])))`.
 
 /** Histogram, seconds, labels {op, result}: lookups this node ran (client API, provide). */

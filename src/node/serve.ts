@@ -17,6 +17,7 @@ import { applyProfile, engineConfig, type EngineConfig } from '../engine/config.
 import { loadConfig, ConfigInvalidError, redactConfig, type LoadConfigOptions, type NodeConfig } from './config/load.js'
 import { ConfigReloader } from './config/reloader.js'
 import { DhtNode } from './dht-node.js'
+import { regionNames } from '../netmodel/regions.js'
 import { listenMultiaddr } from './host/libp2p-node.js'
 import { limitsFor } from './host/limits.js'
 import { createLogger, type NodeLogger } from './log.js'
@@ -61,6 +62,9 @@ export function nodeOptionsOf(c: NodeConfig, log: NodeLogger, version: string, c
     ...(token !== undefined ? { adminToken: token } : {}),
     drainTimeoutMs: c.drainTimeoutMs,
     requirePq: c.requirePq,
+    // One shaped node among unshaped peers: it shapes what it receives as well as what it sends.
+    // A region of the RTT matrix also gives the shaper this node's place (inter-region targets).
+    ...(c.linkShaper ? { shaper: { ingress: true, ...(c.region !== undefined && regionNames().includes(c.region) ? { place: { region: c.region } } : {}) } } : {}),
     ...(c.region !== undefined ? { region: c.region } : {}),
     ...(c.adminSocket !== undefined ? { adminSocket: c.adminSocket } : {}),
     limits: limitsFor(c.policyProfile),
@@ -120,6 +124,10 @@ export async function serve(opts: ServeOptions): Promise<number> {
       log.warn({ changed: r.changed, restart_required: r.restartRequired, ...(pq !== undefined ? { require_pq_on: pq } : {}) }, 'config reloaded')
       node.events.emit('config', { event: 'reloaded', changed: r.changed, restart_required: r.restartRequired, ...(pq !== undefined ? { require_pq_on: pq } : {}) })
     }
+    // A drain asked for through the admin API ends the process like a signal's.
+    void node.whenStopped().then(() => {
+      if (signals === 0) resolve(0)
+    })
     process.on('SIGINT', onStop)
     process.on('SIGTERM', onStop)
     process.on('SIGHUP', onHup)

@@ -11,7 +11,7 @@
 // is bad input.
 import { existsSync, readFileSync } from 'node:fs'
 import { z } from 'zod'
-import { BadInputError } from '../engine/errors.js'
+import { BadInputError } from '../common/errors.js'
 import type { GateOp, Report } from '../sim/report-types.js'
 import { canonicalJson, fingerprint } from './canonical-json.js'
 import { formatNumber } from './format.js'

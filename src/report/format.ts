@@ -13,6 +13,12 @@ export function formatNumber(value: number | null | undefined): string {
   return value.toExponential(2)
 }
 
+/** A figure for the Markdown reports: integers as is, others rounded to 4 decimals; null as "n/a". */
+export function formatDecimal(value: number | null | undefined): string {
+  if (value === null || value === undefined) return 'n/a'
+  return Number.isInteger(value) ? String(value) : String(Math.round(value * 1e4) / 1e4)
+}
+
 /** A signed delta ("+12.5", "-0.001", "0"). */
 export function formatDelta(value: number | null): string {
   if (value === null) return 'n/a'
@@ -38,9 +44,18 @@ export function gateKey(gate: Pick<GateResult, 'metric' | 'op' | 'threshold' | '
   return `${gate.metric} ${gate.op} ${gate.threshold} [${gate.window}]`
 }
 
+/**
+ * A gate's measured value for people; when the metric did not happen (null), "not reached" with
+ * the reason and the verdict the scenario gives that case, never a stand-in figure.
+ */
+export function gateMeasuredText(gate: Pick<GateResult, 'measured' | 'not_reached' | 'if_not_reached'>, fmt: (v: number) => string = formatNumber): string {
+  if (gate.measured !== null) return fmt(gate.measured)
+  return `not reached (${gate.not_reached ?? 'not measured in the window'}; counts as ${gate.if_not_reached ?? 'fail'})`
+}
+
 /** Why a gate failed, in one line: "measured 612 ms, needs lookup_p95_ms < 500". */
 export function gateFailureMessage(gate: GateResult): string {
-  const measured = gate.measured === null ? 'not measured (no data in the window)' : `measured ${formatNumber(gate.measured)}`
+  const measured = gate.measured === null ? gateMeasuredText(gate) : `measured ${formatNumber(gate.measured)}`
   return `${measured}; needs ${formatGate(gate)} (window ${gate.window})`
 }
 

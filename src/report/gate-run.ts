@@ -10,7 +10,8 @@
 // The simulator is reached through the GateSim interface so tests can feed fixture reports.
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { BadInputError, InvariantError } from '../engine/errors.js'
+import { BadInputError } from '../common/errors.js'
+import { InvariantError } from '../engine/errors.js'
 import type { Report } from '../sim/report-types.js'
 import { loadBaseline, serializeBaseline, withUpdatedEntries } from './baseline.js'
 import { evaluateGate, type GateOutcome, type ScenarioCrash } from './gate.js'

@@ -3,8 +3,6 @@
 // p99 over virtual time with fault windows shaded and gate thresholds drawn, lookup success, ready
 // nodes, an alert timeline with fired/cleared marks) and the tables behind them. Self-contained
 // and deterministic: the same report always renders to the same bytes.
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import type { FaultWindow, GateResult, Report } from '../sim/report-types.js'
 import {
   COLOR_CLEARED,
@@ -16,7 +14,7 @@ import {
   type ChartThreshold,
 } from './chart-spec.js'
 import { escapeHtml } from './escape.js'
-import { formatGate, formatNumber } from './format.js'
+import { formatGate, formatNumber, gateMeasuredText } from './format.js'
 import { checkGate } from './gate.js'
 import { chartBlock, htmlTable, keyValueTable, renderPage } from './html-page.js'
 
@@ -204,7 +202,7 @@ function gateTable(gates: readonly GateResult[]): string {
     ['result', 'metric', 'threshold', 'measured', 'window'],
     gates.map((g) => {
       const c = checkGate(g)
-      return [passCell(c.pass), escapeHtml(g.metric), escapeHtml(`${g.op} ${formatNumber(g.threshold)}`), num(g.measured), escapeHtml(g.window)]
+      return [passCell(c.pass), escapeHtml(g.metric), escapeHtml(`${g.op} ${formatNumber(g.threshold)}`), escapeHtml(gateMeasuredText(g)), escapeHtml(g.window)]
     }),
     [3],
   )
@@ -299,11 +297,4 @@ export function renderHtml(report: Report): string {
     bodyHtml: body,
     charts: chartList.filter((c) => c.hasData).map((c) => c.spec),
   })
-}
-
-/** Writes report.html into dir (report.json and report.md are the simulator's to write). */
-export function writeReportHtml(dir: string, report: Report): string {
-  const path = join(dir, 'report.html')
-  writeFileSync(path, renderHtml(report))
-  return path
 }

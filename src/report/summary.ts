@@ -5,7 +5,7 @@
 import type { RegressionResult } from './baseline.js'
 import { baselineKey } from './baseline.js'
 import { escapeMarkdownCell } from './escape.js'
-import { formatDelta, formatGate, formatNumber, gateFailureMessage, textTable } from './format.js'
+import { formatDelta, formatGate, formatNumber, gateFailureMessage, gateMeasuredText, textTable } from './format.js'
 import type { GateOutcome, ScenarioOutcome } from './gate.js'
 import { describeTolerance } from './tolerances.js'
 
@@ -30,7 +30,7 @@ function rows(outcome: GateOutcome): string[][] {
         s.name,
         formatGate(g.gate),
         g.gate.window,
-        formatNumber(g.gate.measured),
+        gateMeasuredText(g.gate),
         g.pass ? 'PASS' : 'FAIL',
         ...regressionCells(r, s, outcome),
       ])

@@ -7,7 +7,7 @@ import { escapeHtml } from './escape.js'
 import { formatNumber } from './format.js'
 import { checkGate } from './gate.js'
 import { chartBlock, htmlTable, keyValueTable, renderPage } from './html-page.js'
-import type { SweepAxis, SweepCell, SweepReport } from './sweep-types.js'
+import type { SweepAxis, SweepCell, SweepReport } from '../sim/sweep/sweep-types.js'
 
 /** Position of a value in its axis's declared order (unknown values last, in string order). */
 function rank(axis: SweepAxis, v: number | string | undefined): number {

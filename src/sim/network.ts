@@ -5,13 +5,14 @@
 //     RTT(region a, region b) / 2 + access(a) + access(b) + jitter
 // where jitter is log-normal (skewed: mostly small, sometimes large) and drawn per packet.
 // Before that, the packet passes through an ordered list of rules (partition, loss, latency,
-// clog, adversary: issue #3 adds them); the first rule whose verdict is not "pass" wins:
+// clog, adversary: the fault models add them); the first rule whose verdict is not "pass" wins:
 // "drop" loses the packet (counted by reason), "delay" adds its ms to the modelled delay.
 // Then the uniform base loss applies. Rules see one reused Packet view: they must not keep it.
 // A per-node service model (CPU queue) may be installed: it is asked, when a packet arrives,
 // at what time the node gets to process it (or whether it is rejected).
 import type { Message } from '../engine/types.js'
-import { logNormal, type Rng } from '../engine/rng.js'
+import type { Rng } from '../engine/rng.js'
+import { jitterMs } from '../netmodel/latency.js'
 
 /** What a rule sees of a packet. Reused between calls: do not keep a reference. */
 export interface Packet {
@@ -69,8 +70,7 @@ export class Network {
 
   private readonly oneWayMs: Float64Array
   private readonly regions: number
-  private readonly jitterMedianMs: number
-  private readonly jitterSigma: number
+  private readonly jitter: { readonly median: number; readonly sigma: number }
   private readonly loss: number
   private readonly lossRng: Rng
   private readonly jitterRng: Rng
@@ -82,8 +82,7 @@ export class Network {
     this.regionNames = opts.regionNames
     this.oneWayMs = opts.oneWayMs
     this.regions = opts.regionNames.length
-    this.jitterMedianMs = opts.jitterMedianMs
-    this.jitterSigma = opts.jitterSigma
+    this.jitter = { median: opts.jitterMedianMs, sigma: opts.jitterSigma }
     this.loss = opts.loss
     this.lossRng = opts.rng.fork('loss')
     this.jitterRng = opts.rng.fork('jitter')
@@ -124,7 +123,7 @@ export class Network {
       this.drop('loss')
       return -1
     }
-    const jitter = this.jitterMedianMs > 0 ? logNormal(this.jitterRng, this.jitterMedianMs, this.jitterSigma) : 0
+    const jitter = jitterMs(this.jitterRng, this.jitter)
     return this.baseDelayMs(from, to) + jitter + extraMs
   }
 

@@ -2,7 +2,8 @@
 // One Contact object per peer for the whole run (a returning peer keeps its id and address), so
 // routing tables share it; it carries its index for O(1) lookup by the driver.
 import type { Contact } from '../engine/types.js'
-import { logNormal, type Rng } from '../engine/rng.js'
+import type { Rng } from '../engine/rng.js'
+import { accessLatencyMs } from '../netmodel/latency.js'
 import { KEY_BYTES } from '../engine/constants.js'
 import { pickWeighted } from './network.js'
 
@@ -40,7 +41,7 @@ export function createPeers(rng: Rng, o: PlacementOptions): PeerSet {
     const z = 1 + own.int(254)
     contacts.push({ id, peer: `p${i}`, addrs: [`10.${x}.${y}.${z}:${SIM_PORT}`], ipGroup: `10.${x}.${y}`, idx: i })
     regionOf[i] = pickWeighted(place, o.regionWeights)
-    accessMs[i] = o.accessSigma === 0 ? o.accessMedianMs : logNormal(place, o.accessMedianMs, o.accessSigma)
+    accessMs[i] = accessLatencyMs(place, { median: o.accessMedianMs, sigma: o.accessSigma })
   }
   return { contacts, regionOf, accessMs }
 }

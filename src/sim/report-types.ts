@@ -1,89 +1,106 @@
-// The shape of report.json: one definition shared by the writer (the simulator), the HTML report,
-// `gate`, `compare` and the sweep table. Bump REPORT_SCHEMA_VERSION on any incompatible change.
-// Nothing here may depend on wall-clock time: same scenario + same seed => identical bytes.
+// The shape of report.json, written once: a zod schema, and the TypeScript types derived from it.
+// The simulator builds a Report; src/report renders it and loads it back (`gate`, `compare`)
+// through the same schema. Bump REPORT_SCHEMA_VERSION on any incompatible change. Nothing here
+// may depend on wall-clock time: same scenario + same seed => identical bytes.
+import { z } from 'zod'
 
 export const REPORT_SCHEMA_VERSION = 1
 
-export type GateOp = '<' | '<=' | '>' | '>=' | '=='
+const num = z.number().finite()
+const nullableNum = num.nullable()
+/** Every figure the summary table shows, by snake_case metric name; null when not measured. */
+const metricsSchema = z.record(z.string(), nullableNum)
 
-export interface GateResult {
+export const gateOpSchema = z.enum(['<', '<=', '>', '>=', '=='])
+
+export const gateResultSchema = z.object({
   /** snake_case metric name, the same in scenario, report and summary (e.g. "hops_p99"). */
-  readonly metric: string
-  readonly op: GateOp
-  readonly threshold: number
+  metric: z.string(),
+  op: gateOpSchema,
+  threshold: num,
   /** null when the metric was not measured (e.g. lookups never collapsed): the gate is "not reached". */
-  readonly measured: number | null
-  readonly pass: boolean
+  measured: nullableNum,
+  pass: z.boolean(),
   /** "all" (whole run after warm-up), "during:<fault id>", "after:<fault id>". */
-  readonly window: string
+  window: z.string(),
   /** When measured is null: why, and the scenario's verdict for that case (fail unless it says pass). */
-  readonly not_reached?: string
-  readonly if_not_reached?: 'pass' | 'fail'
-}
+  not_reached: z.string().optional(),
+  if_not_reached: z.enum(['pass', 'fail']).optional(),
+})
 
-export interface SeriesPoint {
+export const seriesPointSchema = z.object({
   /** Window end, virtual seconds since start. */
-  readonly t_s: number
-  readonly lookups: number
-  readonly lookup_p95_ms: number | null
-  readonly hops_p99: number | null
-  readonly lookup_success: number | null
-  readonly ready_nodes: number
-  readonly online_nodes: number
-}
+  t_s: num,
+  lookups: num,
+  lookup_p95_ms: nullableNum,
+  hops_p99: nullableNum,
+  lookup_success: nullableNum,
+  ready_nodes: num,
+  online_nodes: num,
+})
 
-export interface FaultWindow {
-  readonly id: string
-  readonly kind: string
-  readonly at_s: number
-  readonly until_s: number
-  /** Issue #3 measures, seconds (see src/sim/recovery/measures.ts); null when not observed. */
-  readonly readiness_flip_s?: number | null
-  readonly collapse_s?: number | null
-  readonly readiness_lead_s?: number | null
-  readonly mttr_s?: number | null
-  readonly recovery_s?: number | null
-  readonly time_to_alert_s?: number | null
+export const faultWindowSchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  at_s: num,
+  until_s: num,
+  /** Recovery measures in seconds (src/sim/recovery/measures.ts); null when not observed. */
+  readiness_flip_s: nullableNum.optional(),
+  collapse_s: nullableNum.optional(),
+  readiness_lead_s: nullableNum.optional(),
+  mttr_s: nullableNum.optional(),
+  recovery_s: nullableNum.optional(),
+  time_to_alert_s: nullableNum.optional(),
   /** Honest peers that flipped not-ready during the fault; those whose own lookups still succeeded. */
-  readonly flipped_nodes?: number
-  readonly false_alarms?: number
-  /** Why a measure above is null. */
-  readonly notes?: Readonly<Record<string, string>>
-}
+  flipped_nodes: num.optional(),
+  false_alarms: num.optional(),
+  /** Why a measure above is null: a measure that did not happen never gets a stand-in value. */
+  notes: z.record(z.string(), z.string()).optional(),
+})
 
-export interface AlertRecord {
-  readonly name: string
-  readonly fired_s: number
-  readonly cleared_s: number | null
-  /** Instances that fired during the episode (issue #3; 0 for a fleet-wide rule). */
-  readonly instances?: number
-}
+export const alertRecordSchema = z.object({
+  name: z.string(),
+  fired_s: num,
+  cleared_s: nullableNum,
+  /** Instances that fired during the episode (0 for a fleet-wide rule). */
+  instances: num.optional(),
+})
 
-export interface Report {
-  readonly schema_version: typeof REPORT_SCHEMA_VERSION
-  readonly tool: { readonly name: 'dht-sim'; readonly version: string }
-  readonly scenario: {
-    readonly name: string
+/** Unknown extra keys are dropped on load, so that a newer writer with additive fields still loads. */
+export const reportSchema = z.object({
+  schema_version: z.literal(REPORT_SCHEMA_VERSION),
+  tool: z.object({ name: z.literal('dht-sim'), version: z.string() }),
+  scenario: z.object({
+    name: z.string(),
     /** The scenario with every default filled in: enough to reproduce the run. */
-    readonly resolved: unknown
-  }
-  readonly seed: string
+    resolved: z.unknown(),
+  }),
+  seed: z.string(),
   /** The exact command that replays this run. */
-  readonly replay: string
-  readonly virtual_duration_s: number
-  /** Every figure the summary table shows, by metric name. */
-  readonly metrics: Readonly<Record<string, number | null>>
-  readonly gates: readonly GateResult[]
-  readonly pass: boolean
-  readonly series: { readonly window_s: number; readonly points: readonly SeriesPoint[] }
+  replay: z.string(),
+  virtual_duration_s: num,
+  metrics: metricsSchema,
+  gates: z.array(gateResultSchema),
+  pass: z.boolean(),
+  series: z.object({ window_s: num, points: z.array(seriesPointSchema) }),
   /** hops[i] = number of successful lookups that took i hops. */
-  readonly hops_histogram: readonly number[]
+  hops_histogram: z.array(num),
   /** Lookup latency CDF at fixed quantiles: [{ms, fraction}]. */
-  readonly latency_cdf: readonly { readonly ms: number; readonly fraction: number }[]
-  readonly faults: readonly FaultWindow[]
+  latency_cdf: z.array(z.object({ ms: num, fraction: num })),
+  faults: z.array(faultWindowSchema),
   /** Why a null metric above is null (fault measures that did not happen). */
-  readonly metric_notes?: Readonly<Record<string, string>>
-  readonly alerts: readonly AlertRecord[]
+  metric_notes: z.record(z.string(), z.string()).optional(),
+  alerts: z.array(alertRecordSchema),
   /** Extra runs shown beside this one (e.g. the same attack with defences off), by label. */
-  readonly variants: readonly { readonly label: string; readonly metrics: Readonly<Record<string, number | null>>; readonly gates: readonly GateResult[] }[]
-}
+  variants: z.array(z.object({ label: z.string(), metrics: metricsSchema, gates: z.array(gateResultSchema) })),
+})
+
+/** A parsed value, read-only all the way down: a report is data to render, never to patch. */
+type DeepReadonly<T> = T extends readonly (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T
+
+export type Report = DeepReadonly<z.infer<typeof reportSchema>>
+export type GateOp = z.infer<typeof gateOpSchema>
+export type GateResult = DeepReadonly<z.infer<typeof gateResultSchema>>
+export type SeriesPoint = DeepReadonly<z.infer<typeof seriesPointSchema>>
+export type FaultWindow = DeepReadonly<z.infer<typeof faultWindowSchema>>
+export type AlertRecord = DeepReadonly<z.infer<typeof alertRecordSchema>>

@@ -2,7 +2,8 @@
 // `gate`, `sweep` and the HTML report all call this. No files are written here and nothing
 // depends on wall-clock time: same scenario + same seed => the same Report, byte for byte.
 import { readFileSync } from 'node:fs'
-import { BadInputError, InvariantError } from '../engine/errors.js'
+import { BadInputError } from '../common/errors.js'
+import { InvariantError } from '../engine/errors.js'
 import { SeededRng } from '../engine/rng.js'
 import { ChaosRun, hasChaos } from './chaos/chaos-run.js'
 import { variantScenario } from './chaos/variants.js'
@@ -21,11 +22,11 @@ export interface RunOptions {
   readonly onProgress?: (virtualMs: number, durationMs: number) => void
   /** Replaces the engine (tests). */
   readonly engineFactory?: EngineFactory
-  /** Installs extra models before the run starts (fault rules, service queues: issue #3). */
+  /** Installs extra models before the run starts (fault rules, service queues). */
   readonly setup?: (sim: Simulation) => void
-  /** Metrics of a gate window other than "all" ("during:<fault>", "after:<fault>": issue #3). */
+  /** Metrics of a gate window other than "all" ("during:<fault>", "after:<fault>"). */
   readonly metricsForWindow?: (window: string, sim: Simulation) => Readonly<Record<string, number | null>>
-  /** Extra figures appended to report.metrics after the simulator's own (issue #3's chaos metrics). */
+  /** Extra figures appended to report.metrics after the simulator's own (the chaos metrics). */
   readonly extraMetrics?: (sim: Simulation) => Readonly<Record<string, number | null>>
   /** Version written into the report; defaults to package.json's. */
   readonly toolVersion?: string
@@ -48,7 +49,7 @@ export function runScenario(scenario: ResolvedScenario, opts: RunOptions = {}): 
   let sim: Simulation | undefined
   let chaos: ChaosRun | undefined
   try {
-    // Faults, adversaries, alerts and recovery (issue #3) ride on the real engine; a test's fake
+    // Faults, adversaries, alerts and recovery ride on the real engine; a test's fake
     // engine runs without them.
     if (opts.engineFactory === undefined) chaos = new ChaosRun(resolved, chaosOf(resolved), new SeededRng(seed))
     sim = new Simulation(resolved, chaos?.simulationOptions(seed) ?? { seed, ...(opts.engineFactory ? { engineFactory: opts.engineFactory } : {}) })

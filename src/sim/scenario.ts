@@ -1,14 +1,14 @@
 // The scenario file: its schema (defined once, here, with zod; exported as JSON Schema by
 // `dht-sim schema scenario`), loading YAML, and resolving it into the form the simulator runs.
 // Every problem becomes ONE line naming the field path and what is wrong, thrown as
-// BadInputError (exit code 2). Issue #3 extends this schema with faults and adversaries.
+// BadInputError (exit code 2). The chaos part (faults/chaos-schema.ts) extends it with faults and adversaries.
 import { readFileSync } from 'node:fs'
 import { basename, extname } from 'node:path'
 import * as z from 'zod'
 import YAML from 'yaml'
-import { BadInputError } from '../engine/errors.js'
+import { BadInputError } from '../common/errors.js'
 import * as C from '../engine/constants.js'
-import { regionNames } from './regions.js'
+import { regionNames } from '../netmodel/regions.js'
 import { parseGate, type GateSpec } from './gates.js'
 import { chaosFields, chaosIsDefault, chaosIssues, FAULT_KINDS, type ChaosSpec } from './faults/chaos-schema.js'
 
@@ -32,7 +32,7 @@ const gateObject = z.strictObject({
   metric: z.string(),
   op: z.enum(['<', '<=', '>', '>=', '==']),
   threshold: z.number(),
-  window: z.string().default('all').describe('"all" (after warm-up); issue #3: "during:<fault>", "after:<fault>"'),
+  window: z.string().default('all').describe('"all" (after warm-up), "during:<fault>" or "after:<fault>"'),
   if_not_reached: z
     .enum(['pass', 'fail'])
     .default('fail')
@@ -150,7 +150,6 @@ export const scenarioSchema = z
     })
   })
 
-export type ScenarioInput = z.input<typeof scenarioSchema>
 export type ScenarioParsed = z.output<typeof scenarioSchema>
 
 /**
@@ -268,7 +267,7 @@ export function resolveScenario(raw: unknown, where: string, fallbackName = 'sce
     metrics: s.metrics,
     limits: s.limits,
     gates: s.gates.map((g) => parseGate(g).gate!),
-    // The chaos part (issue #3) only when the scenario uses it: plain scenarios resolve as before.
+    // The chaos part only when the scenario uses it: plain scenarios resolve as before.
     ...(chaosIsDefault(chaos) ? {} : chaos),
   }
 }

@@ -1,14 +1,15 @@
-// Discrete-event scheduler: a binary min-heap of events ordered by (timeMs, seq).
+// Discrete-event scheduler: the simulator's events in virtual-time order.
 //
-// Theory of operation: every scheduled event gets the next value of a monotonically increasing
-// sequence number, so two events at the same virtual time run in the order they were scheduled
-// (ties broken explicitly, never by heap layout). The heap holds (time, seq, slot) in parallel
-// typed arrays; an event's fields (kind, node, aux, payload) live in a slot pool with a free
-// list, so pushing and popping allocates nothing once the arrays have grown. `pop()` advances
-// the virtual clock and exposes the popped event through the `cur*` fields (valid until the
-// next pop). Limits: at most `maxPending` events queued and `maxEvents` events processed; going
-// past either is a runaway simulation and throws an InvariantError.
+// Theory of operation: events are ordered by (timeMs, seq) in the engine's own timer heap
+// (src/engine/timer-heap.ts: one heap for the engine's timers and the simulator's events), whose
+// sequence numbers break ties by scheduling order, never by heap layout. The heap holds a slot
+// number per event; an event's fields (kind, node, aux, payload) live in a slot pool with a free
+// list, so pushing and popping allocates nothing once the arrays have grown. `pop()` advances the
+// virtual clock and exposes the popped event through the `cur*` fields (valid until the next
+// pop). Limits: at most `maxPending` events queued and `maxEvents` events processed; going past
+// either is a runaway simulation and throws an InvariantError.
 import { InvariantError } from '../engine/errors.js'
+import { TimerHeap } from '../engine/timer-heap.js'
 
 export interface SchedulerLimits {
   /** Events that may be processed in one run. */
@@ -32,11 +33,8 @@ export class Scheduler {
   /** Events processed so far. */
   processed = 0
 
-  private hTime: Float64Array
-  private hSeq: Float64Array
-  private hSlot: Int32Array
-  private size = 0
-  private nextSeq = 0
+  /** Pending events by (time, scheduling order); the payload is the event's slot. */
+  private readonly heap = new TimerHeap<number>()
 
   private sKind: Uint8Array
   private sNode: Int32Array
@@ -50,9 +48,6 @@ export class Scheduler {
   constructor(limits: SchedulerLimits = DEFAULT_SCHEDULER_LIMITS) {
     this.limits = limits
     this.capacity = INITIAL_CAPACITY
-    this.hTime = new Float64Array(this.capacity)
-    this.hSeq = new Float64Array(this.capacity)
-    this.hSlot = new Int32Array(this.capacity)
     this.sKind = new Uint8Array(this.capacity)
     this.sNode = new Int32Array(this.capacity)
     this.sAux = new Int32Array(this.capacity)
@@ -63,12 +58,12 @@ export class Scheduler {
   }
 
   get pending(): number {
-    return this.size
+    return this.heap.size
   }
 
   /** Time of the earliest pending event; Infinity when none. */
   peekTimeMs(): number {
-    return this.size === 0 ? Infinity : this.hTime[0]!
+    return this.heap.peekMs()
   }
 
   /** Schedules an event. `timeMs` must not be in the past. */
@@ -76,7 +71,7 @@ export class Scheduler {
     if (!(timeMs >= this.nowMs) || timeMs === Infinity) {
       throw new InvariantError(`event scheduled at ${timeMs} ms, before now (${this.nowMs} ms) or never`)
     }
-    if (this.size >= this.limits.maxPending) {
+    if (this.heap.size >= this.limits.maxPending) {
       throw new InvariantError(`event queue over its limit of ${this.limits.maxPending} pending events`)
     }
     if (this.freeTop === 0) this.grow()
@@ -85,84 +80,35 @@ export class Scheduler {
     this.sNode[slot] = node
     this.sAux[slot] = aux
     this.sPayload[slot] = payload
-    const seq = this.nextSeq++
-    // Sift up.
-    let i = this.size++
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      const pt = this.hTime[p]!
-      if (pt < timeMs || (pt === timeMs && this.hSeq[p]! < seq)) break
-      this.hTime[i] = pt
-      this.hSeq[i] = this.hSeq[p]!
-      this.hSlot[i] = this.hSlot[p]!
-      i = p
-    }
-    this.hTime[i] = timeMs
-    this.hSeq[i] = seq
-    this.hSlot[i] = slot
+    this.heap.push(timeMs, slot)
   }
 
   /** Pops the earliest event into the cur* fields and advances the clock; false when empty. */
   pop(): boolean {
-    if (this.size === 0) return false
+    const heap = this.heap
+    if (heap.size === 0) return false
     if (++this.processed > this.limits.maxEvents) {
       throw new InvariantError(`more than ${this.limits.maxEvents} events processed: runaway simulation`)
     }
-    const slot = this.hSlot[0]!
-    this.nowMs = this.hTime[0]!
+    this.nowMs = heap.peekMs()
+    const slot = heap.popDuePayload(Infinity)!
     this.curKind = this.sKind[slot]!
     this.curNode = this.sNode[slot]!
     this.curAux = this.sAux[slot]!
     this.curPayload = this.sPayload[slot]
     this.sPayload[slot] = undefined
     this.free[this.freeTop++] = slot
-    // Move the last entry to the root and sift it down.
-    const n = --this.size
-    if (n > 0) {
-      const t = this.hTime[n]!
-      const s = this.hSeq[n]!
-      const sl = this.hSlot[n]!
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        if (l >= n) break
-        const r = l + 1
-        let c = l
-        if (r < n) {
-          const lt = this.hTime[l]!
-          const rt = this.hTime[r]!
-          if (rt < lt || (rt === lt && this.hSeq[r]! < this.hSeq[l]!)) c = r
-        }
-        const ct = this.hTime[c]!
-        if (t < ct || (t === ct && s < this.hSeq[c]!)) break
-        this.hTime[i] = ct
-        this.hSeq[i] = this.hSeq[c]!
-        this.hSlot[i] = this.hSlot[c]!
-        i = c
-      }
-      this.hTime[i] = t
-      this.hSeq[i] = s
-      this.hSlot[i] = sl
-    }
     return true
   }
 
   private grow(): void {
     const old = this.capacity
     const cap = old * 2
-    const grow64 = (a: Float64Array): Float64Array => {
-      const b = new Float64Array(cap)
-      b.set(a)
-      return b
-    }
     const grow32 = (a: Int32Array): Int32Array => {
       const b = new Int32Array(cap)
       b.set(a)
       return b
     }
-    this.hTime = grow64(this.hTime)
-    this.hSeq = grow64(this.hSeq)
-    this.hSlot = grow32(this.hSlot)
     const kind = new Uint8Array(cap)
     kind.set(this.sKind)
     this.sKind = kind

@@ -1,5 +1,11 @@
 // The simulation core: virtual peers, each wrapping one engine, on the simulated network.
 //
+// Why one file of this size: the event loop, the routing of an engine's output and the peer
+// lifecycle (join, leave, readiness, lookups) are one state machine over the same per-peer typed
+// arrays, touched on every event. Split into classes, each event would cross object boundaries
+// on the simulator's hottest path (docs/ARCHITECTURE.md, "Why the hot paths look as they do");
+// the models around it (network, churn, workload, metrics, faults) already live in their own files.
+//
 // Theory of operation: everything that happens is an event in one Scheduler, ordered by
 // (virtual time, sequence). A peer's engine is only ever called from an event handler, with the
 // event's time, and its Output is applied at once: each send is routed by the Network (delay or
@@ -11,7 +17,7 @@
 // peers never churn. The workload issues lookups as Poisson processes from ready peers.
 // Randomness: one master seed, forked by label per peer and per model; no iteration over
 // anything whose order depends on hashing. Limits: the scheduler's event caps.
-import { DhtEngine, type EngineOptions } from '../engine/engine.js'
+import { DhtEngine, EngineWorkspace, type EngineOptions } from '../engine/engine.js'
 import { InvariantError } from '../engine/errors.js'
 import { SeededRng, type Rng } from '../engine/rng.js'
 import { idEquals } from '../engine/ids.js'
@@ -19,7 +25,7 @@ import type { Contact, EngineEvent, Input, LookupOp, Message, Output } from '../
 import { applyProfile, engineConfig, type EngineConfig } from '../engine/config.js'
 import { Scheduler } from './scheduler.js'
 import { Network } from './network.js'
-import { regionMatrix } from './regions.js'
+import { oneWayMatrix } from '../netmodel/latency.js'
 import { createPeers, peerIndex, type SimContact } from './peers.js'
 import { drawLengthMs, drawResidualMs, meanSessionS, type LengthModel } from './churn.js'
 import { GroundTruth } from './ground-truth.js'
@@ -43,7 +49,7 @@ const EV_WORKLOAD = 5
 const EV_SAMPLE = 6
 /** A packet that already went through the service model: process it now. */
 const EV_PROCESS = 7
-/** A callback (fault models of issue #3): rare, so a closure per event is fine. */
+/** A callback (the fault models: docs/ARCHITECTURE.md, "Faults"): rare, so a closure per event is fine. */
 const EV_CALL = 8
 
 const OP_OF_CODE: readonly LookupOp[] = ['FIND_NODE', 'PROVIDE', 'GET_PROVIDERS']
@@ -65,16 +71,24 @@ interface PendingLookup {
 export interface SimulationOptions {
   readonly seed: string
   readonly engineFactory?: EngineFactory
-  /** Rewrites the freshly created contacts in place (attackers' ids and addresses: issue #3). */
+  /** Rewrites the freshly created contacts in place (attackers' ids and addresses). */
   readonly rewriteContacts?: (contacts: SimContact[]) => void
   /** 1 for peers that are not part of the measured fleet (attackers): never issuers, no time to ready. */
   readonly excluded?: Uint8Array
   /**
    * Sees the events of every engine step before the simulator applies the step's output (the
-   * chaos measurements of issue #3: lookups with their issuer, refused requests, Sybil alarms).
+   * chaos measurements: lookups with their issuer, refused requests, Sybil alarms).
    */
   readonly onEngineEvents?: (peer: number, events: readonly EngineEvent[]) => void
+  /** Each engine checks its invariants every this many of its steps (0: never). */
+  readonly engineInvariantsEvery?: number
 }
+
+/**
+ * Engines check their invariants this often by default: a broken one stops the run with an
+ * InvariantError. A full check reads the whole routing table, so it is sampled.
+ */
+export const ENGINE_INVARIANTS_EVERY = 1000
 
 export function engineConfigFor(d: ResolvedScenario['dht']): EngineConfig {
   const base = engineConfig({
@@ -109,7 +123,7 @@ export class Simulation {
   readonly bootstrapCount: number
   readonly durationMs: number
   readonly engineConfig: EngineConfig
-  /** Fault windows and alerts for the report (issue #3 appends). */
+  /** Fault windows and alerts for the report (the chaos machinery appends). */
   readonly faults: FaultWindow[] = []
   readonly alerts: AlertRecord[] = []
   /** Online / ready peers at each window end. */
@@ -125,6 +139,9 @@ export class Simulation {
 
   private readonly factory: EngineFactory
   private readonly onEngineEvents: SimulationOptions['onEngineEvents']
+  private readonly engineInvariantsEvery: number
+  /** One working memory for every engine: they run one step at a time. */
+  private readonly workspace = new EngineWorkspace()
   private readonly excluded: Uint8Array
   private readonly generation: Uint32Array
   private readonly timerAt: Float64Array
@@ -154,6 +171,7 @@ export class Simulation {
     this.rng = new SeededRng(opts.seed)
     this.factory = opts.engineFactory ?? ((o) => new DhtEngine(o))
     this.onEngineEvents = opts.onEngineEvents
+    this.engineInvariantsEvery = opts.engineInvariantsEvery ?? ENGINE_INVARIANTS_EVERY
     this.engineConfig = engineConfigFor(scenario.dht)
     this.sched = new Scheduler({ maxEvents: scenario.limits.max_events, maxPending: scenario.limits.max_pending })
     this.durationMs = scenario.duration_s * 1000
@@ -161,13 +179,7 @@ export class Simulation {
     this.n = net.peers
     this.bootstrapCount = net.bootstraps
 
-    const matrix = regionMatrix()
-    const regionIdx = net.regions.map((r) => matrix.names.indexOf(r.name))
-    const m = regionIdx.length
-    const oneWay = new Float64Array(m * m)
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < m; j++) oneWay[i * m + j] = matrix.rttMs[regionIdx[i]! * matrix.names.length + regionIdx[j]!]! / 2
-    }
+    const oneWay = oneWayMatrix(net.regions.map((r) => r.name))
     const peers = createPeers(this.rng.fork('peers'), {
       peers: this.n,
       regionWeights: net.regions.map((r) => r.weight),
@@ -274,7 +286,7 @@ export class Simulation {
           const t = this.network.service.arrive(node, s.nowMs, s.curPayload as Message)
           if (t < 0) {
             this.network.drop('service-rejected')
-            // The requester hears "overloaded" at once instead of timing out (issue #3).
+            // The requester hears "overloaded" at once instead of timing out.
             const res = overloadedResponse(s.curPayload as Message)
             if (res !== undefined) this.sendFrom(node, s.curAux, res)
             return
@@ -391,6 +403,8 @@ export class Simulation {
       self: this.contacts[peer]!,
       config: this.engineConfig,
       rng: this.rng.fork(`engine/${peer}/${gen}`),
+      checkInvariantsEvery: this.engineInvariantsEvery,
+      workspace: this.workspace,
     })
     const boot = this.isBootstrap(peer) ? this.bootstrapContacts.filter((c) => c !== this.contacts[peer]) : this.bootstrapContacts
     if (!this.isBootstrap(peer)) {

@@ -7,9 +7,6 @@
 // once their PROVIDE succeeded, with the peers that provide them (for provider_success).
 import { KEY_BYTES } from '../engine/constants.js'
 import { exponential, type Rng } from '../engine/rng.js'
-import type { LookupOp } from '../engine/types.js'
-
-export const WORKLOAD_OPS: readonly LookupOp[] = ['FIND_NODE', 'PROVIDE', 'GET_PROVIDERS']
 
 /** A rank in [0, n) from a (continuous approximation of a) Zipf law with exponent s; s = 0 is uniform. */
 export function zipfRank(rng: Rng, n: number, s: number): number {

@@ -11,7 +11,7 @@ import type { Browser } from 'playwright-core'
 import type { Report } from '../../src/sim/report-types.js'
 import { renderHtml } from '../../src/report/html.js'
 import { renderSweepHtml } from '../../src/report/sweep-html.js'
-import type { SweepReport } from '../../src/report/sweep-types.js'
+import type { SweepReport } from '../../src/sim/sweep/sweep-types.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const hasChromium = existsSync(CHROMIUM)

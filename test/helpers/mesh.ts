@@ -48,7 +48,7 @@ export class Mesh {
       const c = opts.contact?.(i, id) ?? { id, peer: `p${i}`, addrs: [`10.0.${i >> 8}.${i & 255}:1`], ipGroup: `10.0.${i >> 8}` }
       this.contacts.push(c)
       this.byPeer.set(c.peer, i)
-      this.nodes.push(new DhtEngine({ self: c, config, rng: rng.fork(`node/${i}`) }))
+      this.nodes.push(new DhtEngine({ self: c, config, rng: rng.fork(`node/${i}`), checkInvariantsEvery: 7 }))
       this.timerAt.push(Infinity)
     }
   }

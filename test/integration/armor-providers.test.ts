@@ -9,6 +9,7 @@ import type { Libp2p } from '@libp2p/interface'
 import type { DhtNode } from '../../src/node/dht-node.js'
 import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
 import { DEFAULT_LIMITS } from '../../src/node/host/limits.js'
+import { applyProfile } from '../../src/engine/config.js'
 import { frame } from '../../src/node/host/index.js'
 import { MessageType, type WirePeer } from '../../src/node/wire/message.js'
 import { eventually, httpUrl, loopbackAddr, startOurNode, startRawClient, testEngineConfig } from './helpers.js'
@@ -99,5 +100,42 @@ describe('provider records per peer, and the contact book', () => {
       (await metricValue(node, /rejected_total\{reason="provider-not-sender"\} (\d+)/)) > rejectedBefore ? true : undefined,
     )
     expect(node.book.size).toBe(before)
+  })
+})
+
+describe('the strict diversity filter sees peers that announce no address', () => {
+  let node: DhtNode
+  const clients: Libp2p[] = []
+
+  beforeAll(async () => {
+    node = await startOurNode({ engine: applyProfile(testEngineConfig(), 'strict') })
+  })
+
+  afterAll(async () => {
+    await Promise.allSettled([node.drain(), ...clients.map((c) => c.stop())])
+  })
+
+  it('fourteen address-less requesters from one /24 do not all enter the table', async () => {
+    const addr = loopbackAddr(node.multiaddrs)
+    for (let i = 0; i < 14; i++) {
+      const c = await startRawClient()
+      clients.push(c)
+      const s = await c.dialProtocol(multiaddr(addr), KAD_PROTOCOL)
+      const answered = new Promise<void>((resolve) => {
+        s.addEventListener('message', () => resolve(), { once: true })
+        s.addEventListener('close', () => resolve(), { once: true })
+      })
+      s.send(frame({ type: MessageType.PING, closerPeers: [], providerPeers: [] }))
+      await answered
+      s.abort(new Error('done'))
+    }
+    const policy = node.engine.config.policy
+    expect(node.engine.stats(node.host.now()).tableSize).toBeLessThanOrEqual(policy.maxPerGroupPerTable)
+    const refused = await eventually('diversity refusals counted', async () => {
+      const text = await (await fetch(httpUrl(node, '/metrics'))).text()
+      const n = [...text.matchAll(/rejected_total\{reason="diversity-(?:bucket|table)"\} (\d+)/g)].reduce((a, m) => a + Number(m[1]), 0)
+      return n > 0 ? n : undefined
+    })
+    expect(refused).toBeGreaterThan(0)
   })
 })

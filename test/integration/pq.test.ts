@@ -49,18 +49,15 @@ describe('REQUIRE_PQ_ON', () => {
     const a = ours[0]!
     await stock.dial(multiaddr(loopbackAddr(a.multiaddrs)))
     const before = await metricValue(a, 'pq_downgrade_attempt_total')
-    // A FIND_NODE from the stock peer: our node resets the stream before reading it.
-    await expect(
-      (async () => {
-        for await (const _ of stock.services.dht.getClosestPeers(peerIdFromString(ours[1]!.peerId).toMultihash().bytes, { signal: AbortSignal.timeout(5_000) })) {
-          // drain
-        }
-      })(),
-    ).resolves.toBeUndefined()
+    // A FIND_NODE from the stock peer: our node resets the stream before reading it. On a loaded
+    // machine the stock query can give up before it reaches us, so it is asked again until counted.
     const after = await eventually('downgrade counted', async () => {
+      for await (const _ of stock.services.dht.getClosestPeers(peerIdFromString(ours[1]!.peerId).toMultihash().bytes, { signal: AbortSignal.timeout(5_000) })) {
+        // drain
+      }
       const v = await metricValue(a, 'pq_downgrade_attempt_total')
       return v > before ? v : undefined
-    })
+    }, 60_000)
     expect(after).toBeGreaterThan(before)
     expect(await metricValue(a, 'rejected_total{reason="pq-required"}')).toBe(after)
     expect(a.engine.contacts().some((c) => c.peer === stock.peerId.toString())).toBe(false)

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { BadInputError } from '../../src/engine/errors.js'
+import { BadInputError } from '../../src/common/errors.js'
 import { exploreCommand } from '../../src/cli/commands/explore.js'
 import { parseScenarioText } from '../../src/sim/scenario.js'
 import { exploreMany, runSeed, scheduleFor, shrinkSeed } from '../../src/sim/explore/explore.js'
@@ -13,6 +13,7 @@ import { DEFAULT_BOUNDS, drawSchedule, drawWindow, lastHealS } from '../../src/s
 import { SeededRng } from '../../src/engine/rng.js'
 import type { EngineFactory } from '../../src/sim/simulation.js'
 import type { Contact, Input, Output } from '../../src/engine/types.js'
+import { exitCodeFor } from '../../src/cli/exit-codes.js'
 
 const SMALL = `
 name: explore-small
@@ -147,7 +148,7 @@ describe('dht-sim explore (the command)', () => {
         err = e
       }
       expect(err).toBeInstanceOf(BadInputError)
-      expect((err as BadInputError).exitCode).toBe(2)
+      expect(exitCodeFor(err)).toBe(2)
       expect((err as Error).message).toMatch(msg)
     }
     expect(existsSync(join(dir, 'out'))).toBe(false)

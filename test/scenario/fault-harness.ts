@@ -1,4 +1,4 @@
-// Runs a small chaos scenario on the Simulation class with the issue-#3 machinery (the fault,
+// Runs a small chaos scenario on the Simulation class with the chaos machinery (the fault,
 // drill and adversary tests' harness): the same wiring runScenario uses, with hooks for tests.
 import { readFileSync } from 'node:fs'
 import YAML from 'yaml'

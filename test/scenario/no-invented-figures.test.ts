@@ -6,6 +6,9 @@ import { parseScenarioText } from '../../src/sim/scenario.js'
 import { runScenario } from '../../src/sim/run-scenario.js'
 import { checkGates, parseGate } from '../../src/sim/gates.js'
 import { checkGate } from '../../src/report/gate.js'
+import { parseReportText } from '../../src/report/load-report.js'
+import { renderJson } from '../../src/report/files.js'
+import { renderMarkdown } from '../../src/report/markdown.js'
 
 const drill = (faults: string, gates: string): string => `
 name: small-loss
@@ -60,6 +63,15 @@ describe('no invented figures', () => {
     expect(f.flipped_nodes).toBeGreaterThan(0)
     expect(f.false_alarms).toBeGreaterThan(0)
     expect(f.false_alarms!).toBeLessThanOrEqual(f.flipped_nodes!)
+    // The reasons survive the report's schema on load, and the rendering says what did not happen.
+    const back = parseReportText(renderJson(r), 'report.json')
+    expect(back.gates[0]!.not_reached).toBe(g.not_reached)
+    expect(back.faults[0]!.notes).toEqual(f.notes)
+    expect(back.faults[0]!.false_alarms).toBe(f.false_alarms)
+    const md = renderMarkdown(back)
+    expect(md).toContain('not reached (lookups never collapsed')
+    expect(md).toContain('| no collapse |')
+    expect(md).toMatch(/peers flipped not-ready, \d+ of them while their own lookups still succeeded/)
   })
 
   it('when the network behind the bootstraps degrades too, lookups collapse and the lead is measured', () => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { parseScenarioText } from '../../src/sim/scenario.js'
 import { runScenario } from '../../src/sim/run-scenario.js'
-import { renderJson } from '../../src/sim/report-files.js'
+import { renderJson } from '../../src/report/files.js'
 
 const SMALL = `
 name: small

@@ -3,9 +3,10 @@
 import { describe, expect, it } from 'vitest'
 import { parseScenarioText } from '../../src/sim/scenario.js'
 import { runScenario } from '../../src/sim/run-scenario.js'
-import { renderJson } from '../../src/sim/report-files.js'
+import { renderJson } from '../../src/report/files.js'
 import { FakeEngine, fakeEngineFactory } from './fake-engine.js'
 import { InvariantError } from '../../src/engine/errors.js'
+import { exitCodeFor } from '../../src/cli/exit-codes.js'
 
 const YAML_TEXT = `
 name: fake-small
@@ -107,7 +108,7 @@ describe('simulator with a fake engine', () => {
       caught = err
     }
     expect(caught).toBeInstanceOf(InvariantError)
-    expect((caught as InvariantError).exitCode).toBe(3)
+    expect(exitCodeFor(caught)).toBe(3)
     expect((caught as Error).message).toMatch(/sent a request to itself at virtual \d+\.\d{3} s \(seed x1; replay: dht-sim run fake\.yaml --seed x1\)$/)
   })
 })

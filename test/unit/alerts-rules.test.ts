@@ -78,7 +78,7 @@ describe('alert rules', () => {
 })
 
 describe('metric names', () => {
-  it('are valid, unique Prometheus names and include the ones issue #4 lists', () => {
+  it('are valid, unique Prometheus names and include the ones the runbook names', () => {
     for (const n of ALL_METRIC_NAMES) expect(n).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/)
     expect(new Set(ALL_METRIC_NAMES).size).toBe(ALL_METRIC_NAMES.length)
     for (const n of [

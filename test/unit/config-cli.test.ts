@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Command } from 'commander'
 import { registerConfig } from '../../src/cli/commands/config.js'
 import { ConfigInvalidError } from '../../src/node/config/index.js'
+import { exitCodeFor } from '../../src/cli/exit-codes.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'cfgcli-'))
 
@@ -43,7 +44,7 @@ describe('dht-sim config check', () => {
     expect(r.out).toBe('')
     expect(r.error).toBeInstanceOf(ConfigInvalidError)
     const e = r.error as ConfigInvalidError
-    expect(e.exitCode).toBe(2)
+    expect(exitCodeFor(e)).toBe(2)
     expect(e.message).toBe('ConfigInvalid(key=dht_beta): expected an integer from 0 to 16, got "lots"')
   })
 
@@ -52,14 +53,28 @@ describe('dht-sim config check', () => {
     expect((r.error as ConfigInvalidError).message).toMatch(/^ConfigInvalid\(key=file\): cannot read .*nope\.toml \(ENOENT\)$/)
   })
 
-  it('is not swayed by the environment of the shell', async () => {
+  it('applies the environment as serve does; --file-only checks the file alone', async () => {
     const f = join(dir, 'good.toml')
     writeFileSync(f, 'dht_alpha = 3\n')
-    process.env.DHT_ALPHA = 'broken'
+    process.env.DHT_ALPHA = 'abc'
     try {
-      expect((await check(f)).out).toBe('ok\n')
+      const r = await check(f)
+      expect(r.out).toBe('')
+      expect((r.error as ConfigInvalidError).message).toMatch(/^ConfigInvalid\(key=DHT_ALPHA\): /)
+      expect((await check(f, '--file-only')).out).toBe('ok\n')
     } finally {
       delete process.env.DHT_ALPHA
+    }
+  })
+
+  it('reads RON_CONFIG when no file is given', async () => {
+    const f = join(dir, 'bad-env.toml')
+    writeFileSync(f, 'dht_beta = 99\n')
+    process.env.RON_CONFIG = f
+    try {
+      expect(((await check()).error as ConfigInvalidError).message).toMatch(/dht_beta/)
+    } finally {
+      delete process.env.RON_CONFIG
     }
   })
 
@@ -67,7 +82,7 @@ describe('dht-sim config check', () => {
     const f = join(dir, 'tok.toml')
     writeFileSync(f, 'dht_admin_token = "0123456789abcdef-secret"\n')
     const r = await check(f, '--print')
-    expect(r.out).toContain('"adminToken": "<redacted>"')
+    expect(r.out).toContain('"dht_admin_token": "<redacted>"')
     expect(r.out).not.toContain('0123456789abcdef-secret')
     expect(r.out.endsWith('ok\n')).toBe(true)
   })

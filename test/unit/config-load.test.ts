@@ -1,10 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { BadInputError } from '../../src/engine/errors.js'
+import { BadInputError } from '../../src/common/errors.js'
 import { DEFAULT_ENGINE_CONFIG, STRICT_POLICY } from '../../src/engine/config.js'
 import {
   ConfigInvalidError,
@@ -14,6 +14,7 @@ import {
   redactConfig,
   tcpMultiaddrOf,
 } from '../../src/node/config/index.js'
+import { exitCodeFor } from '../../src/cli/exit-codes.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'cfg-'))
 let n = 0
@@ -39,6 +40,12 @@ beforeAll(async () => {
 })
 
 describe('loadConfig', () => {
+  it('keeps state outside the source tree by default', () => {
+    expect(loadConfig({ env: { XDG_STATE_HOME: '/x/state' }, cwd: '/srv' }).dataDir).toBe('/x/state/dht-sim')
+    expect(loadConfig({ env: { STATE_DIRECTORY: '/var/lib/dht-sim', XDG_STATE_HOME: '/x' }, cwd: '/srv' }).dataDir).toBe('/var/lib/dht-sim')
+    expect(loadConfig({ env: { HOME: '/home/op' }, cwd: '/srv' }).dataDir).toBe('/home/op/.local/state/dht-sim')
+  })
+
   it('has the documented defaults', () => {
     const c = loadConfig({ env: {}, cwd: '/srv' })
     expect(c.dhtAddr).toEqual({ host: '0.0.0.0', port: 9444, text: '0.0.0.0:9444' })
@@ -48,7 +55,7 @@ describe('loadConfig', () => {
     expect(c.policyProfile).toBe('default')
     expect(c.requirePq).toBe(false)
     expect(c.bootstrap).toEqual([])
-    expect(c.dataDir).toBe('/srv/data')
+    expect(c.dataDir).toBe(join(homedir(), '.local', 'state', 'dht-sim'))
     expect(c.logLevel).toBe('info')
     expect(c.drainTimeoutMs).toBe(10_000)
     expect(c.identityFile).toBeUndefined()
@@ -117,7 +124,7 @@ describe('loadConfig', () => {
     const e = errorOf(() => loadConfig({ file: toml(text), env: {} }))
     expect(e.message).toBe(message)
     expect(e).toBeInstanceOf(BadInputError)
-    expect(e.exitCode).toBe(2)
+    expect(exitCodeFor(e)).toBe(2)
   })
 
   it('names a bad bootstrap peer id', () => {

@@ -51,9 +51,7 @@ describe('ConfigReloader (SIGHUP)', () => {
     expect(r.current.dhtAddr.port).toBe(9444)
     expect(r.current.timeoutMs).toBe(900)
   })
-})
 
-describe('a reload the node cannot apply', () => {
   it('is refused before it becomes the last good config', async () => {
     const { mkdtempSync, writeFileSync } = await import('node:fs')
     const { join } = await import('node:path')

@@ -4,9 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { BadInputError } from '../../src/engine/errors.js'
+import { BadInputError } from '../../src/common/errors.js'
 import { emptyBaseline, entryForReport, loadBaseline, parseBaseline, serializeBaseline, withUpdatedEntries } from '../../src/report/baseline.js'
 import type { Report } from '../../src/sim/report-types.js'
+import { exitCodeFor } from '../../src/cli/exit-codes.js'
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'reports')
 const load = (name: string): Report => JSON.parse(readFileSync(join(fixtures, name), 'utf8')) as Report
@@ -16,7 +17,7 @@ function badInput(f: () => unknown): string {
     f()
   } catch (err) {
     expect(err).toBeInstanceOf(BadInputError)
-    expect((err as BadInputError).exitCode).toBe(2)
+    expect(exitCodeFor(err)).toBe(2)
     return (err as Error).message
   }
   throw new Error('expected BadInputError')

@@ -6,11 +6,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import YAML from 'yaml'
-import { BadInputError, InvariantError } from '../../src/engine/errors.js'
+import { BadInputError } from '../../src/common/errors.js'
+import { InvariantError } from '../../src/engine/errors.js'
 import { gateCommand, type GateFlags } from '../../src/cli/commands/gate.js'
 import { runGate, selectScenarios, type GateSim } from '../../src/report/gate-run.js'
 import type { ResolvedScenario } from '../../src/sim/scenario.js'
 import type { Report } from '../../src/sim/report-types.js'
+import { exitCodeFor } from '../../src/cli/exit-codes.js'
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'reports')
 const load = (name: string): Report => JSON.parse(readFileSync(join(fixtures, name), 'utf8')) as Report
@@ -188,7 +190,7 @@ describe('dht-sim gate', () => {
         err = e
       }
       expect(err).toBeInstanceOf(BadInputError)
-      expect((err as BadInputError).exitCode).toBe(2)
+      expect(exitCodeFor(err)).toBe(2)
     })
 
     it('prints one table and where the files went', () => {

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { compareCommand } from '../../src/cli/commands/compare.js'
-import { BadInputError } from '../../src/engine/errors.js'
+import { BadInputError } from '../../src/common/errors.js'
 import { compareReports, renderComparison } from '../../src/report/compare.js'
 import { loadReport } from '../../src/report/load-report.js'
 import type { Report } from '../../src/sim/report-types.js'
+import { exitCodeFor } from '../../src/cli/exit-codes.js'
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'reports')
 const fixture = (name: string): string => join(fixtures, name)
@@ -19,7 +20,7 @@ function badInput(f: () => unknown): string {
     f()
   } catch (err) {
     expect(err).toBeInstanceOf(BadInputError)
-    expect((err as BadInputError).exitCode).toBe(2)
+    expect(exitCodeFor(err)).toBe(2)
     expect((err as Error).message).not.toContain('\n')
     return (err as Error).message
   }

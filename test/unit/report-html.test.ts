@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { escapeHtml, escapeMarkdownCell, escapeXml, inlineScriptSource, jsonForScript } from '../../src/report/escape.js'
 import { activeFaultAt, renderHtml, windowRange } from '../../src/report/html.js'
 import { renderSweepHtml } from '../../src/report/sweep-html.js'
-import type { SweepReport } from '../../src/report/sweep-types.js'
+import type { SweepReport } from '../../src/sim/sweep/sweep-types.js'
 import type { ChartSpec } from '../../src/report/chart-spec.js'
 import type { Report } from '../../src/sim/report-types.js'
 

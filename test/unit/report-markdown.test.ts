@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { renderMarkdown } from '../../src/sim/report-files.js'
+import { renderMarkdown } from '../../src/report/markdown.js'
 import type { Report } from '../../src/sim/report-types.js'
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'reports')

@@ -7,6 +7,8 @@ import { join } from 'node:path'
 import { Command } from 'commander'
 import { runCommand } from '../../src/cli/commands/run.js'
 import { registerSchema } from '../../src/cli/commands/schema.js'
+import { exitCodeFor } from '../../src/cli/exit-codes.js'
+import { BadInputError } from '../../src/common/errors.js'
 
 const TINY = (gate: string) => `
 name: tiny
@@ -39,7 +41,7 @@ async function codeOf(p: Promise<number>): Promise<{ code: number; message: stri
   try {
     return { code: await p, message: '' }
   } catch (err) {
-    return { code: (err as { exitCode?: number }).exitCode ?? -1, message: (err as Error).message }
+    return { code: exitCodeFor(err), message: (err as Error).message }
   }
 }
 
@@ -97,6 +99,6 @@ describe('dht-sim schema', () => {
     await program.parseAsync(['node', 'dht-sim', 'schema', 'scenario'])
     const schema = JSON.parse(chunks.join(''))
     expect(schema.properties.network.required).toEqual(['peers'])
-    await expect(program.parseAsync(['node', 'dht-sim', 'schema', 'nope'])).rejects.toMatchObject({ exitCode: 2 })
+    await expect(program.parseAsync(['node', 'dht-sim', 'schema', 'nope'])).rejects.toBeInstanceOf(BadInputError)
   })
 })

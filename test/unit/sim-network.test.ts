@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Network, PASS, pickWeighted, type PacketRule } from '../../src/sim/network.js'
 import { SeededRng } from '../../src/engine/rng.js'
-import { parseRegionCsv, regionMatrix } from '../../src/sim/regions.js'
+import { parseRegionCsv, regionMatrix } from '../../src/netmodel/regions.js'
 import type { Message } from '../../src/engine/types.js'
 
 const MSG: Message = { kind: 'response', rpcId: 1, type: 'PING', closer: [], providers: [] }

@@ -1,8 +1,9 @@
 // Scenario schema: defaults, and one-line errors naming the field path (exit code 2).
 import { describe, expect, it } from 'vitest'
 import { parseScenarioText, scenarioJsonSchema } from '../../src/sim/scenario.js'
-import { BadInputError } from '../../src/engine/errors.js'
+import { BadInputError } from '../../src/common/errors.js'
 import { engineConfigFor } from '../../src/sim/simulation.js'
+import { exitCodeFor } from '../../src/cli/exit-codes.js'
 
 const MIN = 'network:\n  peers: 10\n'
 
@@ -11,7 +12,7 @@ function errorOf(yaml: string): string {
     parseScenarioText(yaml, 'scenario.yaml')
   } catch (err) {
     expect(err).toBeInstanceOf(BadInputError)
-    expect((err as BadInputError).exitCode).toBe(2)
+    expect(exitCodeFor(err)).toBe(2)
     const msg = (err as Error).message
     expect(msg).not.toContain('\n')
     return msg

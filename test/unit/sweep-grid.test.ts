@@ -4,10 +4,11 @@ import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { BadInputError } from '../../src/engine/errors.js'
+import { BadInputError } from '../../src/common/errors.js'
 import { cellLabel, cellSeed, expandGrid, parseParam, parseParams, setPath, snakePath } from '../../src/sim/sweep/grid.js'
 import { runSweep } from '../../src/sim/sweep/run-sweep.js'
-import { renderSweepMarkdown } from '../../src/sim/sweep/table.js'
+import { renderSweepMarkdown } from '../../src/report/sweep-markdown.js'
+import { writeCellReport } from '../../src/report/sweep-files.js'
 
 describe('sweep grid', () => {
   it('parses --param flags, camelCase paths becoming the scenario spelling', () => {
@@ -59,7 +60,7 @@ gates: ["lookup_success >= 0.5", "hops_p99 <= 1"]
   )
 
   it('runs every cell, writes cell reports, and a cell gives the same result in any grid', async () => {
-    const a = await runSweep({ file, axes: [{ name: 'dht.disjoint_paths', values: [1, 2] }], jobs: 1, outDir: join(dir, 'a'), toolVersion: 't' })
+    const a = await runSweep({ file, axes: [{ name: 'dht.disjoint_paths', values: [1, 2] }], jobs: 1, toolVersion: 't', onCellReport: (cell, report) => writeCellReport(join(dir, 'a'), cell, report) })
     expect(a.cells.length).toBe(2)
     expect(a.cells[0]!.gates.length).toBe(2)
     expect(existsSync(join(dir, 'a', a.cells[1]!.report_path!))).toBe(true)
@@ -72,7 +73,7 @@ gates: ["lookup_success >= 0.5", "hops_p99 <= 1"]
   })
 
   it('a parameter the schema rejects is bad input, before any cell runs', async () => {
-    await expect(runSweep({ file, axes: [{ name: 'dht.disjoint_paths', values: [1, 99] }], jobs: 1, outDir: join(dir, 'bad'), toolVersion: 't' })).rejects.toThrow(/disjoint_paths/)
+    await expect(runSweep({ file, axes: [{ name: 'dht.disjoint_paths', values: [1, 99] }], jobs: 1, toolVersion: 't', onCellReport: (cell, report) => writeCellReport(join(dir, 'bad'), cell, report) })).rejects.toThrow(/disjoint_paths/)
     expect(existsSync(join(dir, 'bad'))).toBe(false)
   })
 })

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs'
 import { request } from 'node:http'
 import type { Command } from 'commander'
-import { BadInputError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
 import { EXIT_GATE_FAILED, EXIT_NODE_REFUSED, EXIT_UNAUTHORIZED, EXIT_UNREACHABLE } from '../exit-codes.js'
 
 export class CtlError extends Error {
@@ -271,8 +271,8 @@ export function registerCtl(program: Command): void {
 
   ctl
     .command('chaos')
-    .description('inject a fault through the node\'s fault endpoint (POST /admin/fault), where the node has one')
-    .argument('<json>', 'the fault, as the endpoint takes it, e.g. \'{"kind":"delay","ms":200}\'')
+    .description('inject a link fault through the node\'s link shaper (POST /admin/faults; the node needs dht_link_shaper = on)')
+    .argument('<json>', 'a scenario fault, e.g. \'{"id":"wan","kind":"latency","add_ms":100,"targets":"all","for_s":60}\', or the endpoint\'s whole body {"fault": ..., "members": [...]}')
     .action(async (json: string) => {
       let body: unknown
       try {
@@ -280,6 +280,7 @@ export function registerCtl(program: Command): void {
       } catch {
         throw new BadInputError('chaos: the fault must be JSON')
       }
-      print(expectOk(await call(target(), 'POST', '/admin/fault', body), 'chaos'))
+      const wrapped = typeof body === 'object' && body !== null && 'fault' in body ? body : { fault: body }
+      print(expectOk(await call(target(), 'POST', '/admin/faults', wrapped), 'chaos'))
     })
 }

@@ -5,13 +5,13 @@
 // Exit 0 when every seed passed and every drawn fault kind reached its state, 1 otherwise.
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { BadInputError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
 import { loadScenario } from '../../sim/scenario.js'
 import { DEFAULT_BOUNDS } from '../../sim/explore/schedule.js'
 import { DEFAULT_INVARIANT_EVERY, exploreMany } from '../../sim/explore/explore.js'
 import { canonicalJson } from '../../report/canonical-json.js'
 import { renderExploreMarkdown, renderExploreText, shrunkScenarioYaml } from '../../report/explore.js'
-import { writeReportFiles } from '../../sim/report-files.js'
+import { writeReportFiles } from '../../report/files.js'
 import { EXIT_GATE_FAILED, EXIT_OK } from '../exit-codes.js'
 
 export interface ExploreFlags {

@@ -7,9 +7,9 @@
 // an internal invariant is recorded in summary and junit, the others still run, and the exit is 3.
 import { appendFileSync, readFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import { renderReportFiles } from '../../sim/report-files.js'
 import { runScenario } from '../../sim/run-scenario.js'
 import { loadScenario, type ResolvedScenario } from '../../sim/scenario.js'
+import { renderReportFiles } from '../../report/files.js'
 import { runGate, type GateSim } from '../../report/gate-run.js'
 import { renderGateTable } from '../../report/summary.js'
 import { EXIT_GATE_FAILED, EXIT_INTERNAL, EXIT_OK } from '../exit-codes.js'

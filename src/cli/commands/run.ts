@@ -4,10 +4,12 @@
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import cliProgress from 'cli-progress'
-import { BadInputError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
 import { loadScenario } from '../../sim/scenario.js'
 import { runScenario } from '../../sim/run-scenario.js'
-import { gateRows, renderReportFiles, textTable, writeReportFiles } from '../../sim/report-files.js'
+import { renderReportFiles, writeReportFiles } from '../../report/files.js'
+import { textTable } from '../../report/format.js'
+import { gateRows } from '../../report/markdown.js'
 import type { Report } from '../../sim/report-types.js'
 import { EXIT_GATE_FAILED, EXIT_OK } from '../exit-codes.js'
 import { VERSION } from '../version.js'
@@ -70,7 +72,7 @@ export function summary(report: Report, outDir: string): string {
     `lookups ${v(m.lookups)}, success ${v(m.lookup_success)}, p95 ${v(m.lookup_p95_ms, ' ms')}, hops p99 ${v(m.hops_p99)}, time to ready p99 ${v(m.time_to_ready_p99_s, ' s')}`,
   )
   if (report.gates.length > 0) {
-    lines.push('', textTable(['result', 'metric', 'measured', 'threshold', 'window'], gateRows(report)), '')
+    lines.push('', textTable(['result', 'metric', 'measured', 'threshold', 'window'], gateRows(report)).trimEnd(), '')
     lines.push(report.pass ? 'all gates PASS' : `${report.gates.filter((g) => !g.pass).length} gate(s) FAIL; replay: ${report.replay}`)
   } else {
     lines.push('no gates declared')

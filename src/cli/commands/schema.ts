@@ -1,7 +1,7 @@
 // `dht-sim schema scenario`: prints the JSON Schema of scenario files (for editors), generated
 // from the one zod definition in src/sim/scenario.ts.
 import type { Command } from 'commander'
-import { BadInputError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
 import { scenarioJsonSchema } from '../../sim/scenario.js'
 
 const SCHEMAS: Record<string, () => unknown> = {

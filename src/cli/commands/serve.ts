@@ -5,7 +5,7 @@
 import type { Command } from 'commander'
 import { CONFIG_KEYS, flagName } from '../../node/config/schema.js'
 import { serve } from '../../node/serve.js'
-import { VERSION } from '../version.js'
+import { COMMIT, VERSION } from '../version.js'
 
 const camel = (k: string): string => k.replace(/_(\w)/g, (_, c: string) => c.toUpperCase())
 
@@ -26,7 +26,7 @@ export function registerServe(program: Command): void {
       env: process.env,
       flags,
       version: VERSION,
-      commit: process.env.DHT_SIM_COMMIT ?? 'unknown',
+      commit: COMMIT,
     })
     process.exitCode = code
     // Anything libp2p left behind must not keep a drained node alive.

@@ -6,13 +6,14 @@
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { BadInputError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
 import { nameFromFile } from '../../sim/scenario.js'
 import { parseParams } from '../../sim/sweep/grid.js'
 import { runSweep } from '../../sim/sweep/run-sweep.js'
-import { renderSweepMarkdown, sweepTable } from '../../sim/sweep/table.js'
-import { textTable, writeReportFiles } from '../../sim/report-files.js'
-import { renderSweepHtml } from '../../report/sweep-html.js'
+import { writeReportFiles } from '../../report/files.js'
+import { textTable } from '../../report/format.js'
+import { renderSweepFiles, writeCellReport } from '../../report/sweep-files.js'
+import { sweepTable } from '../../report/sweep-markdown.js'
 import { EXIT_GATE_FAILED, EXIT_OK } from '../exit-codes.js'
 import { VERSION } from '../version.js'
 
@@ -45,19 +46,15 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
     file,
     axes,
     jobs,
-    outDir,
     toolVersion: VERSION,
+    onCellReport: (cell, report) => writeCellReport(outDir, cell, report),
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
     ...(flags.quiet ? {} : { onCell: (d: number, t: number) => process.stderr.write(`cell ${d}/${t} done\n`) }),
   })
-  writeReportFiles(outDir, [
-    { name: 'sweep.json', contents: `${JSON.stringify(sweep, null, 2)}\n` },
-    { name: 'sweep.md', contents: renderSweepMarkdown(sweep) },
-    { name: 'sweep.html', contents: renderSweepHtml(sweep) },
-  ])
+  writeReportFiles(outDir, renderSweepFiles(sweep))
   if (!flags.quiet) {
     const [header, rows] = sweepTable(sweep)
-    process.stdout.write(`${textTable(header, rows)}\n\nsweep: ${join(outDir, 'sweep.json')}, ${join(outDir, 'sweep.md')}, ${join(outDir, 'sweep.html')}\n`)
+    process.stdout.write(`${textTable(header, rows).trimEnd()}\n\nsweep: ${join(outDir, 'sweep.json')}, ${join(outDir, 'sweep.md')}, ${join(outDir, 'sweep.html')}\n`)
   }
   return sweep.cells.every((c) => c.pass) ? EXIT_OK : EXIT_GATE_FAILED
 }

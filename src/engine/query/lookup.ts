@@ -1,8 +1,12 @@
+// (Over 400 lines: one lookup's whole algorithm — candidates, paths, hedging, termination and
+// the result — which reads best in one place; its states are in candidate-state.ts.)
+//
 // Theory of operation
 // -------------------
 // An iterative Kademlia lookup for a target, run over d disjoint paths (S/Kademlia; d = 1 is plain
 // Kademlia). Each path keeps its candidates sorted by XOR distance to the target. A candidate is
-// Waiting, Inflight, Answered, Slow or Failed. Each path keeps up to alpha queries in flight; a
+// Waiting, Inflight, Answered, Slow, Failed or Suspect (candidate-state.ts: the states and the one
+// table of moves between them). Each path keeps up to alpha queries in flight; a
 // query silent for longer than the hedge delay stops counting against alpha, up to beta of them,
 // so hedged extra queries go out while slow ones may still answer. A query silent past the
 // engine's adaptive timeout (a few round trips) is Slow: out of consideration, as the Kademlia
@@ -25,31 +29,20 @@
 // time look at the few queries in flight, not at every candidate (up to 200 per path). Each
 // candidate carries the first 48 bits of its distance to the target as a number, so ordering
 // compares numbers and reads the ids only on a tie of those bits. Most contacts in an answer are
-// candidates already (82 % at 10,000 peers): with one path the binary search that would place a
+// candidates already (the peers near a target know the same neighbours): with one path the binary search that would place a
 // contact also finds it, so no per-lookup set of claimed peers is kept (a set is kept to keep
 // several paths disjoint).
 import type { Contact, LookupOp } from '../types.js'
 import type { NodeId } from '../ids.js'
 import { compareDistance, distanceFraction, idEquals } from '../ids.js'
-
-export const WAITING = 0
-export const INFLIGHT = 1
-export const ANSWERED = 2
-export const FAILED = 3
-/** Excluded by the Sybil-density check: treated like a failure, and its providers are dropped. */
-export const SUSPECT = 4
-/**
- * Silent past the adaptive timeout but not yet past the per-hop timeout: "removed from
- * consideration until and unless it responds" (the Kademlia paper). It no longer blocks the lookup
- * or holds a slot; a late answer still counts; it is in the result as a contact not known dead.
- */
-export const SLOW = 5
+import { ANSWERED, FAILED, INFLIGHT, SLOW, SUSPECT, WAITING, isIn, moveTo, stateSet } from './candidate-state.js'
+import type { CandidateState, StateSet } from './candidate-state.js'
 
 export interface Candidate {
   readonly contact: Contact
   readonly hop: number
   readonly path: number
-  state: number
+  state: CandidateState
   sentMs: number
   /** Index in its path's in-flight list while INFLIGHT (-1 otherwise): lookup bookkeeping. */
   flightIx: number
@@ -74,6 +67,9 @@ export interface LookupParams {
 
 /** Why the lookup exists: a user's lookup, or the engine's own maintenance. */
 export type LookupPurpose = 'user' | 'join' | 'refresh' | 'republish'
+
+/** Candidates that are not in the race for the nearest place: known dead, excluded, or slow. */
+const OUT_OF_RACE = stateSet(FAILED, SUSPECT, SLOW)
 
 interface Path {
   readonly cands: Candidate[]
@@ -112,6 +108,8 @@ export class Lookup {
    * which only an answer brings: a slow peer gives up its place, as in the Kademlia paper.
    */
   private readonly slowHoldPlace: boolean
+  /** The states of a candidate that does not hold one of the k closest places (slow ones hold theirs when slowHoldPlace). */
+  private readonly placeLost: StateSet
   /** The target's first 16 and next 32 bits (for candidates' distance keys). */
   private readonly thi: number
   private readonly tlo: number
@@ -128,6 +126,7 @@ export class Lookup {
     private readonly p: LookupParams,
   ) {
     this.slowHoldPlace = op !== 'GET_PROVIDERS'
+    this.placeLost = this.slowHoldPlace ? stateSet(FAILED, SUSPECT) : OUT_OF_RACE
     this.thi = (target[0]! << 8) | target[1]!
     this.tlo = (target[2]! << 24) | (target[3]! << 16) | (target[4]! << 8) | target[5]!
     const d = Math.max(1, Math.floor(p.disjointPaths))
@@ -224,7 +223,7 @@ export class Lookup {
           if (++n >= k) break
         }
         if (c === undefined) break
-        c.state = INFLIGHT
+        moveTo(c, INFLIGHT)
         c.sentMs = nowMs
         c.flightIx = flying.length
         flying.push(c)
@@ -253,7 +252,7 @@ export class Lookup {
   /** True when the nearest candidate that has not failed and is not overdue has answered. */
   private converged(path: Path, nowMs: number): boolean {
     for (const c of path.cands) {
-      if (c.state >= FAILED || this.overdue(c, nowMs)) continue
+      if (isIn(c.state, OUT_OF_RACE) || this.overdue(c, nowMs)) continue
       return c.state === ANSWERED
     }
     return false
@@ -266,7 +265,7 @@ export class Lookup {
 
   /** True when c does not hold one of the k closest places (failed or suspect, or slow when slow ones are skipped). */
   private outOfTopK(c: Candidate): boolean {
-    return c.state >= FAILED && !(c.state === SLOW && this.slowHoldPlace)
+    return isIn(c.state, this.placeLost)
   }
 
   /** Earliest time after nowMs at which an in-flight query turns slow (Infinity when none will). */
@@ -283,10 +282,14 @@ export class Lookup {
     return t
   }
 
-  answered(c: Candidate, closer: readonly Contact[], providers: readonly Contact[]): void {
-    if (this.stopped || (c.state !== INFLIGHT && c.state !== SLOW)) return
+  /**
+   * The answer to c's query. False when the lookup has no use for it: the lookup has ended, or c
+   * is no longer waited for (it failed at the per-hop timeout, or was excluded as a suspect).
+   */
+  answered(c: Candidate, closer: readonly Contact[], providers: readonly Contact[]): boolean {
+    if (this.stopped || (c.state !== INFLIGHT && c.state !== SLOW)) return false
     if (c.state === INFLIGHT) this.land(c)
-    c.state = ANSWERED
+    moveTo(c, ANSWERED)
     for (const pc of closer) this.add(pc, c.hop + 1, c.path)
     for (const pv of providers) {
       this.providerSources ??= new Map()
@@ -296,6 +299,7 @@ export class Lookup {
       if (!this.addProvider(pv)) continue
       if (this.providers.length === this.p.providersWanted) this.providerHop = c.hop
     }
+    return true
   }
 
   /**
@@ -311,7 +315,7 @@ export class Lookup {
         // packed around a victim must not hide the victim itself.
         if (c.state === SUSPECT || distanceFraction(c.contact.id, this.target) >= maxFraction || idEquals(c.contact.id, this.target)) continue
         if (c.state === INFLIGHT) this.land(c)
-        c.state = SUSPECT
+        moveTo(c, SUSPECT)
         out.add(c.contact.peer)
       }
     }
@@ -330,17 +334,23 @@ export class Lookup {
     return out.size
   }
 
-  /** The query was silent past the adaptive timeout: free its slot, keep listening for it. */
-  slow(c: Candidate): void {
-    if (c.state !== INFLIGHT) return
-    c.state = SLOW
+  /**
+   * The query was silent past the adaptive timeout: free its slot, keep listening for it. False
+   * when c was not in flight (the lookup ended, or c was excluded as a suspect).
+   */
+  slow(c: Candidate): boolean {
+    if (c.state !== INFLIGHT) return false
+    moveTo(c, SLOW)
     this.land(c)
+    return true
   }
 
-  failed(c: Candidate): void {
+  /** The query failed (per-hop timeout, error answer, transport). False when c was not waited for. */
+  failed(c: Candidate): boolean {
     if (c.state === INFLIGHT) this.land(c)
-    else if (c.state !== SLOW) return
-    c.state = FAILED
+    else if (c.state !== SLOW) return false
+    moveTo(c, FAILED)
+    return true
   }
 
   /** A PROVIDE's replica that had not answered when the lookup ended: store there if it answers late. */
@@ -437,11 +447,34 @@ export class Lookup {
     return h
   }
 
+  /** Why the lookup's bookkeeping is inconsistent, or undefined when it is not (a bug otherwise). */
+  checkInvariants(): string | undefined {
+    for (let pi = 0; pi < this.paths.length; pi++) {
+      const { cands, dks, flying } = this.paths[pi]!
+      if (dks.length !== cands.length) return `lookup ${this.id} path ${pi}: ${cands.length} candidates, ${dks.length} distance keys`
+      if (cands.length > this.p.maxCandidatesPerPath) return `lookup ${this.id} path ${pi}: ${cands.length} candidates > ${this.p.maxCandidatesPerPath}`
+      let inflight = 0
+      for (let i = 0; i < cands.length; i++) {
+        const c = cands[i]!
+        if (c.path !== pi || dks[i] !== c.dk) return `lookup ${this.id} path ${pi}: candidate ${i} out of place`
+        if (i > 0 && dks[i - 1]! > c.dk) return `lookup ${this.id} path ${pi}: candidates out of distance order at ${i}`
+        if (c.state === INFLIGHT) {
+          inflight++
+          if (flying[c.flightIx] !== c) return `lookup ${this.id} path ${pi}: in-flight candidate ${c.contact.peer} not in the in-flight list`
+        } else if (c.flightIx !== -1) {
+          return `lookup ${this.id} path ${pi}: ${c.contact.peer} has an in-flight index but is not in flight`
+        }
+      }
+      if (inflight !== flying.length) return `lookup ${this.id} path ${pi}: ${flying.length} in the in-flight list, ${inflight} in flight`
+    }
+    return undefined
+  }
+
   /** When the lookup ends: every query still in flight counts as failed. */
   failInflight(): void {
     for (const path of this.paths) {
       for (const c of path.flying) {
-        c.state = FAILED
+        moveTo(c, FAILED)
         c.flightIx = -1
       }
       path.flying.length = 0

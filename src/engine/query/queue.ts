@@ -9,15 +9,17 @@ import type { EngineConfig } from '../config.js'
 import type { NodeId } from '../ids.js'
 import { toHex } from '../ids.js'
 import type { EngineEvent, LookupOp } from '../types.js'
-import { ANSWERED, Lookup } from './lookup.js'
+import { Lookup } from './lookup.js'
+import { ANSWERED } from './candidate-state.js'
 import type { Candidate, LookupPurpose } from './lookup.js'
 import { densityCheck } from './density.js'
 import { LOOKUP_HEDGE, timerPayload } from '../timer-kinds.js'
 import { KEY_BYTES, LOOKUP_QUORUM, MAX_CANDIDATES_PER_PATH } from '../constants.js'
-import { BadInputError } from '../errors.js'
+import { EngineMisuseError } from '../errors.js'
 
 export function requestLookup(core: EngineCore, op: LookupOp, key: Uint8Array, target: NodeId, tag: number, purpose: LookupPurpose): void {
-  if (target.length !== KEY_BYTES) throw new BadInputError(`lookup target must be ${KEY_BYTES} bytes, got ${target.length}`)
+  if (target.length !== KEY_BYTES) throw new EngineMisuseError(`lookup target must be ${KEY_BYTES} bytes, got ${target.length}`)
+  if (core.stopped) return // the engine is stopping: a join or refresh that a finishing lookup asks for
   const q: QueuedLookup = { op, key, target, tag, purpose, queuedMs: core.nowMs }
   if (core.active.size < core.cfg.maxInflightLookups) {
     begin(core, q)
@@ -78,7 +80,7 @@ export function advance(core: EngineCore, l: Lookup): void {
 
 /** A query of the lookup failed (timed out, refused, or the transport gave up). */
 export function lookupQueryFailed(core: EngineCore, l: Lookup, c: Candidate): void {
-  l.failed(c)
+  if (!l.failed(c)) core.ignored.unawaitedQuery++
   advance(core, l)
 }
 
@@ -129,10 +131,15 @@ export function finish(core: EngineCore, l: Lookup, error?: string): void {
   drainQueue(core)
 }
 
-/** Stops every running and queued lookup (the engine is stopping). */
+/**
+ * Stops every running and queued lookup (the engine is stopping: core.stopped is set): each user
+ * lookup ends with error "stopped". The queue is emptied first, so that a finishing lookup does
+ * not start a queued one in its place.
+ */
 export function stopAll(core: EngineCore): void {
+  const queued = core.queue.splice(0)
   for (const l of core.active.values()) finish(core, l, 'stopped')
-  for (const q of core.queue.splice(0)) if (q.purpose === 'user') emitDone(core, failedResult(core, q, 'stopped'))
+  for (const q of queued) if (q.purpose === 'user') emitDone(core, failedResult(core, q, 'stopped'))
 }
 
 function drainQueue(core: EngineCore): void {

@@ -15,7 +15,10 @@ export function onResponse(core: EngineCore, from: Contact, res: Response): void
   const p = core.pending.get(res.rpcId)
   if (p === undefined || p.to.peer !== from.peer) {
     // Late (already timed out) or unsolicited: the peer is alive, but the content is ignored.
-    if (p === undefined) observe(core, from)
+    if (p === undefined) {
+      core.ignored.lateResponse++
+      observe(core, from)
+    }
     else core.emit({ kind: 'peer-misbehaved', peer: from.peer, reason: 'response-from-wrong-peer' })
     return
   }
@@ -39,7 +42,7 @@ export function onResponse(core: EngineCore, from: Contact, res: Response): void
       if (res.closer.length > k || res.providers.length > k) core.emit({ kind: 'peer-misbehaved', peer: from.peer, reason: 'oversized-response' })
       // A late answer from a replica that a finished PROVIDE left unconfirmed: store there now.
       if (l.takeDeferredProvide(p.cand)) core.sendRequest(p.to, 'ADD_PROVIDER', l.key, l.target, [core.self], undefined)
-      l.answered(p.cand, closer, providers)
+      if (!l.answered(p.cand, closer, providers)) core.ignored.unawaitedQuery++
       advance(core, l)
       break
     }
@@ -59,7 +62,7 @@ export function onRpcTimeout(core: EngineCore, rpcId: number): void {
   if (p.purpose === 'lookup' && !p.slow && core.nowMs < hardMs) {
     p.slow = true
     core.timers.push(hardMs, timerPayload(RPC_TIMEOUT, rpcId))
-    p.lookup.slow(p.cand)
+    if (!p.lookup.slow(p.cand)) core.ignored.unawaitedQuery++
     advance(core, p.lookup)
     return
   }
@@ -70,7 +73,10 @@ export function onRpcTimeout(core: EngineCore, rpcId: number): void {
 /** The driver could not deliver request rpcId to `to` (or its connection broke). */
 export function onRpcFailed(core: EngineCore, to: Contact, rpcId: number): void {
   const p = core.pending.get(rpcId)
-  if (p === undefined || p.to.peer !== to.peer) return
+  if (p === undefined || p.to.peer !== to.peer) {
+    core.ignored.unknownRpcFailure++
+    return
+  }
   core.pending.delete(rpcId)
   failRpc(core, p)
 }

@@ -20,6 +20,7 @@ const HELP: Record<ConfigKey, string> = {
   dht_admin_token: 'admin capability token (prefer --dht-admin-token-file)',
   dht_admin_token_file: 'file holding the admin token',
   dht_drain_timeout_ms: 'bound on draining at shutdown (ms)',
+  dht_link_shaper: 'on: user-space fault injection on kad frames (admin /admin/faults)',
   dht_region: 'this node\'s region label (carried in its PQ proof)',
   dht_admin_socket: 'also serve the HTTP API on this Unix socket (admin without a token)',
 }

@@ -8,11 +8,12 @@
 // errors; the environment is only read for the known names (so platform variables such as
 // Kubernetes' DHT_SERVICE_HOST do not trip it) and an empty variable counts as unset.
 // Apart from reading the one file, loadConfig is pure.
+import { homedir } from 'node:os'
 import { readFileSync } from 'node:fs'
-import { dirname, isAbsolute, resolve } from 'node:path'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { parse as parseToml, TomlError } from 'smol-toml'
 import type { ZodError } from 'zod'
-import { BadInputError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
 import type { PolicyProfile } from '../../engine/config.js'
 import {
   CONFIG_KEYS,
@@ -56,6 +57,8 @@ export interface NodeConfig {
   readonly adminToken: string | undefined
   readonly adminTokenFile: string | undefined
   readonly drainTimeoutMs: number
+  /** The user-space link shaper (fault injection) is on. */
+  readonly linkShaper: boolean
   readonly region: string | undefined
   readonly adminSocket: string | undefined
   /** The config file read, if any. */
@@ -149,6 +152,18 @@ function resolvePaths(raw: Raw, cwd: string): Raw {
   return out
 }
 
+/**
+ * Where the node keeps its state when dht_data_dir is not set: never beside the sources.
+ * systemd's $STATE_DIRECTORY (StateDirectory=), else $XDG_STATE_HOME/dht-sim, else
+ * ~/.local/state/dht-sim.
+ */
+export function defaultStateDir(env: Readonly<Record<string, string | undefined>>): string {
+  const sd = env.STATE_DIRECTORY?.split(':')[0]
+  if (sd !== undefined && sd !== '') return sd
+  if (env.XDG_STATE_HOME !== undefined && env.XDG_STATE_HOME !== '') return join(env.XDG_STATE_HOME, 'dht-sim')
+  return join(env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir(), '.local', 'state', 'dht-sim')
+}
+
 /** Loads, merges and validates the configuration. Throws ConfigInvalidError (exit 2). */
 export function loadConfig(opts: LoadConfigOptions = {}): NodeConfig {
   const env = opts.env ?? {}
@@ -163,7 +178,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): NodeConfig {
   for (const k of CONFIG_KEYS) {
     sources[k] = k in flagRaw ? 'flag' : k in envRaw ? 'env' : k in fileRaw ? 'file' : 'default'
   }
-  const merged = { ...resolvePaths(DEFAULTS as Raw, cwd), ...fileRaw, ...envRaw, ...flagRaw }
+  const merged = { ...resolvePaths(DEFAULTS as Raw, cwd), dht_data_dir: defaultStateDir(env), ...fileRaw, ...envRaw, ...flagRaw }
   const label = (k: string): string => {
     const s = sources[k as ConfigKey]
     return s === 'flag' ? flagName(k as ConfigKey) : s === 'env' ? envName(k as ConfigKey) : k
@@ -193,6 +208,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): NodeConfig {
     adminToken: c.dht_admin_token,
     adminTokenFile: c.dht_admin_token_file,
     drainTimeoutMs: c.dht_drain_timeout_ms!,
+    linkShaper: c.dht_link_shaper!,
     region: c.dht_region,
     adminSocket: c.dht_admin_socket,
     file,
@@ -203,6 +219,30 @@ export function loadConfig(opts: LoadConfigOptions = {}): NodeConfig {
 function sameHostOrWildcard(a: HostPort, b: HostPort): boolean {
   const wild = (h: string): boolean => h === '0.0.0.0' || h === '::'
   return a.host === b.host || wild(a.host) || wild(b.host)
+}
+
+/** The config as the file spells it (snake_case keys), secrets replaced: `config check --print`. */
+export function configAsFileKeys(c: NodeConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    dht_addr: c.dhtAddr.text,
+    metrics_addr: c.metricsAddr.text,
+    dht_alpha: c.alpha,
+    dht_beta: c.beta,
+    dht_timeout_ms: c.timeoutMs,
+    ron_amnesia: c.amnesia,
+    policy_profile: c.policyProfile,
+    require_pq_on: c.requirePq,
+    dht_bootstrap: c.bootstrap,
+    dht_identity_file: c.identityFile ?? null,
+    dht_data_dir: c.dataDir,
+    dht_log_level: c.logLevel,
+    dht_admin_token: c.adminToken !== undefined ? '<redacted>' : null,
+    dht_admin_token_file: c.adminTokenFile ?? null,
+    dht_drain_timeout_ms: c.drainTimeoutMs,
+    dht_region: c.region ?? null,
+    dht_admin_socket: c.adminSocket ?? null,
+  }
+  return out
 }
 
 /** The config with secrets replaced, for logs and `config check --print`. */

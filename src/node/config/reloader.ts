@@ -9,6 +9,8 @@ export const RESTART_FIELDS: readonly (keyof NodeConfig)[] = [
   'amnesia',
   'identityFile',
   'dataDir',
+  'requirePq',
+  'linkShaper',
   'region',
   'adminSocket',
 ]

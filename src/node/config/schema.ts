@@ -173,6 +173,8 @@ export const ConfigSchema = z.strictObject({
   dht_admin_token_file: path().optional(),
   /** Bound on draining in-flight lookups at SIGTERM/SIGINT. */
   dht_drain_timeout_ms: int(0, 600_000).optional(),
+  /** on: the user-space link shaper runs and the admin fault routes act (fault drills, testbeds). */
+  dht_link_shaper: onOff().optional(),
   /** This node's region label (carried in its PQ proof; repair can prefer a region). */
   dht_region: z
     .string({ error: 'expected a string' })
@@ -196,9 +198,9 @@ export const DEFAULTS: Readonly<Partial<Record<ConfigKey, unknown>>> = {
   policy_profile: 'default',
   require_pq_on: false,
   dht_bootstrap: [],
-  dht_data_dir: 'data',
   dht_log_level: 'info',
   dht_drain_timeout_ms: 10_000,
+  dht_link_shaper: false,
 }
 
 /** Keys whose values are paths: relative paths in a file resolve against the file's directory. */

@@ -119,6 +119,18 @@ export class ContactBook {
     }
   }
 
+  /**
+   * Gives a contact with no address the /24 group of the address its connection comes from, so
+   * the diversity filter sees every requester (a peer that announces no address would otherwise
+   * sit in no group and pass any per-group limit). Its addresses stay empty: the source port of
+   * an inbound connection is no address to dial.
+   */
+  noteSource(c: Contact, remoteAddr: string): void {
+    if (c.ipGroup !== '' || c.addrs.length > 0) return
+    const g = ipGroupOf([remoteAddr])
+    if (g !== '') (c as { ipGroup: string }).ipGroup = g
+  }
+
   /** Replaces a known peer's addresses (from identify: the peer speaking for itself). */
   updateAddrs(peerId: PeerId, addrs: readonly string[]): void {
     const c = this.byPeer.get(peerId.toString())

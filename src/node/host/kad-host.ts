@@ -37,10 +37,11 @@ import { FrameReader } from './frame-reader.js'
 import { installInboundFastPath } from './inbound-fast-path.js'
 import { KAD_PROTOCOL, type NodeStack } from './libp2p-node.js'
 import { DEFAULT_LIMITS, type NodeLimits } from './limits.js'
+import { DROP, type LinkShaper } from '../shaper/link-shaper.js'
 import { ProviderQuota } from './provider-quota.js'
 import { toHex } from '../../engine/ids.js'
 import { RateLimiter } from '../../engine/rate-limiter.js'
-import { CODE_TYPE, TYPE_CODE, closeQuietly, frame, sendRpc, type PeerAdmission, type RpcContext } from './rpc-io.js'
+import { CODE_TYPE, TYPE_CODE, closeQuietly, frame, sendRpc, sleep, type PeerAdmission, type RpcContext } from './rpc-io.js'
 
 export { frame } from './rpc-io.js'
 
@@ -71,6 +72,8 @@ export interface KadHostOptions {
   readonly observer?: HostObserver
   /** Per outbound RPC I/O bound (dial + write + read); the engine has its own timeout. */
   readonly rpcIoTimeoutMs: number
+  /** Fault injection on kad frames (off: undefined). */
+  readonly shaper?: LinkShaper
   /** Per-peer budgets (default DEFAULT_LIMITS). */
   readonly limits?: NodeLimits
   /** Who may be served and sent to (PQ enforcement); absent: everyone. */
@@ -118,6 +121,7 @@ export class KadHost {
   private readonly rpc: RpcContext
   private readonly admission: PeerAdmission | undefined
   private uninstallFastPath: (() => void) | undefined
+  private readonly shaper: LinkShaper | undefined
   readonly limits: NodeLimits
   /** Bytes of kad frames buffered per peer, inbound and outbound streams alike. */
   readonly buffers: ByteBudget
@@ -133,6 +137,7 @@ export class KadHost {
     this.book = opts.book
     this.log = opts.log
     this.observer = opts.observer
+    this.shaper = opts.shaper
     this.admission = opts.admission
     this.limits = opts.limits ?? DEFAULT_LIMITS
     this.buffers = new ByteBudget(this.limits.bufferedBytesPerPeer, this.limits.bufferedBytesTotal)
@@ -149,6 +154,7 @@ export class KadHost {
       maxPeersPerList: opts.engine.config.k + 1,
       input: (i) => this.input(i),
       rejected: (reason) => this.observer?.rejected(reason),
+      ...(opts.shaper !== undefined ? { shaper: opts.shaper } : {}),
       ...(opts.admission !== undefined ? { admission: opts.admission } : {}),
     }
   }
@@ -338,6 +344,7 @@ export class KadHost {
 
   private async serveStream(stream: Stream, conn: Connection, reader: FrameReader): Promise<void> {
     const from = this.book.fromPeerId(conn.remotePeer)
+    this.book.noteSource(from, conn.remoteAddr.toString())
     for (let n = 0; n < MAX_REQUESTS_PER_STREAM; n++) {
       const r = await reader.next(INBOUND_IDLE_MS)
       if (r.ok && n > 0 && !this.admitRequest(conn)) {
@@ -363,6 +370,10 @@ export class KadHost {
         this.reject(stream, from.peer, 'unsupported-type')
         return
       }
+      const hold = this.shaper?.inbound(from.peer) ?? 0
+      // A lost request is not handled; the asker times out and drops the stream.
+      if (hold === DROP) return
+      if (hold > 0) await sleep(hold)
       const done = this.handleRequest(stream, from, type, d.value)
       if (done) return
       // ADD_PROVIDER and rejected requests end the stream; answered ones may be followed by more.
@@ -464,11 +475,18 @@ export class KadHost {
       closerPeers: this.wirePeers(res.closer),
       providerPeers: res.providers.map((c) => this.book.toWire(c)),
     }
-    try {
-      if (!p.stream.send(frame(wire))) void p.stream.onDrain().catch(() => undefined)
-    } catch {
-      // the peer went away: nothing to answer
+    const write = (): void => {
+      try {
+        if (!p.stream.send(frame(wire))) void p.stream.onDrain().catch(() => undefined)
+      } catch {
+        // the peer went away: nothing to answer
+      }
     }
+    const hold = this.shaper?.outbound(p.peer) ?? 0
+    // A lost answer is never written; the asker times out and drops the stream.
+    if (hold === DROP) return
+    if (hold > 0) setTimeout(write, hold)
+    else write()
   }
 
   private wirePeers(contacts: readonly Contact[]): WirePeer[] {

@@ -1,13 +1,13 @@
 // The libp2p stack of the node: TCP, Noise, Yamux, identify and ping. No @libp2p/kad-dht: the
 // Kademlia protocol handler is ours (kad-host.ts) and registered after creation.
 import { createLibp2p } from 'libp2p'
-import type { ComponentLogger, Libp2p, Logger, PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, ConnectionGater, Libp2p, Logger, PrivateKey } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
-import { BadInputError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
 import { coalescingEncrypter } from './coalesce-writes.js'
 import { ConnectionGuard } from './connection-guard.js'
 import type { NodeLimits } from './limits.js'
@@ -22,6 +22,8 @@ export interface StackOptions {
   /** New inbound connections accepted per second per host (libp2p rate limit). */
   readonly inboundConnectionThreshold?: number
   readonly maxConnections?: number
+  /** False refuses dials to and connections from a peer (the link shaper's partitions). */
+  readonly allowPeer?: (peer: string) => boolean
   /** Per-peer and per-IP connection budgets, handshake bounds (default: libp2p's). */
   readonly limits?: NodeLimits
   /** Told of every connection refused by a per-IP or per-peer budget. */
@@ -73,11 +75,22 @@ export async function createStack(opts: StackOptions): Promise<NodeStack> {
       // must not hold every slot (the per-IP budget below keeps one address to its share).
       ...(l !== undefined ? { maxIncomingPendingConnections: l.pendingConnections, inboundUpgradeTimeout: l.handshakeTimeoutMs } : {}),
     },
-    ...(guard !== undefined ? { connectionGater: guard.gater() } : {}),
+    ...(guard !== undefined || opts.allowPeer !== undefined ? { connectionGater: withPeerGate(guard?.gater() ?? {}, opts.allowPeer) } : {}),
     services: { identify: identify(), ping: ping() },
   })) as unknown as NodeStack
   guard?.attach((peer) => node.getConnections(peer))
   return node
+}
+
+/** The guard's gater, plus refusing dials and connections to and from peers `allow` rejects. */
+function withPeerGate(base: ConnectionGater, allow: ((peer: string) => boolean) | undefined): ConnectionGater {
+  if (allow === undefined) return base
+  return {
+    ...base,
+    denyDialPeer: async (peer) => !allow(peer.toString()) || ((await base.denyDialPeer?.(peer)) ?? false),
+    denyInboundEncryptedConnection: async (peer, conn) => !allow(peer.toString()) || ((await base.denyInboundEncryptedConnection?.(peer, conn)) ?? false),
+    denyOutboundEncryptedConnection: async (peer, conn) => !allow(peer.toString()) || ((await base.denyOutboundEncryptedConnection?.(peer, conn)) ?? false),
+  }
 }
 
 /** Starts the stack; a taken port becomes a BindError naming the address. */

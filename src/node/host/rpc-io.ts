@@ -15,6 +15,7 @@ import type { NodeLogger } from '../log.js'
 import type { ContactBook } from './contacts.js'
 import type { ByteBudget } from './byte-budget.js'
 import { FrameReader } from './frame-reader.js'
+import { DROP, type LinkShaper } from '../shaper/link-shaper.js'
 import { KAD_PROTOCOL, type NodeStack } from './libp2p-node.js'
 
 export const TYPE_CODE: Record<RpcType, WireMessage['type']> = {
@@ -61,6 +62,8 @@ export interface RpcContext {
   readonly budget?: ByteBudget
   input(i: Input): void
   rejected(reason: string): void
+  /** Fault injection (off: undefined). */
+  readonly shaper?: LinkShaper
   readonly admission?: PeerAdmission
 }
 
@@ -68,7 +71,11 @@ export async function sendRpc(ctx: RpcContext, to: Contact, req: Request): Promi
   const signal = AbortSignal.timeout(ctx.rpcIoTimeoutMs)
   let stream: Stream | undefined
   let res: Response
+  const hold = ctx.shaper?.outbound(to.peer) ?? 0
+  // A lost request is never written: the engine's own timeout ends the RPC, as in the simulator.
+  if (hold === DROP) return
   try {
+    if (hold > 0) await sleep(hold)
     stream = await openStream(ctx, to, signal)
     const reader = new FrameReader(stream, { ...(ctx.budget !== undefined ? { budget: ctx.budget } : {}), peer: to.peer })
     const wire: WireMessage = {
@@ -159,6 +166,10 @@ export function frame(msg: WireMessage): Uint8Array {
   const r = encodeFramedMessage(msg)
   if (!r.ok) throw new FrameTooLargeError('message over the frame limit')
   return r.value
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 function errorReason(e: unknown): string {

@@ -25,6 +25,8 @@ export interface AdminApi {
   setRequirePq(on: boolean, by: string): { changed: boolean; require_pq_on: boolean }
   repair(r: RepairRequest): Promise<Record<string, unknown>>
   replicas(key: Uint8Array): Promise<Record<string, unknown>>
+  /** Starts a drain as SIGTERM would (the process exits when it ends). */
+  requestDrain(by: string): void
   degraded: boolean
   readonly events: EventBus
 }
@@ -81,6 +83,17 @@ export function adminRoutes(api: AdminApi, log: NodeLogger): RouteSpec[] {
       client: false,
       admin: true,
       handler: async (_req, p) => [200, await api.replicas(parseKey(p[0]!).bytes)],
+    },
+    {
+      method: 'POST',
+      re: /^\/admin\/drain$/,
+      op: 'admin_drain',
+      client: false,
+      admin: true,
+      handler: async (req) => {
+        api.requestDrain(by(req))
+        return [202, { draining: true }]
+      },
     },
     { method: 'GET', re: /^\/admin\/events$/, op: 'admin_events', client: false, admin: true, stream: (req, res) => tail(api.events, req, res) },
   ]

@@ -84,6 +84,8 @@ export interface RouteSpec {
   readonly admin: boolean
   readonly handler?: Handler
   readonly stream?: StreamHandler
+  /** Checks the path parameters before readiness and limits: a malformed key is 400, ready or not. */
+  readonly validate?: (params: string[]) => void
 }
 
 export class HttpServer {
@@ -96,9 +98,9 @@ export class HttpServer {
   constructor(private readonly opts: HttpOptions) {
     this.adminToken = opts.adminToken
     this.routes = [
-      { method: 'GET', re: /^\/v1\/providers\/([^/]+)$/, op: 'api_find_providers', client: true, admin: false, handler: (_r, p, c) => this.findProviders(p[0]!, c) },
-      { method: 'POST', re: /^\/v1\/providers\/([^/]+)$/, op: 'api_provide', client: true, admin: false, handler: (r, p, c) => this.provide(p[0]!, c, /[?&]verify=(1|true)\b/.test(r.url ?? '')) },
-      { method: 'GET', re: /^\/v1\/peers\/([^/]+)$/, op: 'api_find_peer', client: true, admin: false, handler: (_r, p, c) => this.findPeer(p[0]!, c) },
+      { method: 'GET', re: /^\/v1\/providers\/([^/]+)$/, op: 'api_find_providers', client: true, admin: false, handler: (_r, p, c) => this.findProviders(p[0]!, c), validate: (p) => void parseKey(p[0]!) },
+      { method: 'POST', re: /^\/v1\/providers\/([^/]+)$/, op: 'api_provide', client: true, admin: false, handler: (r, p, c) => this.provide(p[0]!, c, /[?&]verify=(1|true)\b/.test(r.url ?? '')), validate: (p) => void parseKey(p[0]!) },
+      { method: 'GET', re: /^\/v1\/peers\/([^/]+)$/, op: 'api_find_peer', client: true, admin: false, handler: (_r, p, c) => this.findPeer(p[0]!, c), validate: (p) => validPeer(p[0]!) },
       ...(opts.routes ?? []),
     ]
     const idle = opts.idleTimeoutMs ?? 5_000
@@ -218,6 +220,7 @@ export class HttpServer {
       }
       const body = await readBody(req)
       ;(req as IncomingMessage & { body?: string }).body = body
+      route.validate?.(params)
       if (route.client) {
         if (this.opts.api.degraded) throw new HttpError(503, 'degraded', 'the node is in degraded mode')
         const r = this.opts.api.readiness()
@@ -274,7 +277,7 @@ export class HttpServer {
     const key = parseKey(rawKey)
     const r = await this.lookup('GET_PROVIDERS', key.bytes, corrId)
     if (!r.success || r.providers.length === 0) throw new HttpError(404, 'not-found', 'no providers found for this key')
-    return [200, { key: wireKeyToString(key.bytes), providers: r.providers.map((p) => ({ peer: p.peer, addrs: p.addrs })), hops: r.hops, ms: Math.round(r.endMs - r.startMs) }]
+    return [200, { key: wireKeyToString(key.bytes), providers: r.providers.map((p) => ({ peer: p.peer, addrs: withPeer(p.addrs, p.peer) })), hops: r.hops, ms: Math.round(r.endMs - r.startMs) }]
   }
 
   /**
@@ -298,7 +301,7 @@ export class HttpServer {
     const r = await this.lookup('FIND_NODE', idBytes.value, corrId)
     const hit = r.closest.find((c) => c.peer === peer)
     if (hit === undefined) throw new HttpError(404, 'not-found', 'peer not found')
-    return [200, { peer: hit.peer, addrs: hit.addrs, hops: r.hops, ms: Math.round(r.endMs - r.startMs) }]
+    return [200, { peer: hit.peer, addrs: withPeer(hit.addrs, hit.peer), hops: r.hops, ms: Math.round(r.endMs - r.startMs) }]
   }
 
   private async lookup(op: LookupOp, key: Uint8Array, corrId: string): Promise<LookupResult> {
@@ -319,6 +322,16 @@ function safeDecode(s: string): string {
   } catch {
     throw new HttpError(400, 'bad-key', 'bad percent-encoding')
   }
+}
+
+/** Addresses a client can dial as they are: each ends in /p2p/<peer id>. */
+function withPeer(addrs: readonly string[], peer: string): string[] {
+  return addrs.map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${peer}`))
+}
+
+function validPeer(raw: string): void {
+  const r = peerIdBytesFromString(safeDecode(raw))
+  if (!r.ok) throw new HttpError(400, 'bad-key', r.error)
 }
 
 export function parseKey(raw: string): { bytes: Uint8Array } {

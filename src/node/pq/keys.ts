@@ -3,7 +3,7 @@
 // Under amnesia, or without a file, the key is ephemeral: a new one every start.
 import { randomBytes, createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { BadInputError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
 import { atomicWrite } from '../host/persist.js'
 import { keyPairFromSeed, type PqKeyPair } from './protocol.js'
 

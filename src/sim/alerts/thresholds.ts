@@ -2,7 +2,7 @@
 // with the Prometheus rules (deploy/prometheus/alerts.yml is generated from it). The simulator
 // evaluates the same rules on its own time series (evaluator.ts).
 import { readFileSync } from 'node:fs'
-import { BadInputError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
 
 // The types are declared once, beside the generator of alerts.yml that reads the same file.
 export type { AlertThreshold, AlertThresholds } from '../../../deploy/prometheus/generate-alerts.mjs'

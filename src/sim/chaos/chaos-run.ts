@@ -1,6 +1,6 @@
 // Theory of operation
 // -------------------
-// ChaosRun carries one run's issue-#3 machinery. Before the simulation is built it plans the
+// ChaosRun carries one run's chaos machinery (docs/ARCHITECTURE.md, "Faults"). Before the simulation is built it plans the
 // attackers (rewriteContacts: their addresses, the eclipse cluster's ids) and supplies the engine
 // factory (honest peers: the engine itself, whose events it sees through engineEvents;
 // attackers: the engine behind a SybilEngine). setup(sim) — after construction, before the run — installs the fault timeline,

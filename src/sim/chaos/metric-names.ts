@@ -1,4 +1,4 @@
-// Gate metrics issue #3 adds (besides the simulator's own, METRIC_NAMES in metrics.ts), in
+// Gate metrics the chaos machinery adds (besides the simulator's own, METRIC_NAMES in metrics.ts), in
 // report order, plus the open family rejected_<reason> (e.g. rejected_overloaded,
 // rejected_rate_limited). The same snake_case names in scenario gates, report and summary.
 export const CHAOS_METRIC_NAMES = [

@@ -1,6 +1,6 @@
 // A comparison variant: the resolved scenario with a few fields changed (dotted paths, e.g.
 // {"dht.policy": "default"} for "defences off"), validated again, without variants of its own.
-import { BadInputError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
 import { resolveScenario, type ResolvedScenario } from '../scenario.js'
 import { setPath } from '../sweep/grid.js'
 import type { VariantSpec } from '../faults/chaos-schema.js'

@@ -12,7 +12,7 @@
 // Beside pass/fail, every seed records the "sometimes" states it reached and, per fault, whether
 // the fault's own state was reached at all (a drill whose fault never bites proves nothing).
 // Everything is deterministic: same scenario, seed and bounds -> same result.
-import { BadInputError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
 import { SeededRng } from '../../engine/rng.js'
 import { ChaosRun } from '../chaos/chaos-run.js'
 import { chaosOf, type FaultSpec } from '../faults/chaos-schema.js'

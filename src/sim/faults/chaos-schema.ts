@@ -1,24 +1,16 @@
-// The chaos part of a scenario (issue #3): named node groups, the fault timeline, adversaries,
+// The chaos part of a scenario (docs/ARCHITECTURE.md, "Faults"): named node groups, the fault timeline, adversaries,
 // the eclipse probe, readiness/recovery definitions and comparison variants. Defined once here
 // with zod and merged into the scenario schema (scenario.ts), so `dht-sim schema scenario`
 // exports it and a bad value is one line naming its field.
 import * as z from 'zod'
+import { FAULT_ID_RE, faultSchema } from '../../netmodel/faults.js'
+
+export { faultSchema, TARGET_RE, type FaultSpec } from '../../netmodel/faults.js'
 
 const num = (min: number, max: number): z.ZodNumber => z.number().min(min).max(max)
 const int = (min: number, max: number): z.ZodNumber => z.number().int().min(min).max(max)
 
-const ID_RE = /^[a-z0-9][a-z0-9_-]{0,47}$/
-const id = z.string().regex(ID_RE, 'must be lower-case letters, digits, "_" or "-" (at most 48)')
-
-/**
- * A target names a set of peers (or, for `inter-region`, a set of links):
- * `bootstrap`, `all`, `region:<name>`, `group:<name>` (or `replica:<name>`), `inter-region`,
- * `fraction:<0..1>` (that share of the non-bootstrap peers, drawn from the fault's own stream).
- */
-export const TARGET_RE = /^(bootstrap|all|inter-region|region:[a-z0-9-]+|(group|replica):[a-z0-9][a-z0-9_-]*|fraction:(0(\.\d+)?|1(\.0+)?))$/
-const target = z
-  .string()
-  .regex(TARGET_RE, 'must be bootstrap, all, inter-region, region:<name>, group:<name>, replica:<name> or fraction:<0..1>')
+const id = z.string().regex(FAULT_ID_RE, 'must be lower-case letters, digits, "_" or "-" (at most 48)')
 
 export const groupSchema = z
   .strictObject({
@@ -28,51 +20,6 @@ export const groupSchema = z
     region: z.string().optional().describe('only peers of this region'),
   })
   .describe('a named group of peers (a replica) that faults can target')
-
-const common = {
-  id,
-  at_s: num(0, 30 * 86_400).describe('virtual time the fault starts'),
-  for_s: num(0.001, 30 * 86_400).describe('how long it lasts; removed at at_s + for_s'),
-  targets: target,
-}
-
-const direction = z.enum(['both', 'inbound', 'outbound']).default('both').describe('which links of the targets: into them, out of them, or both')
-
-export const faultSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ ...common, kind: z.literal('loss'), percent: num(0, 100), direction }),
-  z.strictObject({
-    ...common,
-    kind: z.literal('latency'),
-    add_ms: num(0, 60_000).describe('added one-way delay'),
-    jitter_ms: num(0, 60_000).default(0).describe('plus uniform [0, jitter_ms)'),
-    direction,
-  }),
-  z.strictObject({
-    ...common,
-    kind: z.literal('partition'),
-    direction: z.enum(['both', 'inbound', 'outbound']).default('both').describe('both: cut off both ways; inbound: nothing reaches the group; outbound: nothing leaves it'),
-  }),
-  z.strictObject({
-    ...common,
-    kind: z.literal('cpu'),
-    service_ms: num(0.001, 60_000).describe('processing time per message on a target while pegged'),
-    queue_max: int(1, 1_000_000).default(64).describe('requests that may wait; beyond this they are rejected ("overloaded")'),
-  }),
-  z.strictObject({
-    ...common,
-    kind: z.literal('load'),
-    lookups_per_s: num(0.001, 100_000).describe('extra FIND_NODE lookups per second, issued by the (ready) targets'),
-  }),
-  z
-    .strictObject({ ...common, kind: z.literal('crash') })
-    .describe('the targets crash at at_s (their engines stop, state lost) and restart at at_s + for_s, bootstrapping again'),
-  z.strictObject({
-    ...common,
-    kind: z.literal('churn-spike'),
-    turnover_per_hour: num(0, 1000).describe('fraction of the online targets leaving per hour during the window'),
-    downtime_mean_s: num(1, 86_400).default(60).describe('mean time a peer stays away (exponential)'),
-  }),
-])
 
 export const behavioursSchema = z
   .strictObject({
@@ -133,7 +80,7 @@ export const variantSchema = z.strictObject({
   set: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).describe('dotted scenario paths and their values, e.g. {dht.policy: default}'),
 })
 
-/** The fields issue #3 adds to the scenario schema. */
+/** The fields the chaos part adds to the scenario schema. */
 export const chaosFields = {
   groups: z.array(groupSchema).max(64).default([]),
   faults: z.array(faultSchema).max(256).default([]),
@@ -146,7 +93,6 @@ export const chaosFields = {
 export const chaosSchema = z.strictObject(chaosFields)
 
 export type GroupSpec = z.output<typeof groupSchema>
-export type FaultSpec = z.output<typeof faultSchema>
 export type AdversarySpec = z.output<typeof adversarySchema>
 export type ProbeSpec = z.output<typeof probeSchema>
 export type ReadinessSpec = z.output<typeof readinessSchema>
@@ -206,5 +152,4 @@ export function chaosOf(s: Partial<ChaosSpec>): ChaosSpec {
   }
 }
 
-/** The fault kinds, for error messages. */
-export const FAULT_KINDS = ['loss', 'latency', 'partition', 'cpu', 'load', 'crash', 'churn-spike'] as const
+export { FAULT_KINDS } from '../../netmodel/faults.js'

@@ -6,8 +6,9 @@
 import type { Rng } from '../../engine/rng.js'
 import { PASS, type Network, type Packet, type PacketRule, type Verdict } from '../network.js'
 import { onTargetLink, type Target } from './targets.js'
+import { LINK_KIND_RANK, type Direction } from '../../netmodel/faults.js'
 
-export type Direction = 'both' | 'inbound' | 'outbound'
+export type { Direction } from '../../netmodel/faults.js'
 
 export function partitionRule(t: Target, direction: Direction, reason: string): PacketRule {
   const v: Verdict = Object.freeze({ verdict: 'drop', reason })
@@ -61,9 +62,8 @@ export class RuleSet {
   private installed: PacketRule[] = []
 }
 
-const KIND_RANK: Readonly<Record<string, number>> = { partition: 0, loss: 1, latency: 2 }
 
 /** Sort key of a fault's rule: kind rank first, then its index in the scenario. */
 export function ruleKey(kind: string, index: number): number {
-  return (KIND_RANK[kind] ?? 3) * 100_000 + index
+  return (LINK_KIND_RANK[kind] ?? 3) * 100_000 + index
 }

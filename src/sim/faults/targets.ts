@@ -4,6 +4,7 @@
 // `bootstrap` and `all`/`region:` targets; adversary peers are never in a group or fraction.
 import type { Rng } from '../../engine/rng.js'
 import type { GroupSpec } from './chaos-schema.js'
+import { onFaultLink } from '../../netmodel/faults.js'
 
 export interface PeerLayout {
   readonly n: number
@@ -108,14 +109,5 @@ export function onTargetLink(
   mode: 'touch' | 'cut',
 ): boolean {
   if (t.kind === 'inter-region') return fromRegion !== toRegion
-  const a = t.member[from] === 1
-  const b = t.member[to] === 1
-  if (mode === 'cut') {
-    if (direction === 'inbound') return b && !a
-    if (direction === 'outbound') return a && !b
-    return a !== b
-  }
-  if (direction === 'inbound') return b
-  if (direction === 'outbound') return a
-  return a || b
+  return onFaultLink(t.member[from] === 1, t.member[to] === 1, direction, mode)
 }

@@ -3,7 +3,7 @@
 // its parameters sorted by name — never from its position, so adding a value or an axis, or
 // running cells in another order or in parallel, leaves every other cell's result unchanged.
 import { createHash } from 'node:crypto'
-import { BadInputError } from '../../engine/errors.js'
+import { BadInputError } from '../../common/errors.js'
 
 export interface Axis {
   /** Dotted scenario path in the scenario's own (snake_case) spelling, e.g. "dht.disjoint_paths". */

@@ -6,12 +6,13 @@
 // results are put back in grid order, and each cell's seed depends only on the master seed and
 // its own parameters, so the sweep's output is the same whatever the parallelism.
 import { Worker } from 'node:worker_threads'
-import { BadInputError, InvariantError } from '../../engine/errors.js'
-import type { SweepCell, SweepReport } from '../../report/sweep-types.js'
-import { SWEEP_SCHEMA_VERSION } from '../../report/sweep-types.js'
+import { BadInputError } from '../../common/errors.js'
+import { InvariantError } from '../../engine/errors.js'
+import type { Report } from '../report-types.js'
 import { nameFromFile } from '../scenario.js'
 import { cellScenario, readRaw, runCell, type CellJob, type CellOutcome } from './cell.js'
 import { expandGrid, type Axis, type Cell } from './grid.js'
+import { SWEEP_SCHEMA_VERSION, type SweepCell, type SweepReport } from './sweep-types.js'
 
 export interface SweepOptions {
   readonly file: string
@@ -19,8 +20,12 @@ export interface SweepOptions {
   /** Master seed; defaults to the scenario's. */
   readonly seed?: string
   readonly jobs: number
-  readonly outDir?: string
   readonly toolVersion: string
+  /**
+   * Receives each cell's whole report as the cell finishes (in completion order, not grid order)
+   * and returns where it was kept, recorded as the cell's report_path (null: not kept).
+   */
+  readonly onCellReport?: (cell: Cell, report: Report) => string | null
   /** Called when a cell finishes (progress). */
   readonly onCell?: (done: number, total: number) => void
 }
@@ -45,12 +50,18 @@ export async function runSweep(o: SweepOptions): Promise<SweepReport> {
     cell,
     replay: sweepReplay(o.file, o.axes, master, cell),
     toolVersion: o.toolVersion,
-    ...(o.outDir !== undefined ? { outDir: o.outDir } : {}),
   }))
-  const outcomes = o.jobs <= 1 || jobs.length <= 1 ? runInline(jobs, o.onCell) : await runPool(jobs, Math.min(o.jobs, jobs.length), o.onCell)
+  // A cell's whole report goes to onCellReport as soon as it is done; the sweep keeps only its figures.
+  const finished = (r: CellOutcome): CellFigures => ({
+    metrics: r.report.metrics,
+    gates: r.report.gates,
+    pass: r.report.pass,
+    reportPath: o.onCellReport?.(cells[r.index]!, r.report) ?? null,
+  })
+  const figures = o.jobs <= 1 || jobs.length <= 1 ? runInline(jobs, finished, o.onCell) : await runPool(jobs, Math.min(o.jobs, jobs.length), finished, o.onCell)
   const out: SweepCell[] = cells.map((cell, i) => {
-    const r = outcomes[i]!
-    return { params: cell.params, seed: cell.seed, replay: jobs[i]!.replay, metrics: r.metrics, gates: r.gates, pass: r.pass, report_path: r.reportPath }
+    const f = figures[i]!
+    return { params: cell.params, seed: cell.seed, replay: jobs[i]!.replay, metrics: f.metrics, gates: f.gates, pass: f.pass, report_path: f.reportPath }
   })
   const first = resolved[0]!
   return {
@@ -65,23 +76,30 @@ export async function runSweep(o: SweepOptions): Promise<SweepReport> {
   }
 }
 
-function runInline(jobs: readonly CellJob[], onCell?: (done: number, total: number) => void): CellOutcome[] {
+interface CellFigures {
+  readonly metrics: Report['metrics']
+  readonly gates: Report['gates']
+  readonly pass: boolean
+  readonly reportPath: string | null
+}
+
+function runInline(jobs: readonly CellJob[], finished: (r: CellOutcome) => CellFigures, onCell?: (done: number, total: number) => void): CellFigures[] {
   return jobs.map((j, i) => {
-    const r = runCell(j)
+    const f = finished(runCell(j))
     onCell?.(i + 1, jobs.length)
-    return r
+    return f
   })
 }
 
 interface WorkerReply {
   readonly ok?: CellOutcome
   readonly error?: string
-  readonly exitCode?: number
+  readonly badInput?: boolean
 }
 
-function runPool(jobs: readonly CellJob[], size: number, onCell?: (done: number, total: number) => void): Promise<CellOutcome[]> {
+function runPool(jobs: readonly CellJob[], size: number, finished: (r: CellOutcome) => CellFigures, onCell?: (done: number, total: number) => void): Promise<CellFigures[]> {
   return new Promise((resolve, reject) => {
-    const results: (CellOutcome | undefined)[] = new Array<CellOutcome | undefined>(jobs.length).fill(undefined)
+    const results: (CellFigures | undefined)[] = new Array<CellFigures | undefined>(jobs.length).fill(undefined)
     const workers: Worker[] = []
     let next = 0
     let done = 0
@@ -101,15 +119,22 @@ function runPool(jobs: readonly CellJob[], size: number, onCell?: (done: number,
         if (m.error !== undefined || m.ok === undefined) {
           failed = true
           stopAll()
-          reject(m.exitCode === 2 ? new BadInputError(m.error ?? 'bad input') : new InvariantError(m.error ?? 'worker failed'))
+          reject(m.badInput === true ? new BadInputError(m.error ?? 'bad input') : new InvariantError(m.error ?? 'worker failed'))
           return
         }
-        results[m.ok.index] = m.ok
+        try {
+          results[m.ok.index] = finished(m.ok)
+        } catch (err) {
+          failed = true
+          stopAll()
+          reject(err as Error)
+          return
+        }
         done++
         onCell?.(done, jobs.length)
         if (done === jobs.length) {
           stopAll()
-          resolve(results as CellOutcome[])
+          resolve(results as CellFigures[])
         } else feed(w)
       })
       w.on('error', (err) => {

@@ -5,11 +5,11 @@
 // and keeps running until SIGTERM. With --bootstrap <addr> --exit-when-ready it measures time
 // to ready instead: ours = /readyz conditions true; stock = the bootstrap is in its routing table.
 //
-// usage: node dist/bench/node-server.js ours|stock [--peers N] [--records N] [--keys-out file]
+// usage: node dist-bench/node-server.js ours|stock [--peers N] [--records N] [--keys-out file]
 //                                       [--bootstrap addr] [--exit-when-ready] [--handler-bench N]
 const tProcess0 = 0 // performance.now() counts from process start (timeOrigin)
 const tImport0 = performance.now()
-await import('../polyfill.js')
+await import('../dist/polyfill.js')
 const { randomBytes } = await import('node:crypto')
 const { writeFileSync } = await import('node:fs')
 const { createLibp2p } = await import('libp2p')
@@ -24,12 +24,12 @@ const { peerIdFromPublicKey } = await import('@libp2p/peer-id')
 const { multiaddr } = await import('@multiformats/multiaddr')
 const { CID } = await import('multiformats/cid')
 const Digest = await import('multiformats/hashes/digest')
-const { DhtNode } = await import('../node/dht-node.js')
-const { createLogger } = await import('../node/log.js')
-const { engineConfig } = await import('../engine/config.js')
-const { sha256 } = await import('../node/host/contacts.js')
-const { frame } = await import('../node/host/kad-host.js')
-const { libp2pLogger } = await import('../node/host/libp2p-node.js')
+const { DhtNode } = await import('../dist/node/dht-node.js')
+const { createLogger } = await import('../dist/node/log.js')
+const { engineConfig } = await import('../dist/engine/config.js')
+const { sha256 } = await import('../dist/node/host/contacts.js')
+const { frame } = await import('../dist/node/host/kad-host.js')
+const { libp2pLogger } = await import('../dist/node/host/libp2p-node.js')
 const importMs = performance.now() - tImport0
 
 type PeerId = ReturnType<typeof peerIdFromPublicKey>

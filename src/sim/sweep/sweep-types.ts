@@ -1,8 +1,7 @@
-// The shape of a sweep's sweep.json (issue 3: `dht-sim sweep` runs one scenario over a grid of
-// parameters, e.g. adversary fraction x disjoint paths). One cell per grid point, each with the
-// same metrics and gates a run report has. renderSweepHtml() (sweep-html.ts) plots a gate metric
-// per cell: one x axis, one line per value of a grouping axis.
-import type { GateResult } from '../sim/report-types.js'
+// The shape of sweep.json: what `dht-sim sweep` measures when it runs one scenario over a grid of
+// parameters (e.g. adversary fraction x disjoint paths). One cell per grid point, each with the
+// same metrics and gates a run report has. The simulator fills it in; src/report renders it.
+import type { GateResult } from '../report-types.js'
 
 export const SWEEP_SCHEMA_VERSION = 1
 

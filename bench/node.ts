@@ -1,7 +1,7 @@
 // Node benchmark: requests served per second by OUR node vs a STOCK @libp2p/kad-dht node, and
 // time from process start to ready. Every server and every client is its own process.
 //
-//   npm run build && node dist/bench/node.js [--seconds 3] [--rounds 2] [--quick] [--out .bench/node.json]
+//   npm run build:bench && node dist-bench/node.js [--seconds 3] [--rounds 2] [--quick] [--out .bench/node.json]
 //                                            [--only throughput|startup] [--startup-runs 5]
 //
 // Throughput: FIND_NODE and GET_PROVIDERS, a fresh stream per request, 1/16/64 in flight, with
@@ -30,7 +30,7 @@ const seconds = Number(arg('--seconds') ?? 3)
 const quick = argv.includes('--quick')
 /** Run one part only: throughput or startup. */
 const only = arg('--only')
-// `npm run bench` (src/bench/run.ts) collects figures from .bench/<name>.json.
+// `npm run bench` (bench/run.ts) collects figures from .bench/<name>.json.
 const out = arg('--out') ?? join('.bench', 'node.json')
 const KINDS = ['ours', 'stock'] as const
 const OPS = ['FIND_NODE', 'GET_PROVIDERS'] as const

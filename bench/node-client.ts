@@ -2,7 +2,7 @@
 // stream per request (as kad clients do), keeping `inflight` requests outstanding for a fixed
 // time. Prints one JSON line: {"ok":n,"errors":n,"seconds":s,"perSecond":r}.
 //
-// usage: node dist/bench/node-client.js <server multiaddr> FIND_NODE|GET_PROVIDERS <inflight>
+// usage: node dist-bench/node-client.js <server multiaddr> FIND_NODE|GET_PROVIDERS <inflight>
 //                                       <durationMs> [keys.json]
 //
 // Per request, on the wire, exactly what a stock kad client sends: a new yamux stream, full
@@ -16,7 +16,7 @@
 // event-loop turn as the node's are, and libp2p's per-stream debug loggers are off (as in both
 // servers). BENCH_CLIENT_STREAMS=libp2p uses Connection.newStream.
 import type { Stream, StreamMuxer } from '@libp2p/interface'
-await import('../polyfill.js')
+await import('../dist/polyfill.js')
 const { readFileSync } = await import('node:fs')
 const { randomBytes } = await import('node:crypto')
 const { createLibp2p } = await import('libp2p')
@@ -26,10 +26,10 @@ const { yamux } = await import('@chainsafe/libp2p-yamux')
 const { multiaddr } = await import('@multiformats/multiaddr')
 const { publicKeyFromRaw } = await import('@libp2p/crypto/keys')
 const { peerIdFromPublicKey } = await import('@libp2p/peer-id')
-const { frame } = await import('../node/host/kad-host.js')
-const { MessageType, decodeMessage } = await import('../node/wire/message.js')
-const { KAD_PROTOCOL, libp2pLogger } = await import('../node/host/libp2p-node.js')
-const { coalescingEncrypter } = await import('../node/host/coalesce-writes.js')
+const { frame } = await import('../dist/node/host/kad-host.js')
+const { MessageType, decodeMessage } = await import('../dist/node/wire/message.js')
+const { KAD_PROTOCOL, libp2pLogger } = await import('../dist/node/host/libp2p-node.js')
+const { coalescingEncrypter } = await import('../dist/node/host/coalesce-writes.js')
 
 const [target, typeName, inflightS, durationS, keysFile] = process.argv.slice(2)
 const inflight = Number(inflightS)

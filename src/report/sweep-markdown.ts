@@ -1,11 +1,7 @@
 // The sweep's table of gate metrics per cell: for the terminal and for sweep.md. Columns: each
 // parameter, the verdict, then every gate (metric and window) any cell has, measured values.
-import type { SweepReport } from '../../report/sweep-types.js'
-
-function fmt(v: number | null | undefined): string {
-  if (v === null || v === undefined) return 'n/a'
-  return Number.isInteger(v) ? String(v) : String(Math.round(v * 1e4) / 1e4)
-}
+import type { SweepReport } from '../sim/sweep/sweep-types.js'
+import { formatDecimal } from './format.js'
 
 /** [header, rows] of the table. */
 export function sweepTable(s: SweepReport): [string[], string[][]] {
@@ -25,7 +21,7 @@ export function sweepTable(s: SweepReport): [string[], string[][]] {
     c.gates.length === 0 ? 'no gates' : c.pass ? 'PASS' : 'FAIL',
     ...gateCols.map((g) => {
       const r = c.gates.find((x) => x.metric === g.metric && x.window === g.window)
-      return r === undefined ? '-' : `${fmt(r.measured)}${r.pass ? '' : ' ✗'}`
+      return r === undefined ? '-' : `${formatDecimal(r.measured)}${r.pass ? '' : ' ✗'}`
     }),
   ])
   return [header, rows]

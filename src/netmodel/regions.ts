@@ -3,7 +3,7 @@
 // latency statistics" (CC BY 4.0; see data/region-rtt/SOURCE.md for attribution and method).
 // Data-centre medians: the network model adds access latency and jitter on top.
 import { readFileSync } from 'node:fs'
-import { BadInputError } from '../engine/errors.js'
+import { BadInputError } from '../common/errors.js'
 
 export interface RegionMatrix {
   readonly names: readonly string[]

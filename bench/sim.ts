@@ -1,11 +1,11 @@
-// Simulator benchmark (issue #2's speed and memory target): 10,000 peers, 1 h of virtual time,
+// Simulator benchmark (its speed and memory target): 10,000 peers, 1 h of virtual time,
 // 10 % churn per hour, >= 50,000 lookups. Target on the 2-core reference machine: < 60 s wall,
 // < 2 GiB peak RSS. Prints a JSON line and a Markdown table.
 //
-//   npm run build && node dist/bench/sim.js [--peers 10000] [--duration-s 3600] [--seed 1]
+//   npm run build:bench && node dist-bench/sim.js [--peers 10000] [--duration-s 3600] [--seed 1]
 import { performance } from 'node:perf_hooks'
-import { resolveScenario } from '../sim/scenario.js'
-import { runScenario } from '../sim/run-scenario.js'
+import { resolveScenario } from '../dist/sim/scenario.js'
+import { runScenario } from '../dist/sim/run-scenario.js'
 
 function flag(name: string, fallback: number | string): string {
   const i = process.argv.indexOf(`--${name}`)

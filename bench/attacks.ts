@@ -1,0 +1,229 @@
+// Replays the per-peer attacks against a node started with `dht-sim serve` (default profile, no
+// allow list) in its own process, and prints one JSON line per attack: the node's RSS before and
+// at the end, and what honest peers saw. The node binary is an argument, so the same attacker can
+// measure two builds side by side.
+//
+// usage: npm run build && node dist/bench/attacks.js [path/to/bin/dht-sim.js] [--only name,...]
+// attacks: trailing (bytes after a finished request, 4 streams), book (refused ADD_PROVIDERs
+// carrying 200 foreign peers of 16 x 512 B addresses), halfopen (100 silent sockets from
+// 127.0.0.2 vs 50 honest dials), flood (one peer at full speed vs an honest peer's p95).
+import '../dist/polyfill.js'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { connect, type Socket } from 'node:net'
+import { createLibp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { randomBytes } from 'node:crypto'
+import { publicKeyFromRaw } from '@libp2p/crypto/keys'
+import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Connection, Libp2p, Stream } from '@libp2p/interface'
+import { frame } from '../dist/node/host/rpc-io.js'
+import { MessageType, type WirePeer } from '../dist/node/wire/message.js'
+import { KAD_PROTOCOL, libp2pLogger } from '../dist/node/host/libp2p-node.js'
+
+const args = process.argv.slice(2)
+const bin = args[0] !== undefined && !args[0].startsWith('--') ? args[0] : 'bin/dht-sim.js'
+const onlyAt = args.indexOf('--only')
+const only = onlyAt === -1 ? undefined : new Set(args[onlyAt + 1]!.split(','))
+const MiB = 1 << 20
+
+interface Server {
+  proc: ChildProcess
+  addr: string
+  http: number
+}
+
+async function startServer(): Promise<Server> {
+  const dhtPort = 20000 + Math.floor(Math.random() * 20000)
+  const httpPort = dhtPort + 1
+  const proc = spawn(process.execPath, [bin, 'serve', '--dht-addr', `127.0.0.1:${dhtPort}`, '--metrics-addr', `127.0.0.1:${httpPort}`, '--ron-amnesia', 'on', '--dht-log-level', 'info'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let out = ''
+  const addr = await new Promise<string>((resolve, reject) => {
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      const m = /"addrs":\["([^"]+)"/.exec(out)
+      if (m) resolve(m[1]!)
+    })
+    proc.on('exit', (c) => reject(new Error(`server exited ${c}`)))
+  })
+  proc.stdout!.resume()
+  return { proc, addr, http: httpPort }
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Math.round(Number(m[1]) / 1024) : -1
+}
+
+async function client(): Promise<Libp2p> {
+  const logger = libp2pLogger()
+  return createLibp2p({
+    ...(logger ? { logger } : {}),
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify() },
+  })
+}
+
+async function pump(s: Stream, total: number): Promise<number> {
+  const chunk = new Uint8Array(64 * 1024).fill(0x41)
+  let sent = 0
+  while (sent < total && s.status === 'open') {
+    try {
+      if (!s.send(chunk)) await s.onDrain({ signal: AbortSignal.timeout(3_000) })
+    } catch {
+      break
+    }
+    sent += chunk.length
+  }
+  return sent
+}
+
+async function trailing(srv: Server): Promise<object> {
+  const c = await client()
+  const before = rssMiB(srv.proc.pid!)
+  const me = { id: c.peerId.toMultihash().bytes, addrs: c.getMultiaddrs().map((a) => a.bytes) }
+  let peak = before
+  const timer = setInterval(() => (peak = Math.max(peak, rssMiB(srv.proc.pid!))), 100)
+  const sent = await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      const s = await c.dialProtocol(multiaddr(srv.addr), KAD_PROTOCOL)
+      s.send(frame({ type: MessageType.ADD_PROVIDER, key: new Uint8Array(34).fill(7), closerPeers: [], providerPeers: [me] }))
+      return pump(s, 256 * MiB)
+    }),
+  )
+  clearInterval(timer)
+  await c.stop()
+  return { attack: 'trailing', offeredMiB: 4 * 256, acceptedMiB: Math.round(sent.reduce((a, b) => a + b, 0) / MiB), rssBeforeMiB: before, rssPeakMiB: peak }
+}
+
+async function book(srv: Server): Promise<object> {
+  const c = await client()
+  const addrs = Array.from({ length: 16 }, (_, j) => multiaddr(`/dns4/${'h'.repeat(260)}x${j}.example/tcp/4001`).bytes)
+  // 200 peers the sender is not, fresh in every message (each a new contact if converted).
+  const strangers = (): WirePeer[] => Array.from({ length: 200 }, () => ({ id: peerIdFromPublicKey(publicKeyFromRaw(randomBytes(32))).toMultihash().bytes, addrs }))
+  const before = rssMiB(srv.proc.pid!)
+  let peak = before
+  const msgs = 300
+  const t0 = performance.now()
+  for (let i = 0; i < msgs; i++) {
+    try {
+      const s = await c.dialProtocol(multiaddr(srv.addr), KAD_PROTOCOL)
+      s.send(frame({ type: MessageType.ADD_PROVIDER, key: new Uint8Array(34).fill(i & 255), closerPeers: [], providerPeers: strangers() }))
+      await s.close().catch(() => undefined)
+    } catch {
+      // refused
+    }
+    if (i % 20 === 0) peak = Math.max(peak, rssMiB(srv.proc.pid!))
+  }
+  await new Promise((r) => setTimeout(r, 1_000))
+  peak = Math.max(peak, rssMiB(srv.proc.pid!))
+  await c.stop()
+  return { attack: 'book', messages: msgs, seconds: Math.round((performance.now() - t0) / 100) / 10, rssBeforeMiB: before, rssPeakMiB: peak }
+}
+
+async function halfopen(srv: Server): Promise<object> {
+  const port = Number(/\/tcp\/(\d+)/.exec(srv.addr)![1])
+  let stopped = false
+  const socks = new Set<Socket>()
+  const open = (): void => {
+    if (stopped) return
+    const s = connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' })
+    socks.add(s)
+    s.on('error', () => undefined)
+    s.on('close', () => {
+      socks.delete(s)
+      if (!stopped) setTimeout(open, 100)
+    })
+  }
+  for (let i = 0; i < 100; i++) open()
+  await new Promise((r) => setTimeout(r, 500))
+  let ok = 0
+  const dials = 50
+  for (let i = 0; i < dials; i++) {
+    const c = await client()
+    try {
+      await c.dial(multiaddr(srv.addr), { signal: AbortSignal.timeout(5_000) })
+      ok++
+    } catch {
+      // failed
+    }
+    await c.stop()
+  }
+  stopped = true
+  for (const s of socks) s.destroy()
+  return { attack: 'halfopen', silentSockets: 100, honestDials: dials, honestOk: ok }
+}
+
+async function pingOnce(conn: Connection): Promise<number | undefined> {
+  const t0 = performance.now()
+  try {
+    const s = await conn.newStream(KAD_PROTOCOL)
+    const answered = new Promise<boolean>((resolve) => {
+      s.addEventListener('message', () => resolve(true), { once: true })
+      s.addEventListener('close', () => resolve(false), { once: true })
+    })
+    s.send(frame({ type: MessageType.FIND_NODE, key: new Uint8Array(32).fill(3), closerPeers: [], providerPeers: [] }))
+    const ok = await answered
+    s.abort(new Error('done'))
+    return ok ? performance.now() - t0 : undefined
+  } catch {
+    return undefined
+  }
+}
+
+async function p95(conn: Connection, n: number): Promise<number> {
+  const xs: number[] = []
+  for (let i = 0; i < n; i++) {
+    const ms = await pingOnce(conn)
+    if (ms !== undefined) xs.push(ms)
+  }
+  xs.sort((a, b) => a - b)
+  return Math.round((xs[Math.floor(xs.length * 0.95)] ?? NaN) * 100) / 100
+}
+
+async function flood(srv: Server): Promise<object> {
+  const honest = await client()
+  const hc = await honest.dial(multiaddr(srv.addr))
+  const quiet = await p95(hc, 300)
+  const attacker = await client()
+  const ac = await attacker.dial(multiaddr(srv.addr))
+  let stop = false
+  let sent = 0
+  let answered = 0
+  const t0 = performance.now()
+  const workers = Array.from({ length: 8 }, async () => {
+    while (!stop) {
+      sent++
+      if ((await pingOnce(ac.status === 'open' ? ac : await attacker.dial(multiaddr(srv.addr)))) !== undefined) answered++
+    }
+  })
+  await new Promise((r) => setTimeout(r, 500))
+  const loaded = await p95(hc, 300)
+  stop = true
+  await Promise.all(workers)
+  const secs = (performance.now() - t0) / 1000
+  await Promise.all([honest.stop(), attacker.stop()])
+  return { attack: 'flood', attackerReqPerS: Math.round(sent / secs), attackerAnsweredPerS: Math.round(answered / secs), honestP95QuietMs: quiet, honestP95FloodMs: loaded, ratio: Math.round((loaded / quiet) * 100) / 100 }
+}
+
+const attacks: Record<string, (s: Server) => Promise<object>> = { trailing, book, halfopen, flood }
+for (const [name, run] of Object.entries(attacks)) {
+  if (only !== undefined && !only.has(name)) continue
+  const srv = await startServer()
+  try {
+    const r = await run(srv)
+    console.log(JSON.stringify({ bin, ...r, rssEndMiB: rssMiB(srv.proc.pid!) }))
+  } finally {
+    srv.proc.kill('SIGKILL')
+  }
+}
+process.exit(0)

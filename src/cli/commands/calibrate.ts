@@ -1,0 +1,66 @@
+// `dht-sim calibrate <scenario.yaml> [--nodes N] [--seed S] [--out DIR]`: the simulator and the
+// testbed on the same scenario, seed and N, compared metric by metric (src/testbed/calibrate.ts).
+// Writes both reports (sim/, testbed/) and calibration.json / .md / .html; exit 0 when every
+// pair with a tolerance is within it, 1 when one is not, 130 when interrupted.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Command } from 'commander'
+import { loadScenario } from '../../sim/scenario.js'
+import { runScenario } from '../../sim/run-scenario.js'
+import { renderReportFiles, writeReportFiles } from '../../report/files.js'
+import { runTestbed, testbedScenario } from '../../testbed/testbed.js'
+import { compareRuns, renderCalibrationHtml, renderCalibrationMarkdown } from '../../testbed/calibrate.js'
+import { EXIT_GATE_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js'
+import { VERSION } from '../version.js'
+import { checkSeedFlag, intFlag, withInterrupt } from './testbed.js'
+
+export interface CalibrateFlags {
+  readonly nodes?: string
+  readonly seed?: string
+  readonly out?: string
+  readonly workers?: string
+  readonly quiet?: boolean
+}
+
+export async function calibrateCommand(file: string, flags: CalibrateFlags): Promise<number> {
+  checkSeedFlag(flags.seed)
+  const nodes = intFlag('--nodes', flags.nodes, 2)
+  const workers = intFlag('--workers', flags.workers, 1)
+  const scenario = loadScenario(file)
+  const scaled = testbedScenario(scenario, nodes) // refuses what the testbed cannot run, before anything starts
+  const n = scaled.network.peers
+  const seed = flags.seed ?? scenario.seed
+  const outDir = flags.out ?? join('reports', `${scenario.name}-calibration`)
+  if (!flags.quiet) process.stderr.write(`calibrate: simulator, ${n} peers\n`)
+  const sim = runScenario(scaled, { seed, scenarioPath: file, toolVersion: VERSION })
+  return withInterrupt(async (signal) => {
+    if (!flags.quiet) process.stderr.write(`calibrate: testbed, ${n} real nodes\n`)
+    const tb = await runTestbed(scenario, { nodes: n, seed, scenarioPath: file, toolVersion: VERSION, signal, ...(workers !== undefined ? { workers } : {}) })
+    writeReportFiles(join(outDir, 'sim'), renderReportFiles(sim))
+    writeReportFiles(join(outDir, 'testbed'), renderReportFiles(tb))
+    const cal = { ...compareRuns(sim, tb, n), partial: tb.testbed.partial }
+    mkdirSync(outDir, { recursive: true })
+    writeFileSync(join(outDir, 'calibration.json'), `${JSON.stringify(cal, null, 2)}\n`)
+    const md = renderCalibrationMarkdown(cal)
+    writeFileSync(join(outDir, 'calibration.md'), md)
+    writeFileSync(join(outDir, 'calibration.html'), renderCalibrationHtml(cal))
+    if (!flags.quiet) process.stdout.write(`${md}\nwrote ${join(outDir, 'calibration.json')}, calibration.md, calibration.html\n`)
+    if (tb.testbed.partial) return EXIT_INTERRUPTED
+    return cal.pass ? EXIT_OK : EXIT_GATE_FAILED
+  })
+}
+
+export function registerCalibrate(program: Command): void {
+  program
+    .command('calibrate')
+    .description('run the simulator and the testbed on the same scenario, seed and N; compare metric by metric against tolerances')
+    .argument('<scenario>', 'scenario YAML file')
+    .option('--nodes <n>', 'peers in both runs (default: the scenario\'s network.peers); the workload is scaled to N')
+    .option('--seed <seed>', 'master seed (overrides the scenario)')
+    .option('--out <dir>', 'output directory (default reports/<scenario name>-calibration/)')
+    .option('--workers <n>', 'testbed worker processes')
+    .option('--quiet', 'no progress lines and no summary')
+    .action(async (file: string, flags: CalibrateFlags) => {
+      process.exitCode = await calibrateCommand(file, flags)
+    })
+}

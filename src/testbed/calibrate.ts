@@ -1,0 +1,139 @@
+// Calibration: the simulator and the testbed on the same scenario, seed and N, metric by
+// metric, each pair with its ratio and a verdict against a declared tolerance.
+//
+// The simulator runs the scenario exactly as the testbed does (testbedScenario: N peers, the
+// workload scaled to N), so the two differ only in what runs the engine: the modelled network
+// or real sockets through the link shaper. Tolerances come from the scenario's `calibration`
+// section when it has one, else the defaults below (p95 within 15 %, mean hops within 0.5).
+import type { Report } from '../sim/report-types.js'
+
+export interface Tolerances {
+  /** Relative difference allowed on latency quantiles, percent. */
+  readonly latency_pct: number
+  /** Absolute difference allowed on mean hops. */
+  readonly mean_hops: number
+  /** Absolute difference allowed on success ratios. */
+  readonly success_abs: number
+  /** Relative difference allowed on messages per lookup, percent. */
+  readonly messages_pct: number
+}
+
+export const DEFAULT_TOLERANCES: Tolerances = { latency_pct: 15, mean_hops: 0.5, success_abs: 0.02, messages_pct: 25 }
+
+export interface CalibrationRow {
+  readonly metric: string
+  readonly sim: number | null
+  readonly testbed: number | null
+  /** testbed / sim; null when either is missing or sim is 0. */
+  readonly ratio: number | null
+  /** The tolerance as written ("±15 %", "±0.5"), or "" when the pair is only shown. */
+  readonly tolerance: string
+  /** pass / fail against the tolerance; "info" when none is declared; "missing" without both values. */
+  readonly verdict: 'pass' | 'fail' | 'info' | 'missing'
+}
+
+export interface Calibration {
+  readonly scenario: string
+  readonly seed: string
+  readonly nodes: number
+  readonly tolerances: Tolerances
+  readonly rows: readonly CalibrationRow[]
+  readonly pass: boolean
+  readonly latency_cdf: { readonly sim: Report['latency_cdf']; readonly testbed: Report['latency_cdf'] }
+  readonly hops_histogram: { readonly sim: readonly number[]; readonly testbed: readonly number[] }
+}
+
+/** Mean of a histogram (index = value); null when empty. */
+export function histogramMean(h: readonly number[]): number | null {
+  let n = 0
+  let sum = 0
+  h.forEach((c, i) => {
+    n += c
+    sum += c * i
+  })
+  return n === 0 ? null : Math.round((sum / n) * 1000) / 1000
+}
+
+function row(metric: string, sim: number | null | undefined, tb: number | null | undefined, tol?: { kind: 'pct' | 'abs'; value: number }): CalibrationRow {
+  const s = sim ?? null
+  const t = tb ?? null
+  const ratio = s !== null && t !== null && s !== 0 ? Math.round((t / s) * 1000) / 1000 : null
+  if (tol === undefined) return { metric, sim: s, testbed: t, ratio, tolerance: '', verdict: s === null || t === null ? 'missing' : 'info' }
+  const tolerance = tol.kind === 'pct' ? `±${tol.value} %` : `±${tol.value}`
+  if (s === null || t === null) return { metric, sim: s, testbed: t, ratio, tolerance, verdict: 'missing' }
+  const ok = tol.kind === 'pct' ? Math.abs(t - s) <= (Math.abs(s) * tol.value) / 100 : Math.abs(t - s) <= tol.value
+  return { metric, sim: s, testbed: t, ratio, tolerance, verdict: ok ? 'pass' : 'fail' }
+}
+
+/** Compares two reports of the same scenario, seed and N. */
+export function compareRuns(sim: Report, tb: Report, nodes: number, tol: Tolerances = DEFAULT_TOLERANCES): Calibration {
+  const m = (r: Report, k: string): number | null => r.metrics[k] ?? null
+  const pct = (value: number) => ({ kind: 'pct' as const, value })
+  const abs = (value: number) => ({ kind: 'abs' as const, value })
+  const rows: CalibrationRow[] = [
+    row('lookup_p50_ms', m(sim, 'lookup_p50_ms'), m(tb, 'lookup_p50_ms')),
+    row('lookup_p95_ms', m(sim, 'lookup_p95_ms'), m(tb, 'lookup_p95_ms'), pct(tol.latency_pct)),
+    row('lookup_p99_ms', m(sim, 'lookup_p99_ms'), m(tb, 'lookup_p99_ms')),
+    row('hops_mean', histogramMean(sim.hops_histogram), histogramMean(tb.hops_histogram), abs(tol.mean_hops)),
+    row('hops_p99', m(sim, 'hops_p99'), m(tb, 'hops_p99')),
+    row('lookup_success', m(sim, 'lookup_success'), m(tb, 'lookup_success'), abs(tol.success_abs)),
+    row('provider_success', m(sim, 'provider_success'), m(tb, 'provider_success')),
+    row('messages_per_lookup', m(sim, 'messages_per_lookup'), m(tb, 'messages_per_lookup'), pct(tol.messages_pct)),
+    row('time_to_ready_p50_s', m(sim, 'time_to_ready_p50_s'), m(tb, 'time_to_ready_p50_s')),
+    row('time_to_ready_p99_s', m(sim, 'time_to_ready_p99_s'), m(tb, 'time_to_ready_p99_s')),
+  ]
+  return {
+    scenario: sim.scenario.name,
+    seed: sim.seed,
+    nodes,
+    tolerances: tol,
+    rows,
+    pass: rows.every((r) => r.verdict !== 'fail' && !(r.tolerance !== '' && r.verdict === 'missing')),
+    latency_cdf: { sim: sim.latency_cdf, testbed: tb.latency_cdf },
+    hops_histogram: { sim: sim.hops_histogram, testbed: tb.hops_histogram },
+  }
+}
+
+export function renderCalibrationMarkdown(c: Calibration): string {
+  const v = (x: number | null): string => (x === null ? 'n/a' : String(x))
+  const lines = [
+    `# Calibration: ${c.scenario} (seed ${c.seed}, ${c.nodes} nodes)`,
+    '',
+    'The simulator and the testbed (real nodes on 127.0.0.1) on the same scenario, seed and node count.',
+    '',
+    '| metric | simulator | testbed | ratio | tolerance | verdict |',
+    '|---|---|---|---|---|---|',
+    ...c.rows.map((r) => `| ${r.metric} | ${v(r.sim)} | ${v(r.testbed)} | ${v(r.ratio)} | ${r.tolerance} | ${r.verdict.toUpperCase()} |`),
+    '',
+    c.pass ? 'Every pair with a tolerance is within it.' : `${c.rows.filter((r) => r.verdict === 'fail' || (r.tolerance !== '' && r.verdict === 'missing')).map((r) => r.metric).join(', ')}: outside the tolerance (or not measured).`,
+    '',
+  ]
+  return lines.join('\n')
+}
+
+/** A small self-contained HTML page: the table and both latency CDFs on one SVG chart. */
+export function renderCalibrationHtml(c: Calibration): string {
+  const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  const W = 640
+  const H = 320
+  const all = [...c.latency_cdf.sim, ...c.latency_cdf.testbed].map((p) => p.ms)
+  const maxMs = Math.max(1, ...all)
+  const path = (pts: Report['latency_cdf']): string =>
+    pts.map((p, i) => `${i === 0 ? 'M' : 'L'}${((p.ms / maxMs) * (W - 60) + 50).toFixed(1)},${(H - 30 - p.fraction * (H - 50)).toFixed(1)}`).join(' ')
+  const rows = c.rows
+    .map((r) => `<tr><td>${esc(r.metric)}</td><td>${r.sim ?? 'n/a'}</td><td>${r.testbed ?? 'n/a'}</td><td>${r.ratio ?? 'n/a'}</td><td>${esc(r.tolerance)}</td><td>${r.verdict}</td></tr>`)
+    .join('\n')
+  return `<!doctype html><html><head><meta charset="utf-8"><title>calibration ${esc(c.scenario)}</title>
+<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;border-bottom:1px solid #ddd}</style></head><body>
+<h1>Calibration: ${esc(c.scenario)} (seed ${esc(c.seed)}, ${c.nodes} nodes)</h1>
+<table><tr><th>metric</th><th>simulator</th><th>testbed</th><th>ratio</th><th>tolerance</th><th>verdict</th></tr>
+${rows}</table>
+<h2>Lookup latency CDF</h2>
+<svg width="${W}" height="${H}" role="img" aria-label="latency CDF, simulator and testbed">
+<line x1="50" y1="${H - 30}" x2="${W - 10}" y2="${H - 30}" stroke="#888"/><line x1="50" y1="20" x2="50" y2="${H - 30}" stroke="#888"/>
+<text x="50" y="${H - 10}" font-size="11">0 ms</text><text x="${W - 70}" y="${H - 10}" font-size="11">${Math.round(maxMs)} ms</text>
+<path d="${path(c.latency_cdf.sim)}" fill="none" stroke="#1f77b4" stroke-width="2"/><path d="${path(c.latency_cdf.testbed)}" fill="none" stroke="#d62728" stroke-width="2"/>
+<text x="60" y="30" fill="#1f77b4" font-size="12">simulator</text><text x="60" y="46" fill="#d62728" font-size="12">testbed</text>
+</svg></body></html>
+`
+}

@@ -1,0 +1,44 @@
+// Messages between the testbed's orchestrator and its worker processes (Node IPC, JSON).
+import type { EngineConfig, LookupOp } from '../engine/index.js'
+import type { FaultSpec } from '../netmodel/faults.js'
+import type { PeerPlace } from '../node/shaper/link-shaper.js'
+
+export interface NodeSpec {
+  readonly idx: number
+  /** 32 bytes, hex: the Ed25519 seed of the node's key (its peer id is known before it starts). */
+  readonly keySeed: string
+  readonly bootstraps: readonly string[]
+  /** Fixed port for the libp2p listener (0: any); kept across restarts so bootstraps stay valid. */
+  readonly port: number
+  readonly place: PeerPlace
+}
+
+export type ToWorker =
+  | { readonly t: 'init'; readonly engine: EngineConfig; readonly directory: readonly (readonly [string, PeerPlace])[]; readonly jitter: { median: number; sigma: number }; readonly loss: number; readonly adminToken: string; readonly seed: string }
+  | { readonly t: 'start'; readonly node: NodeSpec }
+  | { readonly t: 'stop'; readonly idx: number }
+  | { readonly t: 'lookup'; readonly id: number; readonly idx: number; readonly op: LookupOp; readonly key: string }
+  | { readonly t: 'fault'; readonly spec: FaultSpec; readonly members: readonly string[] | null }
+  | { readonly t: 'clear'; readonly id: string }
+  | { readonly t: 'stats' }
+  | { readonly t: 'shutdown' }
+
+export type FromWorker =
+  | { readonly t: 'ready-to-work' }
+  | { readonly t: 'started'; readonly idx: number; readonly peerId: string; readonly addr: string; readonly httpPort: number }
+  | { readonly t: 'start-failed'; readonly idx: number; readonly error: string }
+  | { readonly t: 'node-ready'; readonly idx: number; readonly readyS: number }
+  | { readonly t: 'stopped'; readonly idx: number }
+  | {
+      readonly t: 'lookup-done'
+      readonly id: number
+      readonly latencyMs: number
+      readonly hops: number
+      readonly messages: number
+      readonly success: boolean
+      readonly error: string | null
+      readonly providers: readonly string[]
+      readonly closest: readonly string[]
+    }
+  | { readonly t: 'stats'; readonly rssBytes: number; readonly cpuUserUs: number; readonly cpuSystemUs: number; readonly nodes: number; readonly drops: number }
+  | { readonly t: 'bye' }

@@ -1,0 +1,526 @@
+// The testbed: a scenario run on N real nodes on 127.0.0.1, written as the same report as the
+// simulator's.
+//
+// Theory of operation: the orchestrator (this module, in the CLI's process) places the nodes
+// exactly as the simulator does for the same seed (regions, access latencies, groups, fault
+// targets: the simulator's own functions and seeded streams), derives each node's key from the
+// seed (so every peer id is known before anything starts, and the shaper directory can name
+// them), and forks worker processes that each host several real nodes (worker.ts). It then plays
+// the scenario on the wall clock: bootstraps first, the other nodes joining uniformly over
+// join_spread_s, churn (exponential sessions and downtimes), the workload (Poisson arrivals at
+// the scenario's rates scaled to N, Zipf popularity over provided keys, issued by a uniformly
+// chosen ready node) and the link faults, injected into every node's shaper at at_s and cleared
+// at at_s + for_s. Lookups are timed by the worker on the issuing node's clock; readiness comes
+// from each node's /readyz. The report is the simulator's (same metric names, same schema),
+// from the same MetricsLog, plus a `testbed` section (nodes, workers, memory, CPU, partial).
+//
+// What the testbed cannot run faithfully is refused before anything starts (BadInputError,
+// exit 2): peer-level fault kinds (cpu, load, churn-spike), adversaries, the eclipse probe, and
+// more nodes than the machine holds. SIGINT (the `signal`) stops every worker and writes what
+// was measured so far, marked partial.
+import { fork, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { freemem } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { BadInputError } from '../common/errors.js'
+import { exponential, SeededRng, type Rng } from '../engine/rng.js'
+import type { LookupOp } from '../engine/index.js'
+import { LINK_FAULT_KINDS, type FaultSpec } from '../netmodel/faults.js'
+import type { PeerPlace } from '../node/shaper/link-shaper.js'
+import { engineConfigFor } from '../sim/simulation.js'
+import { createPeers } from '../sim/peers.js'
+import { ContentKeys, nextGapMs } from '../sim/workload.js'
+import { MetricsLog, NA, OUTCOME_FAIL, OUTCOME_OK, OUTCOME_SHED } from '../sim/metrics.js'
+import { resolveGroups, resolveTarget, type PeerLayout } from '../sim/faults/targets.js'
+import { checkGates } from '../sim/gates.js'
+import { CDF_FRACTIONS, replayCommand } from '../sim/run-scenario.js'
+import { REPORT_SCHEMA_VERSION, type FaultWindow, type Report, type SeriesPoint } from '../sim/report-types.js'
+import type { ResolvedScenario } from '../sim/scenario.js'
+import type { FromWorker, NodeSpec, ToWorker } from './protocol.js'
+
+/** Nodes one testbed may run on this machine: beyond this, ports, memory and 2 cores give out. */
+export const MAX_TESTBED_NODES = 1000
+/** Memory a node takes (measured: see docs/BENCHMARKS.md), for the up-front capacity check. */
+const BYTES_PER_NODE = 12 * 1024 * 1024
+const SHUTDOWN_GRACE_MS = 15_000
+
+export interface TestbedOptions {
+  readonly nodes?: number
+  readonly seed?: string
+  readonly workers?: number
+  readonly scenarioPath?: string
+  /** Aborting stops the run early; the report is then marked partial. */
+  readonly signal?: AbortSignal
+  readonly onProgress?: (elapsedMs: number, durationMs: number, online: number, ready: number) => void
+  readonly toolVersion?: string
+}
+
+export interface TestbedSection {
+  readonly nodes: number
+  readonly workers: number
+  readonly partial: boolean
+  readonly wall_duration_s: number
+  readonly peak_rss_mb_per_worker: number
+  readonly peak_rss_mb_total: number
+  readonly rss_mb_per_node: number
+  readonly cpu_s_total: number
+  readonly cpu_ms_per_node_per_s: number
+  readonly start_failures: number
+  readonly shaper_drops: number
+  /** The worker processes' ids (each stopped by its id at the end). */
+  readonly worker_pids: readonly number[]
+}
+
+export type TestbedReport = Report & { readonly testbed: TestbedSection }
+
+/** The scenario as the testbed runs it at N nodes (workload scaled to N), or a BadInputError. */
+export function testbedScenario(s: ResolvedScenario, nodes?: number): ResolvedScenario {
+  const n = nodes ?? s.network.peers
+  if (!Number.isInteger(n) || n < 2) throw new BadInputError(`--nodes: must be an integer >= 2 (got ${n})`)
+  if (n > MAX_TESTBED_NODES) throw new BadInputError(`--nodes: ${n} is more than this machine holds (at most ${MAX_TESTBED_NODES} real nodes)`)
+  const need = n * BYTES_PER_NODE
+  if (need > freemem()) throw new BadInputError(`--nodes: ${n} nodes need about ${Math.round(need / 2 ** 20)} MiB, the machine has ${Math.round(freemem() / 2 ** 20)} MiB free`)
+  if (s.network.bootstraps >= n) throw new BadInputError(`network.bootstraps: must be < the node count ${n} (got ${s.network.bootstraps})`)
+  ;(s.faults ?? []).forEach((f, i) => {
+    if (!(LINK_FAULT_KINDS as readonly string[]).includes(f.kind)) {
+      throw new BadInputError(`faults[${i}].kind: the testbed's link shaper applies ${LINK_FAULT_KINDS.join(', ')}, not ${f.kind}`)
+    }
+  })
+  if ((s.adversary?.fraction ?? 0) > 0 || s.adversary?.eclipse !== undefined) throw new BadInputError('adversary: the testbed runs honest nodes only')
+  if (s.probe !== undefined) throw new BadInputError('probe: the eclipse probe is not run by the testbed')
+  const scale = n / s.network.peers
+  const w = s.workload
+  return {
+    ...s,
+    network: { ...s.network, peers: n },
+    workload: { ...w, find_node_per_s: w.find_node_per_s * scale, provide_per_s: w.provide_per_s * scale, get_providers_per_s: w.get_providers_per_s * scale },
+  }
+}
+
+interface Worker {
+  readonly proc: ChildProcess
+  readonly nodes: number[]
+  alive: boolean
+}
+
+interface Pending {
+  readonly op: LookupOp
+  readonly startMs: number
+  readonly issuer: number
+  readonly keyIdx: number
+}
+
+/** Runs the scenario on real nodes. Resolves with the report (partial if aborted). */
+export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions = {}): Promise<TestbedReport> {
+  const seed = opts.seed ?? input.seed
+  const scenario: ResolvedScenario = { ...testbedScenario(input, opts.nodes), seed }
+  const n = scenario.network.peers
+  const net = scenario.network
+  const rng = new SeededRng(seed)
+  // Placement, groups and fault targets from the simulator's own functions and streams.
+  const placed = createPeers(rng.fork('peers'), {
+    peers: n,
+    regionWeights: net.regions.map((r) => r.weight),
+    accessMedianMs: net.access_latency_ms.median,
+    accessSigma: net.access_latency_ms.sigma,
+  })
+  const regionNames = net.regions.map((r) => r.name)
+  const layout: PeerLayout = { n, bootstraps: net.bootstraps, regionOf: placed.regionOf, regionNames, adversary: new Uint8Array(n) }
+  const groups = resolveGroups(scenario.groups ?? [], layout, rng)
+  const keySeeds: string[] = []
+  const peerIds: string[] = []
+  for (let i = 0; i < n; i++) {
+    const ks = Buffer.from(rng.fork(`key/${i}`).bytes(32)).toString('hex')
+    keySeeds.push(ks)
+    peerIds.push(peerIdFromPrivateKey(await generateKeyPairFromSeed('Ed25519', new Uint8Array(Buffer.from(ks, 'hex')))).toString())
+  }
+  const places: PeerPlace[] = []
+  for (let i = 0; i < n; i++) {
+    const g: string[] = []
+    for (const [name, t] of groups) if (t.kind === 'peers' && t.member[i] === 1) g.push(name)
+    places.push({ region: regionNames[placed.regionOf[i]!]!, accessMs: placed.accessMs[i]!, groups: g, bootstrap: i < net.bootstraps })
+  }
+  const faults: { spec: FaultSpec; members: string[] | null }[] = (scenario.faults ?? []).map((spec) => {
+    const t = resolveTarget(spec.targets, layout, groups, rng.fork(`fault/${spec.id}/targets`))
+    const members: string[] = []
+    if (t.kind === 'peers') for (let i = 0; i < n; i++) if (t.member[i] === 1) members.push(peerIds[i]!)
+    return { spec, members: t.kind === 'peers' ? members : null }
+  })
+
+  // ------------------------------------------------------------------ workers
+  const workerCount = Math.max(1, Math.min(opts.workers ?? Math.max(2, Math.ceil(n / 50)), 16, n))
+  const workerFile = fileURLToPath(new URL('./worker.js', import.meta.url))
+  const workers: Worker[] = []
+  const workerOf = new Int32Array(n)
+  for (let w = 0; w < workerCount; w++) workers.push({ proc: fork(workerFile, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' }), nodes: [], alive: true })
+  for (let i = 0; i < n; i++) {
+    workerOf[i] = i % workerCount
+    workers[i % workerCount]!.nodes.push(i)
+  }
+  // The run's clock starts once every worker is up (forking and loading libp2p take seconds).
+  let t0 = performance.now()
+  const now = (): number => performance.now() - t0
+  const log = new MetricsLog()
+  const online = new Uint8Array(n)
+  const ready = new Uint8Array(n)
+  const startedAt = new Float64Array(n)
+  const addrOf: string[] = new Array<string>(n).fill('')
+  const readyList: number[] = []
+  const pending = new Map<number, Pending>()
+  const peakRss = new Float64Array(workerCount)
+  const cpuUs = new Float64Array(workerCount)
+  const drops = new Float64Array(workerCount)
+  let nextLookup = 1
+  let startFailures = 0
+  const keys = new ContentKeys(rng.fork('workload/keys'), scenario.workload.max_content_keys)
+  const keyProviders = new Map<number, Set<string>>()
+  const waiters = new Map<string, () => void>()
+  const timers = new Set<NodeJS.Timeout>()
+  const byeCount = { n: 0 }
+
+  const at = (ms: number, fn: () => void): void => {
+    const h = setTimeout(() => {
+      timers.delete(h)
+      fn()
+    }, Math.max(0, ms - now()))
+    timers.add(h)
+  }
+  const sendTo = (w: number, m: ToWorker): void => {
+    const wk = workers[w]!
+    if (wk.alive && wk.proc.connected) wk.proc.send(m)
+  }
+  const broadcast = (m: ToWorker): void => {
+    for (let w = 0; w < workerCount; w++) sendTo(w, m)
+  }
+  const setReady = (i: number, v: boolean): void => {
+    if (v && ready[i] !== 1) readyList.push(i)
+    if (!v && ready[i] === 1) readyList.splice(readyList.indexOf(i), 1)
+    ready[i] = v ? 1 : 0
+  }
+
+  const onMessage = (w: number, m: FromWorker): void => {
+    switch (m.t) {
+      case 'ready-to-work':
+        waiters.get(`init/${w}`)?.()
+        return
+      case 'started':
+        addrOf[m.idx] = m.addr
+        waiters.get(`started/${m.idx}`)?.()
+        return
+      case 'start-failed':
+        startFailures++
+        online[m.idx] = 0
+        waiters.get(`started/${m.idx}`)?.()
+        return
+      case 'node-ready':
+        if (online[m.idx] !== 1) return
+        setReady(m.idx, true)
+        log.addReady(startedAt[m.idx]!, m.readyS)
+        return
+      case 'stopped':
+        return
+      case 'lookup-done': {
+        const p = pending.get(m.id)
+        if (p === undefined) return
+        pending.delete(m.id)
+        recordLookup(p, m)
+        return
+      }
+      case 'stats':
+        peakRss[w] = Math.max(peakRss[w]!, m.rssBytes)
+        cpuUs[w] = m.cpuUserUs + m.cpuSystemUs
+        drops[w] = m.drops
+        waiters.get(`stats/${w}`)?.()
+        return
+      case 'bye':
+        byeCount.n++
+        waiters.get(`bye/${w}`)?.()
+        return
+    }
+  }
+  workers.forEach((wk, w) => {
+    wk.proc.on('message', (m) => onMessage(w, m as FromWorker))
+    wk.proc.on('exit', () => {
+      wk.alive = false
+      waiters.get(`bye/${w}`)?.()
+    })
+  })
+  const waitFor = (key: string, limitMs: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      const h = setTimeout(() => {
+        waiters.delete(key)
+        resolve(false)
+      }, limitMs)
+      waiters.set(key, () => {
+        clearTimeout(h)
+        waiters.delete(key)
+        resolve(true)
+      })
+    })
+
+  const recordLookup = (p: Pending, m: Extract<FromWorker, { t: 'lookup-done' }>): void => {
+    const shed = m.error === 'busy'
+    const outcome = shed ? OUTCOME_SHED : m.success ? OUTCOME_OK : OUTCOME_FAIL
+    let providerOk = NA
+    if (p.op === 'GET_PROVIDERS') {
+      const known = keyProviders.get(p.keyIdx)
+      providerOk = m.providers.some((x) => known?.has(x) === true) ? 1 : 0
+    }
+    if (p.op === 'PROVIDE' && m.success) {
+      keys.markProvided(p.keyIdx, p.issuer)
+      let set = keyProviders.get(p.keyIdx)
+      if (set === undefined) keyProviders.set(p.keyIdx, (set = new Set()))
+      set.add(peerIds[p.issuer]!)
+    }
+    log.addLookup({
+      op: p.op,
+      outcome,
+      startMs: p.startMs,
+      latencyMs: m.latencyMs,
+      hops: Math.min(255, m.hops),
+      messages: Math.min(65_535, m.messages),
+      accurate: NA,
+      providerOk,
+    })
+  }
+
+  const startNode = (i: number, bootstraps: string[]): Promise<boolean> => {
+    online[i] = 1
+    startedAt[i] = now()
+    const spec: NodeSpec = { idx: i, keySeed: keySeeds[i]!, bootstraps, port: 0, place: places[i]! }
+    const p = waitFor(`started/${i}`, 60_000)
+    sendTo(workerOf[i]!, { t: 'start', node: spec })
+    return p
+  }
+  const stopNode = (i: number): void => {
+    online[i] = 0
+    setReady(i, false)
+    log.addLeave(now())
+    sendTo(workerOf[i]!, { t: 'stop', idx: i })
+  }
+
+  const durationMs = scenario.duration_s * 1000
+  let partial = false
+  let finish: () => void = () => undefined
+  const finished = new Promise<void>((resolve) => (finish = resolve))
+  const onAbort = (): void => {
+    partial = true
+    finish()
+  }
+  opts.signal?.addEventListener('abort', onAbort, { once: true })
+
+  let endMs = durationMs
+  try {
+    // Workers up, each with the directory every shaper needs.
+    const adminToken = randomBytes(16).toString('hex')
+    const directory = peerIds.map((p, i) => [p, places[i]!] as const)
+    const engine = engineConfigFor(scenario.dht)
+    await Promise.all(
+      workers.map((_, w) => {
+        const p = waitFor(`init/${w}`, 60_000)
+        sendTo(w, { t: 'init', engine, directory, jitter: { median: net.jitter_ms.median, sigma: net.jitter_ms.sigma }, loss: net.loss, adminToken, seed })
+        return p
+      }),
+    )
+    if (opts.signal?.aborted === true) throw new Aborted()
+    t0 = performance.now()
+    // Bootstraps first (their addresses are everyone's bootstrap list), then the rest over the spread.
+    const bootIdx = Array.from({ length: net.bootstraps }, (_, i) => i)
+    await Promise.all(bootIdx.map((i) => startNode(i, [])))
+    const bootAddrs = bootIdx.map((i) => addrOf[i]!).filter((a) => a !== '')
+    const joinRng = rng.fork('join')
+    const churnRng = rng.fork('churn')
+    const spreadMs = net.join_spread_s * 1000
+    const sessionMeanMs = scenario.churn.turnover_per_hour > 0 ? 3_600_000 / scenario.churn.turnover_per_hour : Infinity
+    const scheduleLeave = (i: number, fromMs: number, prng: Rng): void => {
+      if (!Number.isFinite(sessionMeanMs)) return
+      const t = fromMs + exponential(prng, sessionMeanMs)
+      if (t >= durationMs) return
+      at(t, () => {
+        if (online[i] !== 1) return
+        stopNode(i)
+        const back = now() + Math.max(1000, exponential(prng, scenario.churn.downtime_mean_s * 1000))
+        if (back < durationMs) {
+          at(back, () => {
+            void startNode(i, bootAddrs)
+            scheduleLeave(i, now(), prng)
+          })
+        }
+      })
+    }
+    for (let i = net.bootstraps; i < n; i++) {
+      const t = joinRng.next() * spreadMs
+      const prng = churnRng.fork(`peer/${i}`)
+      at(t, () => {
+        void startNode(i, bootAddrs)
+        scheduleLeave(i, now(), prng)
+      })
+    }
+    // Faults on the wall clock, into every node's shaper.
+    for (const f of faults) {
+      at(f.spec.at_s * 1000, () => broadcast({ t: 'fault', spec: f.spec, members: f.members }))
+      at((f.spec.at_s + f.spec.for_s) * 1000, () => broadcast({ t: 'clear', id: f.spec.id }))
+    }
+    // The workload: one Poisson process per operation.
+    const wl = scenario.workload
+    const opRng = rng.fork('workload')
+    const issue = (op: LookupOp): void => {
+      if (readyList.length === 0) return
+      const issuer = readyList[opRng.int(readyList.length)]!
+      let keyIdx = -1
+      let key: Uint8Array
+      if (op === 'FIND_NODE') key = opRng.bytes(32)
+      else if (op === 'PROVIDE') {
+        keyIdx = keys.keyToProvide()
+        key = keys.keys[keyIdx]!
+      } else {
+        keyIdx = keys.keyToGet(wl.zipf_s)
+        if (keyIdx < 0) return
+        key = keys.keys[keyIdx]!
+      }
+      const id = nextLookup++
+      pending.set(id, { op, startMs: now(), issuer, keyIdx })
+      sendTo(workerOf[issuer]!, { t: 'lookup', id, idx: issuer, op, key: Buffer.from(key).toString('hex') })
+    }
+    const rates: [LookupOp, number][] = [
+      ['FIND_NODE', wl.find_node_per_s],
+      ['PROVIDE', wl.provide_per_s],
+      ['GET_PROVIDERS', wl.get_providers_per_s],
+    ]
+    for (const [op, perS] of rates) {
+      const r = opRng.fork(op)
+      const next = (fromMs: number): void => {
+        const t = fromMs + nextGapMs(r, perS)
+        if (t >= durationMs) return
+        at(t, () => {
+          issue(op)
+          next(t)
+        })
+      }
+      next(wl.start_s * 1000)
+    }
+    // Samples for the series and the turnover figure; worker stats for memory and CPU.
+    const windowMs = scenario.metrics.window_s * 1000
+    const samples: { ready: number; online: number }[] = []
+    const sample = (): void => {
+      let on = 0
+      for (let i = 0; i < n; i++) on += online[i]!
+      log.addOnlineSample(now(), on)
+      samples.push({ ready: readyList.length, online: on })
+      broadcast({ t: 'stats' })
+      opts.onProgress?.(now(), durationMs, on, readyList.length)
+      if (now() + windowMs <= durationMs) at(now() + windowMs, sample)
+    }
+    at(Math.min(windowMs, durationMs), sample)
+    const statsTimer = setInterval(() => broadcast({ t: 'stats' }), 5_000)
+    at(durationMs, finish)
+    await finished
+    clearInterval(statsTimer)
+    endMs = Math.min(durationMs, now())
+    // Last stats, then every node drained and every worker gone (each stopped by its own id).
+    await Promise.all(workers.map((_, w) => {
+      const p = waitFor(`stats/${w}`, 5_000)
+      sendTo(w, { t: 'stats' })
+      return p
+    }))
+    return buildReport(samples)
+  } catch (e) {
+    if (!(e instanceof Aborted)) throw e
+    partial = true
+    endMs = now()
+    return buildReport([])
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort)
+    for (const h of timers) clearTimeout(h)
+    timers.clear()
+    await shutdown()
+  }
+
+  async function shutdown(): Promise<void> {
+    await Promise.all(
+      workers.map(async (wk, w) => {
+        if (!wk.alive) return
+        const p = waitFor(`bye/${w}`, SHUTDOWN_GRACE_MS)
+        sendTo(w, { t: 'shutdown' })
+        if (!(await p) && wk.alive && wk.proc.pid !== undefined) {
+          wk.proc.kill('SIGKILL')
+        }
+        if (wk.alive) await new Promise<void>((r) => wk.proc.once('exit', () => r()))
+      }),
+    )
+  }
+
+  function buildReport(samples: { ready: number; online: number }[]): TestbedReport {
+    const warmupMs = Math.min(scenario.warmup_s * 1000, endMs)
+    // Lookups still in flight at the end are left out (the simulator's are cut the same way).
+    const metrics: Record<string, number | null> = { ...log.compute(warmupMs, endMs) }
+    let totalDrops = 0
+    for (const d of drops) totalDrops += d
+    metrics.packets_sent = null
+    metrics.packets_dropped = totalDrops
+    const faultWindows: FaultWindow[] = (scenario.faults ?? []).map((f) => ({ id: f.id, kind: f.kind, at_s: f.at_s, until_s: f.at_s + f.for_s }))
+    const windowMetrics = (w: string): Readonly<Record<string, number | null>> => {
+      if (w === 'all') return metrics
+      const id = w.slice(w.indexOf(':') + 1)
+      const f = faultWindows.find((x) => x.id === id)
+      if (f === undefined) return {}
+      return w.startsWith('during:') ? log.compute(f.at_s * 1000, f.until_s * 1000) : log.compute(f.until_s * 1000, endMs)
+    }
+    const gates = checkGates(scenario.gates, windowMetrics)
+    const windowS = scenario.metrics.window_s
+    const points: SeriesPoint[] = log.windows(windowS * 1000, endMs).map((w, i) => ({
+      t_s: Math.min((i + 1) * windowS, scenario.duration_s),
+      lookups: w.lookups,
+      lookup_p95_ms: w.p95,
+      hops_p99: w.hops99,
+      lookup_success: w.success,
+      ready_nodes: samples[i]?.ready ?? 0,
+      online_nodes: samples[i]?.online ?? 0,
+    }))
+    let rssTotal = 0
+    let rssMax = 0
+    let cpuTotal = 0
+    for (let w = 0; w < workerCount; w++) {
+      rssTotal += peakRss[w]!
+      rssMax = Math.max(rssMax, peakRss[w]!)
+      cpuTotal += cpuUs[w]!
+    }
+    const mb = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10
+    const wallS = endMs / 1000
+    return {
+      schema_version: REPORT_SCHEMA_VERSION,
+      tool: { name: 'dht-sim', version: opts.toolVersion ?? '0.0.0' },
+      scenario: { name: scenario.name, resolved: scenario },
+      seed,
+      replay: replayCommand(opts.scenarioPath ?? `scenarios/${scenario.name}.yaml`, seed).replace(/^dht-sim run /, 'dht-sim testbed ') + ` --nodes ${n}`,
+      virtual_duration_s: Math.round(wallS * 1000) / 1000,
+      metrics,
+      gates,
+      pass: gates.every((g) => g.pass) && !partial,
+      series: { window_s: windowS, points },
+      hops_histogram: log.hopsHistogram(warmupMs, endMs),
+      latency_cdf: log.latencyCdf(warmupMs, endMs, CDF_FRACTIONS),
+      faults: faultWindows,
+      alerts: [],
+      variants: [],
+      testbed: {
+        nodes: n,
+        workers: workerCount,
+        partial,
+        wall_duration_s: Math.round(wallS * 10) / 10,
+        peak_rss_mb_per_worker: mb(rssMax),
+        peak_rss_mb_total: mb(rssTotal),
+        rss_mb_per_node: Math.round((rssTotal / 2 ** 20 / n) * 100) / 100,
+        cpu_s_total: Math.round(cpuTotal / 1e5) / 10,
+        cpu_ms_per_node_per_s: wallS > 0 ? Math.round((cpuTotal / 1000 / n / wallS) * 100) / 100 : 0,
+        start_failures: startFailures,
+        shaper_drops: totalDrops,
+        worker_pids: workers.map((w) => w.proc.pid ?? -1),
+      },
+    }
+  }
+}
+
+class Aborted extends Error {}

@@ -1,0 +1,172 @@
+// One testbed worker process: several real nodes (our node code, its libp2p stack, its HTTP
+// server) in one OS process, driven by the orchestrator over IPC. Readiness is read from each
+// node's own /readyz, as an operator's probe would; lookup latency is measured here, on the
+// client's clock, around the node's lookup call.
+import '../polyfill.js'
+import { randomBytes } from 'node:crypto'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { DhtNode } from '../node/dht-node.js'
+import { createLogger } from '../node/log.js'
+import type { EngineConfig } from '../engine/index.js'
+import type { PeerPlace } from '../node/shaper/link-shaper.js'
+import type { FromWorker, NodeSpec, ToWorker } from './protocol.js'
+
+const READY_POLL_MS = 200
+
+let engine: EngineConfig | undefined
+let directory = new Map<string, PeerPlace>()
+let jitter = { median: 0, sigma: 0 }
+let loss = 0
+let adminToken = randomBytes(16).toString('hex')
+let seed = 'testbed'
+const nodes = new Map<number, DhtNode>()
+const log = createLogger({ level: process.env.TESTBED_LOG_LEVEL ?? 'silent' })
+
+function send(m: FromWorker): void {
+  process.send?.(m)
+}
+
+/** 127.<1 + idx / 256>.<idx % 256>.1: a /24 of its own per node. */
+export function loopbackHost(idx: number): string {
+  return `127.${1 + (idx >> 8)}.${idx & 255}.1`
+}
+
+function hexBytes(h: string): Uint8Array {
+  return new Uint8Array(Buffer.from(h, 'hex'))
+}
+
+async function start(spec: NodeSpec): Promise<void> {
+  const t0 = performance.now()
+  try {
+    const privateKey = await generateKeyPairFromSeed('Ed25519', hexBytes(spec.keySeed))
+    const bootstraps = spec.bootstraps
+    const node = new DhtNode({
+      // Each node on its own loopback /24 (all of 127/8 is loopback on Linux), as peers on the
+      // Internet are: the engine's per-/24 diversity and rate limits then see distinct peers.
+      listen: [`/ip4/${loopbackHost(spec.idx)}/tcp/${spec.port}`],
+      httpHost: '127.0.0.1',
+      httpPort: 0,
+      engine: engine!,
+      bootstraps,
+      amnesia: true,
+      privateKey,
+      adminToken,
+      drainTimeoutMs: 1_000,
+      allow: ['/ip4/127.0.0.0/ipcidr/8'],
+      shaper: {
+        place: spec.place,
+        directory,
+        bootstraps: bootstraps.map((b) => b.slice(b.lastIndexOf('/p2p/') + 5)),
+        jitter,
+        loss,
+        seed: `${seed}/shaper/${spec.idx}`,
+      },
+      log,
+      version: 'testbed',
+      commit: 'testbed',
+    })
+    await node.start()
+    nodes.set(spec.idx, node)
+    const addr = node.multiaddrs.find((a) => a.startsWith('/ip4/127.')) ?? node.multiaddrs[0]!
+    send({ t: 'started', idx: spec.idx, peerId: node.peerId, addr, httpPort: node.httpPort })
+    void watchReady(spec.idx, node, t0)
+  } catch (e) {
+    send({ t: 'start-failed', idx: spec.idx, error: String((e as Error)?.message ?? e) })
+  }
+}
+
+/** Polls the node's /readyz until 200 (or the node is stopped). */
+async function watchReady(idx: number, node: DhtNode, t0: number): Promise<void> {
+  for (;;) {
+    if (nodes.get(idx) !== node) return
+    try {
+      const res = await fetch(`http://127.0.0.1:${node.httpPort}/readyz`)
+      await res.arrayBuffer()
+      if (res.status === 200) {
+        send({ t: 'node-ready', idx, readyS: (performance.now() - t0) / 1000 })
+        return
+      }
+    } catch {
+      // not listening yet, or stopping
+    }
+    await new Promise((r) => setTimeout(r, READY_POLL_MS))
+  }
+}
+
+async function lookup(m: Extract<ToWorker, { t: 'lookup' }>): Promise<void> {
+  const node = nodes.get(m.idx)
+  const t0 = performance.now()
+  if (node === undefined) {
+    send({ t: 'lookup-done', id: m.id, latencyMs: 0, hops: 0, messages: 0, success: false, error: 'offline', providers: [], closest: [] })
+    return
+  }
+  const r = await node.lookup(m.op, hexBytes(m.key), `tb-${m.id}`)
+  send({
+    t: 'lookup-done',
+    id: m.id,
+    latencyMs: performance.now() - t0,
+    hops: r.hops,
+    messages: r.messages,
+    success: r.success,
+    error: r.error ?? null,
+    providers: r.providers.map((p) => p.peer),
+    closest: r.closest.map((p) => p.peer),
+  })
+}
+
+async function stop(idx: number): Promise<void> {
+  const node = nodes.get(idx)
+  nodes.delete(idx)
+  if (node !== undefined) await node.drain().catch(() => undefined)
+  send({ t: 'stopped', idx })
+}
+
+process.on('message', (raw) => {
+  const m = raw as ToWorker
+  switch (m.t) {
+    case 'init':
+      engine = m.engine
+      directory = new Map(m.directory)
+      jitter = m.jitter
+      loss = m.loss
+      adminToken = m.adminToken
+      seed = m.seed
+      send({ t: 'ready-to-work' })
+      return
+    case 'start':
+      void start(m.node)
+      return
+    case 'stop':
+      void stop(m.idx)
+      return
+    case 'lookup':
+      void lookup(m)
+      return
+    case 'fault':
+      for (const n of nodes.values()) n.shaper?.inject(m.spec, m.members ?? undefined)
+      return
+    case 'clear':
+      for (const n of nodes.values()) n.shaper?.clear(m.id)
+      return
+    case 'stats': {
+      const mem = process.memoryUsage()
+      const cpu = process.cpuUsage()
+      let drops = 0
+      for (const n of nodes.values()) for (const d of n.shaper?.drops.values() ?? []) drops += d
+      send({ t: 'stats', rssBytes: mem.rss, cpuUserUs: cpu.user, cpuSystemUs: cpu.system, nodes: nodes.size, drops })
+      return
+    }
+    case 'shutdown':
+      void Promise.allSettled([...nodes.keys()].map((i) => stop(i))).then(() => {
+        send({ t: 'bye' })
+        process.disconnect?.()
+        setTimeout(() => process.exit(0), 50).unref()
+      })
+      return
+  }
+})
+
+// The orchestrator going away (crash, SIGKILL) must not leave this process behind.
+process.on('disconnect', () => process.exit(0))
+process.on('SIGINT', () => undefined) // the orchestrator decides when we stop
+

@@ -1,0 +1,105 @@
+// `dht-sim testbed` end to end: a small scenario on real nodes in worker processes, the report
+// in the simulator's schema, bad input refused before anything starts, SIGINT handled, and no
+// process left behind.
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { METRIC_NAMES } from '../../src/sim/metrics.js'
+import type { TestbedReport } from '../../src/testbed/testbed.js'
+
+const ROOT = new URL('../..', import.meta.url).pathname
+const BIN = join(ROOT, 'bin/dht-sim.js')
+const SMALL = join(ROOT, 'test/fixtures/scenarios/testbed-small.yaml')
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+function run(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+      onStderr?.(stderr, (sig) => child.kill(sig))
+    })
+    child.on('exit', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe('dht-sim testbed', () => {
+  let dir: string
+
+  beforeAll(() => {
+    spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' })
+    if (!existsSync(join(ROOT, 'dist/testbed/worker.js'))) throw new Error('build failed: dist/testbed/worker.js missing')
+    dir = mkdtempSync(join(tmpdir(), 'dht-testbed-'))
+  }, 180_000)
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('refuses what it cannot run faithfully with exit 2 and one line naming the field', async () => {
+    const tooMany = await run(['testbed', SMALL, '--nodes', '100000', '--out', join(dir, 'x')])
+    expect(tooMany.code).toBe(2)
+    expect(tooMany.stderr.trim().split('\n')).toHaveLength(1)
+    expect(tooMany.stderr).toMatch(/--nodes: 100000 is more than this machine holds/)
+    const cpu = await run(['testbed', join(ROOT, 'scenarios/cpu-saturation.yaml'), '--nodes', '20', '--out', join(dir, 'y')])
+    expect(cpu.code).toBe(2)
+    expect(cpu.stderr).toMatch(/faults\[0\]\.kind: the testbed's link shaper applies partition, loss, latency, not cpu/)
+    expect(existsSync(join(dir, 'x'))).toBe(false)
+    expect(existsSync(join(dir, 'y'))).toBe(false)
+  })
+
+  it('runs a small scenario on real nodes and writes the simulator report with the same metric names', async () => {
+    const out = join(dir, 'small')
+    const r = await run(['testbed', SMALL, '--out', out, '--quiet'])
+    expect([0, 1]).toContain(r.code)
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as TestbedReport
+    expect(report.schema_version).toBe(1)
+    expect(Object.keys(report.metrics)).toEqual([...METRIC_NAMES])
+    expect(report.testbed.nodes).toBe(12)
+    expect(report.testbed.workers).toBeGreaterThanOrEqual(2)
+    expect(report.testbed.partial).toBe(false)
+    expect(report.testbed.start_failures).toBe(0)
+    // Lookups were issued by ready nodes and timed; readiness came from /readyz.
+    expect(report.metrics.lookups).toBeGreaterThan(0)
+    expect(report.metrics.restarts).toBeGreaterThan(0)
+    expect(report.faults.map((f) => f.id)).toEqual(['boot-loss'])
+    expect(report.gates.map((g) => g.metric)).toEqual(['lookup_success'])
+    expect(existsSync(join(out, 'report.md'))).toBe(true)
+    for (const pid of report.testbed.worker_pids) expect(alive(pid)).toBe(false)
+  })
+
+  it('on SIGINT stops every worker and writes what it measured, marked partial (exit 130)', async () => {
+    const out = join(dir, 'interrupted')
+    let sent = false
+    const r = await run(['testbed', SMALL, '--out', out], (text, kill) => {
+      if (!sent && /testbed 5\/20 s/.test(text)) {
+        sent = true
+        kill('SIGINT')
+      }
+    })
+    expect(sent).toBe(true)
+    expect(r.code).toBe(130)
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as TestbedReport
+    expect(report.testbed.partial).toBe(true)
+    expect(report.pass).toBe(false)
+    expect(report.virtual_duration_s).toBeLessThan(20)
+    for (const pid of report.testbed.worker_pids) expect(alive(pid)).toBe(false)
+  })
+})

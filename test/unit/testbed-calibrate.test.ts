@@ -1,0 +1,55 @@
+// Calibration verdicts: pairs within their tolerance pass, outside fail, unmeasured ones count.
+import { describe, expect, it } from 'vitest'
+import { compareRuns, histogramMean, renderCalibrationHtml, renderCalibrationMarkdown } from '../../src/testbed/calibrate.js'
+import type { Report } from '../../src/sim/report-types.js'
+
+function report(metrics: Record<string, number | null>, hops: number[]): Report {
+  return {
+    schema_version: 1,
+    tool: { name: 'dht-sim', version: 't' },
+    scenario: { name: 's', resolved: {} },
+    seed: '1',
+    replay: '',
+    virtual_duration_s: 1,
+    metrics,
+    gates: [],
+    pass: true,
+    series: { window_s: 1, points: [] },
+    hops_histogram: hops,
+    latency_cdf: [
+      { ms: 10, fraction: 0.5 },
+      { ms: 100, fraction: 1 },
+    ],
+    faults: [],
+    alerts: [],
+    variants: [],
+  }
+}
+
+describe('calibration', () => {
+  it('takes the mean of a hops histogram', () => {
+    expect(histogramMean([0, 2, 2])).toBe(1.5)
+    expect(histogramMean([])).toBeNull()
+  })
+
+  it('passes pairs within tolerance and fails the rest, with ratios', () => {
+    const sim = report({ lookup_p95_ms: 400, lookup_success: 1, messages_per_lookup: 10 }, [0, 0, 10, 10])
+    const near = compareRuns(sim, report({ lookup_p95_ms: 450, lookup_success: 0.99, messages_per_lookup: 11 }, [0, 0, 8, 12]), 50)
+    const p95 = near.rows.find((r) => r.metric === 'lookup_p95_ms')!
+    expect(p95).toMatchObject({ sim: 400, testbed: 450, ratio: 1.125, tolerance: '±15 %', verdict: 'pass' })
+    expect(near.rows.find((r) => r.metric === 'hops_mean')).toMatchObject({ sim: 2.5, testbed: 2.6, verdict: 'pass' })
+    expect(near.pass).toBe(true)
+    const far = compareRuns(sim, report({ lookup_p95_ms: 470, lookup_success: 0.99, messages_per_lookup: 11 }, [0, 0, 0, 10, 10]), 50)
+    expect(far.rows.find((r) => r.metric === 'lookup_p95_ms')!.verdict).toBe('fail')
+    expect(far.rows.find((r) => r.metric === 'hops_mean')!.verdict).toBe('fail')
+    expect(far.pass).toBe(false)
+    expect(renderCalibrationMarkdown(far)).toMatch(/lookup_p95_ms, hops_mean: outside the tolerance/)
+    expect(renderCalibrationHtml(far)).toContain('<path d="M')
+  })
+
+  it('fails a toleranced pair the testbed did not measure', () => {
+    const c = compareRuns(report({ lookup_p95_ms: 400, lookup_success: 1, messages_per_lookup: 10 }, [0, 1]), report({ lookup_p95_ms: null, lookup_success: 1, messages_per_lookup: 10 }, [0, 1]), 10)
+    expect(c.rows.find((r) => r.metric === 'lookup_p95_ms')!.verdict).toBe('missing')
+    expect(c.pass).toBe(false)
+  })
+})
