@@ -46,10 +46,12 @@ export function gateKey(gate: Pick<GateResult, 'metric' | 'op' | 'threshold' | '
 
 /**
  * A gate's measured value for people; when the metric did not happen (null), "not reached" with
- * the reason and the verdict the scenario gives that case, never a stand-in figure.
+ * the reason and the verdict the scenario gives that case, or "missed" when the system missed
+ * what the gate times; never a stand-in figure.
  */
-export function gateMeasuredText(gate: Pick<GateResult, 'measured' | 'not_reached' | 'if_not_reached'>, fmt: (v: number) => string = formatNumber): string {
+export function gateMeasuredText(gate: Pick<GateResult, 'measured' | 'not_reached' | 'if_not_reached' | 'missed'>, fmt: (v: number) => string = formatNumber): string {
   if (gate.measured !== null) return fmt(gate.measured)
+  if (gate.missed === true) return `missed (${gate.not_reached ?? 'not measured'}; fails)`
   return `not reached (${gate.not_reached ?? 'not measured in the window'}; counts as ${gate.if_not_reached ?? 'fail'})`
 }
 

@@ -57,7 +57,7 @@ export function renderMarkdown(report: Report): string {
     for (const f of report.faults) {
       const id = escapeMarkdownCell(f.id)
       if (f.flipped_nodes !== undefined) notes.push(`- ${id}: ${f.flipped_nodes} peers flipped not-ready, ${f.false_alarms ?? 0} of them while their own lookups still succeeded (false alarms)`)
-      for (const [k, why] of Object.entries(f.notes ?? {})) notes.push(`- ${id}: ${k} not reached: ${escapeMarkdownCell(why)}`)
+      for (const [k, why] of Object.entries(f.notes ?? {})) notes.push(`- ${id}: ${k} ${f.missed?.includes(k) === true ? 'missed' : 'not reached'}: ${escapeMarkdownCell(why)}`)
     }
     if (notes.length > 0) out.push(...notes, '')
   }
@@ -89,6 +89,7 @@ function faultMeasureText(f: FaultWindow, k: FaultMeasure): string {
   if (v !== null && v !== undefined) return formatDecimal(v)
   if (f.notes?.[k] === undefined) return 'n/a'
   if (k === 'collapse_s') return 'no collapse'
-  if (k === 'readiness_lead_s') return f.collapse_s === null ? 'no collapse to lead' : 'never flipped'
+  if (f.missed?.includes(k) === true) return k === 'readiness_lead_s' ? 'missed: never flipped' : 'missed'
+  if (k === 'readiness_lead_s') return 'no collapse to lead'
   return 'not reached'
 }

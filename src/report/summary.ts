@@ -1,6 +1,7 @@
 // The two human renderings of a gate outcome: the console table `dht-sim gate` prints and
 // reports/gate/summary.md (GitHub-flavoured Markdown, fit for $GITHUB_STEP_SUMMARY). One row per
-// gate per scenario, with the baseline comparison of that gate's metric on the same row.
+// gate per scenario, with the baseline comparison of that gate's metric on the same row, then one
+// row per guarded metric the baseline keeps without a gate.
 // Deterministic: no wall-clock time, rows in scenario order then gate order.
 import type { RegressionResult } from './baseline.js'
 import { baselineKey } from './baseline.js'
@@ -34,6 +35,10 @@ function rows(outcome: GateOutcome): string[][] {
         g.pass ? 'PASS' : 'FAIL',
         ...regressionCells(r, s, outcome),
       ])
+    }
+    // Guarded metrics no gate names: kept in the baseline all the same (a regression fails the gate).
+    for (const r of s.regression.results) {
+      if (!r.gated) out.push([s.name, `${r.key} (baseline only)`, 'all', formatNumber(r.measured), '-', ...regressionCells(r, s, outcome)])
     }
   }
   for (const c of outcome.crashes) out.push([c.name, '(run crashed)', '', '', 'CRASH', '', '', '', ''])

@@ -1,7 +1,9 @@
 // Service-level gates: "hops_p99 <= 5" (or {metric, op, threshold}) parsed and checked against the
 // measured metrics. A gate whose metric was not measured (null: the thing it measures did not
 // happen, e.g. lookups never collapsed) is "not reached": it fails unless the scenario says
-// `if_not_reached: pass`, and the report carries the reason.
+// `if_not_reached: pass`, and the report carries the reason. A null that means the system missed
+// what the gate times (lookups collapsed and readiness never flipped; never recovered after the
+// fault) is "missed": it fails whatever the scenario says.
 import type { GateOp, GateResult } from './report-types.js'
 import { METRIC_NAMES, isMetricName } from './metrics.js'
 import { CHAOS_METRIC_NAMES, isChaosMetricName } from './chaos/metric-names.js'
@@ -55,11 +57,15 @@ export function compare(measured: number, op: GateOp, threshold: number): boolea
   }
 }
 
-/** Checks each gate against the metrics of its window; `reasonsOf` says why a metric is null. */
+/**
+ * Checks each gate against the metrics of its window; `reasonsOf` says why a metric is null, and
+ * `missedOf` which null metrics are missed rather than not reached (fail whatever the gate says).
+ */
 export function checkGates(
   gates: readonly GateSpec[],
   metricsOf: (window: string) => Readonly<Record<string, number | null>>,
   reasonsOf?: (window: string) => Readonly<Record<string, string>>,
+  missedOf?: (window: string) => ReadonlySet<string>,
 ): GateResult[] {
   return gates.map((g) => {
     const v = metricsOf(g.window)[g.metric]
@@ -67,6 +73,7 @@ export function checkGates(
     const base = { metric: g.metric, op: g.op, threshold: g.threshold, measured }
     if (measured === null) {
       const why = reasonsOf?.(g.window)[g.metric] ?? 'not measured in this window'
+      if (missedOf?.(g.window).has(g.metric) === true) return { ...base, pass: false, window: g.window, not_reached: why, if_not_reached: g.if_not_reached, missed: true }
       return { ...base, pass: g.if_not_reached === 'pass', window: g.window, not_reached: why, if_not_reached: g.if_not_reached }
     }
     return { ...base, pass: compare(measured, g.op, g.threshold), window: g.window }

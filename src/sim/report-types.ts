@@ -26,6 +26,8 @@ export const gateResultSchema = z.object({
   /** When measured is null: why, and the scenario's verdict for that case (fail unless it says pass). */
   not_reached: z.string().optional(),
   if_not_reached: z.enum(['pass', 'fail']).optional(),
+  /** The null means the system missed what the gate times (e.g. lookups collapsed, readiness never flipped): fails whatever if_not_reached says. */
+  missed: z.boolean().optional(),
 })
 
 export const seriesPointSchema = z.object({
@@ -56,6 +58,8 @@ export const faultWindowSchema = z.object({
   false_alarms: num.optional(),
   /** Why a measure above is null: a measure that did not happen never gets a stand-in value. */
   notes: z.record(z.string(), z.string()).optional(),
+  /** Null measures above that are failures, not "not reached" (the system missed what they time). */
+  missed: z.array(z.string()).optional(),
 })
 
 export const alertRecordSchema = z.object({

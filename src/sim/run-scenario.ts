@@ -86,7 +86,7 @@ function buildReport(sim: Simulation, scenario: ResolvedScenario, replay: string
     if (window === 'all') return metrics
     if (opts.metricsForWindow !== undefined) return opts.metricsForWindow(window, sim)
     throw new InvariantError(`gate window "${window}" has no fault to measure`)
-  }, chaos !== undefined ? (window) => chaos.nullReasons(window) : undefined)
+  }, chaos !== undefined ? (window) => chaos.nullReasons(window) : undefined, chaos !== undefined ? (window) => chaos.missedMeasures(window) : undefined)
   const windowMs = scenario.metrics.window_s * 1000
   const windows = sim.metrics.windows(windowMs, endMs)
   const points: SeriesPoint[] = windows.map((w, i) => {

@@ -43,6 +43,20 @@ describe('no invented figures', () => {
     }
   })
 
+  it('a null that means the system missed what the gate times fails whatever the scenario says, and the re-check agrees', () => {
+    const metrics = { readiness_lead_s: null }
+    const reasons = { readiness_lead_s: 'lookups collapsed and readiness never flipped' }
+    const lenient = parseGate({ metric: 'readiness_lead_s', op: '>', threshold: 0, if_not_reached: 'pass' }).gate!
+    const [notReached] = checkGates([lenient], () => metrics, () => reasons, () => new Set())
+    const [missed] = checkGates([lenient], () => metrics, () => reasons, () => new Set(['readiness_lead_s']))
+    expect(notReached!.pass).toBe(true)
+    expect(missed!.pass).toBe(false)
+    expect(missed!.missed).toBe(true)
+    expect(checkGate(missed!).inconsistency).toBeNull()
+    // A report edited to call the missed gate a pass is caught by the gate's re-check.
+    expect(checkGate({ ...missed!, pass: true }).inconsistency).not.toBeNull()
+  })
+
   it('lookups that never collapse give collapse_s and readiness_lead_s null with the reason, not the fault end', () => {
     const s = parseScenarioText(
       drill('  - { id: boot-loss, at_s: 400, for_s: 400, kind: loss, percent: 50, targets: bootstrap }', '  - { metric: readiness_lead_s, op: ">", threshold: 0, window: "during:boot-loss" }'),

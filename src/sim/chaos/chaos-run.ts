@@ -44,6 +44,12 @@ export interface FaultMeasures {
   readonly false_alarms: number
   /** Why a measure is null: a measure that did not happen is never given a stand-in value. */
   readonly notes: Readonly<Record<string, string>>
+  /**
+   * Null measures that are failures whatever the scenario says of a measure "not reached": the
+   * thing they time happened and the system missed it (lookups collapsed and readiness never
+   * flipped; the fault ended and the network never came back before the run ended).
+   */
+  readonly missed: readonly string[]
 }
 
 type MeasureKey = 'readiness_flip_s' | 'collapse_s' | 'readiness_lead_s' | 'mttr_s' | 'recovery_s' | 'time_to_alert_s'
@@ -255,8 +261,16 @@ export class ChaosRun {
       const notes: Record<string, string> = {}
       if (flip === null) notes.readiness_flip_s = `the ready share never fell below ${r.ready_below} while the fault lasted`
       if (collapse === null) notes.collapse_s = 'lookups never collapsed while the fault lasted'
-      if (flip === null || collapse === null) notes.readiness_lead_s = collapse === null ? 'lookups never collapsed: there is no collapse to lead' : 'readiness never flipped'
-      if (mttr === null) notes.mttr_s = f.endMs > end ? 'the fault outlasts the run' : 'never back inside the nominal gates before the run ended'
+      const missed: string[] = []
+      if (collapse === null) notes.readiness_lead_s = 'lookups never collapsed: there is no collapse to lead'
+      else if (flip === null) {
+        notes.readiness_lead_s = 'lookups collapsed and readiness never flipped'
+        missed.push('readiness_lead_s')
+      }
+      if (mttr === null) {
+        notes.mttr_s = f.endMs > end ? 'the fault outlasts the run' : 'never back inside the nominal gates before the run ended'
+        if (f.endMs <= end) missed.push('mttr_s')
+      }
       if (recovery === null) notes.recovery_s = f.endMs > end ? 'the fault outlasts the run' : 'no pre-fault level to return to, or never back to it before the run ended'
       if (tta === null) notes.time_to_alert_s = 'no alert concerning the fault fired'
       this.measures.set(f.spec.id, {
@@ -269,6 +283,7 @@ export class ChaosRun {
         flipped_nodes: alarms.flipped,
         false_alarms: alarms.falseAlarms,
         notes,
+        missed,
       })
     }
   }
@@ -333,6 +348,13 @@ export class ChaosRun {
     const out: Record<string, string> = {}
     for (const m of ms) for (const [k, v] of Object.entries(m?.notes ?? {})) out[k] ??= v
     return out
+  }
+
+  /** A window's null measures that are failures whatever the scenario says (see FaultMeasures.missed). */
+  missedMeasures(window: string): ReadonlySet<string> {
+    const { fault } = this.windowRange(window)
+    const ms = fault !== undefined ? [this.measures.get(fault.spec.id)] : [...this.measures.values()]
+    return new Set(ms.flatMap((m) => m?.missed ?? []))
   }
 
   /** Chaos metrics over a window (see CHAOS_METRIC_NAMES), plus rejected_<reason>. */
