@@ -33,11 +33,6 @@ export class ConnectionGuard {
     this.connectionsOf = connectionsOf
   }
 
-  /** Inbound sockets from `ip` accepted and not yet closed. */
-  socketsFrom(ip: string): number {
-    return this.byIp.get(ip) ?? 0
-  }
-
   private readonly allowed: (addr: Multiaddr) => boolean
 
   gater(): ConnectionGater {
