@@ -46,6 +46,13 @@ export const MAX_CONTACT_FAILURES = 2
 export const PROVIDER_TTL_MS = 48 * 3600_000
 /** Our own provider records are re-announced every 22 h, well inside the TTL. */
 export const PROVIDER_REPUBLISH_MS = 22 * 3600_000
+/**
+ * A PROVIDE whose records reached fewer than half of its replicas (the rest never answered: a
+ * partition, heavy loss) is re-announced after this long, doubling each time it falls short again,
+ * up to PROVIDER_REPUBLISH_MS: otherwise the records would sit on the wrong peers until the next
+ * republish, and lookups for the key would fail for up to 22 h after the network healed.
+ */
+export const PROVIDE_RETRY_MS = 60_000
 /** Cap on providers stored per key: one key cannot eat the store. */
 export const MAX_PROVIDERS_PER_KEY = 100
 /** Cap on keys in the provider store. */

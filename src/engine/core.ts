@@ -43,6 +43,8 @@ export interface Provided {
   readonly key: Uint8Array
   readonly target: NodeId
   dueMs: number
+  /** The current retry delay while the records fall short of their replicas; 0 once well placed. */
+  retryMs: number
 }
 
 /**
@@ -91,6 +93,8 @@ export class EngineCore {
   /** The latest answer from any bootstrap (the readiness fast path). */
   lastBootAnswerMs = -Infinity
   bootstrapCursor = 0
+  /** When the REPUBLISH timer armed last fires; a REPUBLISH firing before it is a stale one (Infinity: none armed). */
+  republishAtMs = Infinity
   /** The bootstrap poll armed last (its tick and its number); earlier ones in the heap are dead. */
   bootstrapPollMs = -Infinity
   bootstrapPollSeq = 0
@@ -113,7 +117,8 @@ export class EngineCore {
    * DhtEngine: the queue does not know the parts that use it).
    */
   onJoinDone: (ok: boolean) => void = () => {}
-  onProvided: (key: Uint8Array, target: NodeId) => void = () => {}
+  /** A user PROVIDE or a republish ended; `wellPlaced`: its records reached at least half of the replicas. */
+  onProvided: (key: Uint8Array, target: NodeId, wellPlaced: boolean) => void = () => {}
 
   constructor(
     readonly self: Contact,

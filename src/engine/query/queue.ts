@@ -114,6 +114,7 @@ export function finish(core: EngineCore, l: Lookup, error?: string): void {
     // Records go to replicas that answered; one that is still silent (far, or dead) gets its
     // record when its late answer comes in, and never if it does not.
     const n = Math.min(cfg.replication, closestC.length)
+    let placed = 0
     for (let i = 0; i < n; i++) {
       const c = closestC[i]!
       if (c.state !== ANSWERED) {
@@ -122,9 +123,12 @@ export function finish(core: EngineCore, l: Lookup, error?: string): void {
       }
       core.sendRequest(c.contact, 'ADD_PROVIDER', l.key, l.target, [core.self], undefined)
       messages++
+      placed++
     }
     core.store.add(toHex(l.target), core.self, nowMs + cfg.providerTtlMs)
-    if (l.purpose === 'user') core.onProvided(l.key, l.target)
+    // Fewer than half of the replicas got the record now (the others may never answer): the key
+    // is re-announced soon rather than at the next republish.
+    if (l.purpose === 'user' || l.purpose === 'republish') core.onProvided(l.key, l.target, n > 0 && placed * 2 >= n)
   }
   if (l.purpose === 'join') core.onJoinDone(closest.length > 0)
   if (l.purpose === 'user') {
