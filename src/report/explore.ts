@@ -2,7 +2,7 @@
 // explore.md, a failing seed's shrunk schedule as YAML, and that schedule as a scenario file
 // that replays it with no drawn faults.
 import YAML from 'yaml'
-import type { ExploreReport, SeedResult } from '../sim/explore/explore.js'
+import { exploredScenario, type ExploreReport, type SeedResult } from '../sim/explore/explore.js'
 import type { ResolvedScenario } from '../sim/scenario.js'
 
 function failure(r: SeedResult): string {
@@ -17,15 +17,17 @@ export function scheduleYaml(r: SeedResult): string {
   return YAML.stringify(doc, { flowCollectionPadding: true, collectionStyle: 'block' })
 }
 
-/** A scenario file that runs the shrunk schedule as the scenario's own faults. */
+/**
+ * A scenario file that runs the shrunk schedule as the scenario's own faults: the scenario exactly
+ * as the explored seed ran it (peer count and the workload scaled with it, no gates: a gate may
+ * name a fault that shrinking removed), so that `--no-draw` replays the same run.
+ */
 export function shrunkScenarioYaml(base: ResolvedScenario, r: SeedResult, peers: number | undefined): string {
-  const doc = JSON.parse(JSON.stringify(base)) as Record<string, unknown> & { network: Record<string, unknown> }
+  const doc = JSON.parse(JSON.stringify(exploredScenario(base, r.schedule, peers))) as Record<string, unknown>
   delete doc.variants
+  doc.name = base.name
   doc.gate = false
   doc.seed = r.seed
-  if (peers !== undefined) doc.network.peers = peers
-  doc.faults = r.schedule.faults
-  if (r.schedule.sybils !== undefined) doc.adversary = { ...((doc.adversary ?? {}) as object), fraction: r.schedule.sybils.fraction, behaviours: r.schedule.sybils.behaviours }
   doc.description = `shrunk schedule of explored seed ${r.seed} (${failure(r)})`.slice(0, 2000)
   return `# Written by dht-sim explore: ${failure(r).slice(0, 300)}\n${YAML.stringify(doc)}`
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { BadInputError } from '../../src/common/errors.js'
 import { exploreCommand } from '../../src/cli/commands/explore.js'
+import { shrunkScenarioYaml } from '../../src/report/explore.js'
 import { parseScenarioText } from '../../src/sim/scenario.js'
 import { exploreMany, runSeed, scheduleFor, shrinkSeed } from '../../src/sim/explore/explore.js'
 import { DEFAULT_BOUNDS, drawSchedule, drawWindow, lastHealS } from '../../src/sim/explore/schedule.js'
@@ -126,6 +127,30 @@ describe('explore runs', () => {
     expect(r.faults.find((f) => f.id === 'down')?.reached).toBe(true)
     const shrunk = shrinkSeed(base, r, { wrapEngine: (f) => ((poisoned = false), bug(f)) })
     expect(shrunk.result.schedule.faults.map((f) => f.id)).toEqual(['down'])
+  })
+})
+
+describe('a shrunk schedule saved as a scenario', () => {
+  it('replays the explored run exactly: peers and workload as explored, and no gate left naming a removed fault', () => {
+    const withGate = parseScenarioText(
+      `${SMALL}faults:\n  - { id: own, at_s: 200, for_s: 60, kind: latency, add_ms: 50, targets: all }\ngates:\n  - { metric: lookup_p95_ms, op: "<", threshold: 900, window: "during:own" }\n`,
+      'explore-small.yaml',
+    )
+    const opts = { peers: 30 }
+    const schedule = scheduleFor(withGate, '3', opts)
+    const explored = runSeed(withGate, '3', schedule, opts)
+    // As if shrinking had removed the scenario's own fault.
+    const shrunk = { ...explored, schedule: { ...schedule, faults: schedule.faults.filter((f) => f.id !== 'own') } }
+    const text = shrunkScenarioYaml(withGate, shrunk, 30)
+    const saved = parseScenarioText(text, 'seed-3-shrunk.yaml')
+    expect(saved.network.peers).toBe(30)
+    expect(saved.workload.find_node_per_s).toBe(Math.round(2 * (30 / 40) * 1000) / 1000)
+    expect(saved.gates).toEqual([])
+    const direct = runSeed(withGate, '3', shrunk.schedule, opts)
+    const replayed = runSeed(saved, '3', scheduleFor(saved, '3', { draw: false }), { draw: false })
+    expect(replayed.liveness_success).toBe(direct.liveness_success)
+    expect(replayed.liveness_note).toBe(direct.liveness_note)
+    expect(replayed.states).toEqual(direct.states)
   })
 })
 
