@@ -69,17 +69,17 @@ export const MAX_QUERIES_PER_LOOKUP = 160
 export const MAX_CANDIDATES_PER_PATH = 200
 /**
  * Buckets are refreshed when no lookup went into them for this long. Kademlia's paper says an
- * hour, libp2p 10 min; at 10 min refresh lookups were half of all requests in the simulator,
- * while failure eviction, replacement caches and inbound traffic keep tables fresh between
- * rounds (churn.yaml's accuracy gate holds with this value).
+ * hour, libp2p 10 min; every round costs refresh lookups (maintenance traffic), while failure
+ * eviction, replacement caches and inbound traffic keep tables fresh between rounds
+ * (churn.yaml's lookup_accuracy gate holds with this value).
  */
 export const REFRESH_INTERVAL_MS = 30 * 60_000
 /** Refresh lookups started per refresh round (deepest stale buckets first), to bound maintenance traffic. */
 export const MAX_REFRESH_LOOKUPS_PER_ROUND = 4
 /**
  * A bootstrap counts as live if it answered within this window. Readiness (and so the
- * not-ready alert, 15 s) must turn within the runbook's 2 minutes of a partition: at 5 min the
- * alert came 150 s into the partition drill.
+ * not-ready alert, 15 s) must turn within the runbook's 2 minutes of a partition; with a 5-min
+ * window the partition drill's alert gate fails (a breaker in test/scenario/gate-breakers.ts).
  */
 export const BOOTSTRAP_LIVE_WINDOW_MS = 60_000
 /** How often the bootstrap timer looks; it pings only when no bootstrap answered for a third of the window. */
