@@ -45,6 +45,12 @@ export interface Provided {
   dueMs: number
   /** The current retry delay while the records fall short of their replicas; 0 once well placed. */
   retryMs: number
+  /**
+   * The last PROVIDE fell short when it ended: its replicas that had answered, out of how many,
+   * and the lookup, whose silent replicas still get the record if they answer late. When the
+   * retry is due, late answers that made up the shortfall make the re-announce unnecessary.
+   */
+  short?: { readonly placed: number; readonly replicas: number; readonly lookup: { deferredLeft(): number } }
 }
 
 /**
@@ -117,8 +123,8 @@ export class EngineCore {
    * DhtEngine: the queue does not know the parts that use it).
    */
   onJoinDone: (ok: boolean) => void = () => {}
-  /** A user PROVIDE or a republish ended; `wellPlaced`: its records reached at least half of the replicas. */
-  onProvided: (key: Uint8Array, target: NodeId, wellPlaced: boolean) => void = () => {}
+  /** A user PROVIDE or a republish ended, its records sent to `placed` of `replicas` (the others deferred to `lookup`). */
+  onProvided: (key: Uint8Array, target: NodeId, placed: number, replicas: number, lookup: { deferredLeft(): number }) => void = () => {}
 
   constructor(
     readonly self: Contact,

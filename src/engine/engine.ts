@@ -77,7 +77,7 @@ export class DhtEngine {
     const limiter = new RateLimiter(cfg.policy.perPeerRatePerS, cfg.policy.perPeerBurst)
     const core = new EngineCore(opts.self, cfg, opts.rng, table, store, limiter)
     core.onJoinDone = (ok) => onJoinDone(core, ok)
-    core.onProvided = (key, target, wellPlaced) => rememberProvided(core, key, target, wellPlaced)
+    core.onProvided = (key, target, placed, replicas, lookup) => rememberProvided(core, key, target, placed, replicas, lookup)
     this.core = core
     this.checkEvery = Math.max(0, Math.floor(opts.checkInvariantsEvery ?? 0))
     this.stepsToCheck = this.checkEvery

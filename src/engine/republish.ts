@@ -10,11 +10,13 @@ import { PROVIDER_SWEEP, REPUBLISH, timerPayload } from './timer-kinds.js'
 import { PROVIDE_RETRY_MS, PROVIDER_SWEEP_MS } from './constants.js'
 
 /**
- * A user's PROVIDE or a republish finished: the key is ours to re-announce (up to maxProviderKeys
- * of them), every providerRepublishMs when its records reached their replicas, else after
- * PROVIDE_RETRY_MS, doubling while they keep falling short.
+ * A user's PROVIDE or a republish finished, its records sent to `placed` of its `replicas` (the
+ * silent others get theirs if they answer late): the key is ours to re-announce (up to
+ * maxProviderKeys of them) every providerRepublishMs — or, when fewer than half of the replicas
+ * had answered, after PROVIDE_RETRY_MS (doubling while it keeps falling short), unless late
+ * answers have made up the shortfall by then.
  */
-export function rememberProvided(core: EngineCore, key: Uint8Array, target: NodeId, wellPlaced: boolean): void {
+export function rememberProvided(core: EngineCore, key: Uint8Array, target: NodeId, placed: number, replicas: number, lookup: { deferredLeft(): number }): void {
   const hex = toHex(target)
   const provided = core.provided
   let p = provided.get(hex)
@@ -23,10 +25,20 @@ export function rememberProvided(core: EngineCore, key: Uint8Array, target: Node
     p = { key, target, dueMs: 0, retryMs: 0 }
     provided.set(hex, p)
   }
-  const republishMs = core.cfg.providerRepublishMs
-  p.retryMs = wellPlaced ? 0 : Math.min(republishMs, Math.max(PROVIDE_RETRY_MS, p.retryMs * 2))
-  p.dueMs = core.nowMs + (wellPlaced ? republishMs : p.retryMs)
+  if (wellPlaced(placed, replicas)) {
+    p.retryMs = 0
+    p.short = undefined
+    p.dueMs = core.nowMs + core.cfg.providerRepublishMs
+  } else {
+    p.retryMs = Math.min(core.cfg.providerRepublishMs, Math.max(PROVIDE_RETRY_MS, p.retryMs * 2))
+    p.short = { placed, replicas, lookup }
+    p.dueMs = core.nowMs + p.retryMs
+  }
   armRepublish(core, p.dueMs)
+}
+
+function wellPlaced(placed: number, replicas: number): boolean {
+  return replicas > 0 && placed * 2 >= replicas
 }
 
 /** Arms the REPUBLISH timer at dueMs unless one is armed at or before it. */
@@ -44,8 +56,13 @@ export function onRepublishTimer(core: EngineCore): void {
   let next = Infinity
   for (const p of core.provided.values()) {
     if (p.dueMs <= core.nowMs) {
+      const short = p.short
+      p.short = undefined
       p.dueMs = core.nowMs + core.cfg.providerRepublishMs
-      requestLookup(core, 'PROVIDE', p.key, p.target, -1, 'republish')
+      // A retry whose silent replicas answered late after all (a slow link, not a partition): placed.
+      const late = short === undefined ? 0 : short.replicas - short.placed - short.lookup.deferredLeft()
+      if (short !== undefined && wellPlaced(short.placed + late, short.replicas)) p.retryMs = 0
+      else requestLookup(core, 'PROVIDE', p.key, p.target, -1, 'republish')
     }
     next = Math.min(next, p.dueMs)
   }

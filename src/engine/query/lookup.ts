@@ -359,6 +359,11 @@ export class Lookup {
     this.deferred.add(c)
   }
 
+  /** Deferred replicas that have not answered (yet). */
+  deferredLeft(): number {
+    return this.deferred?.size ?? 0
+  }
+
   /** True (once) when c is a deferred replica: its late answer has just come in. */
   takeDeferredProvide(c: Candidate): boolean {
     return this.deferred?.delete(c) ?? false

@@ -126,9 +126,7 @@ export function finish(core: EngineCore, l: Lookup, error?: string): void {
       placed++
     }
     core.store.add(toHex(l.target), core.self, nowMs + cfg.providerTtlMs)
-    // Fewer than half of the replicas got the record now (the others may never answer): the key
-    // is re-announced soon rather than at the next republish.
-    if (l.purpose === 'user' || l.purpose === 'republish') core.onProvided(l.key, l.target, n > 0 && placed * 2 >= n)
+    if (l.purpose === 'user' || l.purpose === 'republish') core.onProvided(l.key, l.target, placed, n, l)
   }
   if (l.purpose === 'join') core.onJoinDone(closest.length > 0)
   if (l.purpose === 'user') {
