@@ -88,6 +88,23 @@ describe('inbound stream buffers are bounded per stream and per peer', () => {
     for (const s of streams) s.abort(new Error('done'))
   })
 
+  it('a peer giving up on a stream before its request is no rejection', async () => {
+    const conn = await client.dial(multiaddr(addr))
+    const before = await metricValue(node, /rejected_total\{reason="reset"\} (\d+)/)
+    const gaveUp = await conn.newStream(KAD_PROTOCOL)
+    gaveUp.abort(new Error('our own timeout'))
+    // A PING on the same connection after it: once it is answered, the reset has been handled.
+    const s = await conn.newStream(KAD_PROTOCOL)
+    const answered = new Promise<boolean>((resolve) => {
+      s.addEventListener('message', () => resolve(true), { once: true })
+      s.addEventListener('close', () => resolve(false), { once: true })
+    })
+    s.send(frame({ type: MessageType.PING, closerPeers: [], providerPeers: [] }))
+    expect(await answered).toBe(true)
+    await s.close()
+    expect(await metricValue(node, /rejected_total\{reason="reset"\} (\d+)/)).toBe(before)
+  })
+
   it('still answers a PING from the same peer afterwards', async () => {
     const s = await client.dialProtocol(multiaddr(addr), KAD_PROTOCOL)
     const answered = new Promise<boolean>((resolve) => {
