@@ -10,6 +10,9 @@
 import '../dist/polyfill.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { connect, type Socket } from 'node:net'
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
@@ -190,29 +193,59 @@ async function p95(conn: Connection, n: number): Promise<number> {
   return Math.round((xs[Math.floor(xs.length * 0.95)] ?? NaN) * 100) / 100
 }
 
+/**
+ * The attacker is dist-bench/node-client.js in its own process (one peer id, one connection, a
+ * fresh yamux stream per FIND_NODE opened on the muxer directly, pre-encoded frames), so its cost
+ * does not land in the honest client's event loop; FLOOD_INFLIGHT streams in flight (default 64,
+ * the node's per-connection stream budget), FLOOD_MS long. A refused request (over the peer's
+ * budget) ends in a reset before the echo, which the client counts as an error and retries at once.
+ */
 async function flood(srv: Server): Promise<object> {
   const honest = await client()
   const hc = await honest.dial(multiaddr(srv.addr))
-  const quiet = await p95(hc, 300)
-  const attacker = await client()
-  const ac = await attacker.dial(multiaddr(srv.addr))
-  let stop = false
-  let sent = 0
-  let answered = 0
+  const samples = Number(process.env.FLOOD_SAMPLES ?? 300)
+  const quiet = await p95(hc, samples)
+  const floodMs = Number(process.env.FLOOD_MS ?? 30_000)
+  const inflight = process.env.FLOOD_INFLIGHT ?? '64'
+  const here = dirname(fileURLToPath(import.meta.url))
+  const cpu0 = cpuSeconds(srv.proc.pid!)
   const t0 = performance.now()
-  const workers = Array.from({ length: 8 }, async () => {
-    while (!stop) {
-      sent++
-      if ((await pingOnce(ac.status === 'open' ? ac : await attacker.dial(multiaddr(srv.addr)))) !== undefined) answered++
-    }
-  })
-  await new Promise((r) => setTimeout(r, 500))
-  const loaded = await p95(hc, 300)
-  stop = true
-  await Promise.all(workers)
-  const secs = (performance.now() - t0) / 1000
-  await Promise.all([honest.stop(), attacker.stop()])
-  return { attack: 'flood', attackerReqPerS: Math.round(sent / secs), attackerAnsweredPerS: Math.round(answered / secs), honestP95QuietMs: quiet, honestP95FloodMs: loaded, ratio: Math.round((loaded / quiet) * 100) / 100 }
+  const attacker = spawn(process.execPath, [join(here, 'node-client.js'), srv.addr, 'FIND_NODE', inflight, String(floodMs)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  attacker.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+  const exited = new Promise<void>((resolve) => attacker.on('exit', () => resolve()))
+  // The client warms up for a second before it counts; measure the honest peer inside its window.
+  await new Promise((r) => setTimeout(r, 1_500))
+  let peak = rssMiB(srv.proc.pid!)
+  const rssTimer = setInterval(() => (peak = Math.max(peak, rssMiB(srv.proc.pid!))), 250)
+  const loaded = await p95(hc, samples)
+  const loadedAt = (performance.now() - t0) / 1000
+  await exited
+  clearInterval(rssTimer)
+  const cpu = cpuSeconds(srv.proc.pid!) - cpu0
+  const wall = (performance.now() - t0) / 1000
+  await honest.stop()
+  const a = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { ok?: number; errors?: number; seconds?: number }
+  const secs = a.seconds ?? NaN
+  return {
+    attack: 'flood',
+    attackerReqPerS: Math.round(((a.ok ?? 0) + (a.errors ?? 0)) / secs),
+    attackerAnsweredPerS: Math.round((a.ok ?? 0) / secs),
+    honestP95QuietMs: quiet,
+    honestP95FloodMs: loaded,
+    honestMeasuredWithinS: Math.round(loadedAt * 10) / 10,
+    floodS: floodMs / 1000,
+    ratio: Math.round((loaded / quiet) * 100) / 100,
+    nodeCpuPct: Math.round((cpu / wall) * 100),
+    rssPeakMiB: peak,
+    loadAvg: loadavg().map((x) => Math.round(x * 10) / 10),
+  }
+}
+
+/** User + system CPU seconds of a process so far. */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(f[11]) + Number(f[12])) / 100
 }
 
 const attacks: Record<string, (s: Server) => Promise<object>> = { trailing, book, halfopen, flood }

@@ -197,6 +197,7 @@ export class KadHost {
       maxInboundStreams,
       negotiationTimeoutMs: INBOUND_IDLE_MS,
       admit: (conn) => this.admitRequest(conn),
+      onRefused: (reason) => this.observer?.rejected(reason),
     })
     this.stack.addEventListener('peer:identify', (evt) => {
       const { peerId, listenAddrs, protocols } = evt.detail
