@@ -189,6 +189,7 @@ export class DhtNode implements AdminApi {
     this.feed = new EventFeed(this.metrics, this.events, {
       tablePeers: () => (this.engine ? this.engine.contacts().map((c) => c.peer) : []),
       readiness: () => this.readiness(),
+      engineRejected: () => (this.host !== undefined ? this.engine.stats(this.host.now()).rejected : {}),
     })
     this.host = new KadHost({
       stack: this.stack,
