@@ -117,6 +117,7 @@ function buildReport(sim: Simulation, scenario: ResolvedScenario, replay: string
     faults: chaos === undefined ? sim.faults : sim.faults.map((f) => ({ ...f, ...chaos.faultMeasures(f.id) })),
     alerts: chaos === undefined ? sim.alerts : chaos.alertRecords(),
     variants: [],
+    ...(sim.codec !== undefined ? { wire: sim.codec.section() } : {}),
   }
 }
 

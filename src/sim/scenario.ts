@@ -56,6 +56,10 @@ export const scenarioSchema = z
         access_latency_ms: logNormalMs(10, 0.5).describe('one-way last-mile latency per peer'),
         jitter_ms: logNormalMs(1, 1).describe('per-packet extra delay'),
         loss: num(0, 0.99).default(0).describe('uniform packet loss probability'),
+        wire_codec: z
+          .boolean()
+          .default(false)
+          .describe('pass every message through the node\'s wire codec (encode, frame, decode) and count bytes on the wire per message type'),
       })
       .describe('peers and the network between them'),
     churn: z
