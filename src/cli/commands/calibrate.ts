@@ -9,7 +9,7 @@ import { loadScenario } from '../../sim/scenario.js'
 import { runScenario } from '../../sim/run-scenario.js'
 import { renderReportFiles, writeReportFiles } from '../../report/files.js'
 import { runTestbed, testbedScenario } from '../../testbed/testbed.js'
-import { compareRuns, renderCalibrationHtml, renderCalibrationMarkdown } from '../../testbed/calibrate.js'
+import { compareRuns, renderCalibrationHtml, renderCalibrationMarkdown, tolerancesOf } from '../../testbed/calibrate.js'
 import { EXIT_GATE_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js'
 import { VERSION } from '../version.js'
 import { checkSeedFlag, intFlag, withInterrupt } from './testbed.js'
@@ -39,7 +39,7 @@ export async function calibrateCommand(file: string, flags: CalibrateFlags): Pro
     const tb = await runTestbed(scenario, { nodes: n, seed, scenarioPath: file, toolVersion: VERSION, signal, pq: flags.pq === true, ...(workers !== undefined ? { workers } : {}) })
     writeReportFiles(join(outDir, 'sim'), renderReportFiles(sim))
     writeReportFiles(join(outDir, 'testbed'), renderReportFiles(tb))
-    const cal = { ...compareRuns(sim, tb, n), partial: tb.testbed.partial }
+    const cal = { ...compareRuns(sim, tb, n, tolerancesOf(scenario)), partial: tb.testbed.partial }
     mkdirSync(outDir, { recursive: true })
     writeFileSync(join(outDir, 'calibration.json'), `${JSON.stringify(cal, null, 2)}\n`)
     const md = renderCalibrationMarkdown(cal)
