@@ -236,9 +236,14 @@ export function registerCtl(program: Command): void {
 
   ctl
     .command('replicas')
-    .description('copies of this node\'s provider record among the k closest peers (rf_observed)')
+    .description('copies of this node\'s provider record among the k closest peers (rf_observed); exit 1 when fewer than --rf')
     .requiredOption('--key <key>', 'b3:<64 hex> or a CID')
-    .action(async (o: { key: string }) => print(expectOk(await call(target(), 'GET', `/admin/replicas/${encodeURIComponent(o.key)}`), 'replicas')))
+    .option('--rf <n>', 'replication target to check against (1-20)', '3')
+    .action(async (o: { key: string; rf: string }) => {
+      const r = expectOk(await call(target(), 'GET', `/admin/replicas/${encodeURIComponent(o.key)}?${new URLSearchParams({ rf: o.rf }).toString()}`), 'replicas')
+      print(r)
+      if (r.below_target === true) throw new CtlError(`below target: ${String(r.rf_observed)} of ${String(r.rf_target)} copies observed`, EXIT_GATE_FAILED)
+    })
 
   ctl
     .command('repair')
