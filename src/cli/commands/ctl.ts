@@ -276,12 +276,25 @@ export function registerCtl(program: Command): void {
 
   ctl
     .command('chaos')
-    .description('inject a link fault through the node\'s link shaper (POST /admin/faults; the node needs dht_link_shaper = on)')
-    .argument('<json>', 'a scenario fault, e.g. \'{"id":"wan","kind":"latency","add_ms":100,"targets":"all","for_s":60}\', or the endpoint\'s whole body {"fault": ..., "members": [...]}')
-    .action(async (json: string) => {
+    .description('link faults through the node\'s link shaper (/admin/faults; the node needs dht_link_shaper = on): inject one, --list the active ones, --clear one or all')
+    .argument('[json]', 'a scenario fault, e.g. \'{"id":"wan","kind":"latency","add_ms":100,"targets":"all","for_s":60}\', or the endpoint\'s whole body {"fault": ..., "members": [...]}')
+    .option('--list', 'print the active faults')
+    .option('--clear <id>', 'remove the fault with this id ("all": every fault)')
+    .action(async (json: string | undefined, o: { list?: boolean; clear?: string }) => {
+      const modes = [json !== undefined, o.list === true, o.clear !== undefined].filter(Boolean).length
+      if (modes !== 1) throw new BadInputError('chaos: give a fault JSON, --list or --clear <id> (exactly one)')
+      if (o.list === true) {
+        print(expectOk(await call(target(), 'GET', '/admin/faults'), 'chaos'))
+        return
+      }
+      if (o.clear !== undefined) {
+        if (o.clear !== 'all' && !/^[a-z0-9][a-z0-9_-]{0,47}$/.test(o.clear)) throw new BadInputError(`--clear: expected a fault id ([a-z0-9_-], up to 48) or "all", got "${o.clear}"`)
+        print(expectOk(await call(target(), 'DELETE', o.clear === 'all' ? '/admin/faults' : `/admin/faults/${o.clear}`), 'chaos'))
+        return
+      }
       let body: unknown
       try {
-        body = JSON.parse(json)
+        body = JSON.parse(json!)
       } catch {
         throw new BadInputError('chaos: the fault must be JSON')
       }
