@@ -15,7 +15,8 @@ const PARTS = {
   common: { may: [], outside: false },
   // The network model both drivers share (latency, regions, link faults).
   netmodel: { may: ['engine', 'common'] },
-  sim: { may: ['engine', 'common', 'netmodel', 'polyfill'] },
+  // node/wire: the node's codec (pure bytes, no libp2p), which the simulator can run messages through.
+  sim: { may: ['engine', 'common', 'netmodel', 'polyfill', 'node/wire'] },
   node: { may: ['engine', 'common', 'netmodel', 'polyfill'] },
   report: { may: ['sim', 'engine', 'common'] },
   // Real nodes driven by a scenario: the simulator's scenario and measures, the node's host.

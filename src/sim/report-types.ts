@@ -97,6 +97,14 @@ export const reportSchema = z.object({
   alerts: z.array(alertRecordSchema),
   /** Extra runs shown beside this one (e.g. the same attack with defences off), by label. */
   variants: z.array(z.object({ label: z.string(), metrics: metricsSchema, gates: z.array(gateResultSchema) })),
+  /** Bytes on the wire per message type and direction (the scenario's network.wire_codec on). */
+  wire: z
+    .object({
+      by_type: z.array(z.object({ type: z.string(), direction: z.enum(['request', 'response']), messages: num, bytes: num, resets: num })),
+      messages: num,
+      bytes: num,
+    })
+    .optional(),
 })
 
 /** A parsed value, read-only all the way down: a report is data to render, never to patch. */

@@ -118,6 +118,7 @@ function buildReport(sim: Simulation, scenario: ResolvedScenario, replay: string
     ...(chaosMetrics !== undefined && Object.keys(chaosMetrics).length > 0 ? { metric_notes: chaos!.nullReasons('all') } : {}),
     alerts: chaos === undefined ? sim.alerts : chaos.alertRecords(),
     variants: [],
+    ...(sim.codec !== undefined ? { wire: sim.codec.section() } : {}),
   }
 }
 
