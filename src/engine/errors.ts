@@ -14,7 +14,3 @@ export class EngineMisuseError extends EngineError {}
 
 /** A broken invariant: a bug. The simulator stops and prints the replay command. */
 export class InvariantError extends EngineError {}
-
-export function invariant(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new InvariantError(message)
-}

@@ -172,7 +172,10 @@ export class DhtNode implements AdminApi {
     const writable = !o.amnesia && o.dataDir !== undefined
     const pqKeyFile = o.pqKeyFile ?? (writable ? join(o.dataDir, PQ_KEY_FILE) : undefined)
     const pins = new PinStore()
-    if (writable) await pins.load(join(o.dataDir, PQ_PINS_FILE))
+    if (writable) {
+      const file = join(o.dataDir, PQ_PINS_FILE)
+      await pins.load(file, (why) => o.log.warn({ security: 'pq_pins_damaged', file, err: why }, 'security: PQ pin file damaged; starting with no pins (keys are pinned again on first use)'))
+    }
     this.pq = new PqAuth({
       stack: this.stack,
       identity: await loadPqIdentity(pqKeyFile, o.amnesia),

@@ -1,5 +1,6 @@
 // The real `dht-sim serve` process: graceful drain exits 0, a bad configuration or a port in
 // use exits 2 with one line, SIGHUP with an invalid file is refused and the node keeps serving,
+// SIGHUP may switch REQUIRE_PQ_ON on but never off,
 // and RON_AMNESIA decides whether anything is written to disk.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -143,5 +144,30 @@ describe('dht-sim serve (the real process)', () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toContain('config reload refused')
     expect(readFileSync(file, 'utf8')).toContain('many')
+  })
+
+  it('switches PQ enforcement on at a SIGHUP that sets require_pq_on, and never off', async () => {
+    const http = await freePort()
+    const file = join(dir, 'pq.toml')
+    const base = `dht_addr = "127.0.0.1:0"\nmetrics_addr = "127.0.0.1:${http}"\nron_amnesia = true\n`
+    writeFileSync(file, base)
+    const run = start(['--config', file])
+    running.push(run.child)
+    await eventually('healthz 200', () => httpStatus(http, '/healthz').then((s) => (s === 200 ? s : undefined)), 60_000)
+    const pqGauge = async (): Promise<string | undefined> => /^ron_dht_pq_required (\d)/m.exec(await (await fetch(`http://127.0.0.1:${http}/metrics`)).text())?.[1]
+    expect(await pqGauge()).toBe('0')
+    writeFileSync(file, base + 'require_pq_on = true\n')
+    run.child.kill('SIGHUP')
+    await eventually('enforcement on', async () => ((await pqGauge()) === '1' ? true : undefined))
+    let out = ''
+    run.child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+    writeFileSync(file, base)
+    run.child.kill('SIGHUP')
+    await eventually('off ignored', async () => (out.includes('require_pq_on=off ignored') ? true : undefined))
+    expect(await pqGauge()).toBe('1')
+    run.child.kill('SIGTERM')
+    const r = await run.exited
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/REQUIRE_PQ_ON switched on/)
   })
 })

@@ -66,6 +66,10 @@ describe('a small network of our nodes', () => {
     expect(anon.status).toBe(401)
     const metrics = await (await fetch(httpUrl(n, '/metrics'))).text()
     expect(metrics).toMatch(/rejected_total\{reason="unauthenticated"\} 1/)
+    // A token of the right length in characters but not in bytes (a latin1 byte): 401, not 500.
+    const odd = await getJson(httpUrl(n, '/admin/degraded'), { method: 'POST', body: '{"on":true}', headers: { authorization: `Bearer \u00e9${ADMIN_TOKEN.slice(1)}` } })
+    expect(odd.status).toBe(401)
+    expect(await (await fetch(httpUrl(n, '/metrics'))).text()).toMatch(/rejected_total\{reason="unauthenticated"\} 2/)
     const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
     const on = await getJson(httpUrl(n, '/admin/degraded'), { method: 'POST', body: '{"on":true}', headers: auth })
     expect(on.status).toBe(200)

@@ -5,12 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import type { DhtNode } from '../../src/node/dht-node.js'
+import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
+import { frame } from '../../src/node/host/index.js'
+import { MessageType } from '../../src/node/wire/message.js'
 import { ADMIN_TOKEN, eventually, getJson, httpUrl, loopbackAddr, metricValue, startOurNode, startStockNode, type StockNode } from './helpers.js'
 
-type LibCid = Parameters<StockNode['contentRouting']['provide']>[0]
 
 describe('REQUIRE_PQ_ON', () => {
   const ours: DhtNode[] = []
@@ -61,8 +62,19 @@ describe('REQUIRE_PQ_ON', () => {
     expect(after).toBeGreaterThan(before)
     expect(await metricValue(a, 'rejected_total{reason="pq-required"}')).toBe(after)
     expect(a.engine.contacts().some((c) => c.peer === stock.peerId.toString())).toBe(false)
-    const cid = CID.createV1(0x55, await sha256.digest(new TextEncoder().encode('stock under pq'))) as unknown as LibCid
-    await stock.contentRouting.provide(cid, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined)
+    // An ADD_PROVIDER straight from the stock peer, naming itself (it would pass the sender
+    // check): its stream must reach the node and be refused (reset before the body is read) and
+    // counted, and nothing be stored.
+    const key = (await sha256.digest(new TextEncoder().encode('stock under pq'))).bytes
+    const refusedBefore = await metricValue(a, 'pq_downgrade_attempt_total')
+    const s = await stock.dialProtocol(multiaddr(loopbackAddr(a.multiaddrs)), KAD_PROTOCOL)
+    try {
+      s.send(frame({ type: MessageType.ADD_PROVIDER, key, closerPeers: [], providerPeers: [{ id: stock.peerId.toMultihash().bytes, addrs: stock.getMultiaddrs().map((m) => m.bytes) }] }))
+      await s.close()
+    } catch {
+      // already reset by the node: the refusal this test is about
+    }
+    expect(await eventually('ADD_PROVIDER refused', async () => ((await metricValue(a, 'pq_downgrade_attempt_total')) === refusedBefore + 1 ? true : undefined))).toBe(true)
     expect(a.engine.stats(a.host.now()).providerRecords).toBe(0)
     // Our own lookups do not use the stock peer either: its handshake outcome is not ok.
     expect(a.pq.peerInfo(stock.peerId.toString())).toBeUndefined()

@@ -2,7 +2,7 @@
 // for (both peer ids, both nonces), garbage never throws, and TOFU pins refuse a changed key.
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -82,17 +82,17 @@ describe('PQ proof (ML-DSA-87)', () => {
 })
 
 describe('TOFU pins', () => {
-  it('pins on first sight, matches after, refuses a changed key until unpinned', () => {
+  it('pins on first sight, matches after, refuses a changed key, and forgets the idlest pin when full', () => {
     const pins = new PinStore(2)
     expect(pins.check('p1', 'a'.repeat(64))).toBe('pinned-now')
     expect(pins.check('p1', 'a'.repeat(64))).toBe('match')
     expect(pins.check('p1', 'b'.repeat(64))).toBe('mismatch')
-    expect(pins.unpin('p1')).toBe(true)
-    expect(pins.check('p1', 'b'.repeat(64))).toBe('pinned-now')
-    pins.check('p2', 'c'.repeat(64))
-    pins.check('p3', 'd'.repeat(64)) // bounded: the oldest pin goes
+    expect(pins.check('p2', 'c'.repeat(64))).toBe('pinned-now')
+    expect(pins.check('p1', 'a'.repeat(64))).toBe('match') // p1 is now the most recently matched
+    pins.check('p3', 'd'.repeat(64)) // full: p2, pinned later but idle since, goes
     expect(pins.size).toBe(2)
-    expect(pins.get('p1')).toBeUndefined()
+    expect(pins.get('p2')).toBeUndefined()
+    expect(pins.check('p1', 'b'.repeat(64))).toBe('mismatch') // the active peer keeps its pin
   })
 
   it('persist across a restart (and a damaged file starts empty)', async () => {
@@ -106,6 +106,10 @@ describe('TOFU pins', () => {
       expect(b.check('p1', 'e'.repeat(64))).toBe('mismatch')
       const c = new PinStore()
       expect(await c.load(join(dir, 'missing.json'))).toBe(0)
+      await writeFile(join(dir, 'damaged.json'), '{"pins": ')
+      const why: string[] = []
+      expect(await c.load(join(dir, 'damaged.json'), (w) => why.push(w))).toBe(0)
+      expect(why).toHaveLength(1)
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

@@ -173,7 +173,8 @@ function tail(t: Target, query: string): Promise<void> {
         }
         res.pipe(process.stdout, { end: false })
         res.on('end', () => resolve())
-        res.on('error', () => resolve())
+        // The connection broke mid-stream (the node died, a proxy cut it): not a clean end.
+        res.on('error', (e: NodeJS.ErrnoException) => reject(new CtlError(`${where(t)}: event tail broken (${e.code ?? e.message})`, EXIT_UNREACHABLE)))
       },
     )
     req.on('error', (e: NodeJS.ErrnoException) => reject(new CtlError(`${where(t)}: node unreachable (${e.code ?? e.message})`, EXIT_UNREACHABLE)))

@@ -1,6 +1,7 @@
 // The lookup queue: every lookup — a user's, or the engine's own join, refresh and republish —
 // starts here. At most maxInflightLookups run at once; more wait in a bounded queue, and beyond it
-// a user's lookup is shed with "busy" (back-pressure). A running lookup is advanced whenever
+// a user's lookup is shed with "busy" (back-pressure) and a refresh or republish is dropped and
+// counted ("maintenance-shed"). A running lookup is advanced whenever
 // something happened to it (an answer, a failure, a hedge wake-up) and finished here: its result
 // is reported, a PROVIDE stores its records, and the next queued lookup starts.
 import type { EngineCore, QueuedLookup } from '../core.js'
@@ -28,6 +29,10 @@ export function requestLookup(core: EngineCore, op: LookupOp, key: Uint8Array, t
   } else if (purpose === 'user') {
     core.count(core.rejected, 'busy')
     emitDone(core, failedResult(core, q, 'busy'))
+  } else {
+    // A refresh or republish the full queue has no room for: the next round tries again, but an
+    // operator should see that maintenance is being shed.
+    core.count(core.rejected, 'maintenance-shed')
   }
 }
 

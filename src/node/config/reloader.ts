@@ -2,14 +2,16 @@
 // good configuration stays in force. The caller (the node) logs and counts refusals.
 import { loadConfig, ConfigInvalidError, type LoadConfigOptions, type NodeConfig } from './load.js'
 
-/** Keys (NodeConfig fields) that only take effect after a restart. */
+/**
+ * Keys (NodeConfig fields) that only take effect after a restart. `requirePq` is not one: a
+ * reload may switch enforcement on (never off: serve.ts keeps it on and says so).
+ */
 export const RESTART_FIELDS: readonly (keyof NodeConfig)[] = [
   'dhtAddr',
   'metricsAddr',
   'amnesia',
   'identityFile',
   'dataDir',
-  'requirePq',
   'linkShaper',
   'region',
   'adminSocket',

@@ -206,8 +206,5 @@ export const DEFAULTS: Readonly<Partial<Record<ConfigKey, unknown>>> = {
 /** Keys whose values are paths: relative paths in a file resolve against the file's directory. */
 export const PATH_KEYS: readonly ConfigKey[] = ['dht_identity_file', 'dht_data_dir', 'dht_admin_token_file', 'dht_admin_socket']
 
-/** Keys whose values are secret: never logged, never echoed. */
-export const SECRET_KEYS: readonly ConfigKey[] = ['dht_admin_token']
-
 export const envName = (k: ConfigKey): string => k.toUpperCase()
 export const flagName = (k: ConfigKey): string => `--${k.replaceAll('_', '-')}`

@@ -39,16 +39,4 @@ export class ByteBudget {
   get bytes(): number {
     return this.held
   }
-
-  /** Bytes held for one peer. */
-  heldBy(peer: string): number {
-    return this.byPeer.get(peer) ?? 0
-  }
-
-  /** The largest amount held by any one peer. */
-  get maxPerPeer(): number {
-    let m = 0
-    for (const v of this.byPeer.values()) if (v > m) m = v
-    return m
-  }
 }

@@ -10,6 +10,7 @@
 // own limits. Refusals are reported by reason.
 import type { Connection, ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import { allowList, ipOf } from './allow-list.js'
 
 export interface ConnectionGuardOptions {
   readonly perIp: number
@@ -19,31 +20,20 @@ export interface ConnectionGuardOptions {
   readonly onRefused?: (reason: 'connections-per-ip' | 'connections-per-peer') => void
 }
 
-export function ipOf(addr: Multiaddr): string | undefined {
-  for (const c of addr.getComponents()) if (c.name === 'ip4' || c.name === 'ip6') return c.value
-  return undefined
-}
-
 export class ConnectionGuard {
   private readonly byIp = new Map<string, number>()
   private connectionsOf: ((peer: PeerId) => Connection[]) | undefined
 
-  constructor(private readonly opts: ConnectionGuardOptions) {}
+  constructor(private readonly opts: ConnectionGuardOptions) {
+    this.allowed = allowList(opts.allow ?? [])
+  }
 
   /** Gives the guard the stack's view of open connections (after the stack is created). */
   attach(connectionsOf: (peer: PeerId) => Connection[]): void {
     this.connectionsOf = connectionsOf
   }
 
-  /** Inbound sockets from `ip` accepted and not yet closed. */
-  socketsFrom(ip: string): number {
-    return this.byIp.get(ip) ?? 0
-  }
-
-  private allowed(addr: Multiaddr): boolean {
-    const s = addr.toString()
-    return (this.opts.allow ?? []).some((p) => s === p || s.startsWith(`${p}/`))
-  }
+  private readonly allowed: (addr: Multiaddr) => boolean
 
   gater(): ConnectionGater {
     return {

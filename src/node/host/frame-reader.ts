@@ -166,7 +166,7 @@ export class FrameReader {
   /** The next frame, or why there is none. After an error result the stream should be closed. */
   async next(timeoutMs: number): Promise<FrameResult> {
     if (this.finished) return { ok: false, error: 'eof' }
-    const deadline = Date.now() + timeoutMs
+    const deadline = performance.now() + timeoutMs
     for (;;) {
       const f = this.frames.shift()
       if (f !== undefined) {
@@ -179,7 +179,7 @@ export class FrameReader {
         if (this.failed) return { ok: false, error: 'reset' }
         return { ok: false, error: this.decoder.idle ? 'eof' : 'truncated' }
       }
-      const left = deadline - Date.now()
+      const left = deadline - performance.now()
       if (left <= 0) return { ok: false, error: 'timeout' }
       this.resume()
       await new Promise<void>((resolve) => {

@@ -15,6 +15,7 @@
 // leaves alone, through libp2p's registrar; the handling is the same. Bad frames and undecodable messages are counted by
 // reason, logged and the stream is aborted: remote bytes never throw into the engine.
 import type { Connection, Stream } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { DhtEngine } from '../../engine/engine.js'
 import type {
   Contact,
@@ -39,6 +40,7 @@ import { KAD_PROTOCOL, type NodeStack } from './libp2p-node.js'
 import { DEFAULT_LIMITS, type NodeLimits } from './limits.js'
 import { DROP, type LinkShaper } from '../shaper/link-shaper.js'
 import { ProviderQuota } from './provider-quota.js'
+import { allowList } from './allow-list.js'
 import { toHex } from '../../engine/ids.js'
 import { RateLimiter } from '../../engine/rate-limiter.js'
 import { CODE_TYPE, TYPE_CODE, closeQuietly, frame, sendRpc, sleep, type PeerAdmission, type RpcContext } from './rpc-io.js'
@@ -131,7 +133,7 @@ export class KadHost {
   readonly providerQuota: ProviderQuota
   /** Inbound requests per peer per second, checked before a request is read. */
   private readonly requestBudget: RateLimiter
-  private readonly allow: readonly string[]
+  private readonly allowed: (addr: Multiaddr) => boolean
 
   constructor(opts: KadHostOptions) {
     this.stack = opts.stack
@@ -144,7 +146,7 @@ export class KadHost {
     this.limits = opts.limits ?? DEFAULT_LIMITS
     this.buffers = new ByteBudget(this.limits.bufferedBytesPerPeer, this.limits.bufferedBytesTotal)
     this.requestBudget = new RateLimiter(this.limits.requestsPerPeerPerS, this.limits.requestBurstPerPeer)
-    this.allow = opts.allow ?? []
+    this.allowed = allowList(opts.allow ?? [])
     // Tracked entries stay near the store's own records (refusals are forgotten); twice its size is slack.
     this.providerQuota = new ProviderQuota(this.limits.providerRecordsPerPeer, opts.engine.config.providerTtlMs, 2 * opts.engine.config.maxProviderKeys)
     this.rpc = {
@@ -336,10 +338,7 @@ export class KadHost {
    */
   private admitRequest(conn: Connection): boolean {
     if (this.requestBudget.allow(conn.remotePeer.toString(), this.now())) return true
-    if (this.allow.length > 0) {
-      const a = conn.remoteAddr.toString()
-      if (this.allow.some((p) => a === p || a.startsWith(`${p}/`))) return true
-    }
+    if (this.allowed(conn.remoteAddr)) return true
     this.observer?.rejected('rate-limited')
     return false
   }

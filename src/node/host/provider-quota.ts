@@ -4,8 +4,13 @@
 // announcing many keys could fill it and have every honest record refused until its records
 // expire. The host therefore remembers which keys each peer has announced (until the records'
 // TTL passes) and refuses a new key beyond `perPeer`; refreshing a key the peer already holds is
-// always allowed. What this tracks is itself bounded (`maxTracked` entries in all): past it new
-// records are refused, which the store would refuse anyway once full.
+// always allowed. What this tracks is itself bounded (`maxTracked` entries in all): when it is
+// full, expired entries of every peer are swept (at most once per `SWEEP_EVERY_MS`, so a full
+// table costs one pass a minute, not one per request), and only if nothing has expired are new
+// records refused ('quota-full'), which the store would refuse anyway once full.
+/** The least time between two sweeps of a full table. */
+export const SWEEP_EVERY_MS = 60_000
+
 export type QuotaVerdict = 'ok' | 'provider-quota' | 'quota-full'
 
 export class ProviderQuota {
@@ -14,6 +19,7 @@ export class ProviderQuota {
   /** peer -> when its earliest record expires (a full peer is pruned no sooner). */
   private readonly earliest = new Map<string, number>()
   private tracked = 0
+  private nextSweepMs = 0
 
   constructor(
     private perPeer: number,
@@ -35,6 +41,7 @@ export class ProviderQuota {
     }
     if (mine !== undefined && mine.size >= this.perPeer) this.prune(peer, mine, nowMs)
     if (mine !== undefined && mine.size >= this.perPeer) return 'provider-quota'
+    if (this.tracked >= this.maxTracked) this.sweep(nowMs)
     if (this.tracked >= this.maxTracked) return 'quota-full'
     if (mine === undefined) {
       mine = new Map()
@@ -56,9 +63,19 @@ export class ProviderQuota {
     }
   }
 
-  /** Records `peer` holds (live or not yet pruned). */
-  heldBy(peer: string): number {
-    return this.byPeer.get(peer)?.size ?? 0
+  /** Entries tracked, over all peers (expired ones count until they are pruned). */
+  get size(): number {
+    return this.tracked
+  }
+
+  /** Prunes every peer's expired entries; a full table is swept at most once per SWEEP_EVERY_MS. */
+  private sweep(nowMs: number): void {
+    if (nowMs < this.nextSweepMs) return
+    this.nextSweepMs = nowMs + SWEEP_EVERY_MS
+    for (const [peer, mine] of this.byPeer) {
+      this.earliest.delete(peer)
+      this.prune(peer, mine, nowMs)
+    }
   }
 
   private prune(peer: string, mine: Map<string, number>, nowMs: number): void {

@@ -148,6 +148,8 @@ async function tail(bus: EventBus, req: IncomingMessage, res: ServerResponse): P
     res.end()
     return
   }
+  // A quiet tail is not an idle socket: the server's 60 s inactivity timeout would cut it.
+  res.setTimeout(0)
   // Headers out at once so a client sees the stream open before the first event.
   res.write(`${JSON.stringify({ topic: 'tail', event: 'subscribed', topics: [...topics] })}\n`)
   await new Promise<void>((resolve) => {

@@ -141,8 +141,14 @@ export class HttpServer {
     server.requestTimeout = 0 // the event tail is long-lived
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => reject(new BindError(`Bind: admin socket ${path}: ${e.code ?? e.message}`)))
-      // umask-independent: nobody but the node's user may connect.
-      server.listen(path, () => resolve())
+      // Created 0600 whatever the umask (bind happens inside listen, synchronously): nobody but
+      // the node's user may connect, not even between bind and a later chmod.
+      const umask = process.umask(0o177)
+      try {
+        server.listen(path, () => resolve())
+      } finally {
+        process.umask(umask)
+      }
     })
     await chmod(path, 0o600)
     this.unixServer = server
@@ -248,7 +254,10 @@ export class HttpServer {
     const token = this.adminToken
     const h = req.headers.authorization ?? ''
     const given = h.startsWith('Bearer ') ? h.slice(7) : ''
-    const ok = token !== undefined && token.length > 0 && given.length === token.length && timingSafeEqual(Buffer.from(given), Buffer.from(token))
+    // Compared as bytes: a header of the same length in characters may differ in bytes.
+    const a = Buffer.from(given)
+    const b = Buffer.from(token ?? '')
+    const ok = b.length > 0 && a.length === b.length && timingSafeEqual(a, b)
     if (!ok) {
       this.opts.metrics.rejected('unauthenticated')
       throw new HttpError(401, 'unauthenticated', 'admin actions need Authorization: Bearer <token>')

@@ -194,8 +194,10 @@ export class PqAuth implements PeerAdmission {
     const now = performance.now()
     const last = this.lastLog.get(peer)
     const data = { peer_id: peer, remote_addr: conn.remoteAddr.toString(), pq_outcome: outcome }
-    this.events?.emit('security', { event: 'pq_downgrade_refused', ...data })
+    // Counted every time; logged and put on the event tail at most once per peer per interval, so
+    // one peer's flood of refused requests cannot flush the tail's ring for everyone else.
     if (last !== undefined && now - last < SECURITY_LOG_EVERY_MS) return
+    this.events?.emit('security', { event: 'pq_downgrade_refused', ...data })
     if (this.lastLog.size >= MAX_LOG_MEMORY) this.lastLog.clear()
     this.lastLog.set(peer, now)
     this.log.warn({ security: 'pq_downgrade_refused', ...data }, 'security: kad request refused: the peer has not completed PQ authentication (REQUIRE_PQ_ON)')

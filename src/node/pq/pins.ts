@@ -1,7 +1,9 @@
 // Trust on first use for PQ keys: the first ML-DSA-87 key a peer id proves is pinned, and a
 // later proof with another key is refused (and logged as a security event) until an operator
-// removes the pin. Bounded: past `maxPins` the oldest pin is forgotten. Persisted as JSON in the
-// state dir when the node may write (amnesia off).
+// removes the pin (edits the pin file while the node is stopped). Bounded: past `maxPins` the pin
+// least recently matched is forgotten, so a flood of fresh identities pushes out idle pins, never
+// the peers we keep talking to. Persisted as JSON in the state dir when the node may write
+// (amnesia off).
 import { readFile } from 'node:fs/promises'
 import { atomicWrite } from '../host/persist.js'
 
@@ -29,24 +31,22 @@ export class PinStore {
     const known = this.pins.get(peer)
     if (known === undefined) {
       if (this.pins.size >= this.maxPins) {
-        const oldest = this.pins.keys().next()
-        if (!oldest.done) this.pins.delete(oldest.value)
+        const idlest = this.pins.keys().next()
+        if (!idlest.done) this.pins.delete(idlest.value)
       }
       this.pins.set(peer, fingerprint)
       this.dirty = true
       return 'pinned-now'
     }
-    return known === fingerprint ? 'match' : 'mismatch'
+    if (known !== fingerprint) return 'mismatch'
+    // Most recently matched last: the Map's first key is the one to forget when full.
+    this.pins.delete(peer)
+    this.pins.set(peer, known)
+    return 'match'
   }
 
-  /** Forgets a pin (an operator accepted a peer's new key). */
-  unpin(peer: string): boolean {
-    const had = this.pins.delete(peer)
-    if (had) this.dirty = true
-    return had
-  }
-
-  async load(file: string): Promise<number> {
+  /** Loads the pin file; a damaged one starts empty and `onDamaged` says why. */
+  async load(file: string, onDamaged?: (why: string) => void): Promise<number> {
     let text: string
     try {
       text = await readFile(file, 'utf8')
@@ -58,8 +58,9 @@ export class PinStore {
       for (const [peer, fp] of Object.entries(j.pins ?? {})) {
         if (typeof fp === 'string' && /^[0-9a-f]{64}$/.test(fp) && this.pins.size < this.maxPins) this.pins.set(peer, fp)
       }
-    } catch {
-      // a damaged pin file starts empty (pins are re-learned; a changed key is then accepted once)
+    } catch (e) {
+      // Pins are re-learned on first use; a changed key is then accepted once, hence the warning.
+      onDamaged?.((e as Error).message)
     }
     return this.pins.size
   }

@@ -98,7 +98,7 @@ export async function repair(deps: RepairDeps, key: Uint8Array, rf: number, pref
   const unreachable = [...m.unreachable]
   while (holders.length < rf && candidates.length > 0) {
     const batch = candidates.splice(0, rf - holders.length)
-    const sent = await mapLimited(batch, deps.concurrency ?? 8, (c) => deps.addProvider(c, key))
+    await mapLimited(batch, deps.concurrency ?? 8, (c) => deps.addProvider(c, key))
     // A record handed over a moment ago may still be on its way into the peer's store: a peer
     // that took the write but does not show the record yet is asked once more.
     const seen = await mapLimited(batch, deps.concurrency ?? 8, async (c) => {
@@ -107,8 +107,10 @@ export async function repair(deps: RepairDeps, key: Uint8Array, rf: number, pref
       await new Promise((r) => setTimeout(r, RECHECK_MS))
       return holds(deps, c, key)
     })
+    // A copy seen is a copy, whatever the write's own close reported (it may fail after the
+    // peer has read the record).
     batch.forEach((c, i) => {
-      if (sent[i] === true && seen[i] === true) {
+      if (seen[i] === true) {
         holders.push(c.peer)
         added.push(c.peer)
       } else if (seen[i] === undefined) unreachable.push(c.peer)
