@@ -9,7 +9,7 @@ import type { Connection, Libp2p } from '@libp2p/interface'
 import type { DhtNode } from '../../src/node/dht-node.js'
 import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
 import { frame } from '../../src/node/host/index.js'
-import { MessageType } from '../../src/node/wire/message.js'
+import { MessageType, type WirePeer } from '../../src/node/wire/message.js'
 import { eventually, httpUrl, loopbackAddr, metricValue, startOurNode, startRawClient } from './helpers.js'
 
 const OVERLOADED = 'rejected_total{reason="overloaded"}'
@@ -34,6 +34,27 @@ async function findNode(conn: Connection, i: number): Promise<boolean> {
   const ok = await answered
   s.abort(new Error('done'))
   return ok
+}
+
+/** One ADD_PROVIDER announcing the sender itself, on a fresh stream; resolves when the node is done with it. */
+async function provide(conn: Connection, me: WirePeer, i: number): Promise<void> {
+  let s
+  try {
+    s = await conn.newStream(KAD_PROTOCOL)
+  } catch {
+    return
+  }
+  const done = new Promise<void>((resolve) => {
+    s.addEventListener('remoteCloseWrite', () => resolve(), { once: true })
+    s.addEventListener('close', () => resolve(), { once: true })
+  })
+  try {
+    s.send(frame({ type: MessageType.ADD_PROVIDER, key: new TextEncoder().encode(`provided-${i}`), closerPeers: [], providerPeers: [me] }))
+    await s.close()
+  } catch {
+    return
+  }
+  await done
 }
 
 /** Keeps the event loop busy `busyMs` out of every `periodMs` (a CPU hog in the node's process). */
@@ -86,14 +107,18 @@ describe('a saturated node (CPU hog in its process)', () => {
     const stopHog = startHog(600, 650)
     let during: { answered: number; refused: number }
     let healthz: number
+    let refusedOverloaded: number
+    const me: WirePeer = { id: clients[0]!.peerId.toMultihash().bytes, addrs: [] }
     try {
       during = await flood(conns, 12)
+      refusedOverloaded = await metricValue(node, OVERLOADED)
+      // Provider records announced while pegged: those refused must not count as stored.
+      for (let round = 0; round < 4; round++) await Promise.all(Array.from({ length: 8 }, (_, i) => provide(conns[0]!, me, round * 8 + i)))
       healthz = (await fetch(httpUrl(node, '/healthz'))).status
     } finally {
       stopHog()
     }
     const heapGrowth = process.memoryUsage().heapUsed - heapBefore
-    const refusedOverloaded = await metricValue(node, OVERLOADED)
 
     // Throttled, never crashed: refusals by reason, the process and its HTTP side alive.
     expect(during.refused).toBeGreaterThan(0)
@@ -102,8 +127,15 @@ describe('a saturated node (CPU hog in its process)', () => {
     expect(healthz).toBe(200)
     // 288 refused or answered requests leave no backlog behind: far less than a MiB each.
     expect(heapGrowth).toBeLessThan(64 * 1024 * 1024)
-    // The refusals show in the event tail's source too (the engine's counters).
-    expect(node.engine.stats(0).rejected['overloaded']).toBe(refusedOverloaded)
+    // Every refusal the engine counted (FIND_NODE and ADD_PROVIDER alike) is in rejected_total.
+    expect(node.engine.stats(0).rejected['overloaded']).toBe(await metricValue(node, OVERLOADED))
+
+    // Every ADD_PROVIDER is either stored (and counted ok) or refused (and counted rejected).
+    const providedOk = await metricValue(node, 'requests_total{op="ADD_PROVIDER",result="ok"}')
+    const providedRefused = await metricValue(node, 'requests_total{op="ADD_PROVIDER",result="rejected"}')
+    expect(providedRefused).toBeGreaterThan(0)
+    expect(providedOk).toBe(node.engine.stats(0).providerRecords)
+    expect(providedOk + providedRefused).toBe(32)
 
     // Recovery: once the hog is gone, requests are answered again and no more are refused.
     await eventually('requests answered again', async () => ((await flood(conns, 1)).refused === 0 ? true : undefined))
