@@ -58,14 +58,17 @@ async function provide(conn: Connection, me: WirePeer, i: number): Promise<void>
 }
 
 /** Keeps the event loop busy `busyMs` out of every `periodMs` (a CPU hog in the node's process). */
-function startHog(busyMs: number, periodMs: number): () => void {
-  const t = setInterval(() => {
+function startHog(busyMs: number, periodMs: number): { stop: () => void; blocks: () => number } {
+  let blocks = 0
+  const burn = (): void => {
     const until = performance.now() + busyMs
     while (performance.now() < until) {
       // burn
     }
-  }, periodMs)
-  return () => clearInterval(t)
+    blocks++
+  }
+  const t = setInterval(burn, periodMs)
+  return { stop: () => clearInterval(t), blocks: () => blocks }
 }
 
 /** `rounds` rounds of 8 requests at once on each connection (yamux takes ten unacknowledged streams). */
@@ -104,19 +107,29 @@ describe('a saturated node (CPU hog in its process)', () => {
 
     global.gc?.()
     const heapBefore = process.memoryUsage().heapUsed
-    const stopHog = startHog(600, 650)
+    const hog = startHog(600, 650)
     let during: { answered: number; refused: number }
     let healthz: number
     let refusedOverloaded: number
+    let provided = 0
     const me: WirePeer = { id: clients[0]!.peerId.toMultihash().bytes, addrs: [] }
     try {
-      during = await flood(conns, 12)
+      // However fast the node answers, the flood goes on until the hog has blocked a few times.
+      during = { answered: 0, refused: 0 }
+      while (hog.blocks() < 6) {
+        const r = await flood(conns, 1)
+        during = { answered: during.answered + r.answered, refused: during.refused + r.refused }
+      }
       refusedOverloaded = await metricValue(node, OVERLOADED)
       // Provider records announced while pegged: those refused must not count as stored.
-      for (let round = 0; round < 4; round++) await Promise.all(Array.from({ length: 8 }, (_, i) => provide(conns[0]!, me, round * 8 + i)))
+      const provideFrom = hog.blocks()
+      for (let round = 0; round < 4 || hog.blocks() < provideFrom + 2; round++) {
+        await Promise.all(Array.from({ length: 8 }, (_, i) => provide(conns[0]!, me, round * 8 + i)))
+        provided += 8
+      }
       healthz = (await fetch(httpUrl(node, '/healthz'))).status
     } finally {
-      stopHog()
+      hog.stop()
     }
     const heapGrowth = process.memoryUsage().heapUsed - heapBefore
 
@@ -125,7 +138,7 @@ describe('a saturated node (CPU hog in its process)', () => {
     expect(refusedOverloaded).toBeGreaterThan(0)
     expect(refusedOverloaded).toBeLessThanOrEqual(during.refused)
     expect(healthz).toBe(200)
-    // 288 refused or answered requests leave no backlog behind: far less than a MiB each.
+    // The requests refused or answered leave no backlog behind.
     expect(heapGrowth).toBeLessThan(64 * 1024 * 1024)
     // Every refusal the engine counted (FIND_NODE and ADD_PROVIDER alike) is in rejected_total.
     expect(node.engine.stats(0).rejected['overloaded']).toBe(await metricValue(node, OVERLOADED))
@@ -135,7 +148,7 @@ describe('a saturated node (CPU hog in its process)', () => {
     const providedRefused = await metricValue(node, 'requests_total{op="ADD_PROVIDER",result="rejected"}')
     expect(providedRefused).toBeGreaterThan(0)
     expect(providedOk).toBe(node.engine.stats(0).providerRecords)
-    expect(providedOk + providedRefused).toBe(32)
+    expect(providedOk + providedRefused).toBe(provided)
 
     // Recovery: once the hog is gone, requests are answered again and no more are refused.
     await eventually('requests answered again', async () => ((await flood(conns, 1)).refused === 0 ? true : undefined))
