@@ -43,6 +43,10 @@ export interface EngineConfig {
   readonly warmTableSize: number
   readonly bootstrapLiveWindowMs: number
   readonly bootstrapPingIntervalMs: number
+  /** Admission control: refuse a request that waited longer than this (scaled by its cost; admission.ts). */
+  readonly admissionDelayMs: number
+  /** Admission control: refuse new requests while the driver holds this many (scaled by cost). */
+  readonly admissionInflight: number
   readonly policy: PolicyConfig
 }
 
@@ -91,6 +95,8 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   warmTableSize: C.WARM_TABLE_SIZE,
   bootstrapLiveWindowMs: C.BOOTSTRAP_LIVE_WINDOW_MS,
   bootstrapPingIntervalMs: C.BOOTSTRAP_PING_INTERVAL_MS,
+  admissionDelayMs: C.ADMISSION_DELAY_MS,
+  admissionInflight: C.ADMISSION_INFLIGHT,
   policy: DEFAULT_POLICY,
 }
 

@@ -95,3 +95,14 @@ export const WARM_TABLE_SIZE = 8
 /** Join retries back off exponentially from this base up to JOIN_RETRY_MAX_MS, with jitter. */
 export const JOIN_RETRY_BASE_MS = 1_000
 export const JOIN_RETRY_MAX_MS = 60_000
+/**
+ * Admission control (admission.ts): a request that would wait longer than this before it runs is
+ * refused "overloaded". A requester stops waiting for a silent query after its hedge delay
+ * (HEDGE_DELAY_MS) and sends another: work that waits longer is mostly work nobody uses.
+ */
+export const ADMISSION_DELAY_MS = 250
+/**
+ * Admission control: inbound requests a driver may hold accepted and unanswered before new ones
+ * are refused "overloaded" (the node: open inbound streams, node-wide).
+ */
+export const ADMISSION_INFLIGHT = 1024

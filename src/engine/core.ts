@@ -107,6 +107,9 @@ export class EngineCore {
   /** The bootstrap poll armed last (its tick and its number); earlier ones in the heap are dead. */
   bootstrapPollMs = -Infinity
   bootstrapPollSeq = 0
+  /** The driver's last `load` input (admission.ts): how long work waits, requests it holds. */
+  loadDelayMs = 0
+  loadInflight = 0
   readonly rejected: Record<string, number> = {}
   readonly served: Record<string, number> = {}
   readonly ignored = new IgnoredInputs()

@@ -9,6 +9,7 @@
 // step is the one door; behind it each job is a part of its own (docs/ARCHITECTURE.md), all
 // acting on one shared state (core.ts):
 //   rpc/inbound.ts and the handlers beside it   requests we answer (rate-limited per peer)
+//   admission.ts                                refusing work beyond the driver's load budget
 //   rpc/outbound.ts                             answers, timeouts and failures of our requests
 //   query/queue.ts, query/lookup.ts             lookups behind a bounded semaphore and wait queue
 //   query/density.ts                            the Sybil-density check, the network-size estimate
@@ -36,6 +37,7 @@ import { networkSizeEstimate } from './query/density.js'
 import { onJoinDone, start } from './bootstrap.js'
 import { checkReadiness, countLiveBootstraps, readiness } from './readiness.js'
 import { observe } from './liveness.js'
+import { setLoad } from './admission.js'
 import { rememberProvided } from './republish.js'
 import { nextDeadlineMs, onTimers } from './timers.js'
 import { assertInvariants, findBrokenInvariant } from './invariants.js'
@@ -119,6 +121,9 @@ export class DhtEngine {
           break
         case 'seed-contacts':
           for (const c of input.contacts) observe(core, c)
+          break
+        case 'load':
+          setLoad(core, input.delayMs, input.inflight)
           break
         case 'stop':
           core.stopped = true // first: the lookups that end now start nothing new

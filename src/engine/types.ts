@@ -70,6 +70,11 @@ export type Input =
     }
   /** Seed the routing table from a saved cache (node restart); contacts are unverified. */
   | { readonly kind: 'seed-contacts'; readonly contacts: readonly Contact[] }
+  /**
+   * How loaded the driver is (admission.ts): how long work waits before it runs, and the inbound
+   * requests it holds unanswered. Holds until the next one; 0/0 admits everything.
+   */
+  | { readonly kind: 'load'; readonly delayMs: number; readonly inflight: number }
   /** Stop: pending lookups end with error "stopped"; no more timers. */
   | { readonly kind: 'stop' }
 

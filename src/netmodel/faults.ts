@@ -46,8 +46,8 @@ export const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     ...common,
     kind: z.literal('cpu'),
-    service_ms: num(0.001, 60_000).describe('processing time per message on a target while pegged'),
-    queue_max: int(1, 1_000_000).default(64).describe('requests that may wait; beyond this they are rejected ("overloaded")'),
+    service_ms: num(0.001, 60_000).describe('processing time of one unit of work (a FIND_NODE-sized request) on a target while pegged'),
+    queue_max: int(1, 1_000_000).default(64).describe('units of work the service queue holds; a message finding it full is dropped unanswered ("queue-full"); the engine refuses work ("overloaded") long before'),
   }),
   z.strictObject({
     ...common,

@@ -32,6 +32,7 @@ import { EventFeed } from './event-feed.js'
 import { PqAuth } from './pq/auth.js'
 import { loadPqIdentity, PQ_KEY_FILE } from './pq/keys.js'
 import { PinStore, PQ_PINS_FILE } from './pq/pins.js'
+import { OverloadMonitor, openInboundStreams } from './overload.js'
 
 export interface DhtNodeOptions {
   /** libp2p listen multiaddrs ("/ip4/0.0.0.0/tcp/9444"). */
@@ -92,6 +93,7 @@ export class DhtNode implements AdminApi {
   readonly events = new EventBus()
   pq!: PqAuth
   private feed!: EventFeed
+  private overload: OverloadMonitor | undefined
   degraded = false
   private draining = false
   private bound = false
@@ -214,6 +216,9 @@ export class DhtNode implements AdminApi {
     })
     await this.host.register()
     this.feed.start()
+    // The engine's admission control hears the event-loop delay and the open inbound streams.
+    this.overload = new OverloadMonitor({ feed: (l) => this.host.input({ kind: 'load', ...l }), inflight: () => openInboundStreams(this.stack.getConnections(), KAD_PROTOCOL) })
+    this.overload.start()
     o.log.info({ pq_fingerprint: this.pq.fingerprint, require_pq_on: this.pq.required }, 'PQ authentication (ML-DSA-87) offered; Noise stays classical for confidentiality')
     this.http = new HttpServer({
       host: o.httpHost,
@@ -520,6 +525,7 @@ export class DhtNode implements AdminApi {
     if (this.cacheTimer !== undefined) clearInterval(this.cacheTimer)
     if (this.rejoinTimer !== undefined) clearTimeout(this.rejoinTimer)
     await this.saveCache()
+    this.overload?.stop()
     this.host?.stopEngine()
     this.pq?.stop()
     this.feed?.stop()

@@ -9,7 +9,7 @@
 // "drop" loses the packet (counted by reason), "delay" adds its ms to the modelled delay.
 // Then the uniform base loss applies. Rules see one reused Packet view: they must not keep it.
 // A per-node service model (CPU queue) may be installed: it is asked, when a packet arrives,
-// at what time the node gets to process it (or whether it is rejected).
+// how long the node's work waits, and is charged the work the node then does.
 import type { Message } from '../engine/types.js'
 import type { Rng } from '../engine/rng.js'
 import { jitterMs } from '../netmodel/latency.js'
@@ -34,11 +34,19 @@ export const PASS: Verdict = Object.freeze({ verdict: 'pass' })
 export type PacketRule = (packet: Readonly<Packet>) => Verdict
 
 /**
- * Per-node service (CPU) queue. `arrive` is called when a packet reaches `peer` at `nowMs` and
- * returns the virtual time at which the node processes it (>= nowMs), or -1 to reject it.
+ * Per-node service (CPU) queue (faults/cpu.ts). The simulation asks it, when a packet reaches
+ * `peer` at `nowMs`, how long work waits there; steps the peer's engine (telling it that load);
+ * and charges the work done, in units of one FIND_NODE-sized request.
  */
 export interface ServiceModel {
-  arrive(peer: number, nowMs: number, msg: Message): number
+  /** How long work arriving now waits before it runs; -1 when the peer has no queue now (handled at once). */
+  waitMs(peer: number, nowMs: number): number
+  /** Messages' worth of work ahead of one that waits `waitMs`. */
+  ahead(peer: number, waitMs: number): number
+  /** True when the queue has no room (the message is dropped and counted). */
+  full(peer: number, nowMs: number, waitMs: number): boolean
+  /** Queues `units` of work behind what waits; returns when it is done (>= nowMs). */
+  charge(peer: number, nowMs: number, units: number): number
 }
 
 export interface NetworkOptions {

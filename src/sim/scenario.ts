@@ -92,6 +92,8 @@ export const scenarioSchema = z
         warm_table_size: int(1, 1000).default(C.WARM_TABLE_SIZE),
         bootstrap_ping_interval_s: num(1, 86_400).default(C.BOOTSTRAP_PING_INTERVAL_MS / 1000),
         bootstrap_live_window_s: num(1, 86_400).default(C.BOOTSTRAP_LIVE_WINDOW_MS / 1000).describe('a bootstrap counts as live (readiness) this long after it answered'),
+        admission_delay_ms: num(0, 1e9).default(C.ADMISSION_DELAY_MS).describe('admission control: refuse ("overloaded") a request that waited longer than this, scaled by its cost'),
+        admission_inflight: num(0, 1e9).default(C.ADMISSION_INFLIGHT).describe('admission control: refuse ("overloaded") while this many requests wait, scaled by cost'),
         policy: z.enum(['default', 'strict']).default('default'),
       })
       .prefault({})

@@ -34,7 +34,8 @@ import { ContentKeys, nextGapMs } from './workload.js'
 import { MetricsLog, NA, OUTCOME_FAIL, OUTCOME_OK, OUTCOME_SHED } from './metrics.js'
 import type { ResolvedScenario } from './scenario.js'
 import type { AlertRecord, FaultWindow } from './report-types.js'
-import { overloadedResponse } from './faults/cpu.js'
+import { RESPONSE_COST } from './faults/cpu.js'
+import { REJECT_COST, REQUEST_COST } from '../engine/admission.js'
 
 /** What the simulator needs of an engine (DhtEngine; tests may pass a fake). */
 export interface EngineLike {
@@ -108,6 +109,8 @@ export function engineConfigFor(d: ResolvedScenario['dht']): EngineConfig {
     warmTableSize: d.warm_table_size,
     bootstrapPingIntervalMs: d.bootstrap_ping_interval_s * 1000,
     bootstrapLiveWindowMs: d.bootstrap_live_window_s * 1000,
+    admissionDelayMs: d.admission_delay_ms,
+    admissionInflight: d.admission_inflight,
   })
   return applyProfile(base, d.policy)
 }
@@ -148,6 +151,8 @@ export class Simulation {
   private readonly excluded: Uint8Array
   private readonly generation: Uint32Array
   private readonly timerAt: Float64Array
+  /** 1 while the peer's engine holds a load figure from its service queue (serve()). */
+  private readonly loadFed: Uint8Array
   private readonly startMs: Float64Array
   private readonly ttrPending: Uint8Array
   private readonly readyList: Int32Array
@@ -209,6 +214,7 @@ export class Simulation {
     this.ready = new Uint8Array(this.n)
     this.generation = new Uint32Array(this.n)
     this.timerAt = new Float64Array(this.n).fill(Infinity)
+    this.loadFed = new Uint8Array(this.n)
     this.startMs = new Float64Array(this.n)
     this.ttrPending = new Uint8Array(this.n)
     this.readyList = new Int32Array(this.n)
@@ -286,20 +292,7 @@ export class Simulation {
           this.network.drop('offline')
           return
         }
-        if (this.network.service !== undefined) {
-          const t = this.network.service.arrive(node, s.nowMs, s.curPayload as Message)
-          if (t < 0) {
-            this.network.drop('service-rejected')
-            // The requester hears "overloaded" at once instead of timing out.
-            const res = overloadedResponse(s.curPayload as Message)
-            if (res !== undefined) this.sendFrom(node, s.curAux, res)
-            return
-          }
-          if (t > s.nowMs) {
-            s.push(t, EV_PROCESS, node, s.curAux, s.curPayload)
-            return
-          }
-        }
+        if (this.network.service !== undefined && this.serve(node)) return
         this.deliver(node)
         return
       case EV_PROCESS:
@@ -307,6 +300,8 @@ export class Simulation {
           this.network.drop('offline')
           return
         }
+        // An answer the service queue held: the engine first hears how long work waits now.
+        if (this.network.service !== undefined) this.feedLoad(node, this.network.service.waitMs(node, s.nowMs))
         this.deliver(node)
         return
       case EV_TIMER:
@@ -335,12 +330,60 @@ export class Simulation {
     }
   }
 
-  /** Routes one message from `peer` to peer index `to` (the driver's own sends, e.g. an overload error). */
-  private sendFrom(peer: number, to: number, msg: Message): void {
-    const now = this.sched.nowMs
-    const m = this.codec === undefined ? msg : this.codec.roundTrip(peer, to, msg)
-    const delay = this.network.route(peer, to, m, now)
-    if (delay >= 0) this.sched.push(now + delay, EV_DELIVER, to, peer, m)
+  /**
+   * A packet reaching a peer whose service queue is busy (faults/cpu.ts): true when it was taken
+   * care of here, false when the peer has no queue now (delivered at once, as without a model).
+   * A request is stepped now with the load it meets, and the engine's answer leaves when its work
+   * (or its refusal's) is done; an answer to the peer's own query is processed when its turn comes.
+   */
+  private serve(node: number): boolean {
+    const s = this.sched
+    const svc = this.network.service!
+    const now = s.nowMs
+    const waitMs = svc.waitMs(node, now)
+    if (waitMs < 0) {
+      this.feedLoad(node, -1)
+      return false
+    }
+    if (svc.full(node, now, waitMs)) {
+      this.network.drop('cpu-queue-full')
+      return true
+    }
+    const msg = s.curPayload as Message
+    if (msg.kind === 'response') {
+      const t = svc.charge(node, now, RESPONSE_COST)
+      if (t > now) s.push(t, EV_PROCESS, node, s.curAux, msg)
+      else this.deliver(node)
+      return true
+    }
+    const engine = this.engines[node]
+    if (engine === undefined) return true
+    this.feedLoad(node, waitMs)
+    const input = this.messageInput
+    input.from = this.contacts[s.curAux]!
+    input.msg = msg
+    const out = engine.step(now, input as Input)
+    if (this.onEngineEvents !== undefined && out.events.length > 0) this.onEngineEvents(node, out.events)
+    let refused = false
+    for (const ev of out.events) if (ev.kind === 'request-rejected') refused = true
+    const done = svc.charge(node, now, refused ? REJECT_COST : REQUEST_COST[msg.type])
+    this.apply(node, out, done - now)
+    return true
+  }
+
+  /**
+   * Tells a peer's engine how long work waits in its service queue now (-1: it has none; the
+   * engine hears 0 once). Only peers that have had a queue are told anything.
+   */
+  private feedLoad(node: number, waitMs: number): void {
+    if (waitMs < 0) {
+      if (this.loadFed[node] === 0) return
+      this.loadFed[node] = 0
+      this.step(node, { kind: 'load', delayMs: 0, inflight: 0 })
+      return
+    }
+    this.loadFed[node] = 1
+    this.step(node, { kind: 'load', delayMs: waitMs, inflight: this.network.service!.ahead(node, waitMs) })
   }
 
   private deliver(node: number): void {
@@ -361,7 +404,8 @@ export class Simulation {
     this.apply(peer, out)
   }
 
-  private apply(peer: number, out: Output): void {
+  /** Applies a step's output; its sends leave `sendAfterMs` later (the work that produced them took that long). */
+  private apply(peer: number, out: Output, sendAfterMs = 0): void {
     const now = this.sched.nowMs
     const sends = out.sends
     for (let i = 0; i < sends.length; i++) {
@@ -374,9 +418,9 @@ export class Simulation {
       if (to === peer) throw new InvariantError(`peer p${peer} sent a ${send.msg.kind} to itself`)
       // Delivered by reference unless the wire codec is on (then: what survived encode and decode).
       const msg = this.codec === undefined ? send.msg : this.codec.roundTrip(peer, to, send.msg)
-      const delay = this.network.route(peer, to, msg, now)
+      const delay = this.network.route(peer, to, msg, now + sendAfterMs)
       if (delay < 0) continue
-      this.sched.push(now + delay, EV_DELIVER, to, peer, msg)
+      this.sched.push(now + sendAfterMs + delay, EV_DELIVER, to, peer, msg)
     }
     const events = out.events
     for (let i = 0; i < events.length; i++) {
@@ -405,6 +449,7 @@ export class Simulation {
     this.onlineCount++
     this.truth.setOnline(peer, true)
     this.timerAt[peer] = Infinity
+    this.loadFed[peer] = 0
     this.engines[peer] = this.factory({
       self: this.contacts[peer]!,
       config: this.engineConfig,

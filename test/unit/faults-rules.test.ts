@@ -6,7 +6,7 @@ import type { Message } from '../../src/engine/types.js'
 import { Network } from '../../src/sim/network.js'
 import { onTargetLink, resolveGroups, resolveTarget, type PeerLayout } from '../../src/sim/faults/targets.js'
 import { latencyRule, lossRule, partitionRule, ruleKey, RuleSet } from '../../src/sim/faults/rules.js'
-import { CpuModel, overloadedResponse } from '../../src/sim/faults/cpu.js'
+import { CpuModel } from '../../src/sim/faults/cpu.js'
 import { RejectLog, rejectMetricName } from '../../src/sim/faults/reject-log.js'
 import { chaosIssues, chaosSchema } from '../../src/sim/faults/chaos-schema.js'
 
@@ -99,27 +99,32 @@ describe('rules on the network', () => {
 })
 
 describe('cpu service model', () => {
-  it('queues FIFO at service_ms, rejects beyond the bound with a reason, drains after unpeg', () => {
+  it('queues work FIFO at service_ms per unit, drops beyond the backstop with a reason, drains after unpeg', () => {
     const log = new RejectLog()
-    const cpu = new CpuModel(log, undefined)
+    const cpu = new CpuModel(log)
+    expect(cpu.waitMs(3, 0)).toBe(-1) // not pegged: no queue, handled at once
     const p = cpu.peg(3, 100, 2)
-    expect(cpu.arrive(3, 0, req)).toBe(100)
-    expect(cpu.arrive(3, 0, req)).toBe(200)
-    expect(cpu.arrive(3, 0, req)).toBe(-1) // two already waiting: rejected
-    const res: Message = { kind: 'response', rpcId: 9, type: 'FIND_NODE', closer: [], providers: [] }
-    expect(cpu.arrive(3, 0, res)).toBe(-1)
-    expect(cpu.arrive(4, 0, req)).toBe(0) // not pegged: straight through
-    expect(log.counts(0, 1)).toEqual({ rejected_overloaded: 1, rejected_overloaded_response: 1 })
-    expect(cpu.peakQueue).toBe(1)
+    expect(cpu.waitMs(3, 0)).toBe(0)
+    expect(cpu.charge(3, 0, 1)).toBe(100)
+    expect(cpu.charge(3, 0, 0.5)).toBe(150) // a cheaper piece of work takes less of the queue
+    expect(cpu.waitMs(3, 0)).toBe(150)
+    expect(cpu.ahead(3, 150)).toBe(2)
+    expect(cpu.full(3, 0, 150)).toBe(false)
+    expect(cpu.charge(3, 0, 1)).toBe(250)
+    expect(cpu.full(3, 0, cpu.waitMs(3, 0))).toBe(true) // 2.5 units waiting: the backstop is full
+    expect(cpu.full(4, 0, 0)).toBe(false)
+    expect(log.counts(0, 1)).toEqual({ rejected_queue_full: 1 })
+    expect(cpu.peakQueue).toBe(2)
+    expect(cpu.dropped).toBe(1)
     cpu.unpeg(3, p)
-    expect(cpu.arrive(3, 50, req)).toBe(200) // queued work still drains
-    expect(cpu.arrive(3, 300, req)).toBe(300)
+    expect(cpu.waitMs(3, 50)).toBe(200) // queued work still drains
+    expect(cpu.charge(3, 50, 1)).toBe(250) // at no further cost once unpegged
+    expect(cpu.waitMs(3, 300)).toBe(-1)
   })
 
-  it('answers a rejected request with an "overloaded" error, never an ADD_PROVIDER', () => {
-    expect(overloadedResponse(req)).toEqual({ kind: 'response', rpcId: 1, type: 'FIND_NODE', closer: [], providers: [], error: 'overloaded' })
-    expect(overloadedResponse({ ...req, type: 'ADD_PROVIDER' } as Message)).toBeUndefined()
+  it('names reject metrics by reason', () => {
     expect(rejectMetricName('rate-limited')).toBe('rejected_rate_limited')
+    expect(rejectMetricName('overloaded')).toBe('rejected_overloaded')
   })
 })
 

@@ -96,6 +96,8 @@ interface PendingInbound {
 const EMPTY = new Uint8Array(0)
 /** The engine's reasons for not storing a provider record. */
 const STORE_REFUSALS = ['key-full', 'store-full'] as const
+/** The engine's reasons for refusing any request before its work (already counted by its event). */
+const ENGINE_REFUSALS = ['rate-limited', 'overloaded'] as const
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
@@ -449,10 +451,11 @@ export class KadHost {
         return true
       }
     }
-    if ((after['rate-limited'] ?? 0) > (before['rate-limited'] ?? 0)) {
+    const refusal = ENGINE_REFUSALS.find((r) => (after[r] ?? 0) > (before[r] ?? 0))
+    if (refusal !== undefined) {
       this.providerQuota.forget(from.peer, keyHex)
       this.observer?.served('ADD_PROVIDER', 'rejected', (this.now() - startMs) / 1000)
-      stream.abort(new Error('rate-limited'))
+      stream.abort(new Error(refusal))
       return true
     }
     this.observer?.served('ADD_PROVIDER', 'ok', (this.now() - startMs) / 1000)

@@ -18,7 +18,8 @@ import type { ChaosSpec } from '../faults/chaos-schema.js'
 import { FaultTimeline, type ActiveFault } from '../faults/timeline.js'
 import { RejectLog } from '../faults/reject-log.js'
 import { resolveGroups, type PeerLayout, type Target } from '../faults/targets.js'
-import { OVERLOADED, OVERLOADED_RESPONSE } from '../faults/cpu.js'
+import { QUEUE_FULL } from '../faults/cpu.js'
+import { OVERLOADED } from '../../engine/admission.js'
 import { applyAdversaryPlan, planRoles, type AdversaryPlan } from '../adversary/plan.js'
 import { Directory, SybilEngine } from '../adversary/sybil-engine.js'
 import { AlertEvaluator, timeToAlertS, type FleetView } from '../alerts/evaluator.js'
@@ -194,7 +195,7 @@ export class ChaosRun {
     this.timeline = new FaultTimeline(this.chaos.faults, layout, groups, this.rng, this.rejects, this.takeLoadTag)
     if (this.chaos.faults.some((f) => f.kind === 'cpu')) {
       this.rejects.register(OVERLOADED)
-      this.rejects.register(OVERLOADED_RESPONSE)
+      this.rejects.register(QUEUE_FULL)
     }
     this.timeline.install(sim)
 

@@ -129,7 +129,7 @@ export class FaultTimeline {
 
   private cpuFor(host: ChaosHost): CpuModel {
     if (this.cpu === undefined) {
-      this.cpu = new CpuModel(this.rejects, host.network.service)
+      this.cpu = new CpuModel(this.rejects)
       host.network.service = this.cpu
     }
     return this.cpu
