@@ -58,6 +58,13 @@ export interface DhtNodeOptions {
   readonly allow?: readonly string[]
   /** REQUIRE_PQ_ON: serve and use only PQ-authenticated peers (PQ is always offered). */
   readonly requirePq?: boolean
+  /**
+   * False: no PQ challenge is sent or answered (a testbed of many nodes on one machine, where two
+   * ML-DSA-87 signatures per connection would be most of the CPU). Refused with requirePq.
+   */
+  readonly pqOffered?: boolean
+  /** Source address of outbound TCP connections (a testbed node on its own loopback address). */
+  readonly dialFrom?: string
   /** The user-space link shaper (fault injection): off unless given; `true` for no latency model. */
   readonly shaper?: boolean | Omit<ShaperOptions, 'self'>
   /** Where the ML-DSA-87 key lives; default: beside the cache in dataDir (none under amnesia). */
@@ -155,6 +162,7 @@ export class DhtNode implements AdminApi {
     this.stack = await createStack({
       privateKey: key,
       listen: o.listen,
+      ...(o.dialFrom !== undefined ? { dialFrom: o.dialFrom } : {}),
       ...(o.allow ? { allow: o.allow } : {}),
       limits: this.limits,
       // Through the event feed once it exists, so connection refusals reach the event tail too.
@@ -185,7 +193,8 @@ export class DhtNode implements AdminApi {
       ...(o.region !== undefined ? { region: o.region } : {}),
       onAuthenticated: (conn) => void this.routeAuthenticated(conn),
     })
-    await this.pq.start()
+    if (o.pqOffered === false && o.requirePq === true) throw new Error('pqOffered: cannot be false with requirePq')
+    if (o.pqOffered !== false) await this.pq.start()
     this.feed = new EventFeed(this.metrics, this.events, {
       tablePeers: () => (this.engine ? this.engine.contacts().map((c) => c.peer) : []),
       readiness: () => this.readiness(),
@@ -434,10 +443,10 @@ export class DhtNode implements AdminApi {
     }
   }
 
-  /** Copies of our provider record for `key` observed among the k closest peers. */
-  async replicasOf(key: Uint8Array): Promise<number> {
+  /** Copies of our provider record for `key` observed among the k closest peers (target: the copies sent). */
+  async replicasOf(key: Uint8Array, target: number): Promise<number> {
     const m = await measure(this.repairDeps(), key)
-    this.metrics.rfObserved.observe(m.holders.length)
+    this.metrics.rfMeasured(wireKeyToString(key), m.holders.length, target)
     return m.holders.length
   }
 
@@ -458,16 +467,17 @@ export class DhtNode implements AdminApi {
     return this.stoppedPromise
   }
 
-  async replicas(key: Uint8Array): Promise<Record<string, unknown>> {
+  async replicas(key: Uint8Array, rfTarget: number): Promise<Record<string, unknown>> {
     const m = await measure(this.repairDeps(), key)
-    this.metrics.rfObserved.observe(m.holders.length)
-    return { key: wireKeyToString(key), rf_observed: m.holders.length, holders: m.holders, non_holders: m.nonHolders.map((c) => c.peer), unreachable: m.unreachable }
+    const k = wireKeyToString(key)
+    this.metrics.rfMeasured(k, m.holders.length, rfTarget)
+    return { key: k, rf_observed: m.holders.length, rf_target: rfTarget, below_target: m.holders.length < rfTarget, holders: m.holders, non_holders: m.nonHolders.map((c) => c.peer), unreachable: m.unreachable }
   }
 
   async repair(r: RepairRequest): Promise<Record<string, unknown>> {
     const rep = await repair(this.repairDeps(), r.key, r.rf, r.preferRegion)
-    this.metrics.rfObserved.observe(rep.rf_after)
     const key = wireKeyToString(r.key)
+    this.metrics.rfMeasured(key, rep.rf_after, rep.rf_target)
     const summary = { key, rf_target: rep.rf_target, rf_before: rep.rf_before, rf_after: rep.rf_after, status: rep.status, shortfall: rep.shortfall }
     this.opts.log.warn({ audit: 'repair', corr_id: r.corrId, ...summary }, rep.status === 'short' ? 'repair short of the replication factor' : 'repair done')
     this.events.emit('repair', { ...summary, added: rep.added.length })

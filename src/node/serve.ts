@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { applyProfile, engineConfig, type EngineConfig } from '../engine/config.js'
-import { loadConfig, ConfigInvalidError, redactConfig, type LoadConfigOptions, type NodeConfig } from './config/load.js'
+import { loadConfig, ConfigInvalidError, configAsFileKeys, fileKeysOf, type LoadConfigOptions, type NodeConfig } from './config/load.js'
 import { ConfigReloader } from './config/reloader.js'
 import { DhtNode } from './dht-node.js'
 import { regionNames } from '../netmodel/regions.js'
@@ -82,7 +82,8 @@ export async function serve(opts: ServeOptions): Promise<number> {
   const log = createLogger({ level: config.logLevel })
   const node = new DhtNode(nodeOptionsOf(config, log, opts.version, opts.commit))
   await node.start()
-  log.info({ config: redactConfig(config), start_ms: Math.round(performance.now() - t0) }, 'serving')
+  // The keys as the file and the docs spell them, secrets redacted.
+  log.info({ config: configAsFileKeys(config), start_ms: Math.round(performance.now() - t0) }, 'serving')
 
   return new Promise<number>((resolve) => {
     let signals = 0
@@ -126,8 +127,13 @@ export async function serve(opts: ServeOptions): Promise<number> {
         pq = 'kept on: a reload never switches REQUIRE_PQ_ON off (use POST /admin/pq)'
         log.warn({ require_pq_on: true }, 'config reload: require_pq_on=off ignored; switching PQ enforcement off needs the audited admin path (POST /admin/pq)')
       }
-      log.warn({ changed: r.changed, restart_required: r.restartRequired, ...(pq !== undefined ? { require_pq_on: pq } : {}) }, 'config reloaded')
-      node.events.emit('config', { event: 'reloaded', changed: r.changed, restart_required: r.restartRequired, ...(pq !== undefined ? { require_pq_on: pq } : {}) })
+      // At warn: an operator running at `warn` must still see that the config changed, and
+      // above all which changes wait for a restart.
+      const changed = fileKeysOf(r.changed)
+      const restartRequired = fileKeysOf(r.restartRequired)
+      const msg = restartRequired.length > 0 ? `config reloaded; restart needed for ${restartRequired.join(', ')}` : 'config reloaded'
+      log.warn({ changed, restart_required: restartRequired, ...(pq !== undefined ? { require_pq_on: pq } : {}) }, msg)
+      node.events.emit('config', { event: 'reloaded', changed, restart_required: restartRequired, ...(pq !== undefined ? { require_pq_on: pq } : {}) })
     }
     // A drain asked for through the admin API ends the process like a signal's.
     void node.whenStopped().then(() => {

@@ -152,6 +152,7 @@ export class KadHost {
       book: opts.book,
       log: opts.log,
       rpcIoTimeoutMs: opts.rpcIoTimeoutMs,
+      firstContactTimeoutMs: opts.engine.config.firstContactTimeoutMs,
       budget: this.buffers,
       maxPeersPerList: opts.engine.config.k + 1,
       input: (i) => this.input(i),
