@@ -8,7 +8,8 @@
 // carrying 200 foreign peers of 16 x 512 B addresses), halfopen (100 silent sockets from
 // 127.0.0.2 vs 100 honest dials), providers (one peer announcing 3,000 keys: how many the node
 // stores), flood (one peer at full speed, from its own process, vs an honest peer's p95).
-// Every line carries the node's peak RSS over the attack (sampled every 100 ms).
+// Every line carries the node's peak RSS over the attack (sampled every 100 ms). SERVE_ARGS adds
+// flags to `serve` (e.g. SERVE_ARGS="--policy-profile strict").
 import '../dist/polyfill.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -46,7 +47,7 @@ interface Server {
 async function startServer(): Promise<Server> {
   const dhtPort = 20000 + Math.floor(Math.random() * 20000)
   const httpPort = dhtPort + 1
-  const proc = spawn(process.execPath, [bin, 'serve', '--dht-addr', `127.0.0.1:${dhtPort}`, '--metrics-addr', `127.0.0.1:${httpPort}`, '--ron-amnesia', 'on', '--dht-log-level', 'info'], {
+  const proc = spawn(process.execPath, [bin, 'serve', '--dht-addr', `127.0.0.1:${dhtPort}`, '--metrics-addr', `127.0.0.1:${httpPort}`, '--ron-amnesia', 'on', '--dht-log-level', 'info', ...(process.env.SERVE_ARGS ?? '').split(' ').filter((a) => a !== '')], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   let out = ''
