@@ -2,6 +2,10 @@
 // self-lookup (the join) runs through them; a failed join is retried with exponential backoff and
 // jitter. Once started, the bootstrap poll keeps the live-bootstrap count honest (readiness.ts):
 // one ping, to the next bootstrap in turn, when none answered for a third of the live window.
+// A warm start (the table seeded from a cache before `start`) pings bootstraps at once: its join
+// runs through the cached contacts nearest to us, which need not include a bootstrap, and
+// readiness wants one that answered — waiting for the first poll would make a warm restart a
+// full poll interval slower than a cold one.
 import type { EngineCore } from './core.js'
 import { EMPTY } from './core.js'
 import type { Contact } from './types.js'
@@ -18,6 +22,7 @@ export function start(core: EngineCore, bootstraps: readonly Contact[]): void {
     return
   }
   core.started = true
+  const warm = core.table.size > 0
   core.bootstraps = bootstraps.filter((b) => b.peer !== core.self.peer)
   core.bootstrapCount = core.bootstraps.length
   core.bootstrapAnsweredMs = new Float64Array(core.bootstraps.length).fill(-Infinity)
@@ -28,6 +33,11 @@ export function start(core: EngineCore, bootstraps: readonly Contact[]): void {
     core.joined = true
     armRefresh(core)
     return
+  }
+  if (warm) {
+    // As many as a cold join asks at once (alpha), so one dead bootstrap costs no more here.
+    const n = Math.min(core.cfg.alpha, core.bootstraps.length)
+    for (let i = 0; i < n; i++) sendBootstrapPing(core)
   }
   join(core)
 }
@@ -79,6 +89,12 @@ export function isLiveBootstrapPoll(core: EngineCore, seq: number): boolean {
 function pingBootstrap(core: EngineCore): void {
   const bs = core.bootstraps
   if (bs.length === 0 || !bootstrapPingDue(core, core.nowMs)) return
+  sendBootstrapPing(core)
+}
+
+/** One PING to the next bootstrap in turn. */
+function sendBootstrapPing(core: EngineCore): void {
+  const bs = core.bootstraps
   const b = bs[core.bootstrapCursor++ % bs.length]!
   core.sendRequest(b, 'PING', core.self.id, core.self.id, EMPTY, { purpose: 'bootstrap', to: b, sentMs: core.nowMs })
 }

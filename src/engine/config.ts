@@ -21,6 +21,8 @@ export interface EngineConfig {
   readonly alpha: number
   readonly beta: number
   readonly rpcTimeoutMs: number
+  /** Connection set-up budget of a request the driver reports as dialing (first-contact.ts). */
+  readonly firstContactTimeoutMs: number
   readonly hedgeDelayMs: number
   readonly disjointPaths: number
   /** Peers an ADD_PROVIDER goes to (the k closest by default). */
@@ -70,6 +72,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   alpha: C.ALPHA,
   beta: C.BETA,
   rpcTimeoutMs: C.RPC_TIMEOUT_MS,
+  firstContactTimeoutMs: C.FIRST_CONTACT_TIMEOUT_MS,
   hedgeDelayMs: C.HEDGE_DELAY_MS,
   disjointPaths: C.DISJOINT_PATHS,
   replication: C.K,

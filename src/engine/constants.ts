@@ -10,6 +10,12 @@ export const BETA = 2
 /** Per-hop RPC timeout: an answer later than this counts as a failure of that contact. */
 export const RPC_TIMEOUT_MS = 750
 /**
+ * Budget of a first contact's connection set-up (dial, Noise, yamux, multistream, PQ proof) when
+ * the driver reports one (rpc-dialing); the per-hop timeout starts once it is up. Set-up is several
+ * round trips and public-key work: on a loaded machine or a long link it exceeds a hop's 750 ms.
+ */
+export const FIRST_CONTACT_TIMEOUT_MS = 5_000
+/**
  * Floor of the adaptive timeout (srtt + 4 rttvar) after which a lookup stops waiting for a query
  * (it turns Slow; the contact is charged a failure only at the per-hop timeout). Low, because a
  * wrong guess costs one extra query, not a peer; a floor twice as high made the latency drill's slowest lookups far slower.

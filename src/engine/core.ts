@@ -23,11 +23,14 @@ import { RttEstimator } from './rtt-estimator.js'
 import { RPC_TIMEOUT, timerPayload } from './timer-kinds.js'
 import type { TimerPayload } from './timer-kinds.js'
 
-/** A request we wait an answer for, by why we sent it. */
+/**
+ * A request we wait an answer for, by why we sent it. `sentMs` starts the per-hop clock; while the
+ * driver sets up a first connection (`dialing`, see first-contact.ts) it is the set-up's start.
+ */
 export type Pending =
-  | { readonly purpose: 'lookup'; readonly to: Contact; readonly sentMs: number; readonly lookup: Lookup; readonly cand: Candidate; slow: boolean }
-  | { readonly purpose: 'liveness'; readonly to: Contact; readonly sentMs: number; readonly head: TableEntry }
-  | { readonly purpose: 'bootstrap'; readonly to: Contact; readonly sentMs: number }
+  | { readonly purpose: 'lookup'; readonly to: Contact; sentMs: number; dialing?: boolean; readonly lookup: Lookup; readonly cand: Candidate; slow: boolean }
+  | { readonly purpose: 'liveness'; readonly to: Contact; sentMs: number; dialing?: boolean; readonly head: TableEntry }
+  | { readonly purpose: 'bootstrap'; readonly to: Contact; sentMs: number; dialing?: boolean }
 
 export interface QueuedLookup {
   readonly op: LookupOp

@@ -30,6 +30,7 @@ import { EngineCore, NO_EVENTS, NO_SENDS } from './core.js'
 import type { IgnoredInputs } from './core.js'
 import { onMessage } from './rpc/inbound.js'
 import { onRpcFailed } from './rpc/outbound.js'
+import { onRpcConnected, onRpcDialing } from './first-contact.js'
 import { requestLookup, stopAll } from './query/queue.js'
 import { networkSizeEstimate } from './query/density.js'
 import { onJoinDone, start } from './bootstrap.js'
@@ -103,6 +104,12 @@ export class DhtEngine {
           break
         case 'rpc-failed':
           onRpcFailed(core, input.to, input.rpcId)
+          break
+        case 'rpc-dialing':
+          onRpcDialing(core, input.rpcId)
+          break
+        case 'rpc-connected':
+          onRpcConnected(core, input.rpcId)
           break
         case 'timer':
           onTimers(core)

@@ -54,6 +54,10 @@ export type Input =
   | { readonly kind: 'message'; readonly from: Contact; readonly msg: Message }
   /** The transport could not deliver a request or got no answer (refused, reset, rejected). */
   | { readonly kind: 'rpc-failed'; readonly to: Contact; readonly rpcId: number; readonly reason: string }
+  /** Request rpcId needs a new connection first (dial and handshakes): it gets the first-contact budget. */
+  | { readonly kind: 'rpc-dialing'; readonly rpcId: number }
+  /** The connection for request rpcId is up and the request is going out: the per-hop clock starts. */
+  | { readonly kind: 'rpc-connected'; readonly rpcId: number }
   /** Time passed: the driver calls this at (or after) the last returned nextDeadlineMs. */
   | { readonly kind: 'timer' }
   /** Start a lookup. `tag` comes back in the lookup-done event. */

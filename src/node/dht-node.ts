@@ -198,6 +198,7 @@ export class DhtNode implements AdminApi {
     this.feed = new EventFeed(this.metrics, this.events, {
       tablePeers: () => (this.engine ? this.engine.contacts().map((c) => c.peer) : []),
       readiness: () => this.readiness(),
+      engineRejected: () => (this.host !== undefined ? this.engine.stats(this.host.now()).rejected : {}),
     })
     this.host = new KadHost({
       stack: this.stack,
@@ -442,10 +443,10 @@ export class DhtNode implements AdminApi {
     }
   }
 
-  /** Copies of our provider record for `key` observed among the k closest peers. */
-  async replicasOf(key: Uint8Array): Promise<number> {
+  /** Copies of our provider record for `key` observed among the k closest peers (target: the copies sent). */
+  async replicasOf(key: Uint8Array, target: number): Promise<number> {
     const m = await measure(this.repairDeps(), key)
-    this.metrics.rfObserved.observe(m.holders.length)
+    this.metrics.rfMeasured(wireKeyToString(key), m.holders.length, target)
     return m.holders.length
   }
 
@@ -466,16 +467,17 @@ export class DhtNode implements AdminApi {
     return this.stoppedPromise
   }
 
-  async replicas(key: Uint8Array): Promise<Record<string, unknown>> {
+  async replicas(key: Uint8Array, rfTarget: number): Promise<Record<string, unknown>> {
     const m = await measure(this.repairDeps(), key)
-    this.metrics.rfObserved.observe(m.holders.length)
-    return { key: wireKeyToString(key), rf_observed: m.holders.length, holders: m.holders, non_holders: m.nonHolders.map((c) => c.peer), unreachable: m.unreachable }
+    const k = wireKeyToString(key)
+    this.metrics.rfMeasured(k, m.holders.length, rfTarget)
+    return { key: k, rf_observed: m.holders.length, rf_target: rfTarget, below_target: m.holders.length < rfTarget, holders: m.holders, non_holders: m.nonHolders.map((c) => c.peer), unreachable: m.unreachable }
   }
 
   async repair(r: RepairRequest): Promise<Record<string, unknown>> {
     const rep = await repair(this.repairDeps(), r.key, r.rf, r.preferRegion)
-    this.metrics.rfObserved.observe(rep.rf_after)
     const key = wireKeyToString(r.key)
+    this.metrics.rfMeasured(key, rep.rf_after, rep.rf_target)
     const summary = { key, rf_target: rep.rf_target, rf_before: rep.rf_before, rf_after: rep.rf_after, status: rep.status, shortfall: rep.shortfall }
     this.opts.log.warn({ audit: 'repair', corr_id: r.corrId, ...summary }, rep.status === 'short' ? 'repair short of the replication factor' : 'repair done')
     this.events.emit('repair', { ...summary, added: rep.added.length })

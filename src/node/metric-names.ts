@@ -17,8 +17,14 @@ export const BOOTSTRAP_PEERS = 'ron_dht_bootstrap_peers'
 export const INFLIGHT_LOOKUP = 'ron_dht_inflight_lookup'
 /** Gauge: contacts in the routing table. */
 export const ROUTING_TABLE_PEERS = 'ron_dht_routing_table_peers'
-/** Counter: GET_PROVIDERS lookups that found no provider. */
+/**
+ * Gauge: copies of provider records missing to reach their replication target, summed over the
+ * records at their last measurement (replicas, repair, verified provide). 0 when every record
+ * measured had its target.
+ */
 export const MISSING_RECORDS = 'ron_dht_missing_records'
+/** Gauge: records whose last measurement saw fewer copies than the target (rf_observed < rf_target). */
+export const RECORDS_BELOW_RF_TARGET = 'ron_dht_records_below_rf_target'
 /** Gauge 0/1: 1 while /readyz answers 200. The not-ready alert watches it. */
 export const READY = 'ron_dht_ready'
 /** Counter, label {reason}: requests, frames and admin calls refused. */
@@ -47,7 +53,7 @@ export const PQ_HANDSHAKE_SECONDS = 'ron_dht_pq_handshake_seconds'
 export const PQ_REQUIRED = 'ron_dht_pq_required'
 /** Gauge: peers PQ-authenticated on an open connection. */
 export const PQ_AUTHENTICATED_PEERS = 'ron_dht_pq_authenticated_peers'
-/** Histogram: copies of a provider record observed among the k closest peers (repair). */
+/** Histogram: copies of a provider record observed among the k closest peers, one sample per measurement. */
 export const RF_OBSERVED = 'ron_dht_rf_observed'
 /** Counter: subscribers of the event tail dropped because they read too slowly. */
 export const EVENT_SUBSCRIBERS_DROPPED_TOTAL = 'ron_dht_event_subscribers_dropped_total'
@@ -81,6 +87,7 @@ export const ALL_METRIC_NAMES: readonly string[] = [
   INFLIGHT_LOOKUP,
   ROUTING_TABLE_PEERS,
   MISSING_RECORDS,
+  RECORDS_BELOW_RF_TARGET,
   READY,
   REJECTED_TOTAL,
   REQUESTS_TOTAL,

@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { applyProfile, engineConfig, type EngineConfig } from '../engine/config.js'
-import { loadConfig, ConfigInvalidError, redactConfig, type LoadConfigOptions, type NodeConfig } from './config/load.js'
+import { loadConfig, ConfigInvalidError, configAsFileKeys, fileKeysOf, type LoadConfigOptions, type NodeConfig } from './config/load.js'
 import { ConfigReloader } from './config/reloader.js'
 import { DhtNode } from './dht-node.js'
 import { regionNames } from '../netmodel/regions.js'
@@ -82,7 +82,8 @@ export async function serve(opts: ServeOptions): Promise<number> {
   const log = createLogger({ level: config.logLevel })
   const node = new DhtNode(nodeOptionsOf(config, log, opts.version, opts.commit))
   await node.start()
-  log.info({ config: redactConfig(config), start_ms: Math.round(performance.now() - t0) }, 'serving')
+  // The keys as the file and the docs spell them, secrets redacted.
+  log.info({ config: configAsFileKeys(config), start_ms: Math.round(performance.now() - t0) }, 'serving')
 
   return new Promise<number>((resolve) => {
     let signals = 0
@@ -103,7 +104,12 @@ export async function serve(opts: ServeOptions): Promise<number> {
       )
     }
     const onHup = (): void => {
-      const r = reloader.reload((next) => void adminTokenOf(next))
+      // The token is read once, while the reload can still be refused: read again after it, a
+      // file removed in between would throw out of the signal handler with the config swapped.
+      let token: string | undefined
+      const r = reloader.reload((next) => {
+        token = adminTokenOf(next)
+      })
       if (!r.ok) {
         node.metrics.configReloadFailed.inc()
         log.error({ err: r.error.message }, 'config reload refused; last good config kept')
@@ -112,7 +118,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
       }
       node.reconfigure(engineConfigOf(r.config))
       log.level = r.config.logLevel
-      node.http.setAdminToken(adminTokenOf(r.config))
+      node.http.setAdminToken(token)
       let pq: string | undefined
       if (r.config.requirePq && !node.pq.required) {
         node.setRequirePq(true, 'sighup')
@@ -121,8 +127,13 @@ export async function serve(opts: ServeOptions): Promise<number> {
         pq = 'kept on: a reload never switches REQUIRE_PQ_ON off (use POST /admin/pq)'
         log.warn({ require_pq_on: true }, 'config reload: require_pq_on=off ignored; switching PQ enforcement off needs the audited admin path (POST /admin/pq)')
       }
-      log.warn({ changed: r.changed, restart_required: r.restartRequired, ...(pq !== undefined ? { require_pq_on: pq } : {}) }, 'config reloaded')
-      node.events.emit('config', { event: 'reloaded', changed: r.changed, restart_required: r.restartRequired, ...(pq !== undefined ? { require_pq_on: pq } : {}) })
+      // At warn: an operator running at `warn` must still see that the config changed, and
+      // above all which changes wait for a restart.
+      const changed = fileKeysOf(r.changed)
+      const restartRequired = fileKeysOf(r.restartRequired)
+      const msg = restartRequired.length > 0 ? `config reloaded; restart needed for ${restartRequired.join(', ')}` : 'config reloaded'
+      log.warn({ changed, restart_required: restartRequired, ...(pq !== undefined ? { require_pq_on: pq } : {}) }, msg)
+      node.events.emit('config', { event: 'reloaded', changed, restart_required: restartRequired, ...(pq !== undefined ? { require_pq_on: pq } : {}) })
     }
     // A drain asked for through the admin API ends the process like a signal's.
     void node.whenStopped().then(() => {

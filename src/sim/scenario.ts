@@ -33,6 +33,10 @@ const gateObject = z.strictObject({
   op: z.enum(['<', '<=', '>', '>=', '==']),
   threshold: z.number(),
   window: z.string().default('all').describe('"all" (after warm-up), "during:<fault>" or "after:<fault>"'),
+  if_not_reached: z
+    .enum(['pass', 'fail'])
+    .default('fail')
+    .describe('the verdict when the metric was not measured (null: e.g. lookups never collapsed); the scenario says which is right'),
 })
 
 export const scenarioSchema = z

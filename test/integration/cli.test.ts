@@ -24,6 +24,8 @@ async function freePort(): Promise<number> {
 interface Run {
   readonly child: ChildProcess
   readonly exited: Promise<{ code: number | null; stdout: string; stderr: string }>
+  /** What the process has written to stdout so far. */
+  stdoutSoFar(): string
 }
 
 function start(args: string[], env: Record<string, string> = {}): Run {
@@ -35,7 +37,7 @@ function start(args: string[], env: Record<string, string> = {}): Run {
   const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
     child.on('exit', (code) => resolve({ code, stdout, stderr })),
   )
-  return { child, exited }
+  return { child, exited, stdoutSoFar: () => stdout }
 }
 
 async function httpStatus(port: number, path: string): Promise<number | undefined> {
@@ -144,6 +146,51 @@ describe('dht-sim serve (the real process)', () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toContain('config reload refused')
     expect(readFileSync(file, 'utf8')).toContain('many')
+  })
+
+  it('echoes its config with the file\'s keys and logs a reload, and what needs a restart, at warn', async () => {
+    const http = await freePort()
+    const file = join(dir, 'reload.toml')
+    const base = `dht_addr = "127.0.0.1:0"\nmetrics_addr = "127.0.0.1:${http}"\nron_amnesia = true\n`
+    writeFileSync(file, base)
+    const run = start(['--config', file])
+    running.push(run.child)
+    await eventually('healthz 200', () => httpStatus(http, '/healthz').then((s) => (s === 200 ? s : undefined)), 60_000)
+    // A reloadable change, one that needs a restart, and a log level that hides info lines.
+    writeFileSync(file, `${base}dht_timeout_ms = 900\ndht_region = "r9"\ndht_log_level = "warn"\n`)
+    run.child.kill('SIGHUP')
+    // The reload is logged after the signal is handled: wait for its line, then stop.
+    const lines = (): Array<Record<string, unknown>> =>
+      run.stdoutSoFar()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+    const reloaded = await eventually('reload logged', () => lines().find((l) => String(l.msg).startsWith('config reloaded')))
+    run.child.kill('SIGTERM')
+    expect((await run.exited).code).toBe(0)
+    expect(reloaded.level).toBe('warn')
+    expect(reloaded.changed).toEqual(expect.arrayContaining(['dht_timeout_ms', 'dht_log_level']))
+    expect(reloaded.restart_required).toEqual(['dht_region'])
+    expect(reloaded.msg).toBe('config reloaded; restart needed for dht_region')
+    const serving = lines().find((l) => l.msg === 'serving')!
+    const keys = Object.keys(serving.config as object)
+    expect(keys).toContain('dht_timeout_ms')
+    expect(keys).toContain('metrics_addr')
+    expect(keys.filter((k) => /[A-Z]/.test(k))).toEqual([])
+  })
+
+  it('config check loads the file and the environment as serve does (exit 2 for a bad DHT_ALPHA)', () => {
+    const cfg = join(ROOT, 'configs/dht.toml')
+    const ok = spawnSync(process.execPath, [BIN, 'config', 'check', cfg], { encoding: 'utf8', env: { ...process.env, DHT_ALPHA: '4' } })
+    expect([ok.status, ok.stdout.trim()]).toEqual([0, 'ok'])
+    const bad = spawnSync(process.execPath, [BIN, 'config', 'check', cfg], { encoding: 'utf8', env: { ...process.env, DHT_ALPHA: 'abc' } })
+    expect(bad.status).toBe(2)
+    expect(bad.stderr.trim()).toBe('dht-sim: ConfigInvalid(key=DHT_ALPHA): expected an integer from 1 to 16, got "abc"')
+    const viaEnv = spawnSync(process.execPath, [BIN, 'config', 'check'], { encoding: 'utf8', env: { ...process.env, RON_CONFIG: cfg, DHT_ALPHA: 'abc' } })
+    expect(viaEnv.status).toBe(2)
+    const missing = spawnSync(process.execPath, [BIN, 'config', 'check'], { encoding: 'utf8', env: { ...process.env, RON_CONFIG: join(dir, 'nope.toml') } })
+    expect(missing.status).toBe(2)
+    expect(missing.stderr).toContain('nope.toml')
   })
 
   it('switches PQ enforcement on at a SIGHUP that sets require_pq_on, and never off', async () => {

@@ -3,7 +3,7 @@
 // repair brings it back to 3, with before and after in its answer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DhtNode } from '../../src/node/dht-node.js'
-import { ADMIN_TOKEN, eventually, getJson, httpUrl, loopbackAddr, startOurNode, testEngineConfig } from './helpers.js'
+import { ADMIN_TOKEN, eventually, getJson, httpUrl, loopbackAddr, metricValue, startOurNode, testEngineConfig } from './helpers.js'
 
 const KEY = `b3:${'5e'.repeat(32)}`
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
@@ -42,14 +42,20 @@ describe('repair to a replication factor', () => {
     expect(gone).toHaveLength(2)
     await Promise.all(gone.map((n) => n.drain()))
     const m1 = await getJson(httpUrl(p, `/admin/replicas/${KEY}`), { headers: auth })
-    expect(m1.body.rf_observed).toBe(1)
+    expect(m1.body).toMatchObject({ rf_observed: 1, rf_target: 3, below_target: true })
+    // The metrics follow the measurement: 2 copies missing, 1 record below its target.
+    expect(await metricValue(p, 'ron_dht_missing_records')).toBe(2)
+    expect(await metricValue(p, 'ron_dht_records_below_rf_target')).toBe(1)
+    expect(await metricValue(p, 'ron_dht_rf_observed_bucket{le="1"}')).toBeGreaterThanOrEqual(1)
     const r = await getJson(httpUrl(p, `/admin/repair/${KEY}?rf=3`), { method: 'POST', headers: auth })
     expect(r.status).toBe(200)
     expect(r.body).toMatchObject({ rf_target: 3, rf_before: 1, rf_after: 3, status: 'repaired', shortfall: 0, replicated: 3 })
     expect(r.body.added as string[]).toHaveLength(2)
     for (const g of gone) expect(r.body.holders as string[]).not.toContain(g.peerId)
     const m2 = await getJson(httpUrl(p, `/admin/replicas/${KEY}`), { headers: auth })
-    expect(m2.body.rf_observed).toBe(3)
+    expect(m2.body).toMatchObject({ rf_observed: 3, below_target: false })
+    expect(await metricValue(p, 'ron_dht_missing_records')).toBe(0)
+    expect(await metricValue(p, 'ron_dht_records_below_rf_target')).toBe(0)
   })
 
   it('reports a shortfall honestly when the network cannot give the target', async () => {
@@ -58,6 +64,8 @@ describe('repair to a replication factor', () => {
     expect(r.status).toBe(200)
     // 8 nodes, 2 stopped, the provider itself is not a copy: at most 5 holders exist.
     expect(r.body).toMatchObject({ rf_target: 9, rf_after: 5, status: 'short', shortfall: 4 })
+    expect(await metricValue(p, 'ron_dht_missing_records')).toBe(4)
+    expect(await metricValue(p, 'ron_dht_records_below_rf_target')).toBe(1)
     const bad = await getJson(httpUrl(p, `/admin/repair/${KEY}?rf=0`), { method: 'POST', headers: auth })
     expect(bad.status).toBe(400)
   })

@@ -90,7 +90,8 @@ describe('RUNBOOK.md', () => {
     const self = (await (await fetch(`http://${a.http}/v1/self`)).json()) as { addrs: string[] }
     const boot = self.addrs.find((x) => x.startsWith('/ip4/127.0.0.1/'))!
     const b = await startNode('b', `dht_region = "r2"\ndht_bootstrap = ["${boot}"]`)
-    const c = await startNode('c', `dht_region = "r2"\ndht_bootstrap = ["${boot}"]`)
+    // C runs the link shaper: the runbook's chaos drill injects and clears faults on it.
+    const c = await startNode('c', `dht_region = "r2"\ndht_bootstrap = ["${boot}"]\ndht_link_shaper = true`)
     for (const n of [a, b, c]) {
       await eventually('ready', async () => ((await fetch(`http://${n.http}/readyz`)).status === 200 ? true : undefined), 60_000)
     }

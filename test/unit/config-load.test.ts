@@ -7,7 +7,9 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { BadInputError } from '../../src/common/errors.js'
 import { DEFAULT_ENGINE_CONFIG, STRICT_POLICY } from '../../src/engine/config.js'
 import {
+  CONFIG_KEYS,
   ConfigInvalidError,
+  configAsFileKeys,
   configFlagsFromOptions,
   engineConfigOf,
   loadConfig,
@@ -164,6 +166,11 @@ describe('loadConfig', () => {
 })
 
 describe('derived settings', () => {
+  it('echoes every file key, spelt as the file spells it', () => {
+    const keys = Object.keys(configAsFileKeys(loadConfig({ env: {} })))
+    expect([...keys].sort()).toEqual([...CONFIG_KEYS].sort())
+  })
+
   it('maps listen addresses to multiaddrs', () => {
     expect(tcpMultiaddrOf({ host: '0.0.0.0', port: 9444, text: '' })).toBe('/ip4/0.0.0.0/tcp/9444')
     expect(tcpMultiaddrOf({ host: '::1', port: 1, text: '' })).toBe('/ip6/::1/tcp/1')

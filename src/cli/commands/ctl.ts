@@ -237,9 +237,14 @@ export function registerCtl(program: Command): void {
 
   ctl
     .command('replicas')
-    .description('copies of this node\'s provider record among the k closest peers (rf_observed)')
+    .description('copies of this node\'s provider record among the k closest peers (rf_observed); exit 1 when fewer than --rf')
     .requiredOption('--key <key>', 'b3:<64 hex> or a CID')
-    .action(async (o: { key: string }) => print(expectOk(await call(target(), 'GET', `/admin/replicas/${encodeURIComponent(o.key)}`), 'replicas')))
+    .option('--rf <n>', 'replication target to check against (1-20)', '3')
+    .action(async (o: { key: string; rf: string }) => {
+      const r = expectOk(await call(target(), 'GET', `/admin/replicas/${encodeURIComponent(o.key)}?${new URLSearchParams({ rf: o.rf }).toString()}`), 'replicas')
+      print(r)
+      if (r.below_target === true) throw new CtlError(`below target: ${String(r.rf_observed)} of ${String(r.rf_target)} copies observed`, EXIT_GATE_FAILED)
+    })
 
   ctl
     .command('repair')
@@ -272,12 +277,25 @@ export function registerCtl(program: Command): void {
 
   ctl
     .command('chaos')
-    .description('inject a link fault through the node\'s link shaper (POST /admin/faults; the node needs dht_link_shaper = on)')
-    .argument('<json>', 'a scenario fault, e.g. \'{"id":"wan","kind":"latency","add_ms":100,"targets":"all","for_s":60}\', or the endpoint\'s whole body {"fault": ..., "members": [...]}')
-    .action(async (json: string) => {
+    .description('link faults through the node\'s link shaper (/admin/faults; the node needs dht_link_shaper = on): inject one, --list the active ones, --clear one or all')
+    .argument('[json]', 'a scenario fault, e.g. \'{"id":"wan","kind":"latency","add_ms":100,"targets":"all","for_s":60}\', or the endpoint\'s whole body {"fault": ..., "members": [...]}')
+    .option('--list', 'print the active faults')
+    .option('--clear <id>', 'remove the fault with this id ("all": every fault)')
+    .action(async (json: string | undefined, o: { list?: boolean; clear?: string }) => {
+      const modes = [json !== undefined, o.list === true, o.clear !== undefined].filter(Boolean).length
+      if (modes !== 1) throw new BadInputError('chaos: give a fault JSON, --list or --clear <id> (exactly one)')
+      if (o.list === true) {
+        print(expectOk(await call(target(), 'GET', '/admin/faults'), 'chaos'))
+        return
+      }
+      if (o.clear !== undefined) {
+        if (o.clear !== 'all' && !/^[a-z0-9][a-z0-9_-]{0,47}$/.test(o.clear)) throw new BadInputError(`--clear: expected a fault id ([a-z0-9_-], up to 48) or "all", got "${o.clear}"`)
+        print(expectOk(await call(target(), 'DELETE', o.clear === 'all' ? '/admin/faults' : `/admin/faults/${o.clear}`), 'chaos'))
+        return
+      }
       let body: unknown
       try {
-        body = JSON.parse(json)
+        body = JSON.parse(json!)
       } catch {
         throw new BadInputError('chaos: the fault must be JSON')
       }

@@ -9,6 +9,7 @@ import { KEY_BYTES } from '../constants.js'
 import { RPC_TIMEOUT, timerPayload } from '../timer-kinds.js'
 import { livenessDone, observe } from '../liveness.js'
 import { noteBootstrapAnswer } from '../bootstrap.js'
+import { hardDeadlineMs } from '../first-contact.js'
 import { advance, lookupQueryFailed } from '../query/queue.js'
 
 export function onResponse(core: EngineCore, from: Contact, res: Response): void {
@@ -58,12 +59,16 @@ export function onResponse(core: EngineCore, from: Contact, res: Response): void
 export function onRpcTimeout(core: EngineCore, rpcId: number): void {
   const p = core.pending.get(rpcId)
   if (p === undefined) return
-  const hardMs = p.sentMs + core.cfg.rpcTimeoutMs
-  if (p.purpose === 'lookup' && !p.slow && core.nowMs < hardMs) {
-    p.slow = true
-    core.timers.push(hardMs, timerPayload(RPC_TIMEOUT, rpcId))
-    if (!p.lookup.slow(p.cand)) core.ignored.unawaitedQuery++
-    advance(core, p.lookup)
+  const hardMs = hardDeadlineMs(core, p)
+  if (core.nowMs < hardMs) {
+    // Early: the adaptive timeout of a lookup's query, or a timer armed before a first contact
+    // moved the deadline (first-contact.ts). A lookup stops waiting; the contact is not charged.
+    if (p.purpose === 'lookup' && !p.slow) {
+      p.slow = true
+      core.timers.push(hardMs, timerPayload(RPC_TIMEOUT, rpcId))
+      if (!p.lookup.slow(p.cand)) core.ignored.unawaitedQuery++
+      advance(core, p.lookup)
+    }
     return
   }
   core.pending.delete(rpcId)

@@ -3,7 +3,7 @@
 //   const cfg = loadConfig({ file: opts.config, env: process.env, flags })   // throws ConfigInvalidError
 //   const reloader = new ConfigReloader({ file, env: process.env, flags }, cfg)
 //   process.on('SIGHUP', () => { const r = reloader.reload(); if (!r.ok) log + count r.error })
-export { ConfigInvalidError, configAsFileKeys, loadConfig, readConfigFile, redactConfig } from './load.js'
+export { ConfigInvalidError, configAsFileKeys, fileKeysOf, loadConfig, readConfigFile, redactConfig } from './load.js'
 export type { ConfigSource, LoadConfigOptions, NodeConfig } from './load.js'
 export { ConfigReloader, RESTART_FIELDS, changedFields } from './reloader.js'
 export type { ReloadResult } from './reloader.js'

@@ -239,10 +239,38 @@ export function configAsFileKeys(c: NodeConfig): Record<string, unknown> {
     dht_admin_token: c.adminToken !== undefined ? '<redacted>' : null,
     dht_admin_token_file: c.adminTokenFile ?? null,
     dht_drain_timeout_ms: c.drainTimeoutMs,
+    dht_link_shaper: c.linkShaper,
     dht_region: c.region ?? null,
     dht_admin_socket: c.adminSocket ?? null,
   }
   return out
+}
+
+/** The file key of each NodeConfig field (logs and events speak the documented names). */
+export const FILE_KEY_OF: Readonly<Record<Exclude<keyof NodeConfig, 'sources' | 'file'>, ConfigKey>> = {
+  dhtAddr: 'dht_addr',
+  metricsAddr: 'metrics_addr',
+  alpha: 'dht_alpha',
+  beta: 'dht_beta',
+  timeoutMs: 'dht_timeout_ms',
+  amnesia: 'ron_amnesia',
+  policyProfile: 'policy_profile',
+  requirePq: 'require_pq_on',
+  bootstrap: 'dht_bootstrap',
+  identityFile: 'dht_identity_file',
+  dataDir: 'dht_data_dir',
+  logLevel: 'dht_log_level',
+  adminToken: 'dht_admin_token',
+  adminTokenFile: 'dht_admin_token_file',
+  drainTimeoutMs: 'dht_drain_timeout_ms',
+  linkShaper: 'dht_link_shaper',
+  region: 'dht_region',
+  adminSocket: 'dht_admin_socket',
+}
+
+/** NodeConfig field names as the file spells them (`file` for the config file itself). */
+export function fileKeysOf(fields: readonly (keyof NodeConfig)[]): string[] {
+  return fields.filter((f) => f !== 'sources').map((f) => (f === 'file' ? 'file' : FILE_KEY_OF[f]))
 }
 
 /** The config with secrets replaced, for logs and `config check --print`. */

@@ -73,7 +73,11 @@ export async function createStack(opts: StackOptions): Promise<NodeStack> {
     transports: [tcp(opts.dialFrom !== undefined ? { dialOpts: { localAddress: opts.dialFrom } as TCPSocketOptions } : {})],
     // One socket write per event-loop turn: see coalesce-writes.ts.
     connectionEncrypters: [coalescingEncrypter(noise())],
-    streamMuxers: [yamux()],
+    // Streams a dialer opens the instant its side of the handshake is done can reach us before our
+    // side has set the connection up; libp2p holds at most 10 such early streams and past that
+    // aborts the whole connection (a stock client starting 30 lookups at once lost all of them).
+    // Up to the per-connection stream budget are held instead, as they would be a moment later.
+    streamMuxers: [yamux(l !== undefined ? { maxEarlyStreams: l.streamsPerConnection } : {})],
     connectionManager: {
       maxConnections: opts.maxConnections ?? 1024,
       inboundConnectionThreshold: opts.inboundConnectionThreshold ?? 64,

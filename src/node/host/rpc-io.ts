@@ -53,6 +53,8 @@ export interface RpcContext {
   readonly log: NodeLogger
   /** Per outbound RPC I/O bound (dial + write + read); the engine has its own timeout. */
   readonly rpcIoTimeoutMs: number
+  /** Added to that bound when the RPC needs a new connection (the engine's first-contact budget). */
+  readonly firstContactTimeoutMs?: number
   /**
    * Peers converted from one response list: the engine flags an answer with more than k, so
    * k + 1 are enough to show it; the rest are not worth parsing or a place in the contact book.
@@ -68,15 +70,20 @@ export interface RpcContext {
 }
 
 export async function sendRpc(ctx: RpcContext, to: Contact, req: Request): Promise<void> {
-  const signal = AbortSignal.timeout(ctx.rpcIoTimeoutMs)
   let stream: Stream | undefined
   let res: Response
   const hold = ctx.shaper?.outbound(to.peer) ?? 0
   // A lost request is never written: the engine's own timeout ends the RPC, as in the simulator.
   if (hold === DROP) return
+  // A first contact: the connection's set-up has its own budget in the engine, and the per-hop
+  // clock starts once the stream is open (after this step's outputs are applied: no re-entry).
+  const dialing = !hasOpenConnection(ctx, to)
+  if (dialing) queueMicrotask(() => ctx.input({ kind: 'rpc-dialing', rpcId: req.rpcId }))
+  const signal = AbortSignal.timeout(ctx.rpcIoTimeoutMs + (dialing ? (ctx.firstContactTimeoutMs ?? 0) : 0))
   try {
     if (hold > 0) await sleep(hold)
     stream = await openStream(ctx, to, signal)
+    if (dialing) ctx.input({ kind: 'rpc-connected', rpcId: req.rpcId })
     const reader = new FrameReader(stream, { ...(ctx.budget !== undefined ? { budget: ctx.budget } : {}), peer: to.peer })
     const wire: WireMessage = {
       type: TYPE_CODE[req.type],
@@ -146,6 +153,11 @@ async function openStream(ctx: RpcContext, to: Contact, signal: AbortSignal): Pr
     return ctx.stack.dialProtocol(addrs, KAD_PROTOCOL, opts)
   }
   return ctx.stack.dialProtocol(pid, KAD_PROTOCOL, opts)
+}
+
+function hasOpenConnection(ctx: RpcContext, to: Contact): boolean {
+  const pid = ctx.book.peerIdOf(to)
+  return pid !== undefined && ctx.stack.getConnections(pid).some((c) => c.status === 'open')
 }
 
 async function connectionTo(ctx: RpcContext, to: Contact, pid: PeerId, signal: AbortSignal): Promise<Connection> {

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parseTopics, type EventBus, type NodeEvent, type Subscriber } from '../events.js'
 import type { NodeLogger } from '../log.js'
 import { HttpError, parseKey, type RouteSpec } from './server.js'
+import { DEFAULT_RF_TARGET } from '../repair/rf-tracker.js'
 
 /** Bytes an event-tail reader may leave unread before it is dropped. */
 export const TAIL_MAX_BUFFERED_BYTES = 256 * 1024
@@ -24,7 +25,7 @@ export interface AdminApi {
   peers(): Array<Record<string, unknown>>
   setRequirePq(on: boolean, by: string): { changed: boolean; require_pq_on: boolean }
   repair(r: RepairRequest): Promise<Record<string, unknown>>
-  replicas(key: Uint8Array): Promise<Record<string, unknown>>
+  replicas(key: Uint8Array, rfTarget: number): Promise<Record<string, unknown>>
   /** Starts a drain as SIGTERM would (the process exits when it ends). */
   requestDrain(by: string): void
   degraded: boolean
@@ -68,12 +69,10 @@ export function adminRoutes(api: AdminApi, log: NodeLogger): RouteSpec[] {
       handler: async (req, p, corrId) => {
         const key = parseKey(p[0]!)
         const q = query(req)
-        const rfText = q.get('rf')
-        const rf = rfText === null ? undefined : Number(rfText)
-        if (rf !== undefined && !(Number.isInteger(rf) && rf >= 1 && rf <= 20)) throw new HttpError(400, 'bad-request', 'rf must be an integer from 1 to 20')
+        const rf = rfOf(q)
         const region = q.get('prefer_region') ?? undefined
         if (region !== undefined && !/^[A-Za-z0-9._-]{1,32}$/.test(region)) throw new HttpError(400, 'bad-request', 'prefer_region must be 1-32 characters [A-Za-z0-9._-]')
-        return [200, await api.repair({ key: key.bytes, rf: rf ?? 3, ...(region !== undefined ? { preferRegion: region } : {}), corrId })]
+        return [200, await api.repair({ key: key.bytes, rf, ...(region !== undefined ? { preferRegion: region } : {}), corrId })]
       },
     },
     {
@@ -82,7 +81,10 @@ export function adminRoutes(api: AdminApi, log: NodeLogger): RouteSpec[] {
       op: 'admin_replicas',
       client: false,
       admin: true,
-      handler: async (_req, p) => [200, await api.replicas(parseKey(p[0]!).bytes)],
+      handler: async (req, p) => {
+        const key = parseKey(p[0]!)
+        return [200, await api.replicas(key.bytes, rfOf(query(req)))]
+      },
     },
     {
       method: 'POST',
@@ -101,6 +103,15 @@ export function adminRoutes(api: AdminApi, log: NodeLogger): RouteSpec[] {
 
 function by(req: IncomingMessage): string {
   return req.socket.remoteAddress !== undefined ? `http:${req.socket.remoteAddress}` : 'unix-socket'
+}
+
+/** ?rf=<1..20>, the replication target (default DEFAULT_RF_TARGET). */
+function rfOf(q: URLSearchParams): number {
+  const text = q.get('rf')
+  if (text === null) return DEFAULT_RF_TARGET
+  const rf = Number(text)
+  if (!(Number.isInteger(rf) && rf >= 1 && rf <= 20)) throw new HttpError(400, 'bad-request', 'rf must be an integer from 1 to 20')
+  return rf
 }
 
 function query(req: IncomingMessage): URLSearchParams {

@@ -7,6 +7,7 @@ import type { HostObserver } from '../host/kad-host.js'
 import type { PqObserver, PqOutcome } from '../pq/auth.js'
 import { limitLabel, type NodeLimits } from '../host/limits.js'
 import * as N from '../metric-names.js'
+import { RfTracker } from '../repair/rf-tracker.js'
 
 export interface GaugeSource {
   liveBootstraps(): number
@@ -29,7 +30,7 @@ export interface GaugeSource {
 }
 
 /** Engine refusal reasons that reach no event (the others are counted as their events arrive). */
-const ENGINE_ONLY_REASONS = ['diversity-bucket', 'diversity-table', 'busy', 'sybil-suspect'] as const
+export const ENGINE_ONLY_REASONS = ['diversity-bucket', 'diversity-table', 'busy', 'maintenance-shed', 'sybil-suspect'] as const
 
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10]
 const HOPS_BUCKETS = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16]
@@ -38,7 +39,8 @@ export class NodeMetrics implements HostObserver, PqObserver {
   readonly registry = new Registry()
   private readonly lookupSeconds: Histogram<'op' | 'result'>
   private readonly hops: Histogram<'op'>
-  private readonly missing: Counter
+  /** The last measurement of each record's copies (replicas, repair, verified provide). */
+  readonly rf = new RfTracker()
   private readonly rejectedTotal: Counter<'reason'>
   private readonly requestsTotal: Counter<'op' | 'result'>
   private readonly latency: Histogram<'op'>
@@ -139,7 +141,23 @@ export class NodeMetrics implements HostObserver, PqObserver {
       labelNames: ['path'],
       registers,
     })
-    this.missing = new Counter({ name: N.MISSING_RECORDS, help: 'GET_PROVIDERS lookups that found no provider', registers })
+    const rf = this.rf
+    new Gauge({
+      name: N.MISSING_RECORDS,
+      help: 'Copies of provider records missing to reach their replication target, at their last measurement',
+      registers,
+      collect() {
+        this.set(rf.missing)
+      },
+    })
+    new Gauge({
+      name: N.RECORDS_BELOW_RF_TARGET,
+      help: 'Provider records whose last measurement saw fewer copies than the target (rf_observed < rf_target)',
+      registers,
+      collect() {
+        this.set(rf.belowTarget)
+      },
+    })
     // Refusals the engine decides without an event (diversity filter, full lookup queue, Sybil
     // suspects) are counted inside it; each scrape adds what it counted since the last one.
     const engineSeen: Record<string, number> = {}
@@ -185,7 +203,7 @@ export class NodeMetrics implements HostObserver, PqObserver {
         this.set(source.pqPeers?.() ?? 0)
       },
     })
-    this.rfObserved = new Histogram({ name: N.RF_OBSERVED, help: 'Copies of a provider record observed among the k closest peers (repair probes)', buckets: [0, 1, 2, 3, 4, 5, 6, 8, 10, 20], registers })
+    this.rfObserved = new Histogram({ name: N.RF_OBSERVED, help: 'Copies of a provider record observed among the k closest peers, one sample per measurement', buckets: [0, 1, 2, 3, 4, 5, 6, 8, 10, 20], registers })
     this.eventSubscribersDropped = new Counter({ name: N.EVENT_SUBSCRIBERS_DROPPED_TOTAL, help: 'Event-tail subscribers dropped for reading too slowly', registers })
     const info = new Gauge({ name: N.BUILD_INFO, help: 'Build information', labelNames: ['version', 'commit'], registers })
     info.set({ version, commit }, 1)
@@ -207,7 +225,12 @@ export class NodeMetrics implements HostObserver, PqObserver {
   lookupDone(r: LookupResult): void {
     this.lookupSeconds.observe({ op: r.op, result: r.success ? 'ok' : (r.error ?? 'failed') }, (r.endMs - r.startMs) / 1000)
     if (r.success) this.hops.observe({ op: r.op }, r.hops)
-    if (r.op === 'GET_PROVIDERS' && r.error === 'not-found') this.missing.inc()
+  }
+
+  /** A measurement of record `key` (hex): `observed` copies seen against `target` wanted. */
+  rfMeasured(key: string, observed: number, target: number): void {
+    this.rfObserved.observe(observed)
+    this.rf.note(key, observed, target)
   }
 
   handshake(outcome: PqOutcome, seconds: number): void {

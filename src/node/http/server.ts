@@ -41,7 +41,7 @@ export interface NodeApi {
   /** Peers an ADD_PROVIDER goes to (the engine's replication factor). */
   replication(): number
   /** Copies of our record for `key` seen among the k closest peers (asked, not assumed). */
-  replicasOf?(key: Uint8Array): Promise<number>
+  replicasOf?(key: Uint8Array, target: number): Promise<number>
 }
 
 export interface HttpOptions {
@@ -299,7 +299,7 @@ export class HttpServer {
     if (!r.success) throw new HttpError(503, 'no-peers', 'no peer found to store the record')
     const sentTo = Math.min(this.opts.api.replication(), r.closest.length)
     const out: Record<string, unknown> = { key: wireKeyToString(key.bytes), sent_to: sentTo, hops: r.hops, ms: Math.round(r.endMs - r.startMs) }
-    if (verify && this.opts.api.replicasOf !== undefined) out.replicated = await this.opts.api.replicasOf(key.bytes)
+    if (verify && this.opts.api.replicasOf !== undefined) out.replicated = await this.opts.api.replicasOf(key.bytes, sentTo)
     return [200, out]
   }
 

@@ -1,0 +1,73 @@
+// A restart with a routing table seeded from a cache must be ready no later than a cold one.
+// Readiness wants a bootstrap that answered; a warm join runs through the cached contacts nearest
+// to us, which need not include a bootstrap, so the bootstraps are pinged at start instead of at
+// the first poll a full interval later. Virtual time (the in-memory mesh), so the comparison of
+// times to ready is exact, not a timed assertion.
+import { describe, expect, it } from 'vitest'
+import { DhtEngine } from '../../src/engine/engine.js'
+import { engineConfig } from '../../src/engine/config.js'
+import { SeededRng } from '../../src/engine/rng.js'
+import type { Contact } from '../../src/engine/types.js'
+import { Mesh } from '../helpers/mesh.js'
+
+const N = 120
+const BOOTSTRAPS = 3
+
+/** Restarts node `i` at the mesh's current time (cache = its table before, or none) and returns ms to ready. */
+function restart(mesh: Mesh, i: number, cache: readonly Contact[] | undefined, seed: string): number {
+  const boot = mesh.contacts.slice(0, BOOTSTRAPS)
+  mesh.nodes[i] = new DhtEngine({ self: mesh.contacts[i]!, config: engineConfig(mesh.opts.config), rng: new SeededRng(seed) })
+  const t0 = mesh.nowMs
+  const from = mesh.events.length
+  if (cache !== undefined) mesh.input(i, { kind: 'seed-contacts', contacts: cache }, t0)
+  mesh.input(i, { kind: 'start', bootstraps: boot }, t0)
+  mesh.runUntil(t0 + 120_000)
+  const ev = mesh.events.slice(from).find((e) => e.node === i && e.ev.kind === 'ready-changed' && e.ev.ready)
+  return ev === undefined ? Infinity : ev.atMs - t0
+}
+
+function network(seed: string): Mesh {
+  const mesh = new Mesh({ n: N, seed, latencyMs: 15 })
+  const boot = mesh.contacts.slice(0, BOOTSTRAPS)
+  for (let i = 0; i < N; i++) mesh.input(i, { kind: 'start', bootstraps: boot.filter((b) => b !== mesh.contacts[i]) }, i * 20)
+  mesh.runUntil(N * 20 + 30_000)
+  return mesh
+}
+
+describe('warm restart', () => {
+  it('pings the bootstraps at start when the table was seeded, not at the first poll', () => {
+    const mesh = network('warm-ping')
+    const i = N - 1
+    const cache = mesh.nodes[i]!.contacts().filter((c) => !mesh.contacts.slice(0, BOOTSTRAPS).includes(c))
+    const e = new DhtEngine({ self: mesh.contacts[i]!, config: engineConfig(), rng: new SeededRng('x') })
+    e.step(0, { kind: 'seed-contacts', contacts: cache })
+    const out = e.step(0, { kind: 'start', bootstraps: mesh.contacts.slice(0, BOOTSTRAPS) })
+    const pinged = out.sends.filter((s) => s.msg.kind === 'request' && s.msg.type === 'PING').map((s) => s.to.peer)
+    expect(pinged.sort()).toEqual(mesh.contacts.slice(0, BOOTSTRAPS).map((c) => c.peer).sort())
+    // A cold start sends no ping: its join asks the bootstraps themselves.
+    const cold = new DhtEngine({ self: mesh.contacts[i]!, config: engineConfig(), rng: new SeededRng('x') })
+    const coldOut = cold.step(0, { kind: 'start', bootstraps: mesh.contacts.slice(0, BOOTSTRAPS) })
+    expect(coldOut.sends.some((s) => s.msg.kind === 'request' && s.msg.type === 'PING')).toBe(false)
+  })
+
+  it('is ready no later than a cold restart, node after node', () => {
+    const interval = engineConfig().bootstrapPingIntervalMs
+    const rows: { warm: number; cold: number }[] = []
+    for (const seed of ['w1', 'w2']) {
+      const mesh = network(seed)
+      for (const i of [BOOTSTRAPS + 5, BOOTSTRAPS + 40, N - 1]) {
+        // Without the bootstraps (they are added at start anyway): the case where the warm join
+        // does not happen to ask one.
+        const cache = mesh.nodes[i]!.contacts().filter((c) => !mesh.contacts.slice(0, BOOTSTRAPS).includes(c))
+        const cold = restart(mesh, i, undefined, `${seed}/${i}/cold`)
+        const warm = restart(mesh, i, cache, `${seed}/${i}/warm`)
+        rows.push({ warm, cold })
+      }
+    }
+    for (const r of rows) {
+      expect(r.cold).toBeLessThan(Infinity)
+      expect(r.warm).toBeLessThanOrEqual(r.cold)
+      expect(r.warm).toBeLessThan(interval)
+    }
+  })
+})
