@@ -39,6 +39,7 @@ import { CDF_FRACTIONS, replayCommand } from '../sim/run-scenario.js'
 import { REPORT_SCHEMA_VERSION, type FaultWindow, type Report, type SeriesPoint } from '../sim/report-types.js'
 import type { ResolvedScenario } from '../sim/scenario.js'
 import type { FromWorker, NodeSpec, ToWorker } from './protocol.js'
+import { PrometheusServer } from './prometheus.js'
 
 /** Nodes one testbed may run on this machine: beyond this, ports, memory and 2 cores give out. */
 export const MAX_TESTBED_NODES = 1000
@@ -52,6 +53,8 @@ export interface TestbedOptions {
   readonly workers?: number
   /** Run the PQ (ML-DSA-87) challenge on every connection, as production nodes do (default off). */
   readonly pq?: boolean
+  /** The prometheus binary to scrape the nodes and evaluate the alert rules with (findPrometheus); off when absent. */
+  readonly prometheus?: string
   readonly scenarioPath?: string
   /** Aborting stops the run early; the report is then marked partial. */
   readonly signal?: AbortSignal
@@ -73,6 +76,8 @@ export interface TestbedSection {
   readonly shaper_drops: number
   /** The worker processes' ids (each stopped by its id at the end). */
   readonly worker_pids: readonly number[]
+  /** The Prometheus server's process id (stopped by it at the end); null without Prometheus. */
+  readonly prometheus_pid: number | null
 }
 
 export type TestbedReport = Report & { readonly testbed: TestbedSection }
@@ -171,6 +176,9 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
   const ready = new Uint8Array(n)
   const startedAt = new Float64Array(n)
   const addrOf: string[] = new Array<string>(n).fill('')
+  const httpPortOf = new Int32Array(n)
+  let prom: PrometheusServer | undefined
+  let targetsDirty = false
   const readyList: number[] = []
   const pending = new Map<number, Pending>()
   const peakRss = new Float64Array(workerCount)
@@ -211,6 +219,8 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
         return
       case 'started':
         addrOf[m.idx] = m.addr
+        httpPortOf[m.idx] = m.httpPort
+        targetsDirty = true
         waiters.get(`started/${m.idx}`)?.()
         return
       case 'start-failed':
@@ -300,6 +310,7 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
   }
   const stopNode = (i: number): void => {
     online[i] = 0
+    targetsDirty = true
     setReady(i, false)
     log.addLeave(now())
     sendTo(workerOf[i]!, { t: 'stop', idx: i })
@@ -321,6 +332,10 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
     const adminToken = randomBytes(16).toString('hex')
     const directory = peerIds.map((p, i) => [p, places[i]!] as const)
     const engine = engineConfigFor(scenario.dht)
+    if (opts.prometheus !== undefined) {
+      prom = await PrometheusServer.start(opts.prometheus, fileURLToPath(new URL('../../deploy/prometheus/alerts.yml', import.meta.url)))
+      if (opts.signal?.aborted === true) throw new Aborted()
+    }
     await Promise.all(
       workers.map((_, w) => {
         const p = waitFor(`init/${w}`, 60_000)
@@ -419,9 +434,21 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
     }
     at(Math.min(windowMs, durationMs), sample)
     const statsTimer = setInterval(() => broadcast({ t: 'stats' }), 5_000)
+    // Prometheus: the target list follows the nodes online; the firing alerts are read every second.
+    const promTimer = setInterval(() => {
+      if (prom === undefined) return
+      if (targetsDirty) {
+        targetsDirty = false
+        const t: { idx: number; port: number }[] = []
+        for (let i = 0; i < n; i++) if (online[i] === 1 && httpPortOf[i]! > 0) t.push({ idx: i, port: httpPortOf[i]! })
+        prom.setTargets(t)
+      }
+      void prom.poll(now() / 1000)
+    }, 1_000)
     at(durationMs, finish)
     await finished
     clearInterval(statsTimer)
+    clearInterval(promTimer)
     endMs = Math.min(durationMs, now())
     // Last stats, then every node drained and every worker gone (each stopped by its own id).
     await Promise.all(workers.map((_, w) => {
@@ -439,7 +466,7 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
     opts.signal?.removeEventListener('abort', onAbort)
     for (const h of timers) clearTimeout(h)
     timers.clear()
-    await shutdown()
+    await Promise.all([shutdown(), prom?.stop()])
   }
 
   async function shutdown(): Promise<void> {
@@ -507,7 +534,8 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
       hops_histogram: log.hopsHistogram(warmupMs, endMs),
       latency_cdf: log.latencyCdf(warmupMs, endMs, CDF_FRACTIONS),
       faults: faultWindows,
-      alerts: [],
+      // Prometheus' own alert episodes (fired / cleared, seconds into the run).
+      alerts: prom?.alerts() ?? [],
       variants: [],
       testbed: {
         nodes: n,
@@ -522,6 +550,7 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
         start_failures: startFailures,
         shaper_drops: totalDrops,
         worker_pids: workers.map((w) => w.proc.pid ?? -1),
+        prometheus_pid: prom?.pid ?? null,
       },
     }
   }

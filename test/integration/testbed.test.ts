@@ -19,9 +19,9 @@ interface Run {
   stderr: string
 }
 
-function run(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void): Promise<Run> {
+function run(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void, env: NodeJS.ProcessEnv = process.env): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -61,8 +61,12 @@ describe('dht-sim testbed', () => {
     const cpu = await run(['testbed', join(ROOT, 'scenarios/cpu-saturation.yaml'), '--nodes', '20', '--out', join(dir, 'y')])
     expect(cpu.code).toBe(2)
     expect(cpu.stderr).toMatch(/faults\[0\]\.kind: the testbed's link shaper applies partition, loss, latency, not cpu/)
+    const noProm = await run(['testbed', SMALL, '--out', join(dir, 'z')], undefined, { ...process.env, PATH: '/nonexistent' })
+    expect(noProm.code).toBe(2)
+    expect(noProm.stderr).toMatch(/prometheus: not found on PATH; install the Debian package `prometheus`/)
     expect(existsSync(join(dir, 'x'))).toBe(false)
     expect(existsSync(join(dir, 'y'))).toBe(false)
+    expect(existsSync(join(dir, 'z'))).toBe(false)
   })
 
   it('runs a small scenario on real nodes and writes the simulator report with the same metric names', async () => {
@@ -83,6 +87,9 @@ describe('dht-sim testbed', () => {
     expect(report.gates.map((g) => g.metric)).toEqual(['lookup_success'])
     expect(existsSync(join(out, 'report.md'))).toBe(true)
     for (const pid of report.testbed.worker_pids) expect(alive(pid)).toBe(false)
+    // Prometheus scraped the nodes and was stopped by its pid.
+    expect(report.testbed.prometheus_pid).toBeGreaterThan(0)
+    expect(alive(report.testbed.prometheus_pid!)).toBe(false)
   })
 
   it('on SIGINT stops every worker and writes what it measured, marked partial (exit 130)', async () => {
@@ -101,5 +108,6 @@ describe('dht-sim testbed', () => {
     expect(report.pass).toBe(false)
     expect(report.virtual_duration_s).toBeLessThan(20)
     for (const pid of report.testbed.worker_pids) expect(alive(pid)).toBe(false)
+    expect(alive(report.testbed.prometheus_pid!)).toBe(false)
   })
 })

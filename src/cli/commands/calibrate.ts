@@ -9,6 +9,7 @@ import { loadScenario } from '../../sim/scenario.js'
 import { runScenario } from '../../sim/run-scenario.js'
 import { renderReportFiles, writeReportFiles } from '../../report/files.js'
 import { runTestbed, testbedScenario } from '../../testbed/testbed.js'
+import { findPrometheus } from '../../testbed/prometheus.js'
 import { compareRuns, renderCalibrationHtml, renderCalibrationMarkdown, tolerancesOf } from '../../testbed/calibrate.js'
 import { EXIT_GATE_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js'
 import { VERSION } from '../version.js'
@@ -20,6 +21,8 @@ export interface CalibrateFlags {
   readonly out?: string
   readonly workers?: string
   readonly pq?: boolean
+  /** false with --no-prometheus. */
+  readonly prometheus?: boolean
   readonly quiet?: boolean
 }
 
@@ -30,13 +33,14 @@ export async function calibrateCommand(file: string, flags: CalibrateFlags): Pro
   const scenario = loadScenario(file)
   const scaled = testbedScenario(scenario, nodes) // refuses what the testbed cannot run, before anything starts
   const n = scaled.network.peers
+  const prometheus = flags.prometheus === false ? undefined : findPrometheus()
   const seed = flags.seed ?? scenario.seed
   const outDir = flags.out ?? join('reports', `${scenario.name}-calibration`)
   if (!flags.quiet) process.stderr.write(`calibrate: simulator, ${n} peers\n`)
   const sim = runScenario(scaled, { seed, scenarioPath: file, toolVersion: VERSION })
   return withInterrupt(async (signal) => {
     if (!flags.quiet) process.stderr.write(`calibrate: testbed, ${n} real nodes\n`)
-    const tb = await runTestbed(scenario, { nodes: n, seed, scenarioPath: file, toolVersion: VERSION, signal, pq: flags.pq === true, ...(workers !== undefined ? { workers } : {}) })
+    const tb = await runTestbed(scenario, { nodes: n, seed, scenarioPath: file, toolVersion: VERSION, signal, pq: flags.pq === true, ...(prometheus !== undefined ? { prometheus } : {}), ...(workers !== undefined ? { workers } : {}) })
     writeReportFiles(join(outDir, 'sim'), renderReportFiles(sim))
     writeReportFiles(join(outDir, 'testbed'), renderReportFiles(tb))
     const cal = { ...compareRuns(sim, tb, n, tolerancesOf(scenario)), partial: tb.testbed.partial }
@@ -60,6 +64,7 @@ export function registerCalibrate(program: Command): void {
     .option('--seed <seed>', 'master seed (overrides the scenario)')
     .option('--out <dir>', 'output directory (default reports/<scenario name>-calibration/)')
     .option('--pq', 'run the PQ (ML-DSA-87) challenge on every connection, as production nodes do (off: two signatures per connection are most of the CPU of a many-node testbed)')
+    .option('--no-prometheus', 'do not start Prometheus (no alert timings in the testbed report)')
     .option('--workers <n>', 'testbed worker processes')
     .option('--quiet', 'no progress lines and no summary')
     .action(async (file: string, flags: CalibrateFlags) => {

@@ -8,6 +8,7 @@ import { BadInputError } from '../../common/errors.js'
 import { loadScenario } from '../../sim/scenario.js'
 import { renderReportFiles, writeReportFiles } from '../../report/files.js'
 import { runTestbed, testbedScenario } from '../../testbed/testbed.js'
+import { findPrometheus } from '../../testbed/prometheus.js'
 import { EXIT_GATE_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js'
 import { VERSION } from '../version.js'
 import { summary } from './run.js'
@@ -18,6 +19,8 @@ export interface TestbedFlags {
   readonly out?: string
   readonly workers?: string
   readonly pq?: boolean
+  /** false with --no-prometheus. */
+  readonly prometheus?: boolean
   readonly quiet?: boolean
 }
 
@@ -56,12 +59,14 @@ export async function testbedCommand(file: string, flags: TestbedFlags): Promise
   const workers = intFlag('--workers', flags.workers, 1)
   const scenario = loadScenario(file)
   testbedScenario(scenario, nodes) // refuse before anything starts
+  const prometheus = flags.prometheus === false ? undefined : findPrometheus()
   const outDir = flags.out ?? join('reports', `${scenario.name}-testbed`)
   return withInterrupt(async (signal) => {
     const report = await runTestbed(scenario, {
       ...(nodes !== undefined ? { nodes } : {}),
       ...(workers !== undefined ? { workers } : {}),
       pq: flags.pq === true,
+      ...(prometheus !== undefined ? { prometheus } : {}),
       ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
       scenarioPath: file,
       toolVersion: VERSION,
@@ -95,6 +100,7 @@ export function registerTestbed(program: Command): void {
     .option('--seed <seed>', 'master seed (overrides the scenario)')
     .option('--out <dir>', 'output directory (default reports/<scenario name>-testbed/)')
     .option('--pq', 'run the PQ (ML-DSA-87) challenge on every connection, as production nodes do (off: two signatures per connection are most of the CPU of a many-node testbed)')
+    .option('--no-prometheus', 'do not start Prometheus (no alert timings in the testbed report)')
     .option('--workers <n>', 'worker processes (default: one per 50 nodes)')
     .option('--quiet', 'no progress lines and no summary')
     .action(async (file: string, flags: TestbedFlags) => {
