@@ -97,6 +97,10 @@ export class EngineCore {
   /** The bootstrap poll armed last (its tick and its number); earlier ones in the heap are dead. */
   bootstrapPollMs = -Infinity
   bootstrapPollSeq = 0
+  /** A warm start's join: distinct cached contacts that must answer (0: not a warm start, or done). */
+  warmJoinNeed = 0
+  /** Those that answered so far (at most warmJoinNeed). */
+  warmJoinAnswered: Set<string> | undefined = undefined
   readonly rejected: Record<string, number> = {}
   readonly served: Record<string, number> = {}
   readonly ignored = new IgnoredInputs()
