@@ -6,6 +6,7 @@
 import type { Rng } from '../../engine/rng.js'
 import type { AdversarySpec, FaultSpec } from '../faults/chaos-schema.js'
 import type { ResolvedScenario } from '../scenario.js'
+import { FAULT_KINDS } from '../../netmodel/faults.js'
 
 export interface ExploreBounds {
   /** Drawn faults per seed: 1..maxFaults. */
@@ -44,7 +45,6 @@ export interface Schedule {
 const LOAD_MAX_FOR_S = 120
 const LOAD_FULL_PEERS = 1000
 
-const KINDS = ['loss', 'latency', 'partition', 'cpu', 'load', 'crash', 'churn-spike'] as const
 
 function uniform(rng: Rng, lo: number, hi: number): number {
   return lo + rng.next() * (hi - lo)
@@ -96,7 +96,7 @@ export function drawSchedule(rng: Rng, s: ResolvedScenario, b: ExploreBounds = D
 }
 
 function drawFault(rng: Rng, s: ResolvedScenario, b: ExploreBounds, win: { fromS: number; toS: number }, id: string, peers: number): FaultSpec {
-  const kind = KINDS[rng.int(KINDS.length)]!
+  const kind = FAULT_KINDS[rng.int(FAULT_KINDS.length)]!
   // A load burst is short (as in the latency drill): a long one only makes the run slow.
   const longest = kind === 'load' ? Math.max(b.minForS, LOAD_MAX_FOR_S) : b.maxForS
   const forS = Math.round(uniform(rng, b.minForS, Math.min(longest, win.toS - win.fromS)))
