@@ -1,11 +1,13 @@
 // ESLint flat config. Two rules carry the architecture (docs/ARCHITECTURE.md): the block scoped to
 // src/engine/** keeps the engine a sans-IO state machine (no clock, randomness, timers, process,
-// console or IO: time is an argument, randomness an injected Rng), and `layers/imports` keeps
+// console, crypto, globalThis or IO: time is an argument, randomness an injected Rng; and no
+// module-level mutable state: `purity/no-module-state`), and `layers/imports` keeps
 // each part under src/ to the parts it stands on.
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 import globals from 'globals'
 import layers from './eslint-rules/layers.js'
+import purity from './eslint-rules/module-state.js'
 
 /** What each part under src/ may import besides itself; `outside: false` also refuses paths out of src/. */
 const PARTS = {
@@ -13,7 +15,8 @@ const PARTS = {
   common: { may: [], outside: false },
   // The network model both drivers share (latency, regions, link faults).
   netmodel: { may: ['engine', 'common'] },
-  sim: { may: ['engine', 'common', 'netmodel', 'polyfill'] },
+  // node/wire: the node's codec (pure bytes, no libp2p), which the simulator can run messages through.
+  sim: { may: ['engine', 'common', 'netmodel', 'polyfill', 'node/wire'] },
   node: { may: ['engine', 'common', 'netmodel', 'polyfill'] },
   report: { may: ['sim', 'engine', 'common'] },
   // Real nodes driven by a scenario: the simulator's scenario and measures, the node's host.
@@ -36,6 +39,8 @@ const engineForbiddenGlobals = [
   { name: 'require', message: 'The engine imports nothing outside itself.' },
   { name: 'console', message: 'The engine reports through the events step() returns, not a console.' },
   { name: 'crypto', message: 'The engine uses the injected seeded Rng; hashing is passed in by the driver.' },
+  { name: 'globalThis', message: 'The engine reaches nothing global: what it needs is passed in.' },
+  { name: 'global', message: 'The engine reaches nothing global: what it needs is passed in.' },
 ]
 
 export default tseslint.config(
@@ -53,8 +58,10 @@ export default tseslint.config(
   },
   {
     files: ['src/engine/**/*.ts'],
+    plugins: { purity },
     rules: {
       'no-restricted-globals': ['error', ...engineForbiddenGlobals],
+      'purity/no-module-state': 'error',
       'no-restricted-properties': [
         'error',
         { object: 'Math', property: 'random', message: 'Use the injected seeded Rng.' },

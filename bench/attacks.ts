@@ -3,13 +3,18 @@
 // at the end, and what honest peers saw. The node binary is an argument, so the same attacker can
 // measure two builds side by side.
 //
-// usage: npm run build && node dist/bench/attacks.js [path/to/bin/dht-sim.js] [--only name,...]
+// usage: npm run build:bench && node dist-bench/attacks.js [path/to/bin/dht-sim.js] [--only name,...]
 // attacks: trailing (bytes after a finished request, 4 streams), book (refused ADD_PROVIDERs
 // carrying 200 foreign peers of 16 x 512 B addresses), halfopen (100 silent sockets from
-// 127.0.0.2 vs 50 honest dials), flood (one peer at full speed vs an honest peer's p95).
+// 127.0.0.2 vs 100 honest dials), providers (one peer announcing 3,000 keys: how many the node
+// stores), flood (one peer at full speed, from its own process, vs an honest peer's p95).
+// Every line carries the node's peak RSS over the attack (sampled every 100 ms).
 import '../dist/polyfill.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { connect, type Socket } from 'node:net'
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
@@ -22,6 +27,7 @@ import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { frame } from '../dist/node/host/rpc-io.js'
+import { DEFAULT_ENGINE_CONFIG } from '../dist/engine/config.js'
 import { MessageType, type WirePeer } from '../dist/node/wire/message.js'
 import { KAD_PROTOCOL, libp2pLogger } from '../dist/node/host/libp2p-node.js'
 
@@ -147,7 +153,7 @@ async function halfopen(srv: Server): Promise<object> {
   for (let i = 0; i < 100; i++) open()
   await new Promise((r) => setTimeout(r, 500))
   let ok = 0
-  const dials = 50
+  const dials = 100
   for (let i = 0; i < dials; i++) {
     const c = await client()
     try {
@@ -190,39 +196,146 @@ async function p95(conn: Connection, n: number): Promise<number> {
   return Math.round((xs[Math.floor(xs.length * 0.95)] ?? NaN) * 100) / 100
 }
 
+/**
+ * The attacker is dist-bench/node-client.js in its own process (one peer id, one connection, a
+ * fresh yamux stream per FIND_NODE opened on the muxer directly, pre-encoded frames), so its cost
+ * does not land in the honest client's event loop; FLOOD_INFLIGHT streams in flight (default 64,
+ * the node's per-connection stream budget), FLOOD_MS long. A refused request (over the peer's
+ * budget) ends in a reset before the echo, which the client counts as an error and retries at once.
+ */
 async function flood(srv: Server): Promise<object> {
   const honest = await client()
   const hc = await honest.dial(multiaddr(srv.addr))
-  const quiet = await p95(hc, 300)
-  const attacker = await client()
-  const ac = await attacker.dial(multiaddr(srv.addr))
-  let stop = false
-  let sent = 0
-  let answered = 0
+  const samples = Number(process.env.FLOOD_SAMPLES ?? 300)
+  const quiet = await p95(hc, samples)
+  const floodMs = Number(process.env.FLOOD_MS ?? 30_000)
+  const inflight = process.env.FLOOD_INFLIGHT ?? '64'
+  const here = dirname(fileURLToPath(import.meta.url))
+  const cpu0 = cpuSeconds(srv.proc.pid!)
   const t0 = performance.now()
-  const workers = Array.from({ length: 8 }, async () => {
-    while (!stop) {
-      sent++
-      if ((await pingOnce(ac.status === 'open' ? ac : await attacker.dial(multiaddr(srv.addr)))) !== undefined) answered++
+  const attacker = spawn(process.execPath, [join(here, 'node-client.js'), srv.addr, 'FIND_NODE', inflight, String(floodMs)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  attacker.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+  const exited = new Promise<void>((resolve) => attacker.on('exit', () => resolve()))
+  // The client warms up for a second before it counts; measure the honest peer inside its window.
+  await new Promise((r) => setTimeout(r, 1_500))
+  let peak = rssMiB(srv.proc.pid!)
+  let attackerCpu = 0
+  const rssTimer = setInterval(() => {
+    peak = Math.max(peak, rssMiB(srv.proc.pid!))
+    try {
+      attackerCpu = cpuSeconds(attacker.pid!)
+    } catch {
+      // exited: the last sample stands
     }
-  })
-  await new Promise((r) => setTimeout(r, 500))
-  const loaded = await p95(hc, 300)
-  stop = true
-  await Promise.all(workers)
-  const secs = (performance.now() - t0) / 1000
-  await Promise.all([honest.stop(), attacker.stop()])
-  return { attack: 'flood', attackerReqPerS: Math.round(sent / secs), attackerAnsweredPerS: Math.round(answered / secs), honestP95QuietMs: quiet, honestP95FloodMs: loaded, ratio: Math.round((loaded / quiet) * 100) / 100 }
+  }, 250)
+  const loaded = await p95(hc, samples)
+  const loadedAt = (performance.now() - t0) / 1000
+  await exited
+  clearInterval(rssTimer)
+  const cpu = cpuSeconds(srv.proc.pid!) - cpu0
+  const wall = (performance.now() - t0) / 1000
+  await honest.stop()
+  const a = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { ok?: number; errors?: number; seconds?: number }
+  const secs = a.seconds ?? NaN
+  return {
+    attack: 'flood',
+    attackerReqPerS: Math.round(((a.ok ?? 0) + (a.errors ?? 0)) / secs),
+    attackerAnsweredPerS: Math.round((a.ok ?? 0) / secs),
+    honestP95QuietMs: quiet,
+    honestP95FloodMs: loaded,
+    honestMeasuredWithinS: Math.round(loadedAt * 10) / 10,
+    floodS: floodMs / 1000,
+    ratio: Math.round((loaded / quiet) * 100) / 100,
+    nodeCpuPct: Math.round((cpu / wall) * 100),
+    attackerCpuPct: Math.round((attackerCpu / wall) * 100),
+    // The node's CPU per attack request (honest pings included, so an upper bound): what a faster
+    // attacker would cost it per request.
+    nodeCpuUsPerAttackRequest: Math.round((cpu * 1e6) / ((a.ok ?? 0) + (a.errors ?? 0))),
+    rssPeakMiB: peak,
+    loadAvg: loadavg().map((x) => Math.round(x * 10) / 10),
+  }
 }
 
-const attacks: Record<string, (s: Server) => Promise<object>> = { trailing, book, halfopen, flood }
+/** User + system CPU seconds of a process so far. */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(f[11]) + Number(f[12])) / 100
+}
+
+/**
+ * One peer announcing far more keys than its share: every ADD_PROVIDER is its own (the provider
+ * is the sender), on distinct keys, paced under the request budget so that the quota, not the
+ * rate limit, is what answers. The node's metrics say how many it stored.
+ */
+async function providers(srv: Server): Promise<object> {
+  const c = await client()
+  const conn = await c.dial(multiaddr(srv.addr))
+  const me = { id: c.peerId.toMultihash().bytes, addrs: c.getMultiaddrs().map((a) => a.bytes) }
+  const keys = 3_000
+  let next = 0
+  const t0 = performance.now()
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < keys) {
+        const i = next++
+        // At most 400 a second: under the default budget of 500.
+        const due = t0 + (i / 400) * 1000
+        if (due > performance.now()) await new Promise((r) => setTimeout(r, due - performance.now()))
+        const key = new Uint8Array(34)
+        key[0] = 0x12
+        key[1] = 32
+        new DataView(key.buffer).setUint32(2, i)
+        try {
+          const s = await conn.newStream(KAD_PROTOCOL)
+          const done = new Promise<void>((resolve) => {
+            s.addEventListener('remoteCloseWrite', () => resolve(), { once: true })
+            s.addEventListener('close', () => resolve(), { once: true })
+          })
+          s.send(frame({ type: MessageType.ADD_PROVIDER, key, closerPeers: [], providerPeers: [me] }))
+          await s.close().catch(() => undefined)
+          await done
+        } catch {
+          // refused
+        }
+      }
+    }),
+  )
+  const text = await (await fetch(`http://127.0.0.1:${srv.http}/metrics`)).text()
+  const metric = (re: RegExp): number => Number(re.exec(text)?.[1] ?? 0)
+  const stored = metric(/requests_total\{op="ADD_PROVIDER",result="ok"\} (\d+)/)
+  // `serve` runs the engine's default store size (keys are what fills it: store-full).
+  const storeKeys = DEFAULT_ENGINE_CONFIG.maxProviderKeys
+  await c.stop()
+  return {
+    attack: 'providers',
+    announced: keys,
+    stored,
+    refusedQuota: metric(/rejected_total\{reason="provider-quota"\} (\d+)/),
+    refusedRate: metric(/rejected_total\{reason="rate-limited"\} (\d+)/),
+    storeKeys,
+    sharePct: Math.round((stored / storeKeys) * 10_000) / 100,
+  }
+}
+
+const attacks: Record<string, (s: Server) => Promise<object>> = { trailing, book, halfopen, providers, flood }
 for (const [name, run] of Object.entries(attacks)) {
   if (only !== undefined && !only.has(name)) continue
   const srv = await startServer()
+  let peak = rssMiB(srv.proc.pid!)
+  const sampler = setInterval(() => {
+    try {
+      peak = Math.max(peak, rssMiB(srv.proc.pid!))
+    } catch {
+      // the node is gone: the attack line says so
+    }
+  }, 100)
   try {
     const r = await run(srv)
-    console.log(JSON.stringify({ bin, ...r, rssEndMiB: rssMiB(srv.proc.pid!) }))
+    clearInterval(sampler)
+    console.log(JSON.stringify({ bin, ...r, rssEndMiB: rssMiB(srv.proc.pid!), rssPeakOverAttackMiB: peak, alive: srv.proc.exitCode === null }))
   } finally {
+    clearInterval(sampler)
     srv.proc.kill('SIGKILL')
   }
 }

@@ -58,6 +58,13 @@ export interface DhtNodeOptions {
   readonly allow?: readonly string[]
   /** REQUIRE_PQ_ON: serve and use only PQ-authenticated peers (PQ is always offered). */
   readonly requirePq?: boolean
+  /**
+   * False: no PQ challenge is sent or answered (a testbed of many nodes on one machine, where two
+   * ML-DSA-87 signatures per connection would be most of the CPU). Refused with requirePq.
+   */
+  readonly pqOffered?: boolean
+  /** Source address of outbound TCP connections (a testbed node on its own loopback address). */
+  readonly dialFrom?: string
   /** The user-space link shaper (fault injection): off unless given; `true` for no latency model. */
   readonly shaper?: boolean | Omit<ShaperOptions, 'self'>
   /** Where the ML-DSA-87 key lives; default: beside the cache in dataDir (none under amnesia). */
@@ -155,6 +162,7 @@ export class DhtNode implements AdminApi {
     this.stack = await createStack({
       privateKey: key,
       listen: o.listen,
+      ...(o.dialFrom !== undefined ? { dialFrom: o.dialFrom } : {}),
       ...(o.allow ? { allow: o.allow } : {}),
       limits: this.limits,
       // Through the event feed once it exists, so connection refusals reach the event tail too.
@@ -185,10 +193,12 @@ export class DhtNode implements AdminApi {
       ...(o.region !== undefined ? { region: o.region } : {}),
       onAuthenticated: (conn) => void this.routeAuthenticated(conn),
     })
-    await this.pq.start()
+    if (o.pqOffered === false && o.requirePq === true) throw new Error('pqOffered: cannot be false with requirePq')
+    if (o.pqOffered !== false) await this.pq.start()
     this.feed = new EventFeed(this.metrics, this.events, {
       tablePeers: () => (this.engine ? this.engine.contacts().map((c) => c.peer) : []),
       readiness: () => this.readiness(),
+      engineRejected: () => (this.host !== undefined ? this.engine.stats(this.host.now()).rejected : {}),
     })
     this.host = new KadHost({
       stack: this.stack,

@@ -2,12 +2,14 @@
 //   - the host's observer calls (lookups done, rejects by reason, failed bootstrap rounds) are
 //     forwarded to the metrics and to the bus; rejects are summed per reason and emitted once
 //     a second (a flood of garbage must not become a flood of events);
+//   - refusals the engine decides without an event (diversity filter, full lookup queue, Sybil
+//     suspects) are read from its counters each second and join that second's rejects;
 //   - once a second the routing table is compared with the previous second's (peers added and
 //     evicted) and the node's readiness with its previous value (readiness flips).
 import type { LookupResult } from '../engine/index.js'
 import type { HostObserver } from './host/kad-host.js'
 import type { EventBus } from './events.js'
-import type { NodeMetrics } from './http/metrics.js'
+import { ENGINE_ONLY_REASONS, type NodeMetrics } from './http/metrics.js'
 
 /** Peers listed one by one in a table-change event; beyond this only counts. */
 const MAX_LISTED_PEERS = 32
@@ -15,6 +17,8 @@ const MAX_LISTED_PEERS = 32
 export interface FeedSource {
   tablePeers(): readonly string[]
   readiness(): { ready: boolean; failing: readonly string[]; reason: string }
+  /** The engine's own refusal counts by reason (metrics count them at scrape; here, the tail). */
+  engineRejected?(): Readonly<Record<string, number>>
 }
 
 export class EventFeed implements HostObserver {
@@ -22,6 +26,7 @@ export class EventFeed implements HostObserver {
   private table = new Set<string>()
   private ready: boolean | undefined
   private timer: NodeJS.Timeout | undefined
+  private readonly engineSeen: Record<string, number> = {}
 
   constructor(
     private readonly metrics: NodeMetrics,
@@ -72,6 +77,14 @@ export class EventFeed implements HostObserver {
 
   /** One second's summaries: rejects by reason, table changes, a readiness flip. */
   tick(): void {
+    const engine = this.source.engineRejected?.()
+    if (engine !== undefined) {
+      for (const reason of ENGINE_ONLY_REASONS) {
+        const delta = (engine[reason] ?? 0) - (this.engineSeen[reason] ?? 0)
+        if (delta > 0) this.rejects.set(reason, (this.rejects.get(reason) ?? 0) + delta)
+        this.engineSeen[reason] = engine[reason] ?? 0
+      }
+    }
     if (this.rejects.size > 0) {
       const by = [...this.rejects.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))
       this.rejects = new Map()

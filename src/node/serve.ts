@@ -104,7 +104,12 @@ export async function serve(opts: ServeOptions): Promise<number> {
       )
     }
     const onHup = (): void => {
-      const r = reloader.reload((next) => void adminTokenOf(next))
+      // The token is read once, while the reload can still be refused: read again after it, a
+      // file removed in between would throw out of the signal handler with the config swapped.
+      let token: string | undefined
+      const r = reloader.reload((next) => {
+        token = adminTokenOf(next)
+      })
       if (!r.ok) {
         node.metrics.configReloadFailed.inc()
         log.error({ err: r.error.message }, 'config reload refused; last good config kept')
@@ -113,7 +118,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
       }
       node.reconfigure(engineConfigOf(r.config))
       log.level = r.config.logLevel
-      node.http.setAdminToken(adminTokenOf(r.config))
+      node.http.setAdminToken(token)
       let pq: string | undefined
       if (r.config.requirePq && !node.pq.required) {
         node.setRequirePq(true, 'sighup')

@@ -1,8 +1,11 @@
 // The committed perf baseline (reports/baseline.json): the gate metrics of each gate scenario at
 // its fixed seed, and the tolerances that say how far a run may drift before `dht-sim gate` calls
 // it a regression. Theory of operation:
-//   - metricsForBaseline(report) picks the measured value of every gate, keyed by metric name, or
-//     "metric@window" for gates over a fault window (two gates on one metric+window share a key);
+//   - trackedMetrics(report) picks the measured value of every gate, keyed by metric name, or
+//     "metric@window" for gates over a fault window (two gates on one metric+window share a key),
+//     plus the guarded quality metrics (GUARDED_METRICS) over the whole run when the report has
+//     them: a change that keeps every gate but makes lookups costlier or less accurate is still
+//     a regression;
 //   - checkRegressions(report, baseline) compares those values with the scenario's entry, using
 //     resolveTolerance() for the direction of "worse" and the allowed drift;
 //   - withUpdatedEntries(baseline, reports) is what `--update-baseline` writes: entries of the
@@ -103,21 +106,37 @@ export function baselineKey(metric: string, window: string): string {
   return window === 'all' ? metric : `${metric}@${window}`
 }
 
-interface TrackedMetric {
+/**
+ * Whole-run metrics the baseline keeps for every scenario that reports them, gated or not: the
+ * quality of a lookup (does it find the true closest live peer, do provider lookups find a
+ * provider) and its cost (messages per lookup). Tolerances in tolerances.ts.
+ */
+export const GUARDED_METRICS = ['lookup_accuracy', 'provider_success', 'messages_per_lookup'] as const
+
+export interface TrackedMetric {
   readonly key: string
-  readonly op: GateOp
+  /** The gate's operator; undefined for a guarded metric no gate names. */
+  readonly op: GateOp | undefined
   readonly measured: number | null
+  /** True when a gate names it; false for a guarded metric the baseline keeps on its own. */
+  readonly gated: boolean
 }
 
-/** Every distinct (metric, window) that a gate of the report measures, in gate order. */
-function trackedMetrics(report: Report): TrackedMetric[] {
+/** Every distinct (metric, window) that a gate of the report measures, in gate order, then the guarded metrics the report has. */
+export function trackedMetrics(report: Report): TrackedMetric[] {
   const seen = new Set<string>()
   const out: TrackedMetric[] = []
   for (const g of report.gates) {
     const key = baselineKey(g.metric, g.window)
     if (seen.has(key)) continue
     seen.add(key)
-    out.push({ key, op: g.op, measured: g.measured })
+    out.push({ key, op: g.op, measured: g.measured, gated: true })
+  }
+  for (const m of GUARDED_METRICS) {
+    const v = report.metrics[m]
+    if (seen.has(m) || v === undefined) continue
+    seen.add(m)
+    out.push({ key: m, op: undefined, measured: v, gated: false })
   }
   return out
 }
@@ -145,6 +164,8 @@ export type RegressionStatus = 'ok' | 'regressed' | 'new'
 
 export interface RegressionResult {
   readonly scenario: string
+  /** False for a guarded metric that no gate of the scenario names. */
+  readonly gated: boolean
   /** Baseline key: metric or metric@window. */
   readonly key: string
   readonly baseline: number | null
@@ -183,12 +204,12 @@ export function checkRegressions(report: Report, baseline: Baseline | null): Reg
   for (const t of trackedMetrics(report)) {
     const tolerance = resolveTolerance(t.key, t.op, baseline?.tolerances)
     const base = entry.metrics[t.key] ?? null
-    results.push(compareOne(scenario, t.key, base, t.measured, tolerance))
+    results.push({ ...compareOne(scenario, t.key, base, t.measured, tolerance), gated: t.gated })
   }
   return { scenario, hasBaseline: true, results, warnings }
 }
 
-function compareOne(scenario: string, key: string, base: number | null, measured: number | null, tolerance: Tolerance): RegressionResult {
+function compareOne(scenario: string, key: string, base: number | null, measured: number | null, tolerance: Tolerance): Omit<RegressionResult, 'gated'> {
   const common = { scenario, key, baseline: base, measured, tolerance }
   const tol = describeTolerance(tolerance)
   if (base === null) {

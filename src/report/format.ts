@@ -44,9 +44,20 @@ export function gateKey(gate: Pick<GateResult, 'metric' | 'op' | 'threshold' | '
   return `${gate.metric} ${gate.op} ${gate.threshold} [${gate.window}]`
 }
 
+/**
+ * A gate's measured value for people; when the metric did not happen (null), "not reached" with
+ * the reason and the verdict the scenario gives that case, or "missed" when the system missed
+ * what the gate times; never a stand-in figure.
+ */
+export function gateMeasuredText(gate: Pick<GateResult, 'measured' | 'not_reached' | 'if_not_reached' | 'missed'>, fmt: (v: number) => string = formatNumber): string {
+  if (gate.measured !== null) return fmt(gate.measured)
+  if (gate.missed === true) return `missed (${gate.not_reached ?? 'not measured'}; fails)`
+  return `not reached (${gate.not_reached ?? 'not measured in the window'}; counts as ${gate.if_not_reached ?? 'fail'})`
+}
+
 /** Why a gate failed, in one line: "measured 612 ms, needs lookup_p95_ms < 500". */
 export function gateFailureMessage(gate: GateResult): string {
-  const measured = gate.measured === null ? 'not measured (no data in the window)' : `measured ${formatNumber(gate.measured)}`
+  const measured = gate.measured === null ? gateMeasuredText(gate) : `measured ${formatNumber(gate.measured)}`
   return `${measured}; needs ${formatGate(gate)} (window ${gate.window})`
 }
 

@@ -47,14 +47,17 @@ export interface GateOutcome {
   readonly pass: boolean
 }
 
-/** Does `measured op threshold` hold? An unmeasured metric never holds (same rule as the simulator's). */
-export function holds(op: GateOp, measured: number | null, threshold: number): boolean {
-  if (measured === null || Number.isNaN(measured)) return false
+/**
+ * Does `measured op threshold` hold? An unmeasured metric holds only when the scenario said so
+ * and the system did not miss what the gate times (same rule as the simulator's).
+ */
+export function holds(op: GateOp, measured: number | null, threshold: number, ifNotReached: 'pass' | 'fail' = 'fail', missed = false): boolean {
+  if (measured === null || Number.isNaN(measured)) return ifNotReached === 'pass' && !missed
   return compare(measured, op, threshold)
 }
 
 export function checkGate(gate: GateResult): CheckedGate {
-  const computed = holds(gate.op, gate.measured, gate.threshold)
+  const computed = holds(gate.op, gate.measured, gate.threshold, gate.if_not_reached, gate.missed === true)
   const inconsistency =
     computed === gate.pass ? null : `report says ${gate.pass ? 'PASS' : 'FAIL'} but ${String(gate.measured)} ${gate.op} ${gate.threshold} is ${computed}`
   return { gate, pass: computed && gate.pass, inconsistency }

@@ -14,7 +14,7 @@ import {
   type ChartThreshold,
 } from './chart-spec.js'
 import { escapeHtml } from './escape.js'
-import { formatGate, formatNumber } from './format.js'
+import { formatGate, formatNumber, gateMeasuredText } from './format.js'
 import { checkGate } from './gate.js'
 import { chartBlock, htmlTable, keyValueTable, renderPage } from './html-page.js'
 
@@ -202,7 +202,7 @@ function gateTable(gates: readonly GateResult[]): string {
     ['result', 'metric', 'threshold', 'measured', 'window'],
     gates.map((g) => {
       const c = checkGate(g)
-      return [passCell(c.pass), escapeHtml(g.metric), escapeHtml(`${g.op} ${formatNumber(g.threshold)}`), num(g.measured), escapeHtml(g.window)]
+      return [passCell(c.pass), escapeHtml(g.metric), escapeHtml(`${g.op} ${formatNumber(g.threshold)}`), escapeHtml(gateMeasuredText(g)), escapeHtml(g.window)]
     }),
     [3],
   )

@@ -1,13 +1,13 @@
 // report.md of one run: the verdict, seed and replay command, the gates, the metrics, the hops
 // histogram, the latency CDF, the series over time, faults, alerts and variants.
-import type { Report } from '../sim/report-types.js'
+import type { FaultWindow, Report } from '../sim/report-types.js'
 import { gateText } from '../sim/gates.js'
 import { escapeMarkdownCell } from './escape.js'
-import { formatDecimal } from './format.js'
+import { formatDecimal, gateMeasuredText } from './format.js'
 
 /** The gate summary as table rows: [status, gate, measured, threshold, window]. */
 export function gateRows(report: Report): string[][] {
-  return report.gates.map((g) => [g.pass ? 'PASS' : 'FAIL', g.metric, formatDecimal(g.measured), `${g.op} ${g.threshold}`, g.window])
+  return report.gates.map((g) => [g.pass ? 'PASS' : 'FAIL', g.metric, gateMeasuredText(g, formatDecimal), `${g.op} ${g.threshold}`, g.window])
 }
 
 export function renderMarkdown(report: Report): string {
@@ -21,7 +21,7 @@ export function renderMarkdown(report: Report): string {
   out.push(`- tool: ${report.tool.name} ${report.tool.version}`, '')
   if (report.gates.length > 0) {
     out.push('## Gates', '', '| result | gate | measured | window |', '|---|---|---|---|')
-    for (const g of report.gates) out.push(`| ${g.pass ? 'PASS' : 'FAIL'} | \`${gateText(g)}\` | ${formatDecimal(g.measured)} | ${g.window} |`)
+    for (const g of report.gates) out.push(`| ${g.pass ? 'PASS' : 'FAIL'} | \`${gateText(g)}\` | ${escapeMarkdownCell(gateMeasuredText(g, formatDecimal))} | ${g.window} |`)
     out.push('')
   }
   out.push('## Metrics (after warm-up)', '', '| metric | value |', '|---|---|')
@@ -49,9 +49,17 @@ export function renderMarkdown(report: Report): string {
     out.push('## Faults', '', 'Seconds; readiness lead = collapse − readiness flip (positive: /readyz turned first).', '')
     out.push('| id | kind | from | until | readiness flip | collapse | readiness lead | MTTR | recovery | time to alert |', '|---|---|---|---|---|---|---|---|---|---|')
     for (const f of report.faults) {
-      out.push(`| ${escapeMarkdownCell(f.id)} | ${f.kind} | ${f.at_s} | ${f.until_s} | ${formatDecimal(f.readiness_flip_s)} | ${formatDecimal(f.collapse_s)} | ${formatDecimal(f.readiness_lead_s)} | ${formatDecimal(f.mttr_s)} | ${formatDecimal(f.recovery_s)} | ${formatDecimal(f.time_to_alert_s)} |`)
+      const m = (k: FaultMeasure): string => faultMeasureText(f, k)
+      out.push(`| ${escapeMarkdownCell(f.id)} | ${f.kind} | ${f.at_s} | ${f.until_s} | ${m('readiness_flip_s')} | ${m('collapse_s')} | ${m('readiness_lead_s')} | ${m('mttr_s')} | ${m('recovery_s')} | ${m('time_to_alert_s')} |`)
     }
     out.push('')
+    const notes: string[] = []
+    for (const f of report.faults) {
+      const id = escapeMarkdownCell(f.id)
+      if (f.flipped_nodes !== undefined) notes.push(`- ${id}: ${f.flipped_nodes} peers flipped not-ready, ${f.false_alarms ?? 0} of them while their own lookups still succeeded (false alarms)`)
+      for (const [k, why] of Object.entries(f.notes ?? {})) notes.push(`- ${id}: ${k} ${f.missed?.includes(k) === true ? 'missed' : 'not reached'}: ${escapeMarkdownCell(why)}`)
+    }
+    if (notes.length > 0) out.push(...notes, '')
   }
   if (report.alerts.length > 0) {
     out.push('## Alerts', '', '| alert | fired (s) | cleared (s) | instances |', '|---|---|---|---|')
@@ -63,7 +71,7 @@ export function renderMarkdown(report: Report): string {
     out.push(`## The same run: ${label}`, '')
     if (v.gates.length > 0) {
       out.push('| result | gate | measured | window |', '|---|---|---|---|')
-      for (const g of v.gates) out.push(`| ${g.pass ? 'PASS' : 'FAIL'} | \`${gateText(g)}\` | ${formatDecimal(g.measured)} | ${g.window} |`)
+      for (const g of v.gates) out.push(`| ${g.pass ? 'PASS' : 'FAIL'} | \`${gateText(g)}\` | ${escapeMarkdownCell(gateMeasuredText(g, formatDecimal))} | ${g.window} |`)
       out.push('')
     }
     out.push(`| metric | this run | ${label} |`, '|---|---|---|')
@@ -71,4 +79,17 @@ export function renderMarkdown(report: Report): string {
     out.push('')
   }
   return out.join('\n')
+}
+
+type FaultMeasure = 'readiness_flip_s' | 'collapse_s' | 'readiness_lead_s' | 'mttr_s' | 'recovery_s' | 'time_to_alert_s'
+
+/** A fault measure's cell: the figure, or what did not happen ("no collapse") when it is null with a reason. */
+function faultMeasureText(f: FaultWindow, k: FaultMeasure): string {
+  const v = f[k]
+  if (v !== null && v !== undefined) return formatDecimal(v)
+  if (f.notes?.[k] === undefined) return 'n/a'
+  if (k === 'collapse_s') return 'no collapse'
+  if (f.missed?.includes(k) === true) return k === 'readiness_lead_s' ? 'missed: never flipped' : 'missed'
+  if (k === 'readiness_lead_s') return 'no collapse to lead'
+  return 'not reached'
 }

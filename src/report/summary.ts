@@ -1,11 +1,12 @@
 // The two human renderings of a gate outcome: the console table `dht-sim gate` prints and
 // reports/gate/summary.md (GitHub-flavoured Markdown, fit for $GITHUB_STEP_SUMMARY). One row per
-// gate per scenario, with the baseline comparison of that gate's metric on the same row.
+// gate per scenario, with the baseline comparison of that gate's metric on the same row, then one
+// row per guarded metric the baseline keeps without a gate.
 // Deterministic: no wall-clock time, rows in scenario order then gate order.
 import type { RegressionResult } from './baseline.js'
 import { baselineKey } from './baseline.js'
 import { escapeMarkdownCell } from './escape.js'
-import { formatDelta, formatGate, formatNumber, gateFailureMessage, textTable } from './format.js'
+import { formatDelta, formatGate, formatNumber, gateFailureMessage, gateMeasuredText, textTable } from './format.js'
 import type { GateOutcome, ScenarioOutcome } from './gate.js'
 import { describeTolerance } from './tolerances.js'
 
@@ -30,10 +31,14 @@ function rows(outcome: GateOutcome): string[][] {
         s.name,
         formatGate(g.gate),
         g.gate.window,
-        formatNumber(g.gate.measured),
+        gateMeasuredText(g.gate),
         g.pass ? 'PASS' : 'FAIL',
         ...regressionCells(r, s, outcome),
       ])
+    }
+    // Guarded metrics no gate names: kept in the baseline all the same (a regression fails the gate).
+    for (const r of s.regression.results) {
+      if (!r.gated) out.push([s.name, `${r.key} (baseline only)`, 'all', formatNumber(r.measured), '-', ...regressionCells(r, s, outcome)])
     }
   }
   for (const c of outcome.crashes) out.push([c.name, '(run crashed)', '', '', 'CRASH', '', '', '', ''])

@@ -1,5 +1,9 @@
 // Service-level gates: "hops_p99 <= 5" (or {metric, op, threshold}) parsed and checked against the
-// measured metrics. A gate whose metric could not be measured (null) fails.
+// measured metrics. A gate whose metric was not measured (null: the thing it measures did not
+// happen, e.g. lookups never collapsed) is "not reached": it fails unless the scenario says
+// `if_not_reached: pass`, and the report carries the reason. A null that means the system missed
+// what the gate times (lookups collapsed and readiness never flipped; never recovered after the
+// fault) is "missed": it fails whatever the scenario says.
 import type { GateOp, GateResult } from './report-types.js'
 import { METRIC_NAMES, isMetricName } from './metrics.js'
 import { CHAOS_METRIC_NAMES, isChaosMetricName } from './chaos/metric-names.js'
@@ -9,9 +13,13 @@ export interface GateSpec {
   readonly op: GateOp
   readonly threshold: number
   readonly window: string
+  /** The verdict when the metric was not measured. */
+  readonly if_not_reached: 'pass' | 'fail'
 }
 
-export type GateInput = string | { readonly metric: string; readonly op: GateOp; readonly threshold: number; readonly window?: string }
+export type GateInput =
+  | string
+  | { readonly metric: string; readonly op: GateOp; readonly threshold: number; readonly window?: string; readonly if_not_reached?: 'pass' | 'fail' }
 
 const GATE_RE = /^\s*([a-z][a-z0-9_]*)\s*(<=|>=|==|<|>)\s*(-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*$/
 const WINDOW_RE = /^(all|(during|after):[a-z0-9][a-z0-9_-]*)$/
@@ -22,9 +30,9 @@ export function parseGate(g: GateInput): { gate?: GateSpec; error?: string } {
   if (typeof g === 'string') {
     const m = GATE_RE.exec(g)
     if (m === null) return { error: `must look like "hops_p99 <= 5" (metric, one of < <= > >= ==, number) (got ${JSON.stringify(g)})` }
-    spec = { metric: m[1]!, op: m[2] as GateOp, threshold: Number(m[3]), window: 'all' }
+    spec = { metric: m[1]!, op: m[2] as GateOp, threshold: Number(m[3]), window: 'all', if_not_reached: 'fail' }
   } else {
-    spec = { metric: g.metric, op: g.op, threshold: g.threshold, window: g.window ?? 'all' }
+    spec = { metric: g.metric, op: g.op, threshold: g.threshold, window: g.window ?? 'all', if_not_reached: g.if_not_reached ?? 'fail' }
   }
   if (!isMetricName(spec.metric) && !isChaosMetricName(spec.metric)) {
     return { error: `unknown metric "${spec.metric}" (known: ${[...METRIC_NAMES, ...CHAOS_METRIC_NAMES].join(', ')}, rejected_<reason>)` }
@@ -49,19 +57,26 @@ export function compare(measured: number, op: GateOp, threshold: number): boolea
   }
 }
 
-/** Checks each gate against the metrics of its window. */
-export function checkGates(gates: readonly GateSpec[], metricsOf: (window: string) => Readonly<Record<string, number | null>>): GateResult[] {
+/**
+ * Checks each gate against the metrics of its window; `reasonsOf` says why a metric is null, and
+ * `missedOf` which null metrics are missed rather than not reached (fail whatever the gate says).
+ */
+export function checkGates(
+  gates: readonly GateSpec[],
+  metricsOf: (window: string) => Readonly<Record<string, number | null>>,
+  reasonsOf?: (window: string) => Readonly<Record<string, string>>,
+  missedOf?: (window: string) => ReadonlySet<string>,
+): GateResult[] {
   return gates.map((g) => {
     const v = metricsOf(g.window)[g.metric]
     const measured = v === undefined ? null : v
-    return {
-      metric: g.metric,
-      op: g.op,
-      threshold: g.threshold,
-      measured,
-      pass: measured !== null && compare(measured, g.op, g.threshold),
-      window: g.window,
+    const base = { metric: g.metric, op: g.op, threshold: g.threshold, measured }
+    if (measured === null) {
+      const why = reasonsOf?.(g.window)[g.metric] ?? 'not measured in this window'
+      if (missedOf?.(g.window).has(g.metric) === true) return { ...base, pass: false, window: g.window, not_reached: why, if_not_reached: g.if_not_reached, missed: true }
+      return { ...base, pass: g.if_not_reached === 'pass', window: g.window, not_reached: why, if_not_reached: g.if_not_reached }
     }
+    return { ...base, pass: compare(measured, g.op, g.threshold), window: g.window }
   })
 }
 

@@ -18,11 +18,16 @@ export const gateResultSchema = z.object({
   metric: z.string(),
   op: gateOpSchema,
   threshold: num,
-  /** null when the metric could not be measured (e.g. no lookups in the window): the gate fails. */
+  /** null when the metric was not measured (e.g. lookups never collapsed): the gate is "not reached". */
   measured: nullableNum,
   pass: z.boolean(),
   /** "all" (whole run after warm-up), "during:<fault id>", "after:<fault id>". */
   window: z.string(),
+  /** When measured is null: why, and the scenario's verdict for that case (fail unless it says pass). */
+  not_reached: z.string().optional(),
+  if_not_reached: z.enum(['pass', 'fail']).optional(),
+  /** The null means the system missed what the gate times (e.g. lookups collapsed, readiness never flipped): fails whatever if_not_reached says. */
+  missed: z.boolean().optional(),
 })
 
 export const seriesPointSchema = z.object({
@@ -48,6 +53,13 @@ export const faultWindowSchema = z.object({
   mttr_s: nullableNum.optional(),
   recovery_s: nullableNum.optional(),
   time_to_alert_s: nullableNum.optional(),
+  /** Honest peers that flipped not-ready during the fault; those whose own lookups still succeeded. */
+  flipped_nodes: num.optional(),
+  false_alarms: num.optional(),
+  /** Why a measure above is null: a measure that did not happen never gets a stand-in value. */
+  notes: z.record(z.string(), z.string()).optional(),
+  /** Null measures above that are failures, not "not reached" (the system missed what they time). */
+  missed: z.array(z.string()).optional(),
 })
 
 export const alertRecordSchema = z.object({
@@ -80,9 +92,19 @@ export const reportSchema = z.object({
   /** Lookup latency CDF at fixed quantiles: [{ms, fraction}]. */
   latency_cdf: z.array(z.object({ ms: num, fraction: num })),
   faults: z.array(faultWindowSchema),
+  /** Why a null metric above is null (fault measures that did not happen). */
+  metric_notes: z.record(z.string(), z.string()).optional(),
   alerts: z.array(alertRecordSchema),
   /** Extra runs shown beside this one (e.g. the same attack with defences off), by label. */
   variants: z.array(z.object({ label: z.string(), metrics: metricsSchema, gates: z.array(gateResultSchema) })),
+  /** Bytes on the wire per message type and direction (the scenario's network.wire_codec on). */
+  wire: z
+    .object({
+      by_type: z.array(z.object({ type: z.string(), direction: z.enum(['request', 'response']), messages: num, bytes: num, resets: num })),
+      messages: num,
+      bytes: num,
+    })
+    .optional(),
 })
 
 /** A parsed value, read-only all the way down: a report is data to render, never to patch. */

@@ -86,7 +86,7 @@ function buildReport(sim: Simulation, scenario: ResolvedScenario, replay: string
     if (window === 'all') return metrics
     if (opts.metricsForWindow !== undefined) return opts.metricsForWindow(window, sim)
     throw new InvariantError(`gate window "${window}" has no fault to measure`)
-  })
+  }, chaos !== undefined ? (window) => chaos.nullReasons(window) : undefined, chaos !== undefined ? (window) => chaos.missedMeasures(window) : undefined)
   const windowMs = scenario.metrics.window_s * 1000
   const windows = sim.metrics.windows(windowMs, endMs)
   const points: SeriesPoint[] = windows.map((w, i) => {
@@ -115,8 +115,10 @@ function buildReport(sim: Simulation, scenario: ResolvedScenario, replay: string
     hops_histogram: sim.metrics.hopsHistogram(warmupMs, endMs),
     latency_cdf: sim.metrics.latencyCdf(warmupMs, endMs, CDF_FRACTIONS),
     faults: chaos === undefined ? sim.faults : sim.faults.map((f) => ({ ...f, ...chaos.faultMeasures(f.id) })),
+    ...(chaosMetrics !== undefined && Object.keys(chaosMetrics).length > 0 ? { metric_notes: chaos!.nullReasons('all') } : {}),
     alerts: chaos === undefined ? sim.alerts : chaos.alertRecords(),
     variants: [],
+    ...(sim.codec !== undefined ? { wire: sim.codec.section() } : {}),
   }
 }
 

@@ -33,6 +33,10 @@ const gateObject = z.strictObject({
   op: z.enum(['<', '<=', '>', '>=', '==']),
   threshold: z.number(),
   window: z.string().default('all').describe('"all" (after warm-up), "during:<fault>" or "after:<fault>"'),
+  if_not_reached: z
+    .enum(['pass', 'fail'])
+    .default('fail')
+    .describe('the verdict when the metric was not measured (null: e.g. lookups never collapsed); the scenario says which is right'),
 })
 
 export const scenarioSchema = z
@@ -56,6 +60,10 @@ export const scenarioSchema = z
         access_latency_ms: logNormalMs(10, 0.5).describe('one-way last-mile latency per peer'),
         jitter_ms: logNormalMs(1, 1).describe('per-packet extra delay'),
         loss: num(0, 0.99).default(0).describe('uniform packet loss probability'),
+        wire_codec: z
+          .boolean()
+          .default(false)
+          .describe('pass every message through the node\'s wire codec (encode, frame, decode) and count bytes on the wire per message type'),
       })
       .describe('peers and the network between them'),
     churn: z
@@ -101,6 +109,16 @@ export const scenarioSchema = z
       })
       .prefault({}),
     metrics: z.strictObject({ window_s: num(1, 86_400).default(60) }).prefault({}),
+    calibration: z
+      .strictObject({
+        latency_pct: num(0, 1000).default(15).describe('lookup p95: testbed within this many percent of the simulator'),
+        mean_hops: num(0, 100).default(0.5).describe('mean hops: absolute difference allowed'),
+        success_abs: num(0, 1).default(0.02).describe('lookup success: absolute difference allowed'),
+        messages_pct: num(0, 1000).default(25).describe('messages per lookup: percent allowed'),
+        alert_s: num(0, 86_400).default(30).describe('alert fire and clear times: seconds allowed (one scrape + one evaluation interval)'),
+      })
+      .optional()
+      .describe('tolerances of `dht-sim calibrate` (simulator against the testbed)'),
     limits: z
       .strictObject({
         max_events: int(1, Number.MAX_SAFE_INTEGER).default(2_000_000_000),
@@ -262,6 +280,7 @@ export function resolveScenario(raw: unknown, where: string, fallbackName = 'sce
     workload: { ...s.workload, start_s: s.workload.start_s ?? s.network.join_spread_s },
     metrics: s.metrics,
     limits: s.limits,
+    ...(s.calibration !== undefined ? { calibration: s.calibration } : {}),
     gates: s.gates.map((g) => parseGate(g).gate!),
     // The chaos part only when the scenario uses it: plain scenarios resolve as before.
     ...(chaosIsDefault(chaos) ? {} : chaos),

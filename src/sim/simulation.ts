@@ -25,6 +25,7 @@ import type { Contact, EngineEvent, Input, LookupOp, Message, Output } from '../
 import { applyProfile, engineConfig, type EngineConfig } from '../engine/config.js'
 import { Scheduler } from './scheduler.js'
 import { Network } from './network.js'
+import { SimWireCodec } from './wire-codec.js'
 import { oneWayMatrix } from '../netmodel/latency.js'
 import { createPeers, peerIndex, type SimContact } from './peers.js'
 import { drawLengthMs, drawResidualMs, meanSessionS, type LengthModel } from './churn.js'
@@ -117,6 +118,8 @@ export class Simulation {
   readonly rng: Rng
   readonly sched: Scheduler
   readonly network: Network
+  /** The node's wire codec on every message (network.wire_codec), or undefined. */
+  readonly codec: SimWireCodec | undefined
   readonly metrics = new MetricsLog()
   readonly contacts: readonly SimContact[]
   readonly n: number
@@ -199,6 +202,7 @@ export class Simulation {
       loss: net.loss,
       rng: this.rng.fork('net'),
     })
+    this.codec = net.wire_codec === true ? new SimWireCodec() : undefined
 
     this.engines = new Array<EngineLike | undefined>(this.n).fill(undefined)
     this.online = new Uint8Array(this.n)
@@ -334,8 +338,9 @@ export class Simulation {
   /** Routes one message from `peer` to peer index `to` (the driver's own sends, e.g. an overload error). */
   private sendFrom(peer: number, to: number, msg: Message): void {
     const now = this.sched.nowMs
-    const delay = this.network.route(peer, to, msg, now)
-    if (delay >= 0) this.sched.push(now + delay, EV_DELIVER, to, peer, msg)
+    const m = this.codec === undefined ? msg : this.codec.roundTrip(peer, to, msg)
+    const delay = this.network.route(peer, to, m, now)
+    if (delay >= 0) this.sched.push(now + delay, EV_DELIVER, to, peer, m)
   }
 
   private deliver(node: number): void {
@@ -367,10 +372,11 @@ export class Simulation {
         continue
       }
       if (to === peer) throw new InvariantError(`peer p${peer} sent a ${send.msg.kind} to itself`)
-      const delay = this.network.route(peer, to, send.msg, now)
+      // Delivered by reference unless the wire codec is on (then: what survived encode and decode).
+      const msg = this.codec === undefined ? send.msg : this.codec.roundTrip(peer, to, send.msg)
+      const delay = this.network.route(peer, to, msg, now)
       if (delay < 0) continue
-      // Delivered by reference: no serialisation in the simulator.
-      this.sched.push(now + delay, EV_DELIVER, to, peer, send.msg)
+      this.sched.push(now + delay, EV_DELIVER, to, peer, msg)
     }
     const events = out.events
     for (let i = 0; i < events.length; i++) {

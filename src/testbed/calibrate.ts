@@ -16,9 +16,16 @@ export interface Tolerances {
   readonly success_abs: number
   /** Relative difference allowed on messages per lookup, percent. */
   readonly messages_pct: number
+  /** Seconds allowed between alert fire (and clear) times: one scrape + one evaluation interval. */
+  readonly alert_s: number
 }
 
-export const DEFAULT_TOLERANCES: Tolerances = { latency_pct: 15, mean_hops: 0.5, success_abs: 0.02, messages_pct: 25 }
+export const DEFAULT_TOLERANCES: Tolerances = { latency_pct: 15, mean_hops: 0.5, success_abs: 0.02, messages_pct: 25, alert_s: 30 }
+
+/** The scenario's `calibration` section, else the defaults. */
+export function tolerancesOf(s: { readonly calibration?: Partial<Tolerances> | undefined }): Tolerances {
+  return { ...DEFAULT_TOLERANCES, ...(s.calibration ?? {}) }
+}
 
 export interface CalibrationRow {
   readonly metric: string
@@ -81,6 +88,7 @@ export function compareRuns(sim: Report, tb: Report, nodes: number, tol: Toleran
     row('messages_per_lookup', m(sim, 'messages_per_lookup'), m(tb, 'messages_per_lookup'), pct(tol.messages_pct)),
     row('time_to_ready_p50_s', m(sim, 'time_to_ready_p50_s'), m(tb, 'time_to_ready_p50_s')),
     row('time_to_ready_p99_s', m(sim, 'time_to_ready_p99_s'), m(tb, 'time_to_ready_p99_s')),
+    ...alertRows(sim, tb, tol.alert_s),
   ]
   return {
     scenario: sim.scenario.name,
@@ -92,6 +100,26 @@ export function compareRuns(sim: Report, tb: Report, nodes: number, tol: Toleran
     latency_cdf: { sim: sim.latency_cdf, testbed: tb.latency_cdf },
     hops_histogram: { sim: sim.hops_histogram, testbed: tb.hops_histogram },
   }
+}
+
+/**
+ * Alert timings, rule by rule: the first episode's fire time and its clear time in each run
+ * (seconds from the start), within `alertS` of each other. A rule that fired in one run only is a
+ * fail (its other side missing); rules that fired in neither are not listed.
+ */
+function alertRows(sim: Report, tb: Report, alertS: number): CalibrationRow[] {
+  const names = [...new Set([...sim.alerts.map((a) => a.name), ...tb.alerts.map((a) => a.name)])].sort()
+  const out: CalibrationRow[] = []
+  const first = (r: Report, name: string) => r.alerts.find((a) => a.name === name)
+  for (const name of names) {
+    const s = first(sim, name)
+    const t = first(tb, name)
+    const tol = { kind: 'abs' as const, value: alertS }
+    const fired = row(`alert ${name} fired_s`, s?.fired_s, t?.fired_s, tol)
+    out.push(s === undefined || t === undefined ? { ...fired, verdict: 'fail' } : fired)
+    if (s !== undefined && t !== undefined && (s.cleared_s !== null || t.cleared_s !== null)) out.push(row(`alert ${name} cleared_s`, s.cleared_s, t.cleared_s, tol))
+  }
+  return out
 }
 
 export function renderCalibrationMarkdown(c: Calibration): string {

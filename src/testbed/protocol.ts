@@ -14,7 +14,7 @@ export interface NodeSpec {
 }
 
 export type ToWorker =
-  | { readonly t: 'init'; readonly engine: EngineConfig; readonly directory: readonly (readonly [string, PeerPlace])[]; readonly jitter: { median: number; sigma: number }; readonly loss: number; readonly adminToken: string; readonly seed: string }
+  | { readonly t: 'init'; readonly engine: EngineConfig; readonly directory: readonly (readonly [string, PeerPlace])[]; readonly jitter: { median: number; sigma: number }; readonly loss: number; readonly adminToken: string; readonly seed: string; readonly pq: boolean }
   | { readonly t: 'start'; readonly node: NodeSpec }
   | { readonly t: 'stop'; readonly idx: number }
   | { readonly t: 'lookup'; readonly id: number; readonly idx: number; readonly op: LookupOp; readonly key: string }

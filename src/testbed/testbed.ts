@@ -50,6 +50,8 @@ export interface TestbedOptions {
   readonly nodes?: number
   readonly seed?: string
   readonly workers?: number
+  /** Run the PQ (ML-DSA-87) challenge on every connection, as production nodes do (default off). */
+  readonly pq?: boolean
   readonly scenarioPath?: string
   /** Aborting stops the run early; the report is then marked partial. */
   readonly signal?: AbortSignal
@@ -154,7 +156,9 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
   const workerFile = fileURLToPath(new URL('./worker.js', import.meta.url))
   const workers: Worker[] = []
   const workerOf = new Int32Array(n)
-  for (let w = 0; w < workerCount; w++) workers.push({ proc: fork(workerFile, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' }), nodes: [], alive: true })
+  // TESTBED_WORKER_ARGS: extra node flags for the workers (e.g. "--cpu-prof"), for profiling.
+  const execArgv = [...process.execArgv, ...(process.env.TESTBED_WORKER_ARGS ?? '').split(' ').filter((a) => a !== '')]
+  for (let w = 0; w < workerCount; w++) workers.push({ proc: fork(workerFile, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json', execArgv }), nodes: [], alive: true })
   for (let i = 0; i < n; i++) {
     workerOf[i] = i % workerCount
     workers[i % workerCount]!.nodes.push(i)
@@ -320,7 +324,7 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
     await Promise.all(
       workers.map((_, w) => {
         const p = waitFor(`init/${w}`, 60_000)
-        sendTo(w, { t: 'init', engine, directory, jitter: { median: net.jitter_ms.median, sigma: net.jitter_ms.sigma }, loss: net.loss, adminToken, seed })
+        sendTo(w, { t: 'init', engine, directory, jitter: { median: net.jitter_ms.median, sigma: net.jitter_ms.sigma }, loss: net.loss, adminToken, seed, pq: opts.pq === true })
         return p
       }),
     )

@@ -6,12 +6,14 @@ import '../polyfill.js'
 import { randomBytes } from 'node:crypto'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { DhtNode } from '../node/dht-node.js'
+import { DEFAULT_LIMITS } from '../node/host/limits.js'
 import { createLogger } from '../node/log.js'
 import type { EngineConfig } from '../engine/index.js'
 import type { PeerPlace } from '../node/shaper/link-shaper.js'
 import type { FromWorker, NodeSpec, ToWorker } from './protocol.js'
 
 const READY_POLL_MS = 200
+const HANDSHAKE_TIMEOUT_MS = 15_000
 
 let engine: EngineConfig | undefined
 let directory = new Map<string, PeerPlace>()
@@ -19,6 +21,7 @@ let jitter = { median: 0, sigma: 0 }
 let loss = 0
 let adminToken = randomBytes(16).toString('hex')
 let seed = 'testbed'
+let pq = false
 const nodes = new Map<number, DhtNode>()
 const log = createLogger({ level: process.env.TESTBED_LOG_LEVEL ?? 'silent' })
 
@@ -49,6 +52,10 @@ async function start(spec: NodeSpec): Promise<void> {
       engine: engine!,
       bootstraps,
       amnesia: true,
+      pqOffered: pq,
+      dialFrom: loopbackHost(spec.idx),
+      // Many nodes share two cores: a handshake waits for CPU far longer than on a host of its own.
+      limits: { ...DEFAULT_LIMITS, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS },
       privateKey,
       adminToken,
       drainTimeoutMs: 1_000,
@@ -131,6 +138,7 @@ process.on('message', (raw) => {
       loss = m.loss
       adminToken = m.adminToken
       seed = m.seed
+      pq = m.pq
       send({ t: 'ready-to-work' })
       return
     case 'start':

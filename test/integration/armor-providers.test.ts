@@ -137,5 +137,14 @@ describe('the strict diversity filter sees peers that announce no address', () =
       return n > 0 ? n : undefined
     })
     expect(refused).toBeGreaterThan(0)
+    // ...and on the event tail, where an operator watching refusals sees them beside the host's.
+    const onTail = await eventually('diversity refusals on the event tail', async () => {
+      const n = node.events
+        .recent(1024, new Set(['reject']))
+        .filter((e) => String(e['reason']).startsWith('diversity-'))
+        .reduce((a, e) => a + Number(e['count']), 0)
+      return n > 0 ? n : undefined
+    })
+    expect(onTail).toBeGreaterThan(0)
   })
 })

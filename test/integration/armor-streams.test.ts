@@ -88,6 +88,23 @@ describe('inbound stream buffers are bounded per stream and per peer', () => {
     for (const s of streams) s.abort(new Error('done'))
   })
 
+  it('a peer giving up on a stream before its request is no rejection', async () => {
+    const conn = await client.dial(multiaddr(addr))
+    const before = await metricValue(node, /rejected_total\{reason="reset"\} (\d+)/)
+    const gaveUp = await conn.newStream(KAD_PROTOCOL)
+    gaveUp.abort(new Error('our own timeout'))
+    // A PING on the same connection after it: once it is answered, the reset has been handled.
+    const s = await conn.newStream(KAD_PROTOCOL)
+    const answered = new Promise<boolean>((resolve) => {
+      s.addEventListener('message', () => resolve(true), { once: true })
+      s.addEventListener('close', () => resolve(false), { once: true })
+    })
+    s.send(frame({ type: MessageType.PING, closerPeers: [], providerPeers: [] }))
+    expect(await answered).toBe(true)
+    await s.close()
+    expect(await metricValue(node, /rejected_total\{reason="reset"\} (\d+)/)).toBe(before)
+  })
+
   it('still answers a PING from the same peer afterwards', async () => {
     const s = await client.dialProtocol(multiaddr(addr), KAD_PROTOCOL)
     const answered = new Promise<boolean>((resolve) => {
@@ -97,5 +114,39 @@ describe('inbound stream buffers are bounded per stream and per peer', () => {
     s.send(frame({ type: MessageType.PING, closerPeers: [], providerPeers: [] }))
     expect(await answered).toBe(true)
     await s.close()
+  })
+})
+
+describe('a client that opens many streams the moment it connects', () => {
+  let node: DhtNode
+  let client: Libp2p
+
+  beforeAll(async () => {
+    node = await startOurNode()
+    client = await startRawClient()
+  })
+
+  afterAll(async () => {
+    await Promise.allSettled([node.drain(), client.stop()])
+  })
+
+  it('gets every answer, up to the per-connection stream budget', async () => {
+    // Streams that arrive before the node has set the connection up are held (libp2p's default
+    // of 10 would abort the connection and every stream on it).
+    const conn = await client.dial(multiaddr(loopbackAddr(node.multiaddrs)))
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, async () => {
+        const s = await conn.newStream(KAD_PROTOCOL)
+        const answered = new Promise<boolean>((resolve) => {
+          s.addEventListener('message', () => resolve(true), { once: true })
+          s.addEventListener('close', () => resolve(false), { once: true })
+        })
+        s.send(frame({ type: MessageType.PING, closerPeers: [], providerPeers: [] }))
+        const ok = await answered
+        s.abort(new Error('done'))
+        return ok
+      }),
+    )
+    expect(answers.filter((a) => a).length).toBe(30)
   })
 })

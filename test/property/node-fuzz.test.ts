@@ -3,7 +3,8 @@
 // multistream lines on fresh muxer streams, and raw bytes on bare TCP connections, all against
 // one real node on 127.0.0.1. Afterwards the node still answers, and every byte budget is back
 // to zero. The count is bounded for CI and seeded; the seed is printed.
-// Longer run: FUZZ_RUNS=100000 FUZZ_SEED=<n> npx vitest run test/property/node-fuzz.test.ts
+// More cases of these layers: FUZZ_RUNS=<n> FUZZ_SEED=<n> npx vitest run test/property/node-fuzz.test.ts
+// The long run (10^6 frames, yamux and noise frames too, memory after GC) is bench/fuzz.ts.
 import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import fc from 'fast-check'

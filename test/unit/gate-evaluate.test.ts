@@ -98,7 +98,9 @@ describe('regressions against the baseline', () => {
       ['lookup_p95_ms', 'ok'],
       ['time_to_ready_p99_s', 'ok'],
       ['lookup_success', 'ok'],
+      ['messages_per_lookup', 'ok'],
     ])
+    expect(r.results.map((x) => x.gated)).toEqual([true, true, true, true, false])
   })
 
   it('p95 latency: +10 % is allowed, a little more is not', () => {
@@ -141,6 +143,7 @@ describe('regressions against the baseline', () => {
       'mttr_s',
       'alert_delay_s',
       'lookup_success',
+      'messages_per_lookup',
     ])
   })
 

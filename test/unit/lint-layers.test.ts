@@ -26,6 +26,7 @@ describe('layers/imports', () => {
     ['src/sim/x.ts', `import { renderHtml } from '../report/html.js'\nexport const r = renderHtml`],
     ['src/sim/sweep/x.ts', `export { EXIT_OK } from '../../cli/exit-codes.js'`],
     ['src/sim/x.ts', `export * from '../node/log.js'`],
+    ['src/sim/x.ts', `export * from '../node/wire-extra.js'`],
     ['src/node/x.ts', `export const m = await import('../sim/scenario.js')`],
     ['src/node/x.ts', `import { VERSION } from '../cli/version.js'\nexport const v = VERSION`],
     ['src/report/x.ts', `import { EXIT_OK } from '../cli/exit-codes.js'\nexport const o = EXIT_OK`],
@@ -39,6 +40,7 @@ describe('layers/imports', () => {
     ['src/sim/x.ts', `import { SeededRng } from '../engine/rng.js'\nimport { BadInputError } from '../common/errors.js'\nexport const r = [SeededRng, BadInputError]`],
     ['src/sim/alerts/x.ts', `export type { AlertThresholds } from '../../../deploy/prometheus/generate-alerts.mjs'`],
     ['src/report/x.ts', `import type { Report } from '../sim/report-types.js'\nexport type R = Report`],
+    ['src/sim/x.ts', `import { decodeMessage } from '../node/wire/message.js'\nexport const d = decodeMessage`],
     ['src/cli/commands/x.ts', `import { renderReportFiles } from '../../report/files.js'\nimport { serve } from '../../node/serve.js'\nexport const f = [renderReportFiles, serve]`],
   ])('%s: allows %j', async (path, code) => {
     expect(await firing(path, code)).toEqual([])

@@ -120,6 +120,7 @@ describe('junit.xml', () => {
       'regression: lookup_p95_ms',
       'regression: time_to_ready_p99_s',
       'regression: lookup_success',
+      'regression: messages_per_lookup',
     ])
     // The drill has no baseline entry: its regression check is one skipped case.
     const dCases = d!.children.filter((c) => c.name === 'testcase')
@@ -198,7 +199,8 @@ describe('summary.md and the console table', () => {
     expect(md.startsWith('## dht-sim gate: FAIL')).toBe(true)
     expect(md).toContain('FAIL: 2 scenarios, 9/10 gates hold, 0 regressions')
     const rows = md.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| scenario'))
-    expect(rows).toHaveLength(10)
+    expect(rows).toHaveLength(11) // 10 gates, and the guarded messages_per_lookup the baseline keeps without a gate
+    expect(rows).toContain('| baseline | messages_per_lookup (baseline only) | all | 38.2 | - | 38.2 | 0 | +10 % | ok |')
     expect(rows[1]).toBe('| baseline | lookup_p95_ms &lt; 500 | all | 312.4 | PASS | 312.4 | 0 | +10 % | ok |')
     expect(rows.find((r) => r.includes('912.5'))).toContain('**FAIL**')
     expect(md).toContain('- bootstrap-loss: not in the baseline: regressions were not checked')

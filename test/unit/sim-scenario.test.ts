@@ -37,9 +37,9 @@ describe('scenario schema', () => {
   it('parses gates from strings and objects', () => {
     const s = parseScenarioText(`${MIN}gates:\n  - "hops_p99 <= 5"\n  - "lookup_p95_ms<500"\n  - {metric: lookup_success, op: ">=", threshold: 0.999}\n`, 's.yaml')
     expect(s.gates).toEqual([
-      { metric: 'hops_p99', op: '<=', threshold: 5, window: 'all' },
-      { metric: 'lookup_p95_ms', op: '<', threshold: 500, window: 'all' },
-      { metric: 'lookup_success', op: '>=', threshold: 0.999, window: 'all' },
+      { metric: 'hops_p99', op: '<=', threshold: 5, window: 'all', if_not_reached: 'fail' },
+      { metric: 'lookup_p95_ms', op: '<', threshold: 500, window: 'all', if_not_reached: 'fail' },
+      { metric: 'lookup_success', op: '>=', threshold: 0.999, window: 'all', if_not_reached: 'fail' },
     ])
   })
 

@@ -1,9 +1,9 @@
 // Calibration verdicts: pairs within their tolerance pass, outside fail, unmeasured ones count.
 import { describe, expect, it } from 'vitest'
-import { compareRuns, histogramMean, renderCalibrationHtml, renderCalibrationMarkdown } from '../../src/testbed/calibrate.js'
+import { compareRuns, DEFAULT_TOLERANCES, histogramMean, renderCalibrationHtml, renderCalibrationMarkdown, tolerancesOf } from '../../src/testbed/calibrate.js'
 import type { Report } from '../../src/sim/report-types.js'
 
-function report(metrics: Record<string, number | null>, hops: number[]): Report {
+function report(metrics: Record<string, number | null>, hops: number[], alerts: Report['alerts'] = []): Report {
   return {
     schema_version: 1,
     tool: { name: 'dht-sim', version: 't' },
@@ -21,7 +21,7 @@ function report(metrics: Record<string, number | null>, hops: number[]): Report 
       { ms: 100, fraction: 1 },
     ],
     faults: [],
-    alerts: [],
+    alerts,
     variants: [],
   }
 }
@@ -51,5 +51,26 @@ describe('calibration', () => {
     const c = compareRuns(report({ lookup_p95_ms: 400, lookup_success: 1, messages_per_lookup: 10 }, [0, 1]), report({ lookup_p95_ms: null, lookup_success: 1, messages_per_lookup: 10 }, [0, 1]), 10)
     expect(c.rows.find((r) => r.metric === 'lookup_p95_ms')!.verdict).toBe('missing')
     expect(c.pass).toBe(false)
+  })
+
+  it('compares alert fire and clear times rule by rule, within one scrape + evaluation interval', () => {
+    const m = { lookup_p95_ms: 400, lookup_success: 1, messages_per_lookup: 10 }
+    const sim = report(m, [0, 1], [{ name: 'DhtNotReady', fired_s: 615, cleared_s: 1215 }])
+    const tb = report(m, [0, 1], [
+      { name: 'DhtNotReady', fired_s: 640, cleared_s: 1250 },
+      { name: 'DhtBootstrapPeersZero', fired_s: 700, cleared_s: null },
+    ])
+    const c = compareRuns(sim, tb, 10)
+    expect(c.rows.find((r) => r.metric === 'alert DhtNotReady fired_s')).toMatchObject({ sim: 615, testbed: 640, verdict: 'pass' })
+    expect(c.rows.find((r) => r.metric === 'alert DhtNotReady cleared_s')).toMatchObject({ verdict: 'fail' })
+    // Fired on one side only: a miss, not a pass.
+    expect(c.rows.find((r) => r.metric === 'alert DhtBootstrapPeersZero fired_s')).toMatchObject({ sim: null, testbed: 700, verdict: 'fail' })
+    expect(c.pass).toBe(false)
+    expect(compareRuns(sim, report(m, [0, 1], [{ name: 'DhtNotReady', fired_s: 600, cleared_s: 1240 }]), 10).pass).toBe(true)
+  })
+
+  it('takes tolerances from the scenario, defaults for what it leaves out', () => {
+    expect(tolerancesOf({})).toEqual(DEFAULT_TOLERANCES)
+    expect(tolerancesOf({ calibration: { latency_pct: 20, alert_s: 45 } })).toMatchObject({ latency_pct: 20, alert_s: 45, mean_hops: 0.5 })
   })
 })

@@ -9,7 +9,7 @@ import { loadScenario } from '../../sim/scenario.js'
 import { runScenario } from '../../sim/run-scenario.js'
 import { renderReportFiles, writeReportFiles } from '../../report/files.js'
 import { runTestbed, testbedScenario } from '../../testbed/testbed.js'
-import { compareRuns, renderCalibrationHtml, renderCalibrationMarkdown } from '../../testbed/calibrate.js'
+import { compareRuns, renderCalibrationHtml, renderCalibrationMarkdown, tolerancesOf } from '../../testbed/calibrate.js'
 import { EXIT_GATE_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js'
 import { VERSION } from '../version.js'
 import { checkSeedFlag, intFlag, withInterrupt } from './testbed.js'
@@ -19,6 +19,7 @@ export interface CalibrateFlags {
   readonly seed?: string
   readonly out?: string
   readonly workers?: string
+  readonly pq?: boolean
   readonly quiet?: boolean
 }
 
@@ -35,10 +36,10 @@ export async function calibrateCommand(file: string, flags: CalibrateFlags): Pro
   const sim = runScenario(scaled, { seed, scenarioPath: file, toolVersion: VERSION })
   return withInterrupt(async (signal) => {
     if (!flags.quiet) process.stderr.write(`calibrate: testbed, ${n} real nodes\n`)
-    const tb = await runTestbed(scenario, { nodes: n, seed, scenarioPath: file, toolVersion: VERSION, signal, ...(workers !== undefined ? { workers } : {}) })
+    const tb = await runTestbed(scenario, { nodes: n, seed, scenarioPath: file, toolVersion: VERSION, signal, pq: flags.pq === true, ...(workers !== undefined ? { workers } : {}) })
     writeReportFiles(join(outDir, 'sim'), renderReportFiles(sim))
     writeReportFiles(join(outDir, 'testbed'), renderReportFiles(tb))
-    const cal = { ...compareRuns(sim, tb, n), partial: tb.testbed.partial }
+    const cal = { ...compareRuns(sim, tb, n, tolerancesOf(scenario)), partial: tb.testbed.partial }
     mkdirSync(outDir, { recursive: true })
     writeFileSync(join(outDir, 'calibration.json'), `${JSON.stringify(cal, null, 2)}\n`)
     const md = renderCalibrationMarkdown(cal)
@@ -58,6 +59,7 @@ export function registerCalibrate(program: Command): void {
     .option('--nodes <n>', 'peers in both runs (default: the scenario\'s network.peers); the workload is scaled to N')
     .option('--seed <seed>', 'master seed (overrides the scenario)')
     .option('--out <dir>', 'output directory (default reports/<scenario name>-calibration/)')
+    .option('--pq', 'run the PQ (ML-DSA-87) challenge on every connection, as production nodes do (off: two signatures per connection are most of the CPU of a many-node testbed)')
     .option('--workers <n>', 'testbed worker processes')
     .option('--quiet', 'no progress lines and no summary')
     .action(async (file: string, flags: CalibrateFlags) => {

@@ -17,6 +17,7 @@ export interface TestbedFlags {
   readonly seed?: string
   readonly out?: string
   readonly workers?: string
+  readonly pq?: boolean
   readonly quiet?: boolean
 }
 
@@ -60,6 +61,7 @@ export async function testbedCommand(file: string, flags: TestbedFlags): Promise
     const report = await runTestbed(scenario, {
       ...(nodes !== undefined ? { nodes } : {}),
       ...(workers !== undefined ? { workers } : {}),
+      pq: flags.pq === true,
       ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
       scenarioPath: file,
       toolVersion: VERSION,
@@ -92,6 +94,7 @@ export function registerTestbed(program: Command): void {
     .option('--nodes <n>', 'real nodes to run (default: the scenario\'s network.peers); the workload is scaled to N')
     .option('--seed <seed>', 'master seed (overrides the scenario)')
     .option('--out <dir>', 'output directory (default reports/<scenario name>-testbed/)')
+    .option('--pq', 'run the PQ (ML-DSA-87) challenge on every connection, as production nodes do (off: two signatures per connection are most of the CPU of a many-node testbed)')
     .option('--workers <n>', 'worker processes (default: one per 50 nodes)')
     .option('--quiet', 'no progress lines and no summary')
     .action(async (file: string, flags: TestbedFlags) => {

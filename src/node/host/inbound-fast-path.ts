@@ -14,9 +14,9 @@
 //   - anything else (another protocol, `ls`, a header sent alone, a stream of a relayed or
 //     otherwise limited connection) goes to libp2p's own handler with every byte given back,
 //     so identify, ping and unusual dialers take the ordinary path.
-// Limits: at most `maxInboundStreams` kad streams per connection at once (extra ones are reset,
-// as libp2p does), `negotiationTimeoutMs` to send the protocol lines, and `admit` (the per-peer
-// request budget) asked before the echo. Bytes from the peer
+// Limits: at most `maxInboundStreams` kad streams per connection at once (extra ones are reset
+// before the echo, as libp2p resets them), `negotiationTimeoutMs` to send the protocol lines, and
+// `admit` (the per-peer request budget) asked before the echo. Bytes from the peer
 // never throw here: a mismatch is a fallback, a stall a reset.
 import type { Connection, Libp2p, Stream, StreamMuxer } from '@libp2p/interface'
 
@@ -38,6 +38,8 @@ export interface InboundFastPathOptions {
    * once (a peer over its request budget costs no echo, no reader, no decode).
    */
   readonly admit?: (conn: Connection) => boolean
+  /** Told of each stream reset for a budget of its own (`streams-per-connection`). */
+  readonly onRefused?: (reason: string) => void
 }
 
 /** Multistream-select 1.0.0 framing of one line: <uvarint length><text>\n (lines are < 128 B). */
@@ -78,14 +80,17 @@ function takeOver(conn: Connection, expected: Uint8Array, opts: InboundFastPathO
   muxer.removeEventListener('stream', libp2pHandler)
   muxer.addEventListener('stream', (evt) => {
     const stream = evt.detail
-    const admit = opts.admit === undefined ? undefined : (): boolean => opts.admit!(conn)
+    // A stream over the connection's limit is refused before it costs a request token or an echo.
+    const admit = (): boolean => {
+      if (active >= opts.maxInboundStreams) {
+        opts.onRefused?.('streams-per-connection')
+        return false
+      }
+      return opts.admit === undefined || opts.admit(conn)
+    }
     negotiate(stream, expected, opts.negotiationTimeoutMs, admit, (accepted, early) => {
       if (!accepted) {
         libp2pHandler(evt)
-        return
-      }
-      if (active >= opts.maxInboundStreams) {
-        stream.abort(new Error(`too many inbound ${opts.protocol} streams`))
         return
       }
       active++

@@ -200,6 +200,7 @@ export class KadHost {
       maxInboundStreams,
       negotiationTimeoutMs: INBOUND_IDLE_MS,
       admit: (conn) => this.admitRequest(conn),
+      onRefused: (reason) => this.observer?.rejected(reason),
     })
     this.stack.addEventListener('peer:identify', (evt) => {
       const { peerId, listenAddrs, protocols } = evt.detail
@@ -352,8 +353,11 @@ export class KadHost {
         return
       }
       if (!r.ok) {
-        if (r.error === 'eof' || (n > 0 && (r.error === 'timeout' || r.error === 'reset'))) {
-          // A clean end, or a client that resets the stream once it has its answer.
+        if (r.error === 'eof' || r.error === 'reset' || (n > 0 && r.error === 'timeout')) {
+          // A clean end, a client that resets the stream once it has its answer, or one that gave
+          // up before its request reached us (its own timeout, usually while we were busy): none
+          // of them sent a bad byte, so none is a rejection or worth a warning.
+          if (r.error === 'reset' && n === 0) this.log.debug({ peer_id: from.peer }, 'stream reset by the peer before its request')
           await closeQuietly(stream)
         } else {
           this.reject(stream, from.peer, r.error === 'over-budget' ? 'buffer-budget' : r.error)

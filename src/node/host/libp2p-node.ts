@@ -2,7 +2,7 @@
 // Kademlia protocol handler is ours (kad-host.ts) and registered after creation.
 import { createLibp2p } from 'libp2p'
 import type { ComponentLogger, ConnectionGater, Libp2p, Logger, PrivateKey } from '@libp2p/interface'
-import { tcp } from '@libp2p/tcp'
+import { tcp, type TCPSocketOptions } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
@@ -28,6 +28,12 @@ export interface StackOptions {
   readonly limits?: NodeLimits
   /** Told of every connection refused by a per-IP or per-peer budget. */
   readonly onRefused?: (reason: string) => void
+  /**
+   * Source address of outbound TCP connections (default: the OS's choice). Many nodes on one
+   * host, each on a loopback address of its own, dial from it so their peers see distinct IPs
+   * (the OS would pick 127.0.0.1 for all of them).
+   */
+  readonly dialFrom?: string
 }
 
 export type NodeStack = Libp2p<{ identify: unknown; ping: unknown }>
@@ -63,10 +69,15 @@ export async function createStack(opts: StackOptions): Promise<NodeStack> {
     start: false,
     ...(logger !== undefined ? { logger } : {}),
     addresses: { listen: [...opts.listen] },
-    transports: [tcp()],
+    // net.connect takes localAddress; the transport's option type names only a subset.
+    transports: [tcp(opts.dialFrom !== undefined ? { dialOpts: { localAddress: opts.dialFrom } as TCPSocketOptions } : {})],
     // One socket write per event-loop turn: see coalesce-writes.ts.
     connectionEncrypters: [coalescingEncrypter(noise())],
-    streamMuxers: [yamux()],
+    // Streams a dialer opens the instant its side of the handshake is done can reach us before our
+    // side has set the connection up; libp2p holds at most 10 such early streams and past that
+    // aborts the whole connection (a stock client starting 30 lookups at once lost all of them).
+    // Up to the per-connection stream budget are held instead, as they would be a moment later.
+    streamMuxers: [yamux(l !== undefined ? { maxEarlyStreams: l.streamsPerConnection } : {})],
     connectionManager: {
       maxConnections: opts.maxConnections ?? 1024,
       inboundConnectionThreshold: opts.inboundConnectionThreshold ?? 64,

@@ -30,7 +30,7 @@ export interface GaugeSource {
 }
 
 /** Engine refusal reasons that reach no event (the others are counted as their events arrive). */
-const ENGINE_ONLY_REASONS = ['diversity-bucket', 'diversity-table', 'busy', 'sybil-suspect'] as const
+export const ENGINE_ONLY_REASONS = ['diversity-bucket', 'diversity-table', 'busy', 'maintenance-shed', 'sybil-suspect'] as const
 
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10]
 const HOPS_BUCKETS = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16]

@@ -39,7 +39,20 @@ export interface FaultMeasures {
   readonly mttr_s: number | null
   readonly recovery_s: number | null
   readonly time_to_alert_s: number | null
+  /** Honest peers that flipped not-ready while the fault lasted, and those of them whose own lookups still succeeded (false alarms). */
+  readonly flipped_nodes: number
+  readonly false_alarms: number
+  /** Why a measure is null: a measure that did not happen is never given a stand-in value. */
+  readonly notes: Readonly<Record<string, string>>
+  /**
+   * Null measures that are failures whatever the scenario says of a measure "not reached": the
+   * thing they time happened and the system missed it (lookups collapsed and readiness never
+   * flipped; the fault ended and the network never came back before the run ended).
+   */
+  readonly missed: readonly string[]
 }
+
+type MeasureKey = 'readiness_flip_s' | 'collapse_s' | 'readiness_lead_s' | 'mttr_s' | 'recovery_s' | 'time_to_alert_s'
 
 export function hasChaos(c: ChaosSpec): boolean {
   return c.faults.length > 0 || c.adversary.fraction > 0 || c.adversary.eclipse !== undefined || c.probe !== undefined
@@ -50,6 +63,8 @@ export class ChaosRun {
   readonly rejects = new RejectLog()
   readonly suspects = new RejectLog()
   readonly readySamples: ReadySample[] = []
+  /** Every not-ready flip of an honest peer: who, when. */
+  readonly notReady: { peer: number; tMs: number }[] = []
   plan: AdversaryPlan
   private dir: Directory | undefined
   private contacts: readonly SimContact[] = []
@@ -141,6 +156,7 @@ export class ChaosRun {
       if (ev.kind === 'lookup-done') this.lookupDone(peer, ev)
       else if (ev.kind === 'request-rejected') this.rejects.add(this.sim?.nowMs ?? 0, ev.reason)
       else if (ev.kind === 'sybil-suspected') this.suspects.add(this.sim?.nowMs ?? 0, 'sybil-suspected')
+      else if (ev.kind === 'ready-changed' && !ev.ready) this.notReady.push({ peer, tMs: this.sim?.nowMs ?? 0 })
     }
   }
 
@@ -236,19 +252,59 @@ export class ChaosRun {
     for (const f of this.timeline?.faults ?? []) {
       const untilMs = Math.min(f.endMs, end)
       const flip = readinessFlipMs(this.readySamples, f.startMs, untilMs, r.ready_below)
-      const collapse = collapseMs(this.log, f.startMs, untilMs, r) ?? untilMs
+      const collapse = collapseMs(this.log, f.startMs, untilMs, r)
       const mttr = f.endMs <= end ? mttrS(this.log, f.endMs, end, r) : null
+      const recovery = f.endMs <= end ? recoveryS(this.log, f.startMs, f.endMs, end, r) : null
       const concerns = (p: number): boolean => f.target.kind !== 'peers' || f.target.member[p] === 1
       const tta = this.evaluator === undefined ? null : timeToAlertS(this.evaluator.episodes, f.startMs, Math.min(end, f.endMs + 600_000), concerns)
+      const alarms = this.falseAlarms(f.startMs, untilMs)
+      const notes: Record<string, string> = {}
+      if (flip === null) notes.readiness_flip_s = `the ready share never fell below ${r.ready_below} while the fault lasted`
+      if (collapse === null) notes.collapse_s = 'lookups never collapsed while the fault lasted'
+      const missed: string[] = []
+      if (collapse === null) notes.readiness_lead_s = 'lookups never collapsed: there is no collapse to lead'
+      else if (flip === null) {
+        notes.readiness_lead_s = 'lookups collapsed and readiness never flipped'
+        missed.push('readiness_lead_s')
+      }
+      if (mttr === null) {
+        notes.mttr_s = f.endMs > end ? 'the fault outlasts the run' : 'never back inside the nominal gates before the run ended'
+        if (f.endMs <= end) missed.push('mttr_s')
+      }
+      if (recovery === null) notes.recovery_s = f.endMs > end ? 'the fault outlasts the run' : 'no pre-fault level to return to, or never back to it before the run ended'
+      if (tta === null) notes.time_to_alert_s = 'no alert concerning the fault fired'
       this.measures.set(f.spec.id, {
         readiness_flip_s: flip === null ? null : round3((flip - f.startMs) / 1000),
-        collapse_s: round3((collapse - f.startMs) / 1000),
-        readiness_lead_s: flip === null ? null : round3((collapse - flip) / 1000),
+        collapse_s: collapse === null ? null : round3((collapse - f.startMs) / 1000),
+        readiness_lead_s: flip === null || collapse === null ? null : round3((collapse - flip) / 1000),
         mttr_s: mttr,
-        recovery_s: f.endMs <= end ? recoveryS(this.log, f.startMs, f.endMs, end, r) : null,
+        recovery_s: recovery,
         time_to_alert_s: tta,
+        flipped_nodes: alarms.flipped,
+        false_alarms: alarms.falseAlarms,
+        notes,
+        missed,
       })
     }
+  }
+
+  /**
+   * Honest peers that flipped not-ready in [fromMs, toMs), and how many of those were false
+   * alarms: the peer's own workload lookups of the window_s before its flip (at least one) all
+   * succeeded, at a share >= collapse_success_below.
+   */
+  private falseAlarms(fromMs: number, toMs: number): { flipped: number; falseAlarms: number } {
+    const r = this.chaos.readiness
+    const seen = new Set<number>()
+    const alarmed = new Set<number>()
+    for (const x of this.notReady) {
+      if (x.tMs < fromMs || x.tMs >= toMs || this.plan.adversary[x.peer] === 1) continue
+      seen.add(x.peer)
+      if (alarmed.has(x.peer)) continue
+      const own = this.log.figures(x.tMs - r.window_s * 1000, x.tMs, (p) => p === x.peer)
+      if (own.lookups > 0 && own.success !== null && own.success >= r.collapse_success_below) alarmed.add(x.peer)
+    }
+    return { flipped: seen.size, falseAlarms: alarmed.size }
   }
 
   /** A fault as resolved for this run (its targets), by id. */
@@ -285,6 +341,22 @@ export class ChaosRun {
     return { ...this.sim!.metrics.compute(fromMs, toMs), ...this.metricsFor(window) }
   }
 
+  /** Why each of a window's fault measures is null (the first fault's reason when several are combined). */
+  nullReasons(window: string): Record<string, string> {
+    const { fault } = this.windowRange(window)
+    const ms = fault !== undefined ? [this.measures.get(fault.spec.id)] : [...this.measures.values()]
+    const out: Record<string, string> = {}
+    for (const m of ms) for (const [k, v] of Object.entries(m?.notes ?? {})) out[k] ??= v
+    return out
+  }
+
+  /** A window's null measures that are failures whatever the scenario says (see FaultMeasures.missed). */
+  missedMeasures(window: string): ReadonlySet<string> {
+    const { fault } = this.windowRange(window)
+    const ms = fault !== undefined ? [this.measures.get(fault.spec.id)] : [...this.measures.values()]
+    return new Set(ms.flatMap((m) => m?.missed ?? []))
+  }
+
   /** Chaos metrics over a window (see CHAOS_METRIC_NAMES), plus rejected_<reason>. */
   metricsFor(window: string): Record<string, number | null> {
     const { fromMs, toMs, fault } = this.windowRange(window)
@@ -298,7 +370,7 @@ export class ChaosRun {
     const out = this.log.figures(fromMs, toMs, outside)
     const probe = this.log.probeFigures(fromMs, toMs)
     const ms = fault !== undefined ? [this.measures.get(fault.spec.id)] : [...this.measures.values()]
-    const worst = (k: keyof FaultMeasures, pick: 'max' | 'min'): number | null => {
+    const worst = (k: MeasureKey, pick: 'max' | 'min'): number | null => {
       if (ms.length === 0) return null
       let v: number | null = null
       for (const m of ms) {
@@ -308,6 +380,7 @@ export class ChaosRun {
       }
       return v
     }
+    const sum = (k: 'flipped_nodes' | 'false_alarms'): number | null => (ms.length === 0 ? null : ms.reduce((n, m) => n + (m?.[k] ?? 0), 0))
     let fired = 0
     for (const e of this.evaluator?.episodes ?? []) if (e.firedMs >= fromMs && e.firedMs < toMs) fired++
     const suspected = this.suspects.counts(fromMs, toMs)['rejected_sybil_suspected'] ?? 0
@@ -327,6 +400,8 @@ export class ChaosRun {
       readiness_flip_s: worst('readiness_flip_s', 'max'),
       collapse_s: worst('collapse_s', 'min'),
       readiness_lead_s: worst('readiness_lead_s', 'min'),
+      flipped_nodes: sum('flipped_nodes'),
+      false_alarms: sum('false_alarms'),
       alerts_fired: fired,
       sybil_suspected: suspected,
       cpu_queue_peak: this.timeline?.cpuModel?.peakQueue ?? null,

@@ -17,6 +17,8 @@ export const CHAOS_METRIC_NAMES = [
   'readiness_flip_s',
   'collapse_s',
   'readiness_lead_s',
+  'flipped_nodes',
+  'false_alarms',
   'alerts_fired',
   'sybil_suspected',
   'cpu_queue_peak',

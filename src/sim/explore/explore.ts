@@ -76,6 +76,9 @@ export function exploredScenario(base: ResolvedScenario, schedule: Schedule, pee
     for (const g of raw.groups ?? []) if (g.count !== undefined) g.count = Math.max(1, Math.min(g.count, peers - raw.network.bootstraps))
   }
   raw.faults = schedule.faults
+  // Exploration judges safety and liveness, not the scenario's gates (which may name a fault that
+  // shrinking removed).
+  raw.gates = []
   if (schedule.sybils !== undefined) {
     const adv = (raw.adversary ?? {}) as Record<string, unknown>
     raw.adversary = { ...adv, fraction: schedule.sybils.fraction, behaviours: schedule.sybils.behaviours }

@@ -6,10 +6,10 @@
 //   at or after the fault's start and before its end) in which the workload lookups that started
 //   in it have success < collapse_success_below or a p95 above collapse_p95_factor times the p95
 //   of the lookups of the window_s just before the fault (collapse is judged against the run's
-//   own healthy state, not the nominal gate, which a network may miss before any fault); if
-//   lookups never collapse while the fault lasts, the collapse time is the fault's end;
+//   own healthy state, not the nominal gate, which a network may miss before any fault); null
+//   when lookups never collapse while the fault lasts (no stand-in value);
 // - readiness lead: collapse - flip, in seconds (positive: readiness flipped first); null when
-//   readiness never flipped while the fault lasted;
+//   readiness never flipped or lookups never collapsed while the fault lasted;
 // - MTTR: from the fault's end to the start t of the first window such that every window
 //   starting in [t, t + hold_s] has hops p99 <= nominal_hops_p99 and p95 < nominal_p95_ms (a
 //   window with no lookup does not count as healthy); null when that never happens in the run;

@@ -1,0 +1,6 @@
+// latency-inter-region.yaml at reduced size: every gate holds, and fails when what it checks is broken (see
+// gate-breakers.ts).
+import { describe, expect, it } from 'vitest'
+import { CASES, caseTests } from './gate-breakers.js'
+
+describe('every gate of latency-inter-region.yaml can fail', () => caseTests(CASES.find((c) => c.file === 'latency-inter-region.yaml')!, it, expect))
