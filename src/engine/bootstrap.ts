@@ -5,7 +5,11 @@
 // A warm start (the table seeded from a cache before `start`) pings bootstraps at once: its join
 // runs through the cached contacts nearest to us, which need not include a bootstrap, and
 // readiness wants one that answered — waiting for the first poll would make a warm restart a
-// full poll interval slower than a cold one.
+// full poll interval slower than a cold one. A warm start is also joined as soon as as many
+// cached contacts as a warm table holds (or all of them, if fewer) have answered: the table is
+// then warm and shown live, which is what a cold join establishes; its join lookup still runs
+// to the end (it tells our neighbours we are back), but readiness no longer waits for a lookup
+// that must ask every cached contact, each a new connection.
 import type { EngineCore } from './core.js'
 import { EMPTY } from './core.js'
 import type { Contact } from './types.js'
@@ -38,6 +42,8 @@ export function start(core: EngineCore, bootstraps: readonly Contact[]): void {
     // As many as a cold join asks at once (alpha), so one dead bootstrap costs no more here.
     const n = Math.min(core.cfg.alpha, core.bootstraps.length)
     for (let i = 0; i < n; i++) sendBootstrapPing(core)
+    core.warmJoinNeed = Math.min(core.cfg.warmTableSize, core.table.size)
+    core.warmJoinAnswered = new Set()
   }
   join(core)
 }
@@ -52,8 +58,20 @@ export function onJoinRetry(core: EngineCore): void {
   if (!core.joined) join(core)
 }
 
+/** A warm start's cached contact answered: joined once enough distinct ones have. */
+export function noteWarmJoinAnswer(core: EngineCore, peer: string): void {
+  const seen = core.warmJoinAnswered!
+  seen.add(peer)
+  if (seen.size < core.warmJoinNeed) return
+  core.warmJoinNeed = 0
+  core.warmJoinAnswered = undefined
+  onJoinDone(core, true)
+}
+
 /** The join lookup ended: joined when it found anyone, else a retry after a backoff. */
 export function onJoinDone(core: EngineCore, ok: boolean): void {
+  // A warm start already joined on its cached contacts' answers: the lookup's end changes nothing.
+  if (!ok && core.joined) return
   if (ok) {
     const first = !core.joined
     core.joined = true

@@ -110,6 +110,10 @@ export class EngineCore {
   /** The driver's last `load` input (admission.ts): how long work waits, requests it holds. */
   loadDelayMs = 0
   loadInflight = 0
+  /** A warm start's join: distinct cached contacts that must answer (0: not a warm start, or done). */
+  warmJoinNeed = 0
+  /** Those that answered so far (at most warmJoinNeed). */
+  warmJoinAnswered: Set<string> | undefined = undefined
   readonly rejected: Record<string, number> = {}
   readonly served: Record<string, number> = {}
   readonly ignored = new IgnoredInputs()

@@ -3,7 +3,8 @@
 //
 // The slow first contact: the bootstrap sits behind a TCP relay that holds each new connection's
 // bytes for HOLD_MS (longer than the per-hop timeout) before passing them on, so the dial, Noise,
-// yamux and multistream cannot finish sooner. With the first-contact budget the join's first round
+// yamux and multistream cannot finish sooner. (The bootstrap's inbound upgrade timeout is raised
+// above the hold, or it would close the held connection first.) With the first-contact budget the join's first round
 // waits for the set-up and succeeds; charged to the per-hop timeout alone (budget = per-hop
 // timeout), the same join fails its first round and needs a retry. No timing is asserted: the
 // relay guarantees the set-up is slower than a hop, and the budget is far larger than that.
@@ -11,10 +12,11 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createServer, connect, type Server, type Socket } from 'node:net'
 import type { DhtNode } from '../../src/node/dht-node.js'
 import { engineConfig } from '../../src/engine/index.js'
+import { DEFAULT_LIMITS } from '../../src/node/host/limits.js'
 import { eventually, getJson, httpUrl, loopbackAddr, metricValue, startOurNode, testEngineConfig } from './helpers.js'
 
-const HOLD_MS = 1_500
-const HOP_MS = 750
+const HOLD_MS = 3_000
+const HOP_MS = 2_000
 
 /** A relay to 127.0.0.1:port that holds every new connection's bytes, both ways, for holdMs. */
 async function slowRelay(port: number, holdMs: number): Promise<{ server: Server; port: number; held: () => number }> {
@@ -51,7 +53,7 @@ describe('first contact', () => {
   })
 
   async function joinThroughSlowRelay(firstContactTimeoutMs: number): Promise<{ node: DhtNode; failedRounds: number; held: number }> {
-    const boot = await startOurNode({ engine: testEngineConfig({ warmTableSize: 1, rpcTimeoutMs: HOP_MS }) })
+    const boot = await startOurNode({ engine: testEngineConfig({ warmTableSize: 1, rpcTimeoutMs: HOP_MS }), limits: { ...DEFAULT_LIMITS, handshakeTimeoutMs: 30_000 } })
     nodes.push(boot)
     const direct = loopbackAddr(boot.multiaddrs)
     const port = Number(/\/tcp\/(\d+)\//.exec(direct)![1])

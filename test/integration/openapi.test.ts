@@ -29,7 +29,7 @@ describe('docs/openapi.yaml', () => {
     expect(calls.length).toBeGreaterThan(14)
     for (const [path, method] of calls) {
       if (path === '/admin/drain') continue // would stop the node under test
-      const concrete = path.replace('{key}', KEY).replace('{peer}', node.peerId) + (path === '/admin/events' ? '?follow=0' : '')
+      const concrete = path.replace('{key}', KEY).replace('{peer}', node.peerId).replace('{id}', 'wan') + (path === '/admin/events' ? '?follow=0' : '')
       const res = await fetch(httpUrl(node, concrete), {
         method: method.toUpperCase(),
         headers: { authorization: `Bearer ${ADMIN_TOKEN}` },

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { DhtEngine } from '../../src/engine/engine.js'
 import { engineConfig } from '../../src/engine/config.js'
 import { SeededRng } from '../../src/engine/rng.js'
-import type { Contact } from '../../src/engine/types.js'
+import type { Contact, Output, Request } from '../../src/engine/types.js'
 import { Mesh } from '../helpers/mesh.js'
 
 const N = 120
@@ -70,4 +70,33 @@ describe('warm restart', () => {
       expect(r.warm).toBeLessThan(interval)
     }
   })
+
+  it('is joined once as many cached contacts as a warm table holds have answered', () => {
+    const cfg = engineConfig()
+    const rng = new SeededRng('cache')
+    const cache: Contact[] = Array.from({ length: 15 }, (_, i) => ({ id: rng.bytes(32), peer: `c${i}`, addrs: [], ipGroup: `g${i}` }))
+    const self: Contact = { id: rng.bytes(32), peer: 'self', addrs: [], ipGroup: 'self' }
+    const e = new DhtEngine({ self, config: cfg, rng: new SeededRng('e') })
+    e.step(0, { kind: 'seed-contacts', contacts: cache })
+    let out: Output = e.step(0, { kind: 'start', bootstraps: [] })
+    const waiting: { to: Contact; req: Request }[] = []
+    const answered = new Set<string>()
+    let t = 0
+    for (;;) {
+      for (const s of out.sends) if (s.msg.kind === 'request') waiting.push({ to: s.to, req: s.msg })
+      const next = waiting.shift()
+      expect(next).toBeDefined()
+      if (next === undefined) break
+      const joinedBefore = e.readiness(t).joined
+      expect(joinedBefore).toBe(answered.size >= cfg.warmTableSize)
+      if (joinedBefore) break
+      t += 5
+      out = e.step(t, { kind: 'message', from: next.to, msg: { kind: 'response', rpcId: next.req.rpcId, type: next.req.type, closer: [], providers: [] } })
+      answered.add(next.to.peer)
+    }
+    // Joined on the eighth distinct answer, with cached contacts still unasked or unanswered.
+    expect(answered.size).toBe(cfg.warmTableSize)
+    expect(answered.size).toBeLessThan(cache.length)
+  })
 })
+

@@ -8,7 +8,7 @@ import type { Contact, Response } from '../types.js'
 import { KEY_BYTES } from '../constants.js'
 import { RPC_TIMEOUT, timerPayload } from '../timer-kinds.js'
 import { livenessDone, observe } from '../liveness.js'
-import { noteBootstrapAnswer } from '../bootstrap.js'
+import { noteBootstrapAnswer, noteWarmJoinAnswer } from '../bootstrap.js'
 import { hardDeadlineMs } from '../first-contact.js'
 import { advance, lookupQueryFailed } from '../query/queue.js'
 
@@ -34,6 +34,7 @@ export function onResponse(core: EngineCore, from: Contact, res: Response): void
     return
   }
   observe(core, from)
+  if (core.warmJoinNeed > 0) noteWarmJoinAnswer(core, from.peer)
   switch (p.purpose) {
     case 'lookup': {
       const k = core.cfg.k
