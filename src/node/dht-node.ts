@@ -1,3 +1,6 @@
+// (Over 400 lines: start() and drain() are the node's two orders of operations — what must be
+// up before what, and what must stop before what — and are kept in one place so the order can be
+// read and checked whole. Each part they wire has its own folder: host, http, pq, repair, shaper.)
 // One production node: identity, libp2p stack, engine, kad host, HTTP, contact cache, drain.
 //
 // Theory of operation: start() binds the libp2p listeners and the HTTP server (a taken port is a

@@ -1,3 +1,6 @@
+// (Over 400 lines: runTestbed plays one wall-clock timeline — start, joins, churn, workload,
+// faults, Prometheus, stop — whose phases share the workers, the clock and the partial report an
+// interrupt must still write; the workers' side is worker.ts, the comparison calibrate.ts.)
 // The testbed: a scenario run on N real nodes on 127.0.0.1, written as the same report as the
 // simulator's.
 //

@@ -1,3 +1,7 @@
+// (Over 400 lines: every inbound check runs here in the order the bytes arrive — stream budget,
+// request budget, PQ, frame, sender, provider quota, engine — and reads best as one path, so a
+// reviewer can see that nothing is decoded, stored or converted before it is admitted. The
+// pieces that stand alone are beside it: frame-reader, byte-budget, provider-quota, rpc-io.)
 // The node's driver of the engine: real time and real libp2p streams around DhtEngine.
 //
 // Theory of operation: everything the engine does goes through `step(nowMs, input)`, always

@@ -1,3 +1,6 @@
+// (Over 400 lines: one run's chaos machinery — the plan made before the run, the hooks the
+// simulation calls while it runs, the measures taken after — over one shared fault timeline;
+// the measures' arithmetic lives in recovery/, the fault rules in faults/.)
 // Theory of operation
 // -------------------
 // ChaosRun carries one run's chaos machinery (docs/ARCHITECTURE.md, "Faults"). Before the simulation is built it plans the
