@@ -20,6 +20,7 @@ import { DhtNode } from './dht-node.js'
 import { regionNames } from '../netmodel/regions.js'
 import { listenMultiaddr } from './host/libp2p-node.js'
 import { limitsFor } from './host/limits.js'
+import { multiaddr } from '@multiformats/multiaddr'
 import { createLogger, type NodeLogger } from './log.js'
 
 export interface ServeOptions extends LoadConfigOptions {
@@ -64,7 +65,8 @@ export function nodeOptionsOf(c: NodeConfig, log: NodeLogger, version: string, c
     requirePq: c.requirePq,
     // One shaped node among unshaped peers: it shapes what it receives as well as what it sends.
     // A region of the RTT matrix also gives the shaper this node's place (inter-region targets).
-    ...(c.linkShaper ? { shaper: { ingress: true, ...(c.region !== undefined && regionNames().includes(c.region) ? { place: { region: c.region } } : {}) } } : {}),
+    // The configured bootstraps' peer ids are what a fault's `targets: bootstrap` means here.
+    ...(c.linkShaper ? { shaper: { ingress: true, bootstraps: bootstrapPeerIds(c.bootstrap), ...(c.region !== undefined && regionNames().includes(c.region) ? { place: { region: c.region } } : {}) } } : {}),
     ...(c.region !== undefined ? { region: c.region } : {}),
     ...(c.adminSocket !== undefined ? { adminSocket: c.adminSocket } : {}),
     limits: limitsFor(c.policyProfile),
@@ -143,4 +145,14 @@ export async function serve(opts: ServeOptions): Promise<number> {
     process.on('SIGTERM', onStop)
     process.on('SIGHUP', onHup)
   })
+}
+
+/** The peer ids named by the bootstrap multiaddrs (`.../p2p/<id>`; the config requires one). */
+export function bootstrapPeerIds(addrs: readonly string[]): string[] {
+  const ids: string[] = []
+  for (const a of addrs) {
+    const p2p = multiaddr(a).getComponents().findLast((c) => c.name === 'p2p')?.value
+    if (p2p !== undefined) ids.push(p2p)
+  }
+  return ids
 }
