@@ -3,6 +3,8 @@
 // < 2 GiB peak RSS. Prints a JSON line and a Markdown table.
 //
 //   npm run build:bench && node dist-bench/sim.js [--peers 10000] [--duration-s 3600] [--seed 1]
+//                                                 [--invariants-every N]  (0: engines never check their
+//                                                 invariants; default: the simulator's sampling)
 import { performance } from 'node:perf_hooks'
 import { resolveScenario } from '../dist/sim/scenario.js'
 import { runScenario } from '../dist/sim/run-scenario.js'
@@ -15,6 +17,8 @@ function flag(name: string, fallback: number | string): string {
 const peers = Number(flag('peers', 10_000))
 const durationS = Number(flag('duration-s', 3600))
 const seed = flag('seed', 1)
+const invariantsFlag = flag('invariants-every', '')
+const invariantsEvery = invariantsFlag === '' ? undefined : Number(invariantsFlag)
 
 const scenario = resolveScenario(
   {
@@ -46,6 +50,7 @@ const rssBeforeMiB = process.memoryUsage().rss / 2 ** 20
 const t0 = performance.now()
 let lastPrint = t0
 const report = runScenario(scenario, {
+  ...(invariantsEvery === undefined ? {} : { engineInvariantsEvery: invariantsEvery }),
   onProgress: (v) => {
     const now = performance.now()
     if (process.stderr.isTTY && now - lastPrint > 2000) {

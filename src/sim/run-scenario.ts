@@ -30,6 +30,8 @@ export interface RunOptions {
   readonly extraMetrics?: (sim: Simulation) => Readonly<Record<string, number | null>>
   /** Version written into the report; defaults to package.json's. */
   readonly toolVersion?: string
+  /** Each engine checks its invariants every this many of its steps (0: never); defaults to the simulator's sampling. */
+  readonly engineInvariantsEvery?: number
 }
 
 /** Quantiles at which report.latency_cdf is sampled. */
@@ -52,7 +54,9 @@ export function runScenario(scenario: ResolvedScenario, opts: RunOptions = {}): 
     // Faults, adversaries, alerts and recovery ride on the real engine; a test's fake
     // engine runs without them.
     if (opts.engineFactory === undefined) chaos = new ChaosRun(resolved, chaosOf(resolved), new SeededRng(seed))
-    sim = new Simulation(resolved, chaos?.simulationOptions(seed) ?? { seed, ...(opts.engineFactory ? { engineFactory: opts.engineFactory } : {}) })
+    const simOpts = chaos?.simulationOptions(seed) ?? { seed, ...(opts.engineFactory ? { engineFactory: opts.engineFactory } : {}) }
+    const every = opts.engineInvariantsEvery
+    sim = new Simulation(resolved, every === undefined ? simOpts : { ...simOpts, engineInvariantsEvery: every })
     chaos?.setup(sim)
     opts.setup?.(sim)
     sim.run(opts.onProgress)
