@@ -10,9 +10,14 @@
 // Then the uniform base loss applies. Rules see one reused Packet view: they must not keep it.
 // A per-node service model (CPU queue) may be installed: it is asked, when a packet arrives,
 // how long the node's work waits, and is charged the work the node then does.
+// With the stack model on (`network.stack`, netmodel/stack.ts), a request that got through the
+// rules and the loss also waits for its connection (set up on first contact) and its stream, on
+// the link's base round trip; the simulation reads `stack.lastConnectedAtMs` to tell the engine
+// about a first contact, as the node's host does. Off, it costs one undefined check per packet.
 import type { Message } from '../engine/types.js'
 import type { Rng } from '../engine/rng.js'
 import { jitterMs } from '../netmodel/latency.js'
+import { StackModel, type StackSpec } from '../netmodel/stack.js'
 
 /** What a rule sees of a packet. Reused between calls: do not keep a reference. */
 export interface Packet {
@@ -62,6 +67,8 @@ export interface NetworkOptions {
   /** Uniform packet loss probability in [0, 1). */
   readonly loss: number
   readonly rng: Rng
+  /** The libp2p stack's costs (connections, streams, processing); off when absent. */
+  readonly stack?: StackSpec | undefined
 }
 
 export class Network {
@@ -71,6 +78,8 @@ export class Network {
   /** Ordered fault rules; the first verdict that is not "pass" wins. */
   readonly rules: PacketRule[] = []
   service: ServiceModel | undefined = undefined
+  /** Connections and their costs (network.stack), or undefined. */
+  readonly stack: StackModel | undefined
   packetsSent = 0
   packetsDropped = 0
   /** Drops by reason ("loss", "offline", or a rule's reason). */
@@ -94,6 +103,7 @@ export class Network {
     this.loss = opts.loss
     this.lossRng = opts.rng.fork('loss')
     this.jitterRng = opts.rng.fork('jitter')
+    this.stack = opts.stack === undefined ? undefined : new StackModel(opts.stack, opts.regionOf.length)
     this.packet = { fromPeer: 0, toPeer: 0, fromRegion: 0, toRegion: 0, msg: undefined as unknown as Message, nowMs: 0 }
   }
 
@@ -132,7 +142,9 @@ export class Network {
       return -1
     }
     const jitter = jitterMs(this.jitterRng, this.jitter)
-    return this.baseDelayMs(from, to) + jitter + extraMs
+    const base = this.baseDelayMs(from, to)
+    if (this.stack !== undefined && msg.kind === 'request') extraMs += this.stack.request(from, to, nowMs, 2 * base)
+    return base + jitter + extraMs
   }
 
   drop(reason: string): void {

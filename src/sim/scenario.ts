@@ -9,6 +9,7 @@ import YAML from 'yaml'
 import { BadInputError } from '../common/errors.js'
 import * as C from '../engine/constants.js'
 import { regionNames } from '../netmodel/regions.js'
+import { stackSchema } from '../netmodel/stack.js'
 import { parseGate, type GateSpec } from './gates.js'
 import { chaosFields, chaosIsDefault, chaosIssues, FAULT_KINDS, type ChaosSpec } from './faults/chaos-schema.js'
 
@@ -64,6 +65,7 @@ export const scenarioSchema = z
           .boolean()
           .default(false)
           .describe('pass every message through the node\'s wire codec (encode, frame, decode) and count bytes on the wire per message type'),
+        stack: stackSchema.optional(),
       })
       .describe('peers and the network between them'),
     churn: z

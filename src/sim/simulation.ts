@@ -206,6 +206,7 @@ export class Simulation {
       jitterSigma: net.jitter_ms.sigma,
       loss: net.loss,
       rng: this.rng.fork('net'),
+      stack: net.stack,
     })
     this.codec = net.wire_codec === true ? new SimWireCodec() : undefined
 
@@ -420,6 +421,7 @@ export class Simulation {
       const msg = this.codec === undefined ? send.msg : this.codec.roundTrip(peer, to, send.msg)
       const delay = this.network.route(peer, to, msg, now + sendAfterMs)
       if (delay < 0) continue
+      if (this.network.stack !== undefined && this.network.stack.lastConnectedAtMs >= 0 && msg.kind === 'request') this.firstContact(peer, msg.rpcId, now + sendAfterMs, this.network.stack.lastConnectedAtMs)
       this.sched.push(now + sendAfterMs + delay, EV_DELIVER, to, peer, msg)
     }
     const events = out.events
@@ -440,6 +442,22 @@ export class Simulation {
     }
   }
 
+  /**
+   * With the stack model on, a request that waits for a connection: the engine hears of the
+   * set-up when it starts and of the open stream when it is up, as the node's host tells it
+   * (the per-hop clock then starts from the open stream).
+   */
+  private firstContact(peer: number, rpcId: number, dialMs: number, connectedMs: number): void {
+    const gen = this.generation[peer]!
+    const live = (): boolean => this.generation[peer] === gen && this.online[peer] === 1
+    this.at(dialMs, () => {
+      if (live()) this.step(peer, { kind: 'rpc-dialing', rpcId })
+    })
+    this.at(connectedMs, () => {
+      if (live()) this.step(peer, { kind: 'rpc-connected', rpcId })
+    })
+  }
+
   /** A peer (re)joins: a fresh engine with the same identity, bootstrapping again. */
   join(peer: number): void {
     if (this.online[peer] === 1) return
@@ -450,6 +468,8 @@ export class Simulation {
     this.truth.setOnline(peer, true)
     this.timerAt[peer] = Infinity
     this.loadFed[peer] = 0
+    // A fresh process holds no connections (requests sent to it while it was away opened none).
+    this.network.stack?.closeAll(peer)
     this.engines[peer] = this.factory({
       self: this.contacts[peer]!,
       config: this.engineConfig,
@@ -483,6 +503,7 @@ export class Simulation {
       for (const ev of out.events) if (ev.kind === 'lookup-done') this.lookupDone(peer, ev)
     }
     this.engines[peer] = undefined
+    this.network.stack?.closeAll(peer)
     this.online[peer] = 0
     this.onlineCount--
     this.truth.setOnline(peer, false)

@@ -72,7 +72,7 @@ export interface RpcContext {
 export async function sendRpc(ctx: RpcContext, to: Contact, req: Request): Promise<void> {
   let stream: Stream | undefined
   let res: Response
-  const hold = ctx.shaper?.outbound(to.peer) ?? 0
+  const hold = ctx.shaper === undefined ? 0 : (ctx.shaper.request?.(to.peer) ?? ctx.shaper.outbound(to.peer))
   // A lost request is never written: the engine's own timeout ends the RPC, as in the simulator.
   if (hold === DROP) return
   // A first contact: the connection's set-up has its own budget in the engine, and the per-hop

@@ -20,6 +20,12 @@
 // once, by its sender. A single staging node among unshaped peers also shapes what it receives
 // (ingress on), so an inbound partition or loss has an effect there too.
 //
+// Stack emulation (testbed, `stack` given): on 127.0.0.1 a connection's handshakes and a stream's
+// protocol negotiation cross the loopback in microseconds, since only kad frames are shaped. A
+// request (`request(peer)`) is then also held for the round trips they take on the modelled link
+// (netmodel/stack.ts): a stream's, plus a set-up's when the node holds no connection to the peer
+// (a request while that set-up is under way waits for the rest of it). Their CPU is real.
+//
 // Faults are the scenario's own definitions (netmodel/faults.ts): kind, percent, add_ms,
 // jitter_ms, direction, targets. A fault lasts for_s seconds from its injection and is then
 // removed; at_s is the scenario's business (the testbed injects at that time).
@@ -27,6 +33,7 @@ import { SeededRng, type Rng } from '../../engine/rng.js'
 import { LINK_KIND_RANK, onFaultLink, type FaultSpec } from '../../netmodel/faults.js'
 import { accessLatencyMs, jitterMs, oneWayMatrix, type LogNormalMs } from '../../netmodel/latency.js'
 import { regionNames } from '../../netmodel/regions.js'
+import { requestRtts, type StackSpec } from '../../netmodel/stack.js'
 
 /** The shaper's verdict: hold the frame this many ms, or drop it. */
 export const DROP = -1
@@ -35,6 +42,8 @@ export const DROP = -1
 export interface LinkShaper {
   /** ms to hold a frame we are about to send to `peer`, or DROP. */
   outbound(peer: string): number
+  /** ms to hold a request we are about to send to `peer` (outbound, plus the stack emulation), or DROP. */
+  request?(peer: string): number
   /** ms to hold a request frame just read from `peer`, or DROP. */
   inbound(peer: string): number
   /** False when a partition cuts this node off from `peer` (dials and inbound connections refused). */
@@ -68,6 +77,10 @@ export interface ShaperOptions {
   readonly seed?: string
   /** Milliseconds clock, for fault expiry. */
   readonly now?: () => number
+  /** Emulate the stack's round trips on requests (testbed): needs `connected` and a directory. */
+  readonly stack?: Pick<StackSpec, 'setup_rtts' | 'stream_rtts'>
+  /** Whether the node holds an open connection to `peer`. */
+  readonly connected?: (peer: string) => boolean
 }
 
 /** The link faults the shaper applies. */
@@ -100,6 +113,10 @@ export class UserSpaceShaper implements LinkShaper {
   private readonly oneWay: Float64Array
   private readonly accessOf = new Map<string, number>()
   private active: Active[] = []
+  private readonly stack: Pick<StackSpec, 'setup_rtts' | 'stream_rtts'> | undefined
+  private readonly connected: (peer: string) => boolean
+  /** Emulated set-ups under way: when each ends. */
+  private readonly setupUntil = new Map<string, number>()
   private order = 0
   /** Frames dropped and held, by fault id or "base". */
   readonly drops = new Map<string, number>()
@@ -119,6 +136,8 @@ export class UserSpaceShaper implements LinkShaper {
     this.loss = o.loss ?? 0
     this.rng = new SeededRng(o.seed ?? `shaper/${o.self}`)
     this.now = o.now ?? (() => performance.now())
+    this.stack = o.stack
+    this.connected = o.connected ?? (() => true)
     // Only the regions in use: the matrix of the simulator, restricted (and validated).
     const names = new Set<string>()
     if (o.place !== undefined) names.add(o.place.region)
@@ -162,6 +181,24 @@ export class UserSpaceShaper implements LinkShaper {
     if (v === DROP) return DROP
     if (this.loss > 0 && this.rng.next() < this.loss) return this.drop('loss')
     return v + this.baseMs(peer)
+  }
+
+  request(peer: string): number {
+    const v = this.outbound(peer)
+    if (v === DROP || this.stack === undefined) return v
+    const rtt = 2 * this.baseMs(peer, false)
+    if (rtt <= 0) return v
+    if (this.connected(peer)) {
+      this.setupUntil.delete(peer)
+      return v + requestRtts(this.stack, true) * rtt
+    }
+    const t = this.now()
+    let until = this.setupUntil.get(peer)
+    if (until === undefined || until <= t) {
+      until = t + this.stack.setup_rtts * rtt
+      this.setupUntil.set(peer, until)
+    }
+    return v + until - t + this.stack.stream_rtts * rtt
   }
 
   inbound(peer: string): number {
@@ -210,14 +247,15 @@ export class UserSpaceShaper implements LinkShaper {
     return onFaultLink(a.members.has(from), a.members.has(to), a.spec.direction, mode)
   }
 
-  /** Base one-way latency to a peer: region RTT / 2 + both access latencies + jitter. */
-  private baseMs(peer: string): number {
+  /** Base one-way latency to a peer: region RTT / 2 + both access latencies (+ jitter). */
+  private baseMs(peer: string, withJitter = true): number {
     const place = this.directory.get(peer)
     if (this.selfPlace === undefined || place === undefined) return 0
     const i = this.regionIdx.get(this.selfPlace.region)!
     const j = this.regionIdx.get(place.region)!
     const n = this.regionIdx.size
-    return this.oneWay[i * n + j]! + this.accessMsOf(this.self, this.selfPlace) + this.accessMsOf(peer, place) + jitterMs(this.rng, this.jitter)
+    const base = this.oneWay[i * n + j]! + this.accessMsOf(this.self, this.selfPlace) + this.accessMsOf(peer, place)
+    return withJitter ? base + jitterMs(this.rng, this.jitter) : base
   }
 
   private accessMsOf(peer: string, p: PeerPlace): number {
