@@ -28,3 +28,5 @@ export const EXIT_UNREACHABLE = 4
 export const EXIT_UNAUTHORIZED = 5
 /** `ctl`: the node answered but refused or could not do it (not ready, no such endpoint, 5xx). */
 export const EXIT_NODE_REFUSED = 6
+/** `calibrate`: the testbed was starved of CPU (its probe's verdict): the pairs are reported, not judged. */
+export const EXIT_STARVED = 7

@@ -5,7 +5,10 @@
 // workload scaled to N), so the two differ only in what runs the engine: the modelled network
 // or real sockets through the link shaper. Tolerances come from the scenario's `calibration`
 // section when it has one, else the defaults below (p95 within 15 %, mean hops within 0.5).
+// A testbed the starvation probe judged starved (probe.ts) is not judged: its pairs are shown,
+// but what they compare is the machine's CPU queue with the model, not the nodes with the model.
 import type { Report } from '../sim/report-types.js'
+import type { ProbeSection } from './probe.js'
 
 export interface Tolerances {
   /** Relative difference allowed on latency quantiles, percent. */
@@ -45,7 +48,13 @@ export interface Calibration {
   readonly nodes: number
   readonly tolerances: Tolerances
   readonly rows: readonly CalibrationRow[]
+  /** Every pair with a tolerance is within it (whether or not the testbed was starved). */
   readonly pass: boolean
+  /** The testbed was starved of CPU (probe.ts): the pairs are shown, not judged. */
+  readonly starved: boolean
+  readonly starved_because: readonly string[]
+  /** pass / fail, or starved (not judged). */
+  readonly verdict: 'pass' | 'fail' | 'starved'
   readonly latency_cdf: { readonly sim: Report['latency_cdf']; readonly testbed: Report['latency_cdf'] }
   readonly hops_histogram: { readonly sim: readonly number[]; readonly testbed: readonly number[] }
 }
@@ -73,7 +82,7 @@ function row(metric: string, sim: number | null | undefined, tb: number | null |
 }
 
 /** Compares two reports of the same scenario, seed and N. */
-export function compareRuns(sim: Report, tb: Report, nodes: number, tol: Tolerances = DEFAULT_TOLERANCES): Calibration {
+export function compareRuns(sim: Report, tb: Report, nodes: number, tol: Tolerances = DEFAULT_TOLERANCES, probe?: Pick<ProbeSection, 'starved' | 'starved_because'>): Calibration {
   const m = (r: Report, k: string): number | null => r.metrics[k] ?? null
   const pct = (value: number) => ({ kind: 'pct' as const, value })
   const abs = (value: number) => ({ kind: 'abs' as const, value })
@@ -90,13 +99,18 @@ export function compareRuns(sim: Report, tb: Report, nodes: number, tol: Toleran
     row('time_to_ready_p99_s', m(sim, 'time_to_ready_p99_s'), m(tb, 'time_to_ready_p99_s')),
     ...alertRows(sim, tb, tol.alert_s),
   ]
+  const pass = rows.every((r) => r.verdict !== 'fail' && !(r.tolerance !== '' && r.verdict === 'missing'))
+  const starved = probe?.starved === true
   return {
     scenario: sim.scenario.name,
     seed: sim.seed,
     nodes,
     tolerances: tol,
     rows,
-    pass: rows.every((r) => r.verdict !== 'fail' && !(r.tolerance !== '' && r.verdict === 'missing')),
+    pass,
+    starved,
+    starved_because: probe?.starved_because ?? [],
+    verdict: starved ? 'starved' : pass ? 'pass' : 'fail',
     latency_cdf: { sim: sim.latency_cdf, testbed: tb.latency_cdf },
     hops_histogram: { sim: sim.hops_histogram, testbed: tb.hops_histogram },
   }
@@ -135,6 +149,7 @@ export function renderCalibrationMarkdown(c: Calibration): string {
     '',
     c.pass ? 'Every pair with a tolerance is within it.' : `${c.rows.filter((r) => r.verdict === 'fail' || (r.tolerance !== '' && r.verdict === 'missing')).map((r) => r.metric).join(', ')}: outside the tolerance (or not measured).`,
     '',
+    ...(c.starved ? [`STARVED, not judged: the testbed was short of CPU (${c.starved_because.join('; ')}); its latencies include the machine's queue.`, ''] : []),
   ]
   return lines.join('\n')
 }
@@ -154,6 +169,7 @@ export function renderCalibrationHtml(c: Calibration): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>calibration ${esc(c.scenario)}</title>
 <style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;border-bottom:1px solid #ddd}</style></head><body>
 <h1>Calibration: ${esc(c.scenario)} (seed ${esc(c.seed)}, ${c.nodes} nodes)</h1>
+<p>Verdict: <strong>${c.verdict.toUpperCase()}</strong>${c.starved ? ` (not judged: ${esc(c.starved_because.join('; '))})` : ''}</p>
 <table><tr><th>metric</th><th>simulator</th><th>testbed</th><th>ratio</th><th>tolerance</th><th>verdict</th></tr>
 ${rows}</table>
 <h2>Lookup latency CDF</h2>

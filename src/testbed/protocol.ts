@@ -2,6 +2,8 @@
 import type { EngineConfig, LookupOp } from '../engine/index.js'
 import type { FaultSpec } from '../netmodel/faults.js'
 import type { PeerPlace } from '../node/shaper/link-shaper.js'
+import type { StackSpec } from '../netmodel/stack.js'
+import type { WorkerProbe } from './probe.js'
 
 export interface NodeSpec {
   readonly idx: number
@@ -14,13 +16,15 @@ export interface NodeSpec {
 }
 
 export type ToWorker =
-  | { readonly t: 'init'; readonly engine: EngineConfig; readonly directory: readonly (readonly [string, PeerPlace])[]; readonly jitter: { median: number; sigma: number }; readonly loss: number; readonly adminToken: string; readonly seed: string; readonly pq: boolean }
+  | { readonly t: 'init'; readonly engine: EngineConfig; readonly directory: readonly (readonly [string, PeerPlace])[]; readonly jitter: { median: number; sigma: number }; readonly loss: number; readonly adminToken: string; readonly seed: string; readonly pq: boolean; readonly stack: Pick<StackSpec, 'setup_rtts' | 'stream_rtts'> | null }
   | { readonly t: 'start'; readonly node: NodeSpec }
   | { readonly t: 'stop'; readonly idx: number }
   | { readonly t: 'lookup'; readonly id: number; readonly idx: number; readonly op: LookupOp; readonly key: string }
   | { readonly t: 'fault'; readonly spec: FaultSpec; readonly members: readonly string[] | null }
   | { readonly t: 'clear'; readonly id: string }
   | { readonly t: 'stats' }
+  /** The measured window starts: the starvation probe starts over. */
+  | { readonly t: 'probe-reset' }
   | { readonly t: 'shutdown' }
 
 export type FromWorker =
@@ -40,5 +44,10 @@ export type FromWorker =
       readonly providers: readonly string[]
       readonly closest: readonly string[]
     }
-  | { readonly t: 'stats'; readonly rssBytes: number; readonly cpuUserUs: number; readonly cpuSystemUs: number; readonly nodes: number; readonly drops: number }
+  | { readonly t: 'stats'; readonly rssBytes: number; readonly cpuUserUs: number; readonly cpuSystemUs: number; readonly nodes: number; readonly drops: number; readonly probe: WorkerProbe }
   | { readonly t: 'bye' }
+
+/** 127.<1 + idx / 256>.<idx % 256>.1: a /24 of its own per node. */
+export function loopbackHost(idx: number): string {
+  return `127.${1 + (idx >> 8)}.${idx & 255}.1`
+}

@@ -23,7 +23,8 @@
 // was measured so far, marked partial.
 import { fork, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { freemem } from 'node:os'
+import { createServer } from 'node:net'
+import { availableParallelism, freemem, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -41,8 +42,9 @@ import { checkGates } from '../sim/gates.js'
 import { CDF_FRACTIONS, replayCommand } from '../sim/run-scenario.js'
 import { REPORT_SCHEMA_VERSION, type FaultWindow, type Report, type SeriesPoint } from '../sim/report-types.js'
 import type { ResolvedScenario } from '../sim/scenario.js'
-import type { FromWorker, NodeSpec, ToWorker } from './protocol.js'
+import { loopbackHost, type FromWorker, type NodeSpec, type ToWorker } from './protocol.js'
 import { PrometheusServer } from './prometheus.js'
+import { judgeProbes, type ProbeSection, type WorkerProbe } from './probe.js'
 
 /** Nodes one testbed may run on this machine: beyond this, ports, memory and 2 cores give out. */
 export const MAX_TESTBED_NODES = 1000
@@ -81,6 +83,8 @@ export interface TestbedSection {
   readonly worker_pids: readonly number[]
   /** The Prometheus server's process id (stopped by it at the end); null without Prometheus. */
   readonly prometheus_pid: number | null
+  /** The starvation probe over the measured window (after the warm-up), and its verdict. */
+  readonly probe: ProbeSection
 }
 
 export type TestbedReport = Report & { readonly testbed: TestbedSection }
@@ -187,6 +191,8 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
   const peakRss = new Float64Array(workerCount)
   const cpuUs = new Float64Array(workerCount)
   const drops = new Float64Array(workerCount)
+  const probes: (WorkerProbe | undefined)[] = new Array<WorkerProbe | undefined>(workerCount).fill(undefined)
+  const loadStart = loadavg()[0]!
   let nextLookup = 1
   let startFailures = 0
   const keys = new ContentKeys(rng.fork('workload/keys'), scenario.workload.max_content_keys)
@@ -249,6 +255,7 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
         peakRss[w] = Math.max(peakRss[w]!, m.rssBytes)
         cpuUs[w] = m.cpuUserUs + m.cpuSystemUs
         drops[w] = m.drops
+        probes[w] = m.probe
         waiters.get(`stats/${w}`)?.()
         return
       case 'bye':
@@ -303,10 +310,10 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
     })
   }
 
-  const startNode = (i: number, bootstraps: string[]): Promise<boolean> => {
+  const startNode = (i: number, bootstraps: string[], port = 0): Promise<boolean> => {
     online[i] = 1
     startedAt[i] = now()
-    const spec: NodeSpec = { idx: i, keySeed: keySeeds[i]!, bootstraps, port: 0, place: places[i]! }
+    const spec: NodeSpec = { idx: i, keySeed: keySeeds[i]!, bootstraps, port, place: places[i]! }
     const p = waitFor(`started/${i}`, 60_000)
     sendTo(workerOf[i]!, { t: 'start', node: spec })
     return p
@@ -342,7 +349,17 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
     await Promise.all(
       workers.map((_, w) => {
         const p = waitFor(`init/${w}`, 60_000)
-        sendTo(w, { t: 'init', engine, directory, jitter: { median: net.jitter_ms.median, sigma: net.jitter_ms.sigma }, loss: net.loss, adminToken, seed, pq: opts.pq === true })
+        sendTo(w, {
+          t: 'init',
+          engine,
+          directory,
+          jitter: { median: net.jitter_ms.median, sigma: net.jitter_ms.sigma },
+          loss: net.loss,
+          adminToken,
+          seed,
+          pq: opts.pq === true,
+          stack: net.stack !== undefined ? { setup_rtts: net.stack.setup_rtts, stream_rtts: net.stack.stream_rtts } : null,
+        })
         return p
       }),
     )
@@ -350,8 +367,12 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
     t0 = performance.now()
     // Bootstraps first (their addresses are everyone's bootstrap list), then the rest over the spread.
     const bootIdx = Array.from({ length: net.bootstraps }, (_, i) => i)
-    await Promise.all(bootIdx.map((i) => startNode(i, [])))
-    const bootAddrs = bootIdx.map((i) => addrOf[i]!).filter((a) => a !== '')
+    // Each bootstrap knows the others, as in the simulator (a bootstrap with none configured has
+    // no bootstrap peers and Prometheus' DhtBootstrapPeersZero would fire for it): their ports are
+    // chosen free up front, on each one's own loopback address, so all addresses are known.
+    const bootPorts = await Promise.all(bootIdx.map((i) => freePort(loopbackHost(i))))
+    const bootAddrs = bootIdx.map((i) => `/ip4/${loopbackHost(i)}/tcp/${bootPorts[i]!}/p2p/${peerIds[i]!}`)
+    await Promise.all(bootIdx.map((i) => startNode(i, bootAddrs.filter((_, j) => j !== i), bootPorts[i]!)))
     const joinRng = rng.fork('join')
     const churnRng = rng.fork('churn')
     const spreadMs = net.join_spread_s * 1000
@@ -380,6 +401,8 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
         scheduleLeave(i, now(), prng)
       })
     }
+    // The starvation probes measure the window the metrics cover.
+    at(scenario.warmup_s * 1000, () => broadcast({ t: 'probe-reset' }))
     // Faults on the wall clock, into every node's shaper.
     for (const f of faults) {
       at(f.spec.at_s * 1000, () => broadcast({ t: 'fault', spec: f.spec, members: f.members }))
@@ -554,9 +577,26 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
         shaper_drops: totalDrops,
         worker_pids: workers.map((w) => w.proc.pid ?? -1),
         prometheus_pid: prom?.pid ?? null,
+        probe: judgeProbes(
+          probes.filter((p): p is WorkerProbe => p !== undefined),
+          { start: loadStart, end: loadavg()[0]!, cores: availableParallelism() },
+        ),
       },
     }
   }
 }
 
 class Aborted extends Error {}
+
+/** A TCP port free on `host` now (the OS's choice), for a listener that must be known before it starts. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, host, () => {
+      const a = srv.address()
+      const port = typeof a === 'object' && a !== null ? a.port : 0
+      srv.close(() => resolve(port))
+    })
+  })
+}

@@ -5,12 +5,15 @@
 import '../polyfill.js'
 import { randomBytes } from 'node:crypto'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { PeerId } from '@libp2p/interface'
 import { DhtNode } from '../node/dht-node.js'
 import { DEFAULT_LIMITS } from '../node/host/limits.js'
 import { createLogger } from '../node/log.js'
 import type { EngineConfig } from '../engine/index.js'
 import type { PeerPlace } from '../node/shaper/link-shaper.js'
-import type { FromWorker, NodeSpec, ToWorker } from './protocol.js'
+import { loopbackHost, type FromWorker, type NodeSpec, type ToWorker } from './protocol.js'
+import { Probe } from './probe.js'
 
 const READY_POLL_MS = 200
 const HANDSHAKE_TIMEOUT_MS = 15_000
@@ -22,17 +25,29 @@ let loss = 0
 let adminToken = randomBytes(16).toString('hex')
 let seed = 'testbed'
 let pq = false
+let stack: Extract<ToWorker, { t: 'init' }>['stack'] = null
 const nodes = new Map<number, DhtNode>()
+const probe = new Probe()
+const peerIds = new Map<string, PeerId>()
+
+function peerIdOf(peer: string): PeerId | undefined {
+  let p = peerIds.get(peer)
+  if (p === undefined) {
+    try {
+      p = peerIdFromString(peer)
+    } catch {
+      return undefined
+    }
+    peerIds.set(peer, p)
+  }
+  return p
+}
 const log = createLogger({ level: process.env.TESTBED_LOG_LEVEL ?? 'silent' })
 
 function send(m: FromWorker): void {
   process.send?.(m)
 }
 
-/** 127.<1 + idx / 256>.<idx % 256>.1: a /24 of its own per node. */
-export function loopbackHost(idx: number): string {
-  return `127.${1 + (idx >> 8)}.${idx & 255}.1`
-}
 
 function hexBytes(h: string): Uint8Array {
   return new Uint8Array(Buffer.from(h, 'hex'))
@@ -43,7 +58,9 @@ async function start(spec: NodeSpec): Promise<void> {
   try {
     const privateKey = await generateKeyPairFromSeed('Ed25519', hexBytes(spec.keySeed))
     const bootstraps = spec.bootstraps
-    const node = new DhtNode({
+    // The stack emulation asks whether the node holds a connection to a peer (set once started).
+    let connected: (peer: string) => boolean = () => false
+    const node: DhtNode = new DhtNode({
       // Each node on its own loopback /24 (all of 127/8 is loopback on Linux), as peers on the
       // Internet are: the engine's per-/24 diversity and rate limits then see distinct peers.
       listen: [`/ip4/${loopbackHost(spec.idx)}/tcp/${spec.port}`],
@@ -67,12 +84,19 @@ async function start(spec: NodeSpec): Promise<void> {
         jitter,
         loss,
         seed: `${seed}/shaper/${spec.idx}`,
+        ...(stack !== null ? { stack, connected: (peer: string) => connected(peer) } : {}),
       },
       log,
       version: 'testbed',
       commit: 'testbed',
     })
     await node.start()
+    connected = (peer) => {
+      const pid = peerIdOf(peer)
+      return pid !== undefined && node.stack.getConnections(pid).some((c) => c.status === 'open')
+    }
+    // Set-up time: the socket opening (after TCP's connect) to the upgraded connection.
+    node.stack.addEventListener('connection:open', (e) => probe.setup(Date.now() - e.detail.timeline.open))
     nodes.set(spec.idx, node)
     const addr = node.multiaddrs.find((a) => a.startsWith('/ip4/127.')) ?? node.multiaddrs[0]!
     send({ t: 'started', idx: spec.idx, peerId: node.peerId, addr, httpPort: node.httpPort })
@@ -139,6 +163,7 @@ process.on('message', (raw) => {
       adminToken = m.adminToken
       seed = m.seed
       pq = m.pq
+      stack = m.stack
       send({ t: 'ready-to-work' })
       return
     case 'start':
@@ -161,9 +186,12 @@ process.on('message', (raw) => {
       const cpu = process.cpuUsage()
       let drops = 0
       for (const n of nodes.values()) for (const d of n.shaper?.drops.values() ?? []) drops += d
-      send({ t: 'stats', rssBytes: mem.rss, cpuUserUs: cpu.user, cpuSystemUs: cpu.system, nodes: nodes.size, drops })
+      send({ t: 'stats', rssBytes: mem.rss, cpuUserUs: cpu.user, cpuSystemUs: cpu.system, nodes: nodes.size, drops, probe: probe.sample() })
       return
     }
+    case 'probe-reset':
+      probe.reset()
+      return
     case 'shutdown':
       void Promise.allSettled([...nodes.keys()].map((i) => stop(i))).then(() => {
         send({ t: 'bye' })

@@ -87,6 +87,13 @@ describe('dht-sim testbed', () => {
     expect(report.gates.map((g) => g.metric)).toEqual(['lookup_success'])
     expect(existsSync(join(out, 'report.md'))).toBe(true)
     for (const pid of report.testbed.worker_pids) expect(alive(pid)).toBe(false)
+    // The starvation probe measured the workers: connection set-ups, the event loop, a verdict.
+    const probe = report.testbed.probe
+    expect(probe.setups).toBeGreaterThan(0)
+    expect(probe.setup_p50_ms).toBeGreaterThan(0)
+    expect(probe.loop_delay_max_ms).toBeGreaterThanOrEqual(probe.loop_delay_p99_ms)
+    expect(typeof probe.starved).toBe('boolean')
+    expect(probe.starved).toBe(probe.starved_because.length > 0)
     // Prometheus scraped the nodes and was stopped by its pid.
     expect(report.testbed.prometheus_pid).toBeGreaterThan(0)
     expect(alive(report.testbed.prometheus_pid!)).toBe(false)

@@ -1,7 +1,8 @@
 // `dht-sim calibrate <scenario.yaml> [--nodes N] [--seed S] [--out DIR]`: the simulator and the
 // testbed on the same scenario, seed and N, compared metric by metric (src/testbed/calibrate.ts).
 // Writes both reports (sim/, testbed/) and calibration.json / .md / .html; exit 0 when every
-// pair with a tolerance is within it, 1 when one is not, 130 when interrupted.
+// pair with a tolerance is within it, 1 when one is not, 7 when the testbed was starved of CPU
+// (its probe's verdict: the pairs are reported, not judged), 130 when interrupted.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
@@ -11,7 +12,7 @@ import { renderReportFiles, writeReportFiles } from '../../report/files.js'
 import { runTestbed, testbedScenario } from '../../testbed/testbed.js'
 import { findPrometheus } from '../../testbed/prometheus.js'
 import { compareRuns, renderCalibrationHtml, renderCalibrationMarkdown, tolerancesOf } from '../../testbed/calibrate.js'
-import { EXIT_GATE_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js'
+import { EXIT_GATE_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_STARVED } from '../exit-codes.js'
 import { VERSION } from '../version.js'
 import { checkSeedFlag, intFlag, withInterrupt } from './testbed.js'
 
@@ -43,7 +44,7 @@ export async function calibrateCommand(file: string, flags: CalibrateFlags): Pro
     const tb = await runTestbed(scenario, { nodes: n, seed, scenarioPath: file, toolVersion: VERSION, signal, pq: flags.pq === true, ...(prometheus !== undefined ? { prometheus } : {}), ...(workers !== undefined ? { workers } : {}) })
     writeReportFiles(join(outDir, 'sim'), renderReportFiles(sim))
     writeReportFiles(join(outDir, 'testbed'), renderReportFiles(tb))
-    const cal = { ...compareRuns(sim, tb, n, tolerancesOf(scenario)), partial: tb.testbed.partial }
+    const cal = { ...compareRuns(sim, tb, n, tolerancesOf(scenario), tb.testbed.probe), partial: tb.testbed.partial, probe: tb.testbed.probe }
     mkdirSync(outDir, { recursive: true })
     writeFileSync(join(outDir, 'calibration.json'), `${JSON.stringify(cal, null, 2)}\n`)
     const md = renderCalibrationMarkdown(cal)
@@ -51,6 +52,7 @@ export async function calibrateCommand(file: string, flags: CalibrateFlags): Pro
     writeFileSync(join(outDir, 'calibration.html'), renderCalibrationHtml(cal))
     if (!flags.quiet) process.stdout.write(`${md}\nwrote ${join(outDir, 'calibration.json')}, calibration.md, calibration.html\n`)
     if (tb.testbed.partial) return EXIT_INTERRUPTED
+    if (cal.starved) return EXIT_STARVED
     return cal.pass ? EXIT_OK : EXIT_GATE_FAILED
   })
 }

@@ -85,6 +85,10 @@ export async function testbedCommand(file: string, flags: TestbedFlags): Promise
       process.stdout.write(
         `testbed: ${tb.nodes} nodes in ${tb.workers} workers, peak RSS ${tb.peak_rss_mb_total} MiB (${tb.rss_mb_per_node} MiB/node), CPU ${tb.cpu_ms_per_node_per_s} ms/node/s${tb.partial ? ', PARTIAL (interrupted)' : ''}\n`,
       )
+      const p = tb.probe
+      process.stdout.write(
+        `probe: CPU wait ${p.cpu_wait_share === null ? 'n/a' : `${Math.round(p.cpu_wait_share * 100)} %`}, event loop p99 ${p.loop_delay_p99_ms} ms late, ${p.setups} set-ups (p50 ${p.setup_p50_ms} ms, p95 ${p.setup_p95_ms} ms), load ${p.load_avg_start} -> ${p.load_avg_end} on ${p.cores} cores${p.starved ? `: STARVED (${p.starved_because.join('; ')})` : ''}\n`,
+      )
     }
     if (report.testbed.partial) return EXIT_INTERRUPTED
     return report.pass ? EXIT_OK : EXIT_GATE_FAILED

@@ -1,0 +1,108 @@
+// The testbed's starvation probe: the kernel's run-queue accounting and the event loop's lateness,
+// pooled over the workers and judged against the bounds; a starved calibration is not judged.
+import { describe, expect, it } from 'vitest'
+import { judgeProbes, parseSchedstat, Probe, quantile, STARVED_CPU_WAIT_SHARE, STARVED_LOOP_P99_MS, type WorkerProbe } from '../../src/testbed/probe.js'
+import { compareRuns, renderCalibrationMarkdown } from '../../src/testbed/calibrate.js'
+import type { Report } from '../../src/sim/report-types.js'
+
+const LOAD = { start: 1, end: 1.5, cores: 2 }
+const worker = (o: Partial<WorkerProbe> = {}): WorkerProbe => ({
+  cpuRunNs: 8e9,
+  cpuWaitNs: 1e9,
+  loopDelayP50Ms: 10,
+  loopDelayP99Ms: 20,
+  loopDelayMaxMs: 40,
+  setups: 10,
+  setupP50Ms: 5,
+  setupP95Ms: 9,
+  ...o,
+})
+
+describe('starvation probe', () => {
+  it('reads /proc/<pid>/schedstat: ns on CPU, ns waiting', () => {
+    expect(parseSchedstat('123456 7890 12\n')).toEqual({ runNs: 123456, waitNs: 7890 })
+    expect(parseSchedstat('garbage')).toBeNull()
+    expect(quantile([1, 2, 3, 4], 0.5)).toBe(2)
+    expect(quantile([1, 2, 3, 4], 0.95)).toBe(4)
+    expect(quantile([], 0.5)).toBe(0)
+  })
+
+  it('pools the workers: wait share over all of them, the worst loop and set-up figures', () => {
+    const p = judgeProbes([worker(), worker({ cpuRunNs: 2e9, cpuWaitNs: 1e9, loopDelayP99Ms: 30, setupP95Ms: 12 })], LOAD)
+    expect(p.cpu_wait_share).toBeCloseTo(2 / 12, 3)
+    expect(p.loop_delay_p99_ms).toBe(30)
+    expect(p.setups).toBe(20)
+    expect(p.setup_p95_ms).toBe(12)
+    expect(p.starved).toBe(false)
+    expect(p.starved_because).toEqual([])
+    expect(p.load_avg_end).toBe(1.5)
+  })
+
+  it('judges a run starved when the workers wait for a CPU, or the event loop runs late, past the bounds', () => {
+    const waiting = judgeProbes([worker({ cpuRunNs: 1e9, cpuWaitNs: 3e9 })], LOAD)
+    expect(waiting.starved).toBe(true)
+    expect(waiting.starved_because[0]).toMatch(/waited for a CPU 75 % of the time/)
+    const late = judgeProbes([worker({ loopDelayP99Ms: STARVED_LOOP_P99_MS + 1 })], LOAD)
+    expect(late.starved).toBe(true)
+    expect(late.starved_because[0]).toMatch(/event loop p99/)
+    const edge = judgeProbes([worker({ cpuRunNs: 1e9 * (1 - STARVED_CPU_WAIT_SHARE), cpuWaitNs: 1e9 * STARVED_CPU_WAIT_SHARE })], LOAD)
+    expect(edge.starved).toBe(false)
+    // Without /proc the share is not measured, and not held against the run.
+    expect(judgeProbes([worker({ cpuRunNs: null, cpuWaitNs: null })], LOAD).cpu_wait_share).toBeNull()
+  })
+
+  it('measures this process: CPU time advances, the loop delay is a figure', async () => {
+    const p = new Probe()
+    p.reset()
+    // The histogram measures from its first tick after a reset: let it tick, then hold the loop.
+    await new Promise((r) => setTimeout(r, 35))
+    const end = performance.now() + 30
+    while (performance.now() < end) {
+      // busy: the main thread runs
+    }
+    await new Promise((r) => setTimeout(r, 30))
+    p.setup(7)
+    const s = p.sample()
+    p.stop()
+    if (s.cpuRunNs !== null) expect(s.cpuRunNs).toBeGreaterThan(10e6)
+    // The busy 30 ms held the loop: its timer ran at least ~20 ms late.
+    expect(s.loopDelayMaxMs).toBeGreaterThan(10)
+    expect(s.setups).toBe(1)
+    expect(s.setupP50Ms).toBe(7)
+  })
+})
+
+function report(metrics: Record<string, number | null>): Report {
+  return {
+    schema_version: 1,
+    tool: { name: 'dht-sim', version: 't' },
+    scenario: { name: 's', resolved: {} },
+    seed: '1',
+    replay: '',
+    virtual_duration_s: 1,
+    metrics,
+    gates: [],
+    pass: true,
+    series: { window_s: 1, points: [] },
+    hops_histogram: [0, 4, 4],
+    latency_cdf: [{ ms: 10, fraction: 1 }],
+    faults: [],
+    alerts: [],
+    variants: [],
+  }
+}
+
+describe('a starved calibration', () => {
+  it('is reported, not judged: verdict starved, whatever the pairs say', () => {
+    const m = { lookup_p95_ms: 300, lookup_success: 1, messages_per_lookup: 10 }
+    const starved = judgeProbes([worker({ cpuRunNs: 1e9, cpuWaitNs: 3e9 })], LOAD)
+    const c = compareRuns(report(m), report({ ...m, lookup_p95_ms: 9000 }), 50, undefined, starved)
+    expect(c.pass).toBe(false)
+    expect(c.starved).toBe(true)
+    expect(c.verdict).toBe('starved')
+    expect(renderCalibrationMarkdown(c)).toMatch(/STARVED, not judged: the testbed was short of CPU \(workers waited for a CPU 75 %/)
+    const fine = compareRuns(report(m), report({ ...m, lookup_p95_ms: 9000 }), 50, undefined, judgeProbes([worker()], LOAD))
+    expect(fine.verdict).toBe('fail')
+    expect(renderCalibrationMarkdown(fine)).not.toMatch(/STARVED/)
+  })
+})
