@@ -13,7 +13,7 @@ import type { EngineEvent, LookupOp } from '../types.js'
 import { Lookup } from './lookup.js'
 import { ANSWERED } from './candidate-state.js'
 import type { Candidate, LookupPurpose } from './lookup.js'
-import { densityCheck } from './density.js'
+import { densityCheck, networkSizeEstimate } from './density.js'
 import { LOOKUP_HEDGE, timerPayload } from '../timer-kinds.js'
 import { KEY_BYTES, LOOKUP_QUORUM, MAX_CANDIDATES_PER_PATH } from '../constants.js'
 import { EngineMisuseError } from '../errors.js'
@@ -126,7 +126,18 @@ export function finish(core: EngineCore, l: Lookup, error?: string): void {
       placed++
     }
     core.store.add(toHex(l.target), core.self, nowMs + cfg.providerTtlMs)
-    if (l.purpose === 'user' || l.purpose === 'republish') core.onProvided(l.key, l.target, placed, n, l)
+    // Placement is judged against the replicas the records should reach — the replication factor,
+    // or fewer when the network (its size estimate, or our table) is smaller — not against what
+    // this lookup found: a PROVIDE cut off by a partition finds only the few peers it can reach
+    // (and its table shrinks to them), and all of them answering would otherwise pass for a
+    // well-placed record until the next republish, hours later. The replicas it never found
+    // cannot answer late: they stay outstanding in the count.
+    const est = networkSizeEstimate(core)
+    const known = est === undefined ? core.table.size : Math.max(core.table.size, Math.floor(est) - 1)
+    const wanted = Math.max(n, Math.min(cfg.replication, known))
+    const unfound = wanted - n
+    const pending = unfound === 0 ? l : { deferredLeft: () => l.deferredLeft() + unfound }
+    if (l.purpose === 'user' || l.purpose === 'republish') core.onProvided(l.key, l.target, placed, wanted, pending)
   }
   if (l.purpose === 'join') core.onJoinDone(closest.length > 0)
   if (l.purpose === 'user') {
