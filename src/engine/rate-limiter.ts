@@ -43,4 +43,10 @@ export class RateLimiter {
     b.tokens -= 1
     return true
   }
+
+  /** Gives back a token taken by `allow` for work that turned out not to be charged for. */
+  refund(peer: string): void {
+    const b = this.buckets.get(peer)
+    if (b !== undefined) b.tokens = Math.min(this.burst, b.tokens + 1)
+  }
 }

@@ -16,8 +16,13 @@
 //     so identify, ping and unusual dialers take the ordinary path.
 // Limits: at most `maxInboundStreams` kad streams per connection at once (extra ones are reset
 // before the echo, as libp2p resets them), `negotiationTimeoutMs` to send the protocol lines, and
-// `admit` (the per-peer request budget) asked before the echo. Bytes from the peer
-// never throw here: a mismatch is a fallback, a stall a reset.
+// `admit` (the per-peer request budget). Where the muxer is yamux, `admit` is asked when the
+// peer's SYN arrives, before the muxer allocates a stream: a refused open costs one 12-byte RST
+// frame and no stream object, listener, timer or negotiation, so a peer flooding past its budget
+// costs the node little per attempt. The token is given back (`refund`) when the stream turns
+// out to be another protocol's (identify, ping), which libp2p then handles as usual. Without
+// yamux's internals `admit` is asked before the echo instead. Bytes from the peer never throw
+// here: a mismatch is a fallback, a stall a reset.
 import type { Connection, Libp2p, Stream, StreamMuxer } from '@libp2p/interface'
 
 export interface InboundFastPathOptions {
@@ -38,6 +43,8 @@ export interface InboundFastPathOptions {
    * once (a peer over its request budget costs no echo, no reader, no decode).
    */
   readonly admit?: (conn: Connection) => boolean
+  /** Gives back what `admit` took for a stream that is not the protocol's. */
+  readonly refund?: (conn: Connection) => void
   /** Told of each stream reset for a budget of its own (`streams-per-connection`). */
   readonly onRefused?: (reason: string) => void
 }
@@ -59,6 +66,21 @@ interface ConnectionInternals {
   readonly onIncomingStream?: (evt: CustomEvent<Stream>) => void
 }
 
+/** Yamux's muxer (@chainsafe/libp2p-yamux 8) opens a remote stream in `incomingStream(id)`. */
+interface YamuxInternals {
+  incomingStream?: (id: number) => void
+  sendFrame?: (header: { type: number; flag: number; streamID: number; length: number }) => void
+}
+
+/** Yamux's stream keeps its numeric id. */
+interface YamuxStreamInternals {
+  readonly streamId?: number
+}
+
+/** The yamux spec's WindowUpdate frame type and RST flag: yamux's own reset of a SYN past its limit. */
+const YAMUX_WINDOW_UPDATE = 0x1
+const YAMUX_RST = 0x8
+
 /** Installs the fast path on connections opened from now on. Returns the uninstaller. */
 export function installInboundFastPath(node: Libp2p, opts: InboundFastPathOptions): () => void {
   const line = mssLine(opts.protocol)
@@ -77,19 +99,26 @@ function takeOver(conn: Connection, expected: Uint8Array, opts: InboundFastPathO
   const libp2pHandler = internals.onIncomingStream
   if (muxer == null || typeof libp2pHandler !== 'function' || conn.limits != null) return
   let active = 0
+  const budget = opts.admit
+  const paidAtOpen = budget === undefined ? undefined : gateStreamOpens(muxer, () => budget(conn))
   muxer.removeEventListener('stream', libp2pHandler)
   muxer.addEventListener('stream', (evt) => {
     const stream = evt.detail
-    // A stream over the connection's limit is refused before it costs a request token or an echo.
+    // Streams opened before the gate was in place (held while the connection was set up) have
+    // not paid: they pay before the echo, like every stream where the gate could not be placed.
+    const paid = paidAtOpen?.(stream) ?? false
+    // A stream over the connection's limit is refused before it costs an echo (and, when it has
+    // not paid at its opening, before it costs a request token).
     const admit = (): boolean => {
       if (active >= opts.maxInboundStreams) {
         opts.onRefused?.('streams-per-connection')
         return false
       }
-      return opts.admit === undefined || opts.admit(conn)
+      return paid || budget === undefined || budget(conn)
     }
     negotiate(stream, expected, opts.negotiationTimeoutMs, admit, (accepted, early) => {
       if (!accepted) {
+        if (paid) opts.refund?.(conn)
         libp2pHandler(evt)
         return
       }
@@ -99,6 +128,33 @@ function takeOver(conn: Connection, expected: Uint8Array, opts: InboundFastPathO
       opts.handler(stream, conn, early)
     })
   })
+}
+
+/**
+ * Asks `admit` for every stream the remote opens, when its SYN arrives and before yamux allocates
+ * the stream; a refusal is answered with a RST as yamux answers a SYN past its own limit (later
+ * frames of that stream id are dropped by yamux as frames of an unknown stream). Returns the
+ * test of whether a stream paid at its opening (each stream answers true once), or undefined when
+ * the muxer is not one whose internals we know: the caller then asks before the echo.
+ */
+function gateStreamOpens(muxer: StreamMuxer, admit: () => boolean): ((stream: Stream) => boolean) | undefined {
+  const y = muxer as unknown as YamuxInternals
+  const open = y.incomingStream
+  const send = y.sendFrame
+  if (typeof open !== 'function' || typeof send !== 'function') return undefined
+  const paid = new Set<number>()
+  y.incomingStream = (id: number): void => {
+    if (admit()) {
+      // The muxer hands a new stream to its 'stream' listeners synchronously, so the mark is
+      // read (and removed) inside `open`; whatever is left (a duplicate SYN) is dropped here.
+      paid.add(id)
+      open.call(muxer, id)
+      paid.delete(id)
+      return
+    }
+    send.call(muxer, { type: YAMUX_WINDOW_UPDATE, flag: YAMUX_RST, streamID: id, length: 0 })
+  }
+  return (stream) => paid.delete((stream as unknown as YamuxStreamInternals).streamId ?? -1)
 }
 
 /**
