@@ -148,3 +148,32 @@ describe('the strict diversity filter sees peers that announce no address', () =
     expect(onTail).toBeGreaterThan(0)
   })
 })
+
+describe('provider records per source address', () => {
+  let node: DhtNode
+  const clients: Libp2p[] = []
+
+  beforeAll(async () => {
+    // No allow list: 127.0.0.1 is held to the per-address quota like any address.
+    node = await startOurNode({ allow: [], limits: { ...DEFAULT_LIMITS, providerRecordsPerPeer: 5, providerRecordsPerIp: 8 } })
+  })
+
+  afterAll(async () => {
+    await Promise.allSettled([node.drain(), ...clients.map((c) => c.stop())])
+  })
+
+  it('a second peer id from the same address gets what the address has left', async () => {
+    const addr = loopbackAddr(node.multiaddrs)
+    for (let p = 0; p < 2; p++) {
+      const c = await startRawClient(['/ip4/127.0.0.1/tcp/0'])
+      clients.push(c)
+      const who = { id: c.peerId.toMultihash().bytes, addrs: c.getMultiaddrs().map((a) => a.bytes) }
+      await provide(c, addr, Array.from({ length: 6 }, (_, i) => keyOf(50 * (p + 1) + i)), [who])
+    }
+    // The first is stopped by its own quota (5 of 6), the second by the address's (3 of 6).
+    expect(await eventually('records stored', () => (node.engine.stats(node.host.now()).providerRecords === 8 ? 8 : undefined))).toBe(8)
+    expect(await metricValue(node, /rejected_total\{reason="provider-quota"\} (\d+)/)).toBe(1)
+    expect(await metricValue(node, /rejected_total\{reason="ip-provider-quota"\} (\d+)/)).toBe(3)
+    expect(await metricValue(node, /requests_total\{op="ADD_PROVIDER",result="ok"\} (\d+)/)).toBe(8)
+  })
+})

@@ -10,6 +10,8 @@ describe('per-peer budgets', () => {
       const limits = limitsFor(profile)
       // The store is bounded in keys (store-full past maxProviderKeys); a peer's quota counts keys.
       expect(limits.providerRecordsPerPeer).toBeLessThanOrEqual(0.01 * DEFAULT_ENGINE_CONFIG.maxProviderKeys)
+      // ...and so can one address, whatever number of peer ids it announces from.
+      expect(limits.providerRecordsPerIp).toBeLessThanOrEqual(0.01 * DEFAULT_ENGINE_CONFIG.maxProviderKeys)
       // ...and on one key a peer is one provider of at most maxProvidersPerKey.
       expect(1 / DEFAULT_ENGINE_CONFIG.maxProvidersPerKey).toBeLessThanOrEqual(0.01)
     }
@@ -18,6 +20,14 @@ describe('per-peer budgets', () => {
   it('strict is no looser than default on any budget', () => {
     for (const key of Object.keys(DEFAULT_LIMITS) as (keyof NodeLimits)[]) {
       expect(STRICT_LIMITS[key], limitLabel(key)).toBeLessThanOrEqual(DEFAULT_LIMITS[key])
+    }
+  })
+
+  it('an address is allowed at least what one of its peers is', () => {
+    for (const limits of [DEFAULT_LIMITS, STRICT_LIMITS]) {
+      expect(limits.requestsPerIpPerS).toBeGreaterThanOrEqual(limits.requestsPerPeerPerS)
+      expect(limits.requestBurstPerIp).toBeGreaterThanOrEqual(limits.requestBurstPerPeer)
+      expect(limits.providerRecordsPerIp).toBeGreaterThanOrEqual(limits.providerRecordsPerPeer)
     }
   })
 

@@ -44,7 +44,7 @@ import { KAD_PROTOCOL, type NodeStack } from './libp2p-node.js'
 import { DEFAULT_LIMITS, type NodeLimits } from './limits.js'
 import { DROP, type LinkShaper } from '../shaper/link-shaper.js'
 import { ProviderQuota } from './provider-quota.js'
-import { allowList } from './allow-list.js'
+import { allowList, ipOf } from './allow-list.js'
 import { toHex } from '../../engine/ids.js'
 import { RateLimiter } from '../../engine/rate-limiter.js'
 import { CODE_TYPE, TYPE_CODE, closeQuietly, frame, sendRpc, sleep, type PeerAdmission, type RpcContext } from './rpc-io.js'
@@ -135,8 +135,14 @@ export class KadHost {
   readonly buffers: ByteBudget
   /** Provider records per announcing peer (admission before the engine's store). */
   readonly providerQuota: ProviderQuota
+  /** The same per source IP, all of its peer ids together (allowed addresses exempt). */
+  private readonly ipProviderQuota: ProviderQuota
   /** Inbound requests per peer per second, checked before a request is read. */
   private readonly requestBudget: RateLimiter
+  /** The same per source IP, all of its peer ids together. */
+  private readonly ipRequestBudget: RateLimiter
+  /** Each connection's source IP, read once (admission runs for every stream). */
+  private readonly ipOfConn = new WeakMap<Connection, string>()
   private readonly allowed: (addr: Multiaddr) => boolean
 
   constructor(opts: KadHostOptions) {
@@ -150,9 +156,11 @@ export class KadHost {
     this.limits = opts.limits ?? DEFAULT_LIMITS
     this.buffers = new ByteBudget(this.limits.bufferedBytesPerPeer, this.limits.bufferedBytesTotal)
     this.requestBudget = new RateLimiter(this.limits.requestsPerPeerPerS, this.limits.requestBurstPerPeer)
+    this.ipRequestBudget = new RateLimiter(this.limits.requestsPerIpPerS, this.limits.requestBurstPerIp)
     this.allowed = allowList(opts.allow ?? [])
     // Tracked entries stay near the store's own records (refusals are forgotten); twice its size is slack.
     this.providerQuota = new ProviderQuota(this.limits.providerRecordsPerPeer, opts.engine.config.providerTtlMs, 2 * opts.engine.config.maxProviderKeys)
+    this.ipProviderQuota = new ProviderQuota(this.limits.providerRecordsPerIp, opts.engine.config.providerTtlMs, 2 * opts.engine.config.maxProviderKeys)
     this.rpc = {
       stack: opts.stack,
       book: opts.book,
@@ -206,6 +214,7 @@ export class KadHost {
       maxInboundStreams,
       negotiationTimeoutMs: INBOUND_IDLE_MS,
       admit: (conn) => this.admitRequest(conn),
+      refund: (conn) => this.refundRequest(conn),
       onRefused: (reason) => this.observer?.rejected(reason),
     })
     this.stack.addEventListener('peer:identify', (evt) => {
@@ -339,14 +348,44 @@ export class KadHost {
   }
 
   /**
-   * One token of the peer's request budget (the first request of a stream pays before its stream
-   * is even echoed; later ones on the same stream before they are decoded). Refusals are counted.
+   * One token of the peer's request budget and one of its address's (the first request of a
+   * stream pays when the stream is opened, or before it is echoed; later ones on the same stream
+   * before they are decoded). Refusals are counted: `rate-limited` for the peer's budget,
+   * `ip-rate-limited` for its address's.
    */
   private admitRequest(conn: Connection): boolean {
-    if (this.requestBudget.allow(conn.remotePeer.toString(), this.now())) return true
+    const now = this.now()
+    const peer = conn.remotePeer.toString()
+    if (!this.requestBudget.allow(peer, now)) return this.exempt(conn, 'rate-limited')
+    const ip = this.sourceIp(conn)
+    if (ip !== undefined && !this.ipRequestBudget.allow(ip, now)) {
+      this.requestBudget.refund(peer)
+      return this.exempt(conn, 'ip-rate-limited')
+    }
+    return true
+  }
+
+  /** Gives back the tokens of a stream admitted at its opening that was not a kad request. */
+  private refundRequest(conn: Connection): void {
+    this.requestBudget.refund(conn.remotePeer.toString())
+    const ip = this.sourceIp(conn)
+    if (ip !== undefined) this.ipRequestBudget.refund(ip)
+  }
+
+  /** Over a budget: allowed addresses pass anyway; anyone else is refused and counted. */
+  private exempt(conn: Connection, reason: string): boolean {
     if (this.allowed(conn.remoteAddr)) return true
-    this.observer?.rejected('rate-limited')
+    this.observer?.rejected(reason)
     return false
+  }
+
+  private sourceIp(conn: Connection): string | undefined {
+    let ip = this.ipOfConn.get(conn)
+    if (ip === undefined) {
+      ip = ipOf(conn.remoteAddr) ?? ''
+      this.ipOfConn.set(conn, ip)
+    }
+    return ip === '' ? undefined : ip
   }
 
   private async serveStream(stream: Stream, conn: Connection, reader: FrameReader): Promise<void> {
@@ -384,7 +423,7 @@ export class KadHost {
       // A lost request is not handled; the asker times out and drops the stream.
       if (hold === DROP) return
       if (hold > 0) await sleep(hold)
-      const done = this.handleRequest(stream, from, type, d.value)
+      const done = this.handleRequest(stream, conn, from, type, d.value)
       if (done) return
       // ADD_PROVIDER and rejected requests end the stream; answered ones may be followed by more.
       if (type === 'ADD_PROVIDER') {
@@ -396,13 +435,13 @@ export class KadHost {
   }
 
   /** Gives one request to the engine. Returns true when the stream is finished with. */
-  private handleRequest(stream: Stream, from: Contact, type: RpcType, msg: WireMessage): boolean {
+  private handleRequest(stream: Stream, conn: Connection, from: Contact, type: RpcType, msg: WireMessage): boolean {
     const key = msg.key ?? EMPTY
     if (key.length > MAX_KEY_BYTES) {
       this.reject(stream, from.peer, 'bad-key')
       return true
     }
-    if (type === 'ADD_PROVIDER') return this.handleAddProvider(stream, from, key, msg)
+    if (type === 'ADD_PROVIDER') return this.handleAddProvider(stream, conn, from, key, msg)
     const rpcId = this.nextInboundRpc++
     const pending: PendingInbound = { stream, type, key, startMs: this.now(), peer: from.peer, answered: false }
     this.inbound.set(rpcId, pending)
@@ -422,10 +461,11 @@ export class KadHost {
   /**
    * ADD_PROVIDER, admitted before any work: only the sender may announce itself (as stock kad-dht
    * does), checked on the raw id bytes so a refused message converts none of its peers; then the
-   * sender's quota of records. The engine's verdict (stored, or refused because the key or the
-   * store is full) is read from its counters: ADD_PROVIDER has no answer on the wire.
+   * sender's quota of records, and its address's. The engine's verdict (stored, or refused
+   * because the key or the store is full) is read from its counters: ADD_PROVIDER has no answer
+   * on the wire.
    */
-  private handleAddProvider(stream: Stream, from: Contact, key: Uint8Array, msg: WireMessage): boolean {
+  private handleAddProvider(stream: Stream, conn: Connection, from: Contact, key: Uint8Array, msg: WireMessage): boolean {
     const startMs = this.now()
     const senderId = this.book.peerIdOf(from)?.toMultihash().bytes
     const claim = senderId === undefined ? undefined : msg.providerPeers.find((p) => sameBytes(p.id, senderId))
@@ -443,13 +483,26 @@ export class KadHost {
       this.refuse(stream, from.peer, admitted)
       return true
     }
+    // Identities cost nothing to make: an address is held to a quota of its own.
+    const ip = this.allowed(conn.remoteAddr) ? undefined : this.sourceIp(conn)
+    const forget = (): void => {
+      this.providerQuota.forget(from.peer, keyHex)
+      if (ip !== undefined) this.ipProviderQuota.forget(ip, keyHex)
+    }
+    const byIp = ip === undefined ? 'ok' : this.ipProviderQuota.admit(ip, keyHex, startMs)
+    if (byIp !== 'ok') {
+      this.providerQuota.forget(from.peer, keyHex)
+      this.observer?.served('ADD_PROVIDER', 'rejected', (this.now() - startMs) / 1000)
+      this.refuse(stream, from.peer, byIp === 'provider-quota' ? 'ip-provider-quota' : byIp)
+      return true
+    }
     const before = this.engine.stats(startMs).rejected
     const req: Request = { kind: 'request', rpcId: this.nextInboundRpc++, type: 'ADD_PROVIDER', key, target, providers: [provider] }
     this.input({ kind: 'message', from, msg: req })
     const after = this.engine.stats(this.now()).rejected
     for (const reason of STORE_REFUSALS) {
       if ((after[reason] ?? 0) > (before[reason] ?? 0)) {
-        this.providerQuota.forget(from.peer, keyHex)
+        forget()
         this.observer?.served('ADD_PROVIDER', 'rejected', (this.now() - startMs) / 1000)
         this.refuse(stream, from.peer, reason)
         return true
@@ -457,7 +510,7 @@ export class KadHost {
     }
     const refusal = ENGINE_REFUSALS.find((r) => (after[r] ?? 0) > (before[r] ?? 0))
     if (refusal !== undefined) {
-      this.providerQuota.forget(from.peer, keyHex)
+      forget()
       this.observer?.served('ADD_PROVIDER', 'rejected', (this.now() - startMs) / 1000)
       stream.abort(new Error(refusal))
       return true

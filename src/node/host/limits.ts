@@ -26,8 +26,17 @@ export interface NodeLimits {
   readonly requestsPerPeerPerS: number
   /** Token bucket depth per peer. */
   readonly requestBurstPerPeer: number
+  /**
+   * Inbound kad requests per source IP per second, all its peer ids together: identities are
+   * free to make, so the per-peer budget alone would let one address multiply its share.
+   */
+  readonly requestsPerIpPerS: number
+  /** Token bucket depth per source IP. */
+  readonly requestBurstPerIp: number
   /** Provider records one peer may hold in this node's store at once. */
   readonly providerRecordsPerPeer: number
+  /** Provider records (keys) all the peer ids of one source IP may hold at once. */
+  readonly providerRecordsPerIp: number
   /** Bytes the contact book may hold (peer ids and addresses learned from the network). */
   readonly contactBookBytes: number
   /** Open HTTP connections (client API, metrics, admin). */
@@ -48,7 +57,10 @@ export const DEFAULT_LIMITS: NodeLimits = {
   handshakeTimeoutMs: 3_000,
   requestsPerPeerPerS: 500,
   requestBurstPerPeer: 1_000,
+  requestsPerIpPerS: 2_000,
+  requestBurstPerIp: 4_000,
   providerRecordsPerPeer: 1_000,
+  providerRecordsPerIp: 2_000,
   contactBookBytes: 64 * MiB,
   httpConnections: 256,
   httpIdleTimeoutMs: 5_000,
@@ -64,7 +76,10 @@ export const STRICT_LIMITS: NodeLimits = {
   handshakeTimeoutMs: 2_000,
   requestsPerPeerPerS: 20,
   requestBurstPerPeer: 40,
+  requestsPerIpPerS: 80,
+  requestBurstPerIp: 160,
   providerRecordsPerPeer: 200,
+  providerRecordsPerIp: 400,
   contactBookBytes: 32 * MiB,
   httpConnections: 128,
   httpIdleTimeoutMs: 5_000,
