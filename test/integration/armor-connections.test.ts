@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from '@libp2p/interface'
 import type { DhtNode } from '../../src/node/dht-node.js'
+import { DEFAULT_LIMITS } from '../../src/node/host/limits.js'
 import { eventually, httpUrl, loopbackAddr, startOurNode, startRawClient } from './helpers.js'
 
 async function metricValue(node: DhtNode, pattern: RegExp): Promise<number> {
@@ -97,5 +98,43 @@ describe('a half-open flood from one address', () => {
     expect(opened).toBeGreaterThan(0)
     expect(await metricValue(node, /rejected_total\{reason="connections-per-peer"\} (\d+)/)).toBeGreaterThan(0)
     await c.stop()
+  })
+})
+
+describe('sockets that never finish their handshake are counted', () => {
+  let node: DhtNode
+  const socks: Socket[] = []
+
+  afterAll(async () => {
+    for (const s of socks) s.destroy()
+    await node?.drain()
+  })
+
+  it('by the handshake slots they were refused, and by the handshake time they used up', async () => {
+    node = await startOurNode({ allow: [], limits: { ...DEFAULT_LIMITS, pendingConnections: 4, handshakeTimeoutMs: 500 } })
+    const port = Number(/\/ip4\/127\.0\.0\.1\/tcp\/(\d+)/.exec(loopbackAddr(node.multiaddrs))![1])
+    // Six silent sockets at once: four take the node's handshake slots, two find them taken.
+    for (let i = 0; i < 6; i++) {
+      const s = connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' })
+      s.on('error', () => undefined)
+      socks.push(s)
+    }
+    const refused = await eventually('slot refusals counted', async () => {
+      const n = await metricValue(node, /rejected_total\{reason="pending-connections"\} (\d+)/)
+      return n >= 2 ? n : undefined
+    })
+    expect(refused).toBe(2)
+    const timedOut = await eventually('handshake timeouts counted', async () => {
+      const n = await metricValue(node, /rejected_total\{reason="handshake-timeout"\} (\d+)/)
+      return n >= 4 ? n : undefined
+    })
+    expect(timedOut).toBe(4)
+    expect(await metricValue(node, /rejected_total\{reason="handshake-failed"\} (\d+)/)).toBe(0)
+    // An honest dial once the slots are free again is not counted as anything.
+    const c = await startRawClient()
+    await c.dial(multiaddr(loopbackAddr(node.multiaddrs)), { signal: AbortSignal.timeout(10_000) })
+    await c.stop()
+    expect(await metricValue(node, /rejected_total\{reason="handshake-timeout"\} (\d+)/)).toBe(4)
+    expect(await metricValue(node, /rejected_total\{reason="handshake-failed"\} (\d+)/)).toBe(0)
   })
 })

@@ -7,21 +7,29 @@
 // they close (in the handshake or established alike) and refuses a new one past `perIp`; after
 // the handshake, when the peer id is known, it refuses a connection past `perPeer` for that id.
 // Addresses on the allow list (tests, trusted operators) are exempt, as they are from libp2p's
-// own limits. Refusals are reported by reason.
+// own limits. Refusals are reported by reason, and so is every inbound socket that closes before
+// its handshake is done (`handshake-timeout` when it used its whole handshake time, a slow or
+// silent socket; `handshake-failed` otherwise), so a half-open flood shows in the metrics.
 import type { Connection, ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { allowList, ipOf } from './allow-list.js'
 
+export type GuardRefusal = 'connections-per-ip' | 'connections-per-peer' | 'handshake-timeout' | 'handshake-failed'
+
 export interface ConnectionGuardOptions {
   readonly perIp: number
   readonly perPeer: number
+  /** The time libp2p gives an inbound handshake (its inboundUpgradeTimeout). */
+  readonly handshakeTimeoutMs: number
   /** Multiaddr prefixes exempt from the limits ("/ip4/127.0.0.1"). */
   readonly allow?: readonly string[]
-  readonly onRefused?: (reason: 'connections-per-ip' | 'connections-per-peer') => void
+  readonly onRefused?: (reason: GuardRefusal) => void
 }
 
 export class ConnectionGuard {
   private readonly byIp = new Map<string, number>()
+  /** Inbound sockets whose handshake finished, or that a budget refused (already counted). */
+  private readonly settled = new WeakSet<MultiaddrConnection>()
   private connectionsOf: ((peer: PeerId) => Connection[]) | undefined
 
   constructor(private readonly opts: ConnectionGuardOptions) {
@@ -46,12 +54,17 @@ export class ConnectionGuard {
           return true
         }
         this.byIp.set(ip, n + 1)
+        const acceptedMs = performance.now()
         maConn.addEventListener(
           'close',
           () => {
             const left = (this.byIp.get(ip) ?? 1) - 1
             if (left <= 0) this.byIp.delete(ip)
             else this.byIp.set(ip, left)
+            if (this.settled.has(maConn)) return
+            // Timers fire a little early or late: a socket that lasted 90 % of its time used it up.
+            const timedOut = performance.now() - acceptedMs >= 0.9 * this.opts.handshakeTimeoutMs
+            this.opts.onRefused?.(timedOut ? 'handshake-timeout' : 'handshake-failed')
           },
           { once: true },
         )
@@ -60,9 +73,14 @@ export class ConnectionGuard {
       denyInboundEncryptedConnection: (peer: PeerId, maConn: MultiaddrConnection): boolean => {
         if (this.connectionsOf === undefined || this.allowed(maConn.remoteAddr)) return false
         if (this.connectionsOf(peer).length >= this.opts.perPeer) {
+          this.settled.add(maConn)
           this.opts.onRefused?.('connections-per-peer')
           return true
         }
+        return false
+      },
+      denyInboundUpgradedConnection: (_peer: PeerId, maConn: MultiaddrConnection): boolean => {
+        this.settled.add(maConn)
         return false
       },
     }

@@ -1,7 +1,7 @@
 // The libp2p stack of the node: TCP, Noise, Yamux, identify and ping. No @libp2p/kad-dht: the
 // Kademlia protocol handler is ours (kad-host.ts) and registered after creation.
 import { createLibp2p } from 'libp2p'
-import type { ComponentLogger, ConnectionGater, Libp2p, Logger, PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, ConnectionGater, Libp2p, Logger, MultiaddrConnection, PrivateKey } from '@libp2p/interface'
 import { tcp, type TCPSocketOptions } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -26,7 +26,7 @@ export interface StackOptions {
   readonly allowPeer?: (peer: string) => boolean
   /** Per-peer and per-IP connection budgets, handshake bounds (default: libp2p's). */
   readonly limits?: NodeLimits
-  /** Told of every connection refused by a per-IP or per-peer budget. */
+  /** Told of every inbound connection refused (a budget, libp2p's own limits, a failed handshake). */
   readonly onRefused?: (reason: string) => void
   /**
    * Source address of outbound TCP connections (default: the OS's choice). Many nodes on one
@@ -63,7 +63,13 @@ export async function createStack(opts: StackOptions): Promise<NodeStack> {
   const guard =
     l === undefined
       ? undefined
-      : new ConnectionGuard({ perIp: l.connectionsPerIp, perPeer: l.connectionsPerPeer, ...(opts.allow ? { allow: opts.allow } : {}), ...(opts.onRefused ? { onRefused: opts.onRefused } : {}) })
+      : new ConnectionGuard({
+          perIp: l.connectionsPerIp,
+          perPeer: l.connectionsPerPeer,
+          handshakeTimeoutMs: l.handshakeTimeoutMs,
+          ...(opts.allow ? { allow: opts.allow } : {}),
+          ...(opts.onRefused ? { onRefused: opts.onRefused } : {}),
+        })
   const node = (await createLibp2p({
     privateKey: opts.privateKey,
     start: false,
@@ -90,7 +96,38 @@ export async function createStack(opts: StackOptions): Promise<NodeStack> {
     services: { identify: identify(), ping: ping() },
   })) as unknown as NodeStack
   guard?.attach((peer) => node.getConnections(peer))
+  if (opts.onRefused !== undefined) countAcceptRefusals(node, opts.onRefused)
   return node
+}
+
+/** The connection manager's state behind its accept decision (js-libp2p 3; private there). */
+interface AcceptInternals {
+  acceptIncomingConnection?: (maConn: MultiaddrConnection) => boolean
+  incomingPendingConnections?: number
+  maxIncomingPendingConnections?: number
+  maxConnections?: number
+  getConnections?: () => unknown[]
+}
+
+/**
+ * libp2p refuses an inbound socket before any gater sees it when its node-wide handshake slots
+ * are taken, the address is past its new-connections-per-second threshold, or the node holds
+ * maxConnections, and only logs it. Each such refusal is counted here, by the reason libp2p had
+ * (`pending-connections`, `connections-rate`, `max-connections`). Without those internals (another
+ * libp2p) nothing is counted and nothing else changes.
+ */
+function countAcceptRefusals(node: NodeStack, onRefused: (reason: string) => void): void {
+  const cm = (node as unknown as { components?: { connectionManager?: AcceptInternals } }).components?.connectionManager
+  const accept = cm?.acceptIncomingConnection
+  if (cm === undefined || typeof accept !== 'function') return
+  cm.acceptIncomingConnection = (maConn: MultiaddrConnection): boolean => {
+    if (accept.call(cm, maConn)) return true
+    // A refusal changes none of these, so they still say which check refused.
+    const pendingFull = (cm.incomingPendingConnections ?? 0) >= (cm.maxIncomingPendingConnections ?? Infinity)
+    const connectionsFull = (cm.getConnections?.call(cm).length ?? 0) >= (cm.maxConnections ?? Infinity)
+    onRefused(pendingFull ? 'pending-connections' : connectionsFull ? 'max-connections' : 'connections-rate')
+    return false
+  }
 }
 
 /** The guard's gater, plus refusing dials and connections to and from peers `allow` rejects. */
