@@ -7,8 +7,10 @@
 // attacks: trailing (bytes after a finished request, 4 streams), book (refused ADD_PROVIDERs
 // carrying 200 foreign peers of 16 x 512 B addresses), halfopen (100 silent sockets from
 // 127.0.0.2 vs 100 honest dials), providers (one peer announcing 3,000 keys: how many the node
-// stores), flood (one peer at full speed, from its own process, vs an honest peer's p95).
-// Every line carries the node's peak RSS over the attack (sampled every 100 ms). SERVE_ARGS adds
+// stores), flood (one peer at FLOOD_RATE requests a second, default 6,000, from its own process, vs
+// an honest peer's p95).
+// Every line carries the node's peak RSS over the attack (sampled every 100 ms) and its
+// rejected_total by reason at the end (`refused`). SERVE_ARGS adds
 // flags to `serve` (e.g. SERVE_ARGS="--policy-profile strict").
 import '../dist/polyfill.js'
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -201,8 +203,9 @@ async function p95(conn: Connection, n: number): Promise<number> {
  * The attacker is dist-bench/node-client.js in its own process (one peer id, one connection, a
  * fresh yamux stream per FIND_NODE opened on the muxer directly, pre-encoded frames), so its cost
  * does not land in the honest client's event loop; FLOOD_INFLIGHT streams in flight (default 64,
- * the node's per-connection stream budget), FLOOD_MS long. A refused request (over the peer's
- * budget) ends in a reset before the echo, which the client counts as an error and retries at once.
+ * the node's per-connection stream budget), FLOOD_MS long, FLOOD_RATE requests started a second
+ * (default 6,000; 0: as fast as answers and refusals come back). A refused request (over the
+ * peer's budget) ends in a reset, which the client counts as an error before its next slot.
  */
 async function flood(srv: Server): Promise<object> {
   const honest = await client()
@@ -214,7 +217,11 @@ async function flood(srv: Server): Promise<object> {
   const here = dirname(fileURLToPath(import.meta.url))
   const cpu0 = cpuSeconds(srv.proc.pid!)
   const t0 = performance.now()
-  const attacker = spawn(process.execPath, [join(here, 'node-client.js'), srv.addr, 'FIND_NODE', inflight, String(floodMs)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const rate = process.env.FLOOD_RATE ?? '6000'
+  const attacker = spawn(process.execPath, [join(here, 'node-client.js'), srv.addr, 'FIND_NODE', inflight, String(floodMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_RATE: rate },
+  })
   let out = ''
   attacker.stdout!.on('data', (d: Buffer) => (out += d.toString()))
   const exited = new Promise<void>((resolve) => attacker.on('exit', () => resolve()))
@@ -241,6 +248,7 @@ async function flood(srv: Server): Promise<object> {
   const secs = a.seconds ?? NaN
   return {
     attack: 'flood',
+    attackerTargetReqPerS: Number(rate),
     attackerReqPerS: Math.round(((a.ok ?? 0) + (a.errors ?? 0)) / secs),
     attackerAnsweredPerS: Math.round((a.ok ?? 0) / secs),
     honestP95QuietMs: quiet,
@@ -319,6 +327,18 @@ async function providers(srv: Server): Promise<object> {
   }
 }
 
+/** The node's rejected_total by reason at the end of an attack (what an operator would see). */
+async function refusals(srv: Server): Promise<Record<string, number>> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${srv.http}/metrics`)).text()
+    const out: Record<string, number> = {}
+    for (const m of text.matchAll(/^rejected_total\{reason="([^"]+)"\} (\d+)$/gm)) if (Number(m[2]) > 0) out[m[1]!] = Number(m[2])
+    return out
+  } catch {
+    return {}
+  }
+}
+
 const attacks: Record<string, (s: Server) => Promise<object>> = { trailing, book, halfopen, providers, flood }
 for (const [name, run] of Object.entries(attacks)) {
   if (only !== undefined && !only.has(name)) continue
@@ -334,7 +354,8 @@ for (const [name, run] of Object.entries(attacks)) {
   try {
     const r = await run(srv)
     clearInterval(sampler)
-    console.log(JSON.stringify({ bin, ...r, rssEndMiB: rssMiB(srv.proc.pid!), rssPeakOverAttackMiB: peak, alive: srv.proc.exitCode === null }))
+    const refused = await refusals(srv)
+    console.log(JSON.stringify({ bin, ...r, rssEndMiB: rssMiB(srv.proc.pid!), rssPeakOverAttackMiB: peak, alive: srv.proc.exitCode === null, refused }))
   } finally {
     clearInterval(sampler)
     srv.proc.kill('SIGKILL')

@@ -14,7 +14,9 @@
 // of through libp2p's Connection.newStream (which adds a peer-store write, an abort-signal timer
 // and middleware per stream on the client side), and its socket writes are coalesced per
 // event-loop turn as the node's are, and libp2p's per-stream debug loggers are off (as in both
-// servers). BENCH_CLIENT_STREAMS=libp2p uses Connection.newStream.
+// servers). BENCH_CLIENT_STREAMS=libp2p uses Connection.newStream. BENCH_RATE paces the requests
+// started, all workers together, at that many a second (an attacker holding a given rate whatever
+// the answers; unset: each worker starts its next request as soon as the last one ends).
 import type { Stream, StreamMuxer } from '@libp2p/interface'
 await import('../dist/polyfill.js')
 const { readFileSync } = await import('node:fs')
@@ -132,6 +134,17 @@ let errors = 0
 let measuring = false
 let running = true
 let seq = 0
+const rate = Number(process.env.BENCH_RATE ?? 0)
+let paceFromMs = 0
+let started = 0
+
+/** With BENCH_RATE: waits for this request's slot in the schedule (late slots start at once). */
+async function pace(): Promise<void> {
+  if (!(rate > 0)) return
+  const due = paceFromMs + (started++ * 1000) / rate
+  const wait = due - performance.now()
+  if (wait >= 1) await new Promise((r) => setTimeout(r, wait))
+}
 
 async function one(): Promise<void> {
   const i = seq++ % frames.length
@@ -155,6 +168,8 @@ async function one(): Promise<void> {
 
 async function worker(): Promise<void> {
   while (running) {
+    await pace()
+    if (!running) return
     try {
       await one()
       if (measuring) ok++
@@ -171,6 +186,7 @@ async function worker(): Promise<void> {
 // Connection is set up, and resets the connection past that (MaxEarlyStreamsError); 64 streams
 // opened the instant dial() returns can get there first.
 await one()
+paceFromMs = performance.now()
 const workers = Array.from({ length: inflight }, () => worker())
 // Warm up (connection, JIT) before counting.
 await new Promise((r) => setTimeout(r, Math.min(1_000, durationMs / 4)))
