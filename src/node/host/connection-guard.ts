@@ -7,7 +7,8 @@
 // they close (in the handshake or established alike) and refuses a new one past `perIp`; after
 // the handshake, when the peer id is known, it refuses a connection past `perPeer` for that id.
 // Addresses on the allow list (tests, trusted operators) are exempt, as they are from libp2p's
-// own limits. Refusals are reported by reason.
+// own limits. A peer in the penalty box (penalty-box.ts) is refused a connection in either
+// direction until its penalty ends. Refusals are reported by reason.
 import type { Connection, ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { allowList, ipOf } from './allow-list.js'
@@ -17,7 +18,9 @@ export interface ConnectionGuardOptions {
   readonly perPeer: number
   /** Multiaddr prefixes exempt from the limits ("/ip4/127.0.0.1"). */
   readonly allow?: readonly string[]
-  readonly onRefused?: (reason: 'connections-per-ip' | 'connections-per-peer') => void
+  /** True while a peer serves a penalty: no connection to or from it. */
+  readonly penalized?: (peer: string) => boolean
+  readonly onRefused?: (reason: 'connections-per-ip' | 'connections-per-peer' | 'penalized') => void
 }
 
 export class ConnectionGuard {
@@ -58,13 +61,20 @@ export class ConnectionGuard {
         return false
       },
       denyInboundEncryptedConnection: (peer: PeerId, maConn: MultiaddrConnection): boolean => {
-        if (this.connectionsOf === undefined || this.allowed(maConn.remoteAddr)) return false
+        if (this.allowed(maConn.remoteAddr)) return false
+        if (this.opts.penalized?.(peer.toString()) === true) {
+          this.opts.onRefused?.('penalized')
+          return true
+        }
+        if (this.connectionsOf === undefined) return false
         if (this.connectionsOf(peer).length >= this.opts.perPeer) {
           this.opts.onRefused?.('connections-per-peer')
           return true
         }
         return false
       },
+      // Our own dials too: a connection we open would carry the peer's streams just the same.
+      denyDialPeer: (peer: PeerId): boolean => this.opts.penalized?.(peer.toString()) === true,
     }
   }
 }

@@ -44,6 +44,7 @@ import { KAD_PROTOCOL, type NodeStack } from './libp2p-node.js'
 import { DEFAULT_LIMITS, type NodeLimits } from './limits.js'
 import { DROP, type LinkShaper } from '../shaper/link-shaper.js'
 import { ProviderQuota } from './provider-quota.js'
+import { PenaltyBox } from './penalty-box.js'
 import { allowList } from './allow-list.js'
 import { toHex } from '../../engine/ids.js'
 import { RateLimiter } from '../../engine/rate-limiter.js'
@@ -68,6 +69,8 @@ export interface HostObserver {
   bootstrapRoundFailed(attempt: number, retryInMs: number): void
   /** An inbound kad stream reached the handler through our fast path or libp2p's registrar. */
   inboundStream(path: 'fast' | 'libp2p'): void
+  /** A peer was put in the penalty box after `refusals` refused requests (penalty-box.ts). */
+  penalized?(peer: string, refusals: number, penaltyMs: number): void
 }
 
 export interface KadHostOptions {
@@ -86,6 +89,8 @@ export interface KadHostOptions {
   readonly admission?: PeerAdmission
   /** Multiaddr prefixes of trusted peers, exempt from the request budget (as from libp2p's limits). */
   readonly allow?: readonly string[]
+  /** The penalty box the connection gater also reads (default: one of its own, from `limits`). */
+  readonly penalty?: PenaltyBox
 }
 
 interface PendingInbound {
@@ -137,6 +142,8 @@ export class KadHost {
   readonly providerQuota: ProviderQuota
   /** Inbound requests per peer per second, checked before a request is read. */
   private readonly requestBudget: RateLimiter
+  /** Peers cut off for exceeding their request budget again and again. */
+  readonly penalty: PenaltyBox
   private readonly allowed: (addr: Multiaddr) => boolean
 
   constructor(opts: KadHostOptions) {
@@ -150,6 +157,7 @@ export class KadHost {
     this.limits = opts.limits ?? DEFAULT_LIMITS
     this.buffers = new ByteBudget(this.limits.bufferedBytesPerPeer, this.limits.bufferedBytesTotal)
     this.requestBudget = new RateLimiter(this.limits.requestsPerPeerPerS, this.limits.requestBurstPerPeer)
+    this.penalty = opts.penalty ?? new PenaltyBox(this.limits.penaltyRefusals, this.limits.penaltyMs)
     this.allowed = allowList(opts.allow ?? [])
     // Tracked entries stay near the store's own records (refusals are forgotten); twice its size is slack.
     this.providerQuota = new ProviderQuota(this.limits.providerRecordsPerPeer, opts.engine.config.providerTtlMs, 2 * opts.engine.config.maxProviderKeys)
@@ -340,13 +348,34 @@ export class KadHost {
 
   /**
    * One token of the peer's request budget (the first request of a stream pays before its stream
-   * is even echoed; later ones on the same stream before they are decoded). Refusals are counted.
+   * is even echoed; later ones on the same stream before they are decoded). Refusals are counted,
+   * and the refusal that reaches the penalty threshold puts the peer in the penalty box.
    */
   private admitRequest(conn: Connection): boolean {
-    if (this.requestBudget.allow(conn.remotePeer.toString(), this.now())) return true
+    const peer = conn.remotePeer.toString()
+    const nowMs = this.now()
+    if (this.penalty.penalized(peer, nowMs) && !this.allowed(conn.remoteAddr)) {
+      // A stream on a connection that outlived the penalty's start (closing takes a moment).
+      this.observer?.rejected('penalized')
+      conn.abort(new Error('penalized'))
+      return false
+    }
+    if (this.requestBudget.allow(peer, nowMs)) return true
     if (this.allowed(conn.remoteAddr)) return true
     this.observer?.rejected('rate-limited')
+    if (this.penalty.strike(peer, nowMs)) this.penalize(conn, peer)
     return false
+  }
+
+  /** Closes every connection of a peer just put in the penalty box, and says so. */
+  private penalize(conn: Connection, peer: string): void {
+    const refusals = this.penalty.threshold
+    const penaltyMs = this.penalty.durationMs
+    this.observer?.penalized?.(peer, refusals, penaltyMs)
+    this.log.warn({ peer_id: peer, refusals, penalty_ms: penaltyMs, addr: conn.remoteAddr.toString() }, 'peer penalized: request budget exceeded again and again; connections closed')
+    for (const c of this.stack.getConnections(conn.remotePeer)) c.abort(new Error('penalized'))
+    // The connection at hand may not be listed yet (a stream racing its own set-up).
+    if (conn.status === 'open') conn.abort(new Error('penalized'))
   }
 
   private async serveStream(stream: Stream, conn: Connection, reader: FrameReader): Promise<void> {

@@ -26,6 +26,12 @@ export interface NodeLimits {
   readonly requestsPerPeerPerS: number
   /** Token bucket depth per peer. */
   readonly requestBurstPerPeer: number
+  /**
+   * Refused requests within 10 s that put a peer in the penalty box (penalty-box.ts); 0: never.
+   */
+  readonly penaltyRefusals: number
+  /** How long a peer stays in the penalty box: connections closed, new ones refused. */
+  readonly penaltyMs: number
   /** Provider records one peer may hold in this node's store at once. */
   readonly providerRecordsPerPeer: number
   /** Bytes the contact book may hold (peer ids and addresses learned from the network). */
@@ -48,6 +54,8 @@ export const DEFAULT_LIMITS: NodeLimits = {
   handshakeTimeoutMs: 3_000,
   requestsPerPeerPerS: 500,
   requestBurstPerPeer: 1_000,
+  penaltyRefusals: 1_000,
+  penaltyMs: 60_000,
   providerRecordsPerPeer: 1_000,
   contactBookBytes: 64 * MiB,
   httpConnections: 256,
@@ -64,6 +72,8 @@ export const STRICT_LIMITS: NodeLimits = {
   handshakeTimeoutMs: 2_000,
   requestsPerPeerPerS: 20,
   requestBurstPerPeer: 40,
+  penaltyRefusals: 200,
+  penaltyMs: 300_000,
   providerRecordsPerPeer: 200,
   contactBookBytes: 32 * MiB,
   httpConnections: 128,
