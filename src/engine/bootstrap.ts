@@ -10,6 +10,11 @@
 // then warm and shown live, which is what a cold join establishes; its join lookup still runs
 // to the end (it tells our neighbours we are back), but readiness no longer waits for a lookup
 // that must ask every cached contact, each a new connection.
+// A warm start's first pings can fail (the bootstrap still holds our previous incarnation's
+// connection, or is restarting too); the next poll is a full interval away, and a cold start
+// would be joining again within a second meanwhile. So until a bootstrap first answers, a failed
+// ping brings the poll forward: 1 s, then doubling up to the poll interval, with jitter from the
+// engine's RNG — the same backoff a failed cold join retries with.
 import type { EngineCore } from './core.js'
 import { EMPTY } from './core.js'
 import type { Contact } from './types.js'
@@ -42,6 +47,7 @@ export function start(core: EngineCore, bootstraps: readonly Contact[]): void {
     // As many as a cold join asks at once (alpha), so one dead bootstrap costs no more here.
     const n = Math.min(core.cfg.alpha, core.bootstraps.length)
     for (let i = 0; i < n; i++) sendBootstrapPing(core)
+    core.bootstrapRetryMs = JOIN_RETRY_BASE_MS
     core.warmJoinNeed = Math.min(core.cfg.warmTableSize, core.table.size)
     core.warmJoinAnswered = new Set()
   }
@@ -138,6 +144,23 @@ function armBootstrapPoll(core: EngineCore, fromMs: number): void {
   core.timers.push(atMs, timerPayload(BOOTSTRAP_POLL, ++core.bootstrapPollSeq))
 }
 
+/**
+ * A bootstrap ping failed or timed out. Before any bootstrap answered a warm start, the poll is
+ * brought forward by the retry delay (which then doubles, up to the poll interval); one retry is
+ * armed at a time, so the several pings a warm start sends at once double it once.
+ */
+export function onBootstrapPingFailed(core: EngineCore): void {
+  if (core.bootstrapRetryMs === 0 || core.bootstrapRetryAtMs > core.nowMs) return
+  const intervalMs = core.cfg.bootstrapPingIntervalMs
+  const delayMs = Math.min(intervalMs, Math.round(core.bootstrapRetryMs * (0.5 + core.rng.next())))
+  core.bootstrapRetryMs = Math.min(intervalMs, core.bootstrapRetryMs * 2)
+  const atMs = core.nowMs + delayMs
+  core.bootstrapRetryAtMs = atMs
+  if (atMs >= core.bootstrapPollMs) return
+  core.bootstrapPollMs = atMs
+  core.timers.push(atMs, timerPayload(BOOTSTRAP_POLL, ++core.bootstrapPollSeq))
+}
+
 /** An answer from `peer`: when it is a bootstrap (every entry with its handle), it is live now. */
 export function noteBootstrapAnswer(core: EngineCore, peer: string): void {
   const bs = core.bootstraps
@@ -150,5 +173,6 @@ export function noteBootstrapAnswer(core: EngineCore, peer: string): void {
   }
   if (!hit) return
   core.lastBootAnswerMs = core.nowMs
+  core.bootstrapRetryMs = 0
   armBootstrapPoll(core, core.bootstrapPollMs)
 }

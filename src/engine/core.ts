@@ -107,6 +107,9 @@ export class EngineCore {
   /** The bootstrap poll armed last (its tick and its number); earlier ones in the heap are dead. */
   bootstrapPollMs = -Infinity
   bootstrapPollSeq = 0
+  /** A warm start's bootstrap ping retry delay until a bootstrap first answers (0: none), and when the retry armed last fires. */
+  bootstrapRetryMs = 0
+  bootstrapRetryAtMs = -Infinity
   /** The driver's last `load` input (admission.ts): how long work waits, requests it holds. */
   loadDelayMs = 0
   loadInflight = 0

@@ -20,6 +20,7 @@ import { ContactBook } from './host/contacts.js'
 import { KadHost } from './host/kad-host.js'
 import { createStack, startStack, KAD_PROTOCOL, type NodeStack } from './host/libp2p-node.js'
 import { DEFAULT_LIMITS, type NodeLimits } from './host/limits.js'
+import { PenaltyBox } from './host/penalty-box.js'
 import { loadContacts, loadIdentity, saveContacts, CONTACT_CACHE_FILE } from './host/persist.js'
 import { HttpServer, HttpError, type ReadinessReport } from './http/server.js'
 import { adminRoutes, type AdminApi, type RepairRequest } from './http/admin.js'
@@ -110,8 +111,13 @@ export class DhtNode implements AdminApi {
   httpPort = 0
   /** Present when the link shaper is switched on. */
   shaper: UserSpaceShaper | undefined
+  /** Peers cut off for flooding: read by the connection gater and the kad host alike. */
+  readonly penalty: PenaltyBox
+  private limitsNow: NodeLimits
 
   constructor(readonly opts: DhtNodeOptions) {
+    this.limitsNow = opts.limits ?? DEFAULT_LIMITS
+    this.penalty = new PenaltyBox(this.limitsNow.penaltyRefusals, this.limitsNow.penaltyMs)
     this.book = new ContactBook(200_000, this.limits.contactBookBytes)
     this.metrics = new NodeMetrics(opts.version, opts.commit, {
       liveBootstraps: () => (this.engine ? this.engine.readiness(this.host.now()).liveBootstraps : 0),
@@ -129,8 +135,15 @@ export class DhtNode implements AdminApi {
     this.events.onDrop = () => this.metrics.eventSubscribersDropped.inc()
   }
 
+  /** The budgets in force (the penalty's may change on reload; the others need a restart). */
   get limits(): NodeLimits {
-    return this.opts.limits ?? DEFAULT_LIMITS
+    return this.limitsNow
+  }
+
+  /** New penalty-box thresholds (SIGHUP): peers already in the box keep their penalty. */
+  setPenalty(refusals: number, penaltyMs: number): void {
+    this.limitsNow = { ...this.limitsNow, penaltyRefusals: refusals, penaltyMs }
+    this.penalty.configure(refusals, penaltyMs)
   }
 
   /** Open connections: all of them, and the most one peer id or one IP holds. */
@@ -172,6 +185,7 @@ export class DhtNode implements AdminApi {
       limits: this.limits,
       // Through the event feed once it exists, so connection refusals reach the event tail too.
       onRefused: (reason) => (this.feed !== undefined ? this.feed.rejected(reason) : this.metrics.rejected(reason)),
+      penalized: (peer) => this.penalty.penalized(peer, this.host !== undefined ? this.host.now() : 0),
       ...(o.shaper !== undefined && o.shaper !== false ? { allowPeer: (p: string) => this.shaper?.dialAllowed(p) ?? true } : {}),
     })
     if (o.shaper !== undefined && o.shaper !== false) {
@@ -214,6 +228,7 @@ export class DhtNode implements AdminApi {
       rpcIoTimeoutMs: Math.max(2 * o.engine.rpcTimeoutMs, 2_000),
       admission: this.pq,
       limits: this.limits,
+      penalty: this.penalty,
       ...(o.allow ? { allow: o.allow } : {}),
       ...(this.shaper !== undefined ? { shaper: this.shaper } : {}),
     })

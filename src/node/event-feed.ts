@@ -58,6 +58,11 @@ export class EventFeed implements HostObserver {
     this.metrics.inboundStream(path)
   }
 
+  /** Rare (at most once per peer per penalty) and worth seeing at once: emitted as it happens. */
+  penalized(peer: string, refusals: number, penaltyMs: number): void {
+    this.bus.emit('security', { event: 'peer_penalized', peer_id: peer, refusals, penalty_ms: penaltyMs })
+  }
+
   lookupDone(r: LookupResult): void {
     this.metrics.lookupDone(r)
     this.bus.emit('lookup', {

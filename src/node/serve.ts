@@ -6,9 +6,10 @@
 //   - SIGHUP reloads the configuration through the reloader: an invalid one (or one whose token
 //     file cannot be read) is refused, logged and counted (ron_dht_config_reload_failed_total)
 //     and the last good one stays; a valid one applies what can change live (engine tunables,
-//     log level, admin token, REQUIRE_PQ_ON off -> on) and logs the fields that need a restart,
-//     all at warn so they show at every log level but error. A reload never switches
-//     REQUIRE_PQ_ON off: that downgrade goes only through the audited admin path (POST /admin/pq);
+//     admission control, the penalty box, log level, admin token, REQUIRE_PQ_ON off -> on) and
+//     logs the fields that need a restart, all at warn so they show at every log level but
+//     error. A reload never switches REQUIRE_PQ_ON off: that downgrade goes only through the
+//     audited admin path (POST /admin/pq);
 //   - SIGINT/SIGTERM drain: /readyz turns 503 at once, in-flight lookups get up to the drain
 //     timeout, listeners close, exit 0. A second signal during the drain exits at once (1).
 import { readFileSync } from 'node:fs'
@@ -19,7 +20,7 @@ import { ConfigReloader } from './config/reloader.js'
 import { DhtNode } from './dht-node.js'
 import { regionNames } from '../netmodel/regions.js'
 import { listenMultiaddr } from './host/libp2p-node.js'
-import { limitsFor } from './host/limits.js'
+import { limitsFor, type NodeLimits } from './host/limits.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLogger, type NodeLogger } from './log.js'
 
@@ -29,7 +30,13 @@ export interface ServeOptions extends LoadConfigOptions {
 }
 
 export function engineConfigOf(c: NodeConfig): EngineConfig {
-  return applyProfile(engineConfig({ alpha: c.alpha, beta: c.beta, rpcTimeoutMs: c.timeoutMs }), c.policyProfile)
+  return applyProfile(engineConfig({ alpha: c.alpha, beta: c.beta, rpcTimeoutMs: c.timeoutMs, admissionDelayMs: c.admissionDelayMs, admissionInflight: c.admissionInflight }), c.policyProfile)
+}
+
+/** The per-peer budgets: the profile's, with the penalty box's thresholds where the config sets them. */
+export function limitsOf(c: NodeConfig): NodeLimits {
+  const l = limitsFor(c.policyProfile)
+  return { ...l, penaltyRefusals: c.penaltyRefusals ?? l.penaltyRefusals, penaltyMs: c.penaltyMs ?? l.penaltyMs }
 }
 
 /** The admin token from the config or its file (first line); undefined disables admin. */
@@ -69,7 +76,7 @@ export function nodeOptionsOf(c: NodeConfig, log: NodeLogger, version: string, c
     ...(c.linkShaper ? { shaper: { ingress: true, bootstraps: bootstrapPeerIds(c.bootstrap), ...(c.region !== undefined && regionNames().includes(c.region) ? { place: { region: c.region } } : {}) } } : {}),
     ...(c.region !== undefined ? { region: c.region } : {}),
     ...(c.adminSocket !== undefined ? { adminSocket: c.adminSocket } : {}),
-    limits: limitsFor(c.policyProfile),
+    limits: limitsOf(c),
     log,
     version,
     commit,
@@ -119,6 +126,8 @@ export async function serve(opts: ServeOptions): Promise<number> {
         return
       }
       node.reconfigure(engineConfigOf(r.config))
+      const limits = limitsOf(r.config)
+      node.setPenalty(limits.penaltyRefusals, limits.penaltyMs)
       log.level = r.config.logLevel
       node.http.setAdminToken(token)
       let pq: string | undefined

@@ -98,5 +98,72 @@ describe('warm restart', () => {
     expect(answered.size).toBe(cfg.warmTableSize)
     expect(answered.size).toBeLessThan(cache.length)
   })
-})
 
+  describe('when the first bootstrap pings fail', () => {
+    /**
+     * One engine started warm (10 cached contacts) against two bootstraps, driven in virtual time:
+     * every request is answered 5 ms later, except bootstrap PINGs, which fail while `bootsDown`
+     * says so. Returns when each bootstrap PING was sent and when the node became ready.
+     */
+    function drive(bootsDown: (atMs: number) => boolean, untilMs: number): { pings: number[]; readyMs: number } {
+      const cfg = engineConfig()
+      const rng = new SeededRng('boot-retry')
+      const mk = (peer: string): Contact => ({ id: rng.bytes(32), peer, addrs: [], ipGroup: peer })
+      const cache = Array.from({ length: 10 }, (_, i) => mk(`c${i}`))
+      const boots = [mk('b0'), mk('b1')]
+      const e = new DhtEngine({ self: mk('self'), config: cfg, rng: new SeededRng('e') })
+      e.step(0, { kind: 'seed-contacts', contacts: cache })
+      const inbox: { atMs: number; input: Parameters<typeof e.step>[1] }[] = []
+      const pings: number[] = []
+      let readyMs = Infinity
+      let deadlineMs = Infinity
+      const apply = (t: number, out: Output): void => {
+        for (const s of out.sends) {
+          if (s.msg.kind !== 'request') continue
+          const req = s.msg
+          const toBoot = boots.some((b) => b.peer === s.to.peer)
+          if (toBoot && req.type === 'PING') pings.push(t)
+          if (toBoot && bootsDown(t)) inbox.push({ atMs: t + 5, input: { kind: 'rpc-failed', to: s.to, rpcId: req.rpcId, reason: 'dial refused' } })
+          else inbox.push({ atMs: t + 5, input: { kind: 'message', from: s.to, msg: { kind: 'response', rpcId: req.rpcId, type: req.type, closer: [], providers: [] } } })
+        }
+        for (const ev of out.events) if (ev.kind === 'ready-changed' && ev.ready && readyMs === Infinity) readyMs = t
+        deadlineMs = out.nextDeadlineMs
+      }
+      apply(0, e.step(0, { kind: 'start', bootstraps: boots }))
+      for (;;) {
+        inbox.sort((a, b) => a.atMs - b.atMs)
+        const nextIn = inbox[0]?.atMs ?? Infinity
+        const t = Math.min(nextIn, deadlineMs)
+        if (t > untilMs) break
+        if (nextIn <= deadlineMs) apply(t, e.step(t, inbox.shift()!.input))
+        else apply(t, e.step(t, { kind: 'timer' }))
+      }
+      return { pings, readyMs }
+    }
+
+    it('pings again after about a second instead of a full poll interval', () => {
+      const interval = engineConfig().bootstrapPingIntervalMs
+      // Every request to a bootstrap in the first 400 ms fails (the warm start's own pings, and
+      // the join lookup's queries to them); the bootstraps answer from then on.
+      const r = drive((t) => t < 400, 60_000)
+      expect(r.pings.filter((t) => t === 0).length).toBe(2)
+      const retry = r.pings.find((t) => t > 0)
+      expect(retry).toBeGreaterThanOrEqual(500)
+      expect(retry).toBeLessThanOrEqual(1_510)
+      expect(r.readyMs).toBeLessThan(2_000)
+      expect(r.readyMs).toBeLessThan(interval)
+    })
+
+    it('backs off, doubling up to the poll interval, while the bootstraps stay down', () => {
+      const interval = engineConfig().bootstrapPingIntervalMs
+      const r = drive(() => true, 120_000)
+      expect(r.readyMs).toBe(Infinity)
+      const gaps = r.pings.slice(1).map((t, i) => t - r.pings[i]!).filter((g) => g > 0)
+      // 1 s, 2 s, 4 s, 8 s, 16 s (each x0.5-1.5), then the poll interval: about a dozen in two minutes.
+      expect(gaps[0]).toBeLessThanOrEqual(1_500)
+      for (const g of gaps) expect(g).toBeLessThanOrEqual(interval)
+      expect(gaps.at(-1)).toBeGreaterThan(interval / 2)
+      expect(r.pings.length).toBeLessThanOrEqual(18)
+    })
+  })
+})

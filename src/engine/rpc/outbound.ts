@@ -8,7 +8,7 @@ import type { Contact, Response } from '../types.js'
 import { KEY_BYTES } from '../constants.js'
 import { RPC_TIMEOUT, timerPayload } from '../timer-kinds.js'
 import { livenessDone, observe } from '../liveness.js'
-import { noteBootstrapAnswer, noteWarmJoinAnswer } from '../bootstrap.js'
+import { noteBootstrapAnswer, noteWarmJoinAnswer, onBootstrapPingFailed } from '../bootstrap.js'
 import { hardDeadlineMs } from '../first-contact.js'
 import { advance, lookupQueryFailed } from '../query/queue.js'
 
@@ -98,6 +98,7 @@ function failRpc(core: EngineCore, p: Pending): void {
       core.table.fail(p.to, core.nowMs, core.cfg.maxContactFailures, true)
       break
     case 'bootstrap':
+      onBootstrapPingFailed(core)
       break
   }
 }

@@ -23,6 +23,10 @@ const HELP: Record<ConfigKey, string> = {
   dht_link_shaper: 'on: user-space fault injection on kad frames (admin /admin/faults)',
   dht_region: 'this node\'s region label (carried in its PQ proof)',
   dht_admin_socket: 'also serve the HTTP API on this Unix socket (admin without a token)',
+  dht_admission_delay_ms: 'admission control: refuse requests that would wait longer than this (ms)',
+  dht_admission_inflight: 'admission control: refuse requests while this many are open',
+  dht_penalty_refusals: 'refused requests in 10 s that cut a peer off (0: never; default: the profile\'s)',
+  dht_penalty_ms: 'how long a penalized peer is cut off (ms; default: the profile\'s)',
 }
 
 const camel = (k: string): string => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())

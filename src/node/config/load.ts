@@ -61,6 +61,12 @@ export interface NodeConfig {
   readonly linkShaper: boolean
   readonly region: string | undefined
   readonly adminSocket: string | undefined
+  /** Admission control (the engine's admissionDelayMs and admissionInflight). */
+  readonly admissionDelayMs: number
+  readonly admissionInflight: number
+  /** Penalty box thresholds; undefined: the policy profile's (src/node/host/limits.ts). */
+  readonly penaltyRefusals: number | undefined
+  readonly penaltyMs: number | undefined
   /** The config file read, if any. */
   readonly file: string | undefined
   /** Where each value came from. */
@@ -211,6 +217,10 @@ export function loadConfig(opts: LoadConfigOptions = {}): NodeConfig {
     linkShaper: c.dht_link_shaper!,
     region: c.dht_region,
     adminSocket: c.dht_admin_socket,
+    admissionDelayMs: c.dht_admission_delay_ms!,
+    admissionInflight: c.dht_admission_inflight!,
+    penaltyRefusals: c.dht_penalty_refusals,
+    penaltyMs: c.dht_penalty_ms,
     file,
     sources,
   }
@@ -242,6 +252,10 @@ export function configAsFileKeys(c: NodeConfig): Record<string, unknown> {
     dht_link_shaper: c.linkShaper,
     dht_region: c.region ?? null,
     dht_admin_socket: c.adminSocket ?? null,
+    dht_admission_delay_ms: c.admissionDelayMs,
+    dht_admission_inflight: c.admissionInflight,
+    dht_penalty_refusals: c.penaltyRefusals ?? null,
+    dht_penalty_ms: c.penaltyMs ?? null,
   }
   return out
 }
@@ -266,6 +280,10 @@ export const FILE_KEY_OF: Readonly<Record<Exclude<keyof NodeConfig, 'sources' | 
   linkShaper: 'dht_link_shaper',
   region: 'dht_region',
   adminSocket: 'dht_admin_socket',
+  admissionDelayMs: 'dht_admission_delay_ms',
+  admissionInflight: 'dht_admission_inflight',
+  penaltyRefusals: 'dht_penalty_refusals',
+  penaltyMs: 'dht_penalty_ms',
 }
 
 /** NodeConfig field names as the file spells them (`file` for the config file itself). */

@@ -10,6 +10,7 @@ import { isIP } from 'node:net'
 import { z } from 'zod'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { ADMISSION_DELAY_MS, ADMISSION_INFLIGHT } from '../../engine/constants.js'
 
 export interface HostPort {
   /** IPv4 or IPv6 literal, without brackets. */
@@ -182,6 +183,14 @@ export const ConfigSchema = z.strictObject({
     .optional(),
   /** Also serve the HTTP API on this Unix domain socket (mode 0600; admin without a token). */
   dht_admin_socket: path().optional(),
+  /** Admission control: refuse a FIND_NODE-sized request that would wait longer than this (ms). */
+  dht_admission_delay_ms: int(1, 60_000).optional(),
+  /** Admission control: refuse new requests while this many inbound ones are open. */
+  dht_admission_inflight: int(1, 1_000_000).optional(),
+  /** Refused requests within 10 s that put a peer in the penalty box (0: never); default the profile's. */
+  dht_penalty_refusals: int(0, 1_000_000).optional(),
+  /** How long a penalized peer is cut off (ms); default the profile's. */
+  dht_penalty_ms: int(1_000, 86_400_000).optional(),
 })
 
 export type ConfigKey = keyof typeof ConfigSchema.shape
@@ -201,6 +210,8 @@ export const DEFAULTS: Readonly<Partial<Record<ConfigKey, unknown>>> = {
   dht_log_level: 'info',
   dht_drain_timeout_ms: 10_000,
   dht_link_shaper: false,
+  dht_admission_delay_ms: ADMISSION_DELAY_MS,
+  dht_admission_inflight: ADMISSION_INFLIGHT,
 }
 
 /** Keys whose values are paths: relative paths in a file resolve against the file's directory. */

@@ -7,14 +7,16 @@
 // they close (in the handshake or established alike) and refuses a new one past `perIp`; after
 // the handshake, when the peer id is known, it refuses a connection past `perPeer` for that id.
 // Addresses on the allow list (tests, trusted operators) are exempt, as they are from libp2p's
-// own limits. Refusals are reported by reason, and so is every inbound socket that closes before
-// its handshake is done (`handshake-timeout` when it used its whole handshake time, a slow or
-// silent socket; `handshake-failed` otherwise), so a half-open flood shows in the metrics.
+// own limits. A peer in the penalty box (penalty-box.ts) is refused a connection in either
+// direction until its penalty ends. Refusals are reported by reason, and so is every inbound
+// socket that closes before its handshake is done (`handshake-timeout` when it used its whole
+// handshake time, a slow or silent socket; `handshake-failed` otherwise), so a half-open flood
+// shows in the metrics.
 import type { Connection, ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { allowList, ipOf } from './allow-list.js'
 
-export type GuardRefusal = 'connections-per-ip' | 'connections-per-peer' | 'handshake-timeout' | 'handshake-failed'
+export type GuardRefusal = 'connections-per-ip' | 'connections-per-peer' | 'penalized' | 'handshake-timeout' | 'handshake-failed'
 
 export interface ConnectionGuardOptions {
   readonly perIp: number
@@ -23,6 +25,8 @@ export interface ConnectionGuardOptions {
   readonly handshakeTimeoutMs: number
   /** Multiaddr prefixes exempt from the limits ("/ip4/127.0.0.1"). */
   readonly allow?: readonly string[]
+  /** True while a peer serves a penalty: no connection to or from it. */
+  readonly penalized?: (peer: string) => boolean
   readonly onRefused?: (reason: GuardRefusal) => void
 }
 
@@ -71,7 +75,13 @@ export class ConnectionGuard {
         return false
       },
       denyInboundEncryptedConnection: (peer: PeerId, maConn: MultiaddrConnection): boolean => {
-        if (this.connectionsOf === undefined || this.allowed(maConn.remoteAddr)) return false
+        if (this.allowed(maConn.remoteAddr)) return false
+        if (this.opts.penalized?.(peer.toString()) === true) {
+          this.settled.add(maConn)
+          this.opts.onRefused?.('penalized')
+          return true
+        }
+        if (this.connectionsOf === undefined) return false
         if (this.connectionsOf(peer).length >= this.opts.perPeer) {
           this.settled.add(maConn)
           this.opts.onRefused?.('connections-per-peer')
@@ -83,6 +93,8 @@ export class ConnectionGuard {
         this.settled.add(maConn)
         return false
       },
+      // Our own dials too: a connection we open would carry the peer's streams just the same.
+      denyDialPeer: (peer: PeerId): boolean => this.opts.penalized?.(peer.toString()) === true,
     }
   }
 }

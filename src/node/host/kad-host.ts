@@ -45,6 +45,7 @@ import { DEFAULT_LIMITS, type NodeLimits } from './limits.js'
 import { DROP, type LinkShaper } from '../shaper/link-shaper.js'
 import { ProviderQuota } from './provider-quota.js'
 import { allowList, ipOf } from './allow-list.js'
+import { PenaltyBox } from './penalty-box.js'
 import { toHex } from '../../engine/ids.js'
 import { RateLimiter } from '../../engine/rate-limiter.js'
 import { CODE_TYPE, TYPE_CODE, closeQuietly, frame, sendRpc, sleep, type PeerAdmission, type RpcContext } from './rpc-io.js'
@@ -68,6 +69,8 @@ export interface HostObserver {
   bootstrapRoundFailed(attempt: number, retryInMs: number): void
   /** An inbound kad stream reached the handler through our fast path or libp2p's registrar. */
   inboundStream(path: 'fast' | 'libp2p'): void
+  /** A peer was put in the penalty box after `refusals` refused requests (penalty-box.ts). */
+  penalized?(peer: string, refusals: number, penaltyMs: number): void
 }
 
 export interface KadHostOptions {
@@ -86,6 +89,8 @@ export interface KadHostOptions {
   readonly admission?: PeerAdmission
   /** Multiaddr prefixes of trusted peers, exempt from the request budget (as from libp2p's limits). */
   readonly allow?: readonly string[]
+  /** The penalty box the connection gater also reads (default: one of its own, from `limits`). */
+  readonly penalty?: PenaltyBox
 }
 
 interface PendingInbound {
@@ -143,6 +148,8 @@ export class KadHost {
   private readonly ipRequestBudget: RateLimiter
   /** Each connection's source IP, read once (admission runs for every stream). */
   private readonly ipOfConn = new WeakMap<Connection, string>()
+  /** Peers cut off for exceeding their request budget again and again. */
+  readonly penalty: PenaltyBox
   private readonly allowed: (addr: Multiaddr) => boolean
 
   constructor(opts: KadHostOptions) {
@@ -157,6 +164,7 @@ export class KadHost {
     this.buffers = new ByteBudget(this.limits.bufferedBytesPerPeer, this.limits.bufferedBytesTotal)
     this.requestBudget = new RateLimiter(this.limits.requestsPerPeerPerS, this.limits.requestBurstPerPeer)
     this.ipRequestBudget = new RateLimiter(this.limits.requestsPerIpPerS, this.limits.requestBurstPerIp)
+    this.penalty = opts.penalty ?? new PenaltyBox(this.limits.penaltyRefusals, this.limits.penaltyMs)
     this.allowed = allowList(opts.allow ?? [])
     // Tracked entries stay near the store's own records (refusals are forgotten); twice its size is slack.
     this.providerQuota = new ProviderQuota(this.limits.providerRecordsPerPeer, opts.engine.config.providerTtlMs, 2 * opts.engine.config.maxProviderKeys)
@@ -351,16 +359,23 @@ export class KadHost {
    * One token of the peer's request budget and one of its address's (the first request of a
    * stream pays when the stream is opened, or before it is echoed; later ones on the same stream
    * before they are decoded). Refusals are counted: `rate-limited` for the peer's budget,
-   * `ip-rate-limited` for its address's.
+   * `ip-rate-limited` for its address's; the refusal that reaches the penalty threshold puts the
+   * peer in the penalty box.
    */
   private admitRequest(conn: Connection): boolean {
     const now = this.now()
     const peer = conn.remotePeer.toString()
-    if (!this.requestBudget.allow(peer, now)) return this.exempt(conn, 'rate-limited')
+    if (this.penalty.penalized(peer, now) && !this.allowed(conn.remoteAddr)) {
+      // A stream on a connection that outlived the penalty's start (closing takes a moment).
+      this.observer?.rejected('penalized')
+      conn.abort(new Error('penalized'))
+      return false
+    }
+    if (!this.requestBudget.allow(peer, now)) return this.overBudget(conn, peer, now, 'rate-limited')
     const ip = this.sourceIp(conn)
     if (ip !== undefined && !this.ipRequestBudget.allow(ip, now)) {
       this.requestBudget.refund(peer)
-      return this.exempt(conn, 'ip-rate-limited')
+      return this.overBudget(conn, peer, now, 'ip-rate-limited')
     }
     return true
   }
@@ -372,10 +387,11 @@ export class KadHost {
     if (ip !== undefined) this.ipRequestBudget.refund(ip)
   }
 
-  /** Over a budget: allowed addresses pass anyway; anyone else is refused and counted. */
-  private exempt(conn: Connection, reason: string): boolean {
+  /** Over a budget: allowed addresses pass anyway; anyone else is refused, counted and struck. */
+  private overBudget(conn: Connection, peer: string, now: number, reason: string): boolean {
     if (this.allowed(conn.remoteAddr)) return true
     this.observer?.rejected(reason)
+    if (this.penalty.strike(peer, now)) this.penalize(conn, peer)
     return false
   }
 
@@ -386,6 +402,17 @@ export class KadHost {
       this.ipOfConn.set(conn, ip)
     }
     return ip === '' ? undefined : ip
+  }
+
+  /** Closes every connection of a peer just put in the penalty box, and says so. */
+  private penalize(conn: Connection, peer: string): void {
+    const refusals = this.penalty.threshold
+    const penaltyMs = this.penalty.durationMs
+    this.observer?.penalized?.(peer, refusals, penaltyMs)
+    this.log.warn({ peer_id: peer, refusals, penalty_ms: penaltyMs, addr: conn.remoteAddr.toString() }, 'peer penalized: request budget exceeded again and again; connections closed')
+    for (const c of this.stack.getConnections(conn.remotePeer)) c.abort(new Error('penalized'))
+    // The connection at hand may not be listed yet (a stream racing its own set-up).
+    if (conn.status === 'open') conn.abort(new Error('penalized'))
   }
 
   private async serveStream(stream: Stream, conn: Connection, reader: FrameReader): Promise<void> {

@@ -26,8 +26,10 @@ export interface StackOptions {
   readonly allowPeer?: (peer: string) => boolean
   /** Per-peer and per-IP connection budgets, handshake bounds (default: libp2p's). */
   readonly limits?: NodeLimits
-  /** Told of every inbound connection refused (a budget, libp2p's own limits, a failed handshake). */
+  /** Told of every connection refused (a budget, a penalty, libp2p's own limits, a failed handshake). */
   readonly onRefused?: (reason: string) => void
+  /** True while a peer serves a penalty (penalty-box.ts): no connection to or from it. */
+  readonly penalized?: (peer: string) => boolean
   /**
    * Source address of outbound TCP connections (default: the OS's choice). Many nodes on one
    * host, each on a loopback address of its own, dial from it so their peers see distinct IPs
@@ -69,6 +71,7 @@ export async function createStack(opts: StackOptions): Promise<NodeStack> {
           handshakeTimeoutMs: l.handshakeTimeoutMs,
           ...(opts.allow ? { allow: opts.allow } : {}),
           ...(opts.onRefused ? { onRefused: opts.onRefused } : {}),
+          ...(opts.penalized ? { penalized: opts.penalized } : {}),
         })
   const node = (await createLibp2p({
     privateKey: opts.privateKey,

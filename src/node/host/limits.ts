@@ -33,6 +33,12 @@ export interface NodeLimits {
   readonly requestsPerIpPerS: number
   /** Token bucket depth per source IP. */
   readonly requestBurstPerIp: number
+  /**
+   * Refused requests within 10 s that put a peer in the penalty box (penalty-box.ts); 0: never.
+   */
+  readonly penaltyRefusals: number
+  /** How long a peer stays in the penalty box: connections closed, new ones refused. */
+  readonly penaltyMs: number
   /** Provider records one peer may hold in this node's store at once. */
   readonly providerRecordsPerPeer: number
   /** Provider records (keys) all the peer ids of one source IP may hold at once. */
@@ -59,6 +65,8 @@ export const DEFAULT_LIMITS: NodeLimits = {
   requestBurstPerPeer: 1_000,
   requestsPerIpPerS: 2_000,
   requestBurstPerIp: 4_000,
+  penaltyRefusals: 1_000,
+  penaltyMs: 60_000,
   providerRecordsPerPeer: 1_000,
   providerRecordsPerIp: 2_000,
   contactBookBytes: 64 * MiB,
@@ -78,6 +86,8 @@ export const STRICT_LIMITS: NodeLimits = {
   requestBurstPerPeer: 40,
   requestsPerIpPerS: 80,
   requestBurstPerIp: 160,
+  penaltyRefusals: 200,
+  penaltyMs: 300_000,
   providerRecordsPerPeer: 200,
   providerRecordsPerIp: 400,
   contactBookBytes: 32 * MiB,
