@@ -2,11 +2,13 @@
 // an error to its code: errors outside the CLI carry no exit codes of their own.
 import { BadInputError } from '../common/errors.js'
 import { EngineMisuseError } from '../engine/errors.js'
+import { InterruptedError } from './interrupt.js'
 
 /** The exit code of a command that failed with `err`: bad input is 2, a bug 3. */
 export function exitCodeFor(err: unknown): number {
   // The engine refuses a value the CLI let through (e.g. a key of the wrong length): still the user's input.
   if (err instanceof BadInputError || err instanceof EngineMisuseError) return EXIT_BAD_INPUT
+  if (err instanceof InterruptedError) return EXIT_INTERRUPTED
   // A command's own error may name its code (a node that cannot be reached, a refused token).
   const own = (err as { exitCode?: unknown } | null | undefined)?.exitCode
   if (typeof own === 'number' && Number.isInteger(own) && own > 0 && own < 126) return own
@@ -20,7 +22,7 @@ export const EXIT_GATE_FAILED = 1
 export const EXIT_BAD_INPUT = 2
 /** An internal invariant broke: a bug; the message carries the seed and the replay command. */
 export const EXIT_INTERNAL = 3
-/** Interrupted (SIGINT) after writing what was measured so far (testbed: a report marked partial). */
+/** Interrupted (SIGINT/SIGTERM): `run` and `sweep` write nothing; `testbed` writes what it measured, marked partial. */
 export const EXIT_INTERRUPTED = 130
 /** `ctl`: the node could not be reached (connection refused, no answer in time). */
 export const EXIT_UNREACHABLE = 4

@@ -1,27 +1,9 @@
 // The dht-sim command line. Each command lives in its own module under commands/ and registers
 // itself on the program; this file only wires them together and maps errors to exit codes.
 import { Command, CommanderError } from 'commander'
+import { COMMANDS } from './command-list.js'
 import { EXIT_BAD_INPUT, exitCodeFor } from './exit-codes.js'
 import { VERSION } from './version.js'
-
-type Register = (program: Command) => void
-
-// Each command's module, loaded only when that command runs: `serve` and `ctl` need neither the
-// simulator nor the reports, and `ctl`, run once per runbook step, needs no libp2p at all.
-// Listed in the order `--help` shows them.
-const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
-  ['run', async () => (await import('./commands/run.js')).registerRun],
-  ['testbed', async () => (await import('./commands/testbed.js')).registerTestbed],
-  ['calibrate', async () => (await import('./commands/calibrate.js')).registerCalibrate],
-  ['sweep', async () => (await import('./commands/sweep.js')).registerSweep],
-  ['gate', async () => (await import('./commands/gate.js')).registerGate],
-  ['explore', async () => (await import('./commands/explore.js')).registerExplore],
-  ['compare', async () => (await import('./commands/compare.js')).registerCompare],
-  ['schema', async () => (await import('./commands/schema.js')).registerSchema],
-  ['serve', async () => (await import('./commands/serve.js')).registerServe],
-  ['config', async () => (await import('./commands/config.js')).registerConfig],
-  ['ctl', async () => (await import('./commands/ctl.js')).registerCtl],
-]
 
 const program = new Command()
 program
@@ -30,12 +12,17 @@ program
   .version(VERSION)
   .exitOverride()
   .showHelpAfterError(false)
+  // One prefix for every error line, commander's own (unknown option, missing argument) included.
+  .configureOutput({ outputError: (text, write) => write(`dht-sim: ${text.replace(/^error: /, '')}`) })
 
-// The command named on the line (the first word that is not an option); without one, or with a
-// word that is no command, all of them, so help and commander's own errors read as before.
-const word = process.argv.slice(2).find((a) => !a.startsWith('-'))
-const named = COMMANDS.find(([name]) => name === word)
-for (const [, load] of named !== undefined ? [named] : COMMANDS) (await load())(program)
+// The command named on the line (the first word that is not an option; after `help`, the word
+// that follows) is the only module loaded. Without one, every command is listed from the table
+// of command-list.ts with no module loaded (`--version`, `--help`, a mistyped command name all stay fast).
+const words = process.argv.slice(2).filter((a) => !a.startsWith('-'))
+const word = words[0] === 'help' ? words[1] : words[0]
+const named = COMMANDS.find((c) => c.name === word)
+if (named !== undefined) (await named.load())(program)
+else for (const c of COMMANDS) program.command(c.args === '' ? c.name : `${c.name} ${c.args}`).description(c.description)
 
 try {
   await program.parseAsync(process.argv)

@@ -22,6 +22,7 @@ import {
   allowedWorsening,
   DEFAULT_TOLERANCES,
   describeTolerance,
+  neverFails,
   resolveTolerance,
   worsening,
   type Tolerance,
@@ -78,6 +79,10 @@ export function parseBaseline(text: string, source: string): Baseline {
   }
   const parsed = baselineSchema.safeParse(raw)
   if (!parsed.success) throw new BadInputError(firstIssueLine(source, parsed.error))
+  for (const [key, tol] of Object.entries(parsed.data.tolerances ?? {})) {
+    const why = neverFails(tol)
+    if (why !== null) throw new BadInputError(`${source}: tolerances.${key}: ${why}`)
+  }
   return parsed.data
 }
 

@@ -19,11 +19,13 @@ export interface ChartSeries {
   readonly pointRadius?: number
 }
 
-/** A shaded x-range (a fault window). */
+/** A shaded x-range (a fault window, the warm-up). */
 export interface ChartBand {
   readonly from: number
   readonly to: number
   readonly label: string
+  /** Fill colour (CSS); default: the fault-window orange. */
+  readonly color?: string
 }
 
 /** A horizontal gate threshold, drawn over [from, to] of the x axis (null: the chart's edge). */
@@ -31,6 +33,14 @@ export interface ChartThreshold {
   readonly y: number
   readonly from: number | null
   readonly to: number | null
+  readonly label: string
+  /** Default: the gate red. A criterion the points are judged against is drawn in its own colour. */
+  readonly color?: string
+}
+
+/** A vertical gate threshold: a deadline on the time axis (MTTR, time to alert). */
+export interface ChartXThreshold {
+  readonly x: number
   readonly label: string
 }
 
@@ -51,7 +61,10 @@ export interface ChartSpec {
   readonly series: readonly ChartSeries[]
   readonly bands?: readonly ChartBand[]
   readonly thresholds?: readonly ChartThreshold[]
+  readonly xThresholds?: readonly ChartXThreshold[]
   readonly marks?: readonly ChartMark[]
+  /** Logarithmic x axis (latency CDF: the body and the tail both readable). */
+  readonly xLog?: boolean
   readonly xMin?: number
   readonly xMax?: number
   readonly yMin?: number
@@ -69,3 +82,7 @@ export function paletteColor(i: number): string {
 
 export const COLOR_FIRED = '#d62728'
 export const COLOR_CLEARED = '#2ca02c'
+/** Criterion lines (what an elapsed measure's series is judged against): not the gate's red. */
+export const COLOR_CRITERION = '#8a4b08'
+export const COLOR_WARMUP = 'rgba(128, 128, 128, 0.15)'
+export const COLOR_EVENT = '#1f77b4'

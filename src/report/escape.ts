@@ -52,13 +52,16 @@ export function escapeXml(text: string): string {
     .replace(/'/g, '&apos;')
 }
 
-/** Escapes text for one cell of a GitHub-flavoured Markdown table (also safe from raw HTML). */
+/**
+ * Escapes text for one cell of a GitHub-flavoured Markdown table (also safe from raw HTML). Only a
+ * `<` that could open a tag, comment or declaration becomes `&lt;`: "p95 <= 500" stays readable
+ * in the raw file, where an entity would show as "&lt;=".
+ */
 export function escapeMarkdownCell(text: string): string {
   return text
     .replace(/\r?\n/g, ' ')
     .replace(/\\/g, '\\\\')
     .replace(/\|/g, '\\|')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
+    .replace(/<(?=[A-Za-z/!?])/g, '&lt;')
     .replace(/`/g, '\\`')
 }

@@ -1,6 +1,6 @@
 // Number and gate formatting shared by the console table, summary.md, junit.xml, compare and the
 // HTML report, so that one figure reads the same everywhere. Pure and deterministic.
-import type { GateResult } from '../sim/report-types.js'
+import type { FaultWindow, GateResult, Report } from '../sim/report-types.js'
 
 /** A figure for people: integers as is, others with up to 4 significant digits; null as "n/a". */
 export function formatNumber(value: number | null | undefined): string {
@@ -9,14 +9,30 @@ export function formatNumber(value: number | null | undefined): string {
   if (Number.isInteger(value)) return String(value)
   const abs = Math.abs(value)
   if (abs >= 1000) return value.toFixed(1)
-  if (abs >= 0.001) return String(Number(value.toPrecision(4)))
+  if (abs >= 1) return String(Number(value.toPrecision(4)))
+  if (abs >= 0.001) {
+    // Never round a fraction to a whole number: 0.999966 is not 1 (one lost lookup in 30,000).
+    for (let p = 4; p <= 8; p++) {
+      const r = Number(value.toPrecision(p))
+      if (!Number.isInteger(r)) return String(r)
+    }
+    return String(value)
+  }
   return value.toExponential(2)
 }
 
 /** A figure for the Markdown reports: integers as is, others rounded to 4 decimals; null as "n/a". */
 export function formatDecimal(value: number | null | undefined): string {
   if (value === null || value === undefined) return 'n/a'
-  return Number.isInteger(value) ? String(value) : String(Math.round(value * 1e4) / 1e4)
+  if (Number.isInteger(value)) return String(value)
+  if (Math.abs(value) >= 1) return String(Math.round(value * 1e4) / 1e4)
+  // A fraction never reads as a whole number: 0.999966 is not 1.
+  for (let d = 4; d <= 8; d++) {
+    const f = 10 ** d
+    const r = Math.round(value * f) / f
+    if (!Number.isInteger(r)) return String(r)
+  }
+  return String(value)
 }
 
 /** A signed delta ("+12.5", "-0.001", "0"). */
@@ -67,4 +83,47 @@ export function textTable(header: readonly string[], rows: readonly (readonly st
   const line = (cells: readonly string[]): string =>
     cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n'
+}
+
+/**
+ * The metric names of a report in the one order every rendering uses (HTML and Markdown alike):
+ * the report's own order (the simulator's metrics, then the chaos ones, then rejected_<reason>),
+ * then names only a variant has, in the order first seen.
+ */
+export function orderedMetricNames(report: Pick<Report, 'metrics' | 'variants'>): string[] {
+  const names = Object.keys(report.metrics)
+  const seen = new Set(names)
+  for (const v of report.variants) {
+    for (const k of Object.keys(v.metrics)) {
+      if (!seen.has(k)) {
+        seen.add(k)
+        names.push(k)
+      }
+    }
+  }
+  return names
+}
+
+export type FaultMeasure = 'readiness_flip_s' | 'collapse_s' | 'readiness_lead_s' | 'mttr_s' | 'recovery_s' | 'time_to_alert_s'
+
+/** The fault measures the tables show, with their column titles, in one order for HTML and Markdown. */
+export const FAULT_MEASURES: readonly (readonly [FaultMeasure, string])[] = [
+  ['readiness_flip_s', 'readiness flip'],
+  ['collapse_s', 'collapse'],
+  ['readiness_lead_s', 'readiness lead'],
+  ['mttr_s', 'MTTR'],
+  ['recovery_s', 'recovery'],
+  ['time_to_alert_s', 'time to alert'],
+]
+
+/** A fault measure's cell: the figure, or what did not happen ("no collapse") when it is null with a reason. */
+export function faultMeasureText(f: FaultWindow, k: FaultMeasure, fmt: (v: number) => string = formatDecimal): string {
+  const v = f[k]
+  if (v !== null && v !== undefined) return fmt(v)
+  if (f.notes?.[k] === undefined) return 'n/a'
+  if (k === 'collapse_s') return 'no collapse'
+  if (f.missed?.includes(k) === true) return k === 'readiness_lead_s' ? 'missed: never flipped' : 'missed'
+  if (k === 'readiness_lead_s') return 'no collapse to lead'
+  if (k === 'time_to_alert_s') return 'no alert'
+  return 'not reached'
 }

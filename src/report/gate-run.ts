@@ -8,12 +8,13 @@
 //   3. evaluate gates and regressions (gate.ts), write <out>/summary.md and <out>/junit.xml;
 //   4. with --update-baseline, rewrite the baseline from these runs instead of checking it.
 // The simulator is reached through the GateSim interface so tests can feed fixture reports.
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { BadInputError } from '../common/errors.js'
 import { InvariantError } from '../engine/errors.js'
 import type { Report } from '../sim/report-types.js'
 import { loadBaseline, serializeBaseline, withUpdatedEntries } from './baseline.js'
+import { ensureDir, prepareOutDir } from './files.js'
 import { evaluateGate, type GateOutcome, type ScenarioCrash } from './gate.js'
 import { renderHtml } from './html.js'
 import { renderJunit } from './junit.js'
@@ -113,9 +114,12 @@ export function runGate<S extends GateScenario>(sim: GateSim<S>, opts: GateRunOp
   const log = opts.log ?? ((): void => {})
   const chosen = selectScenarios(sim, opts)
   const baseline = loadBaseline(opts.baselinePath)
+  // A bad --out is bad input before anything runs, not an error after the last scenario.
+  prepareOutDir(opts.outDir)
 
   const reports: Report[] = []
   const crashes: ScenarioCrash[] = []
+  const wallS: Record<string, number> = {}
   for (const [i, c] of chosen.entries()) {
     log(`[${i + 1}/${chosen.length}] ${c.scenario.name} (${c.path})`)
     const started = performance.now()
@@ -127,27 +131,29 @@ export function runGate<S extends GateScenario>(sim: GateSim<S>, opts: GateRunOp
       // still run; the command then exits 3. Anything else is not ours to swallow.
       if (!(err instanceof InvariantError)) throw err
       crashes.push({ name: c.scenario.name, path: c.path, message: err.message })
+      wallS[c.scenario.name] = (performance.now() - started) / 1000
       log(`${c.scenario.name}: CRASHED: ${err.message}`)
       continue
     }
-    log(`${c.scenario.name}: ${report.pass ? 'gates pass' : 'gate FAILED'} (${((performance.now() - started) / 1000).toFixed(1)} s wall)`)
+    wallS[c.scenario.name] = (performance.now() - started) / 1000
+    log(`${c.scenario.name}: ${report.pass ? 'gates pass' : 'gate FAILED'} (${wallS[c.scenario.name]!.toFixed(1)} s wall)`)
     const dir = join(opts.outDir, c.scenario.name)
-    mkdirSync(dir, { recursive: true })
+    ensureDir(dir)
     for (const f of scenarioFiles((r) => sim.files(r), report)) writeAtomic(join(dir, f.name), f.contents)
     reports.push(report)
   }
 
   const outcome = evaluateGate(reports, baseline, { updateBaseline: opts.updateBaseline, crashes })
-  mkdirSync(opts.outDir, { recursive: true })
+  ensureDir(opts.outDir)
   const summaryPath = join(opts.outDir, 'summary.md')
   const junitPath = join(opts.outDir, 'junit.xml')
   writeAtomic(summaryPath, renderSummaryMarkdown(outcome))
-  writeAtomic(junitPath, renderJunit(outcome))
+  writeAtomic(junitPath, renderJunit(outcome, wallS))
 
   let baselineWritten: string | null = null
   // A crashed run has no figures: the baseline is not rewritten from a partial set.
   if (opts.updateBaseline && crashes.length === 0) {
-    mkdirSync(dirname(opts.baselinePath), { recursive: true })
+    ensureDir(dirname(opts.baselinePath), '--baseline')
     writeAtomic(opts.baselinePath, serializeBaseline(withUpdatedEntries(baseline, reports)))
     baselineWritten = opts.baselinePath
   }

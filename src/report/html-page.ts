@@ -27,6 +27,8 @@ pre { background: #f6f8fa; padding: 8px; overflow-x: auto; white-space: pre-wrap
 .chart { position: relative; height: 300px; margin: 4px 0 18px; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 8px 24px; }
 .empty { color: #57606a; font-style: italic; }
+.description { font-size: 15px; color: #1b1f23; margin: 4px 0 10px; }
+.judges { margin: 0 0 6px; color: #32383f; }
 `
 
 export interface PageInput {

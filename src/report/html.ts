@@ -1,8 +1,11 @@
-// report.html for one run: the gate table first (PASS/FAIL, measured, threshold, window), the seed
-// and the exact replay command, then the charts (latency CDF, hops histogram, p95 latency and hop
-// p99 over virtual time with fault windows shaded and gate thresholds drawn, lookup success, ready
-// nodes, an alert timeline with fired/cleared marks) and the tables behind them. Self-contained
-// and deterministic: the same report always renders to the same bytes.
+// report.html for one run: the verdict and the scenario's description, the variants side by side
+// (the gated metric and what the defences cost), the gate table (PASS/FAIL, measured, threshold,
+// window), the seed and the exact replay command; then "what each gate judges" (one chart per
+// gate of its own metric over time, threshold and window drawn, with a sentence when the
+// per-window line and the gated figure disagree), then the general charts (latency CDF on a log
+// axis, hops histogram, p95 and hop p99 over time with the warm-up and fault windows shaded,
+// success, ready and online nodes, an alert timeline) and the tables behind them, metrics in the
+// same order as report.md. Self-contained and deterministic: the same report, the same bytes.
 import type { FaultWindow, GateResult, Report } from '../sim/report-types.js'
 import {
   COLOR_CLEARED,
@@ -14,8 +17,10 @@ import {
   type ChartThreshold,
 } from './chart-spec.js'
 import { escapeHtml } from './escape.js'
-import { formatGate, formatNumber, gateMeasuredText } from './format.js'
+import { FAULT_MEASURES, faultMeasureText, formatGate, formatNumber, gateMeasuredText, orderedMetricNames } from './format.js'
 import { checkGate } from './gate.js'
+import { gateCharts, scenarioDescription, shareAxis, timeBands, type GateChart } from './gate-charts.js'
+import { variantRows } from './variants.js'
 import { chartBlock, htmlTable, keyValueTable, renderPage } from './html-page.js'
 
 const num = (v: number | null | undefined): string => escapeHtml(formatNumber(v))
@@ -40,7 +45,7 @@ function thresholdsFor(report: Report, metric: string): ChartThreshold[] {
 }
 
 function bands(report: Report): ChartBand[] {
-  return report.faults.map((f) => ({ from: f.at_s, to: f.until_s, label: `${f.id} (${f.kind})` }))
+  return timeBands(report)
 }
 
 function alertMarks(report: Report): ChartMark[] {
@@ -74,8 +79,12 @@ function timeSeriesChart(report: Report, id: string, metric: 'lookup_p95_ms' | '
     marks: alertMarks(report),
     xMin: 0,
     xMax: report.virtual_duration_s,
-    yMin: metric === 'lookup_success' ? undefined : 0,
-    yMax: metric === 'lookup_success' ? 1 : undefined,
+    ...(metric === 'lookup_success'
+      ? shareAxis(
+          points.map((p) => p.y).filter((v): v is number => v !== null),
+          thresholds.map((t) => t.y),
+        )
+      : { yMin: 0 }),
   }
   const sMax = metric === 'lookup_success' ? undefined : suggestedMax(points.map((p) => p.y), thresholds)
   return sMax === undefined ? spec : { ...spec, ySuggestedMax: sMax }
@@ -91,17 +100,18 @@ function charts(report: Report): { spec: ChartSpec; title: string; hasData: bool
     .map((g) => ({ x: g.threshold, label: `p95 gate ${g.op} ${formatNumber(g.threshold)} ms${g.window === 'all' ? '' : ` (${g.window})`}`, color: COLOR_FIRED }))
   out.push({
     title: 'Lookup latency CDF',
-    hasData: report.latency_cdf.length > 0,
+    hasData: report.latency_cdf.some((c) => c.ms > 0),
     empty: 'No lookup completed: no latency distribution.',
     spec: {
       id: 'chart-latency-cdf',
       kind: 'line',
-      xLabel: 'lookup latency (ms)',
+      xLabel: 'lookup latency (ms, log scale)',
       yLabel: 'fraction of lookups',
-      series: [{ label: 'CDF', color: paletteColor(0), points: report.latency_cdf.map((c) => ({ x: c.ms, y: c.fraction })), pointRadius: 2 }],
-      thresholds: [{ y: 0.95, from: null, to: null, label: 'p95' }],
+      // A log axis: the body (tens of ms) and the tail (seconds) are both readable.
+      series: [{ label: 'CDF', color: paletteColor(0), points: report.latency_cdf.filter((c) => c.ms > 0).map((c) => ({ x: c.ms, y: c.fraction })), pointRadius: 2 }],
+      thresholds: [{ y: 0.95, from: null, to: null, label: 'p95', color: '#57606a' }],
       marks: cdfMarks,
-      xMin: 0,
+      xLog: true,
       yMin: 0,
       yMax: 1,
     },
@@ -196,34 +206,52 @@ function alertLabels(report: Report): string[] {
   })
 }
 
-function gateTable(gates: readonly GateResult[]): string {
+function gateTable(gates: readonly GateResult[], charts: readonly GateChart[] = []): string {
   if (gates.length === 0) return '<p class="fail">This scenario declares no gates.</p>'
   return htmlTable(
     ['result', 'metric', 'threshold', 'measured', 'window'],
     gates.map((g) => {
       const c = checkGate(g)
-      return [passCell(c.pass), escapeHtml(g.metric), escapeHtml(`${g.op} ${formatNumber(g.threshold)}`), escapeHtml(gateMeasuredText(g)), escapeHtml(g.window)]
+      const chart = charts.find((x) => x.gates.includes(g))
+      const metric = chart === undefined ? escapeHtml(g.metric) : `<a href="#${escapeHtml(chart.spec.id)}">${escapeHtml(g.metric)}</a>`
+      return [passCell(c.pass), metric, escapeHtml(`${g.op} ${formatNumber(g.threshold)}`), escapeHtml(gateMeasuredText(g)), escapeHtml(g.window)]
     }),
     [3],
   )
 }
 
+function gateChartsSection(charts: readonly GateChart[]): string[] {
+  if (charts.length === 0) return []
+  return [
+    '<h2>What each gate judges</h2>',
+    '<p>Each gate\'s own metric over virtual time, one point per series window; the red dashed line is the gate\'s threshold over the span its window covers (a vertical one: a deadline). Shaded: the warm-up (grey, not gated) and fault windows (orange).</p>',
+    '<div class="charts">',
+    ...charts.map((c) => `<div>${chartBlock(c.title, c.spec.id, c.hasData, c.empty)}${c.sentences.map((t) => `<p class="judges">${escapeHtml(t)}</p>`).join('')}</div>`),
+    '</div>',
+  ]
+}
+
 function metricsTable(report: Report): string {
-  const names = [...new Set([...Object.keys(report.metrics), ...report.variants.flatMap((v) => Object.keys(v.metrics))])].sort()
+  const names = orderedMetricNames(report)
   if (names.length === 0) return '<p class="empty">No metrics.</p>'
   const header = ['metric', 'this run', ...report.variants.map((v) => v.label)]
   const rows = names.map((n) => [escapeHtml(n), num(report.metrics[n]), ...report.variants.map((v) => num(v.metrics[n]))])
   return htmlTable(header, rows, header.map((_, i) => i).slice(1))
 }
 
+/** The variants beside this run, at the top: verdicts, the gated metrics, and what the defences cost. */
 function variantsSection(report: Report): string {
   if (report.variants.length === 0) return ''
-  const parts = ['<h2>Variants</h2>', '<p>Extra runs shown beside this one; their gates do not decide the verdict.</p>']
-  for (const v of report.variants) {
-    const pass = v.gates.every((g) => checkGate(g).pass)
-    parts.push(`<h3>${escapeHtml(v.label)}: ${passCell(pass)}</h3>`, gateTable(v.gates))
-  }
-  return parts.join('\n')
+  const header = ['', 'this run', ...report.variants.map((v) => v.label)]
+  const rows = variantRows(report).map((r) => [
+    escapeHtml(r.label),
+    ...r.cells.map((c) => (c.pass === undefined ? escapeHtml(c.text) : `${escapeHtml(c.text)} ${passCell(c.pass)}`.trim())),
+  ])
+  return [
+    '<h2>This run and its variants</h2>',
+    '<p>The same scenario and seed with the variant\'s changes. Only this run\'s gates decide the verdict; the variants show what its settings buy and what they cost.</p>',
+    htmlTable(header, rows, header.map((_, i) => i).slice(1)),
+  ].join('\n')
 }
 
 function faultsAndAlerts(report: Report): string {
@@ -232,11 +260,24 @@ function faultsAndAlerts(report: Report): string {
     report.faults.length === 0
       ? '<p class="empty">No fault injected.</p>'
       : htmlTable(
-          ['fault', 'kind', 'from (s)', 'until (s)'],
-          report.faults.map((f) => [escapeHtml(f.id), escapeHtml(f.kind), num(f.at_s), num(f.until_s)]),
-          [2, 3],
+          ['fault', 'kind', 'from (s)', 'until (s)', ...FAULT_MEASURES.map(([, t]) => `${t} (s)`)],
+          report.faults.map((f) => [
+            escapeHtml(f.id),
+            escapeHtml(f.kind),
+            num(f.at_s),
+            num(f.until_s),
+            ...FAULT_MEASURES.map(([k]) => escapeHtml(faultMeasureText(f, k, formatNumber))),
+          ]),
+          [2, 3, 4, 5, 6, 7, 8, 9],
         ),
   )
+  if (report.faults.length > 0) parts.push('<p>Readiness lead = collapse − readiness flip (positive: /readyz turned first).</p>')
+  const notes: string[] = []
+  for (const f of report.faults) {
+    if (f.flipped_nodes !== undefined) notes.push(`${f.id}: ${f.flipped_nodes} peers flipped not-ready, ${f.false_alarms ?? 0} of them while their own lookups still succeeded (false alarms)`)
+    for (const [k, why] of Object.entries(f.notes ?? {})) notes.push(`${f.id}: ${k} ${f.missed?.includes(k) === true ? 'missed' : 'not reached'}: ${why}`)
+  }
+  if (notes.length > 0) parts.push(`<ul>${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`)
   parts.push(
     report.alerts.length === 0
       ? '<p class="empty">No alert fired.</p>'
@@ -265,11 +306,15 @@ export function renderHtml(report: Report): string {
   const verdict = report.pass && gatesPass
   const failed = report.gates.filter((g) => !checkGate(g).pass).map((g) => formatGate(g))
   const chartList = charts(report)
+  const perGate = gateCharts(report)
+  const description = scenarioDescription(report)
   const body = [
     `<h1>dht-sim report: ${escapeHtml(report.scenario.name)} <span class="verdict ${verdict ? 'pass' : 'fail'}">${verdict ? 'PASS' : 'FAIL'}</span></h1>`,
+    description === '' ? '' : `<p class="description">${escapeHtml(description)}</p>`,
     failed.length > 0 ? `<p class="fail">Failed: ${escapeHtml(failed.join(', '))}</p>` : '',
+    variantsSection(report),
     '<h2>Gates</h2>',
-    gateTable(report.gates),
+    gateTable(report.gates, perGate),
     keyValueTable([
       ['seed', `<code>${escapeHtml(report.seed)}</code>`],
       ['virtual duration', `${num(report.virtual_duration_s)} s`],
@@ -279,13 +324,13 @@ export function renderHtml(report: Report): string {
     ]),
     '<h3>Replay this run</h3>',
     `<pre><code id="replay">${escapeHtml(report.replay)}</code></pre>`,
+    ...gateChartsSection(perGate),
     '<h2>Charts</h2>',
     '<div class="charts">',
     ...chartList.map((c) => chartBlock(c.title, c.spec.id, c.hasData, c.empty)),
     '</div>',
     '<h2>Metrics</h2>',
     metricsTable(report),
-    variantsSection(report),
     faultsAndAlerts(report),
     '<h2>Scenario as resolved</h2>',
     `<details><summary>show</summary><pre>${escapeHtml(JSON.stringify(report.scenario.resolved, null, 2) ?? 'null')}</pre></details>`,
@@ -295,6 +340,6 @@ export function renderHtml(report: Report): string {
   return renderPage({
     title: `dht-sim ${report.scenario.name}: ${verdict ? 'PASS' : 'FAIL'}`,
     bodyHtml: body,
-    charts: chartList.filter((c) => c.hasData).map((c) => c.spec),
+    charts: [...perGate, ...chartList].filter((c) => c.hasData).map((c) => c.spec),
   })
 }

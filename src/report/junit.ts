@@ -1,8 +1,10 @@
 // reports/gate/junit.xml: one <testsuite> per scenario, one <testcase> per gate and one per
 // baseline metric ("regression: <key>"). A failed gate or a regression is a <failure> whose
 // message carries measured vs threshold (or vs baseline and tolerance); an unchecked regression
-// (no baseline, or the baseline being rewritten) is <skipped>. No timestamps: same outcome, same
-// bytes. time="0" because wall time of a simulated run is not a property of the code under test.
+// (no baseline, or the baseline being rewritten) is <skipped>. Each <testsuite> carries the wall
+// time its scenario took to simulate (CI shows where the gate's minutes go), so unlike the reports
+// junit.xml is not byte-identical from run to run; without times (tests) it is. A <testcase> is a
+// check made after the run and has time="0".
 import { escapeXml } from './escape.js'
 import { formatGate, gateFailureMessage } from './format.js'
 import type { GateOutcome, ScenarioOutcome } from './gate.js'
@@ -62,13 +64,22 @@ function renderCase(c: Case, classname: string): string {
   return `${open}/>`
 }
 
-export function renderJunit(outcome: GateOutcome): string {
+/** Seconds with millisecond precision, as JUnit readers expect. */
+function seconds(s: number | undefined): string {
+  return s === undefined || !Number.isFinite(s) || s < 0 ? '0' : s.toFixed(3)
+}
+
+/** junit.xml; `wallS` gives each scenario's wall time in seconds (by scenario name). */
+export function renderJunit(outcome: GateOutcome, wallS: Readonly<Record<string, number>> = {}): string {
   const suites: string[] = []
   let tests = 0
   let failures = 0
   let errors = 0
   let skipped = 0
+  let total = 0
   const suite = (name: string, cases: readonly Case[], properties: string): void => {
+    const time = wallS[name]
+    if (time !== undefined && Number.isFinite(time) && time > 0) total += time
     const f = cases.filter((c) => c.failure !== undefined).length
     const e = cases.filter((c) => c.error !== undefined).length
     const k = cases.filter((c) => c.skipped !== undefined).length
@@ -78,7 +89,7 @@ export function renderJunit(outcome: GateOutcome): string {
     skipped += k
     const classname = `dht-sim.gate.${name}`
     suites.push(
-      `  <testsuite name="${escapeXml(name)}" tests="${cases.length}" failures="${f}" errors="${e}" skipped="${k}" time="0">\n` +
+      `  <testsuite name="${escapeXml(name)}" tests="${cases.length}" failures="${f}" errors="${e}" skipped="${k}" time="${seconds(time)}">\n` +
         properties +
         cases.map((c) => renderCase(c, classname)).join('\n') +
         '\n  </testsuite>',
@@ -90,7 +101,7 @@ export function renderJunit(outcome: GateOutcome): string {
   for (const c of outcome.crashes) suite(c.name, [{ name: 'run', error: { message: c.message } }], '')
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
-    `<testsuites name="dht-sim gate" tests="${tests}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="0">\n` +
+    `<testsuites name="dht-sim gate" tests="${tests}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${seconds(total)}">\n` +
     suites.join('\n') +
     (suites.length > 0 ? '\n' : '') +
     '</testsuites>\n'

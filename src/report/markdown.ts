@@ -1,9 +1,12 @@
-// report.md of one run: the verdict, seed and replay command, the gates, the metrics, the hops
-// histogram, the latency CDF, the series over time, faults, alerts and variants.
-import type { FaultWindow, Report } from '../sim/report-types.js'
+// report.md of one run: the verdict, the scenario's description, seed and replay command, the
+// variants side by side, the gates and what each judges, the metrics (in the same order as
+// report.html), the hops histogram, the latency CDF, the series over time, faults and alerts.
+import type { Report } from '../sim/report-types.js'
 import { gateText } from '../sim/gates.js'
 import { escapeMarkdownCell } from './escape.js'
-import { formatDecimal, gateMeasuredText } from './format.js'
+import { FAULT_MEASURES, faultMeasureText, formatDecimal, gateMeasuredText, orderedMetricNames } from './format.js'
+import { gateCharts, scenarioDescription } from './gate-charts.js'
+import { variantRows } from './variants.js'
 
 /** The gate summary as table rows: [status, gate, measured, threshold, window]. */
 export function gateRows(report: Report): string[][] {
@@ -14,18 +17,25 @@ export function renderMarkdown(report: Report): string {
   const out: string[] = []
   const verdict = report.gates.length === 0 ? 'no gates' : report.pass ? 'PASS' : 'FAIL'
   out.push(`# dht-sim report: ${report.scenario.name}`, '')
+  const description = scenarioDescription(report)
+  if (description !== '') out.push(escapeMarkdownCell(description), '')
   out.push(`- result: **${verdict}**`)
   out.push(`- seed: \`${report.seed}\``)
   out.push(`- replay: \`${report.replay}\``)
   out.push(`- virtual duration: ${report.virtual_duration_s} s`)
   out.push(`- tool: ${report.tool.name} ${report.tool.version}`, '')
+  out.push(...variantsTable(report))
   if (report.gates.length > 0) {
     out.push('## Gates', '', '| result | gate | measured | window |', '|---|---|---|---|')
     for (const g of report.gates) out.push(`| ${g.pass ? 'PASS' : 'FAIL'} | \`${gateText(g)}\` | ${escapeMarkdownCell(gateMeasuredText(g, formatDecimal))} | ${g.window} |`)
     out.push('')
+    const judged = gateCharts(report).flatMap((c) => c.sentences)
+    if (judged.length > 0) out.push('### What each gate judges', '', ...judged.map((t) => `- ${escapeMarkdownCell(t)}`), '')
   }
-  out.push('## Metrics (after warm-up)', '', '| metric | value |', '|---|---|')
-  for (const [k, v] of Object.entries(report.metrics)) out.push(`| ${k} | ${formatDecimal(v)} |`)
+  const names = orderedMetricNames(report)
+  const labels = report.variants.map((v) => escapeMarkdownCell(v.label))
+  out.push('## Metrics (after warm-up)', '', `| metric | this run |${labels.map((l) => ` ${l} |`).join('')}`, `|---|---|${labels.map(() => '---|').join('')}`)
+  for (const k of names) out.push(`| ${k} | ${formatDecimal(report.metrics[k])} |${report.variants.map((v) => ` ${formatDecimal(v.metrics[k])} |`).join('')}`)
   out.push('')
   if (report.hops_histogram.length > 0) {
     out.push('## Hops (successful lookups)', '', '| hops | lookups |', '|---|---|')
@@ -47,10 +57,9 @@ export function renderMarkdown(report: Report): string {
   out.push('')
   if (report.faults.length > 0) {
     out.push('## Faults', '', 'Seconds; readiness lead = collapse − readiness flip (positive: /readyz turned first).', '')
-    out.push('| id | kind | from | until | readiness flip | collapse | readiness lead | MTTR | recovery | time to alert |', '|---|---|---|---|---|---|---|---|---|---|')
+    out.push(`| id | kind | from | until |${FAULT_MEASURES.map(([, t]) => ` ${t} |`).join('')}`, `|---|---|---|---|${FAULT_MEASURES.map(() => '---|').join('')}`)
     for (const f of report.faults) {
-      const m = (k: FaultMeasure): string => faultMeasureText(f, k)
-      out.push(`| ${escapeMarkdownCell(f.id)} | ${f.kind} | ${f.at_s} | ${f.until_s} | ${m('readiness_flip_s')} | ${m('collapse_s')} | ${m('readiness_lead_s')} | ${m('mttr_s')} | ${m('recovery_s')} | ${m('time_to_alert_s')} |`)
+      out.push(`| ${escapeMarkdownCell(f.id)} | ${f.kind} | ${f.at_s} | ${f.until_s} |${FAULT_MEASURES.map(([k]) => ` ${faultMeasureText(f, k)} |`).join('')}`)
     }
     out.push('')
     const notes: string[] = []
@@ -66,30 +75,23 @@ export function renderMarkdown(report: Report): string {
     for (const a of report.alerts) out.push(`| ${escapeMarkdownCell(a.name)} | ${a.fired_s} | ${a.cleared_s ?? 'still firing'} | ${formatDecimal(a.instances)} |`)
     out.push('')
   }
-  for (const v of report.variants) {
-    const label = escapeMarkdownCell(v.label)
-    out.push(`## The same run: ${label}`, '')
-    if (v.gates.length > 0) {
-      out.push('| result | gate | measured | window |', '|---|---|---|---|')
-      for (const g of v.gates) out.push(`| ${g.pass ? 'PASS' : 'FAIL'} | \`${gateText(g)}\` | ${escapeMarkdownCell(gateMeasuredText(g, formatDecimal))} | ${g.window} |`)
-      out.push('')
-    }
-    out.push(`| metric | this run | ${label} |`, '|---|---|---|')
-    for (const [k, val] of Object.entries(v.metrics)) out.push(`| ${k} | ${formatDecimal(report.metrics[k])} | ${formatDecimal(val)} |`)
-    out.push('')
-  }
   return out.join('\n')
 }
 
-type FaultMeasure = 'readiness_flip_s' | 'collapse_s' | 'readiness_lead_s' | 'mttr_s' | 'recovery_s' | 'time_to_alert_s'
-
-/** A fault measure's cell: the figure, or what did not happen ("no collapse") when it is null with a reason. */
-function faultMeasureText(f: FaultWindow, k: FaultMeasure): string {
-  const v = f[k]
-  if (v !== null && v !== undefined) return formatDecimal(v)
-  if (f.notes?.[k] === undefined) return 'n/a'
-  if (k === 'collapse_s') return 'no collapse'
-  if (f.missed?.includes(k) === true) return k === 'readiness_lead_s' ? 'missed: never flipped' : 'missed'
-  if (k === 'readiness_lead_s') return 'no collapse to lead'
-  return 'not reached'
+/** The run and its variants side by side, at the top (empty without variants). */
+function variantsTable(report: Report): string[] {
+  const rows = variantRows(report, formatDecimal)
+  if (rows.length === 0) return []
+  const labels = report.variants.map((v) => escapeMarkdownCell(v.label))
+  const cell = (c: { text: string; pass?: boolean }): string => escapeMarkdownCell(c.pass === undefined ? c.text : `${c.text} ${c.pass ? 'PASS' : 'FAIL'}`.trim())
+  return [
+    '## This run and its variants',
+    '',
+    "The same scenario and seed with each variant's changes; only this run's gates decide the verdict.",
+    '',
+    `| | this run |${labels.map((l) => ` ${l} |`).join('')}`,
+    `|---|---|${labels.map(() => '---|').join('')}`,
+    ...rows.map((r) => `| ${escapeMarkdownCell(r.label)} |${r.cells.map((c) => ` ${cell(c)} |`).join('')}`),
+    '',
+  ]
 }

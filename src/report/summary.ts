@@ -1,7 +1,8 @@
 // The two human renderings of a gate outcome: the console table `dht-sim gate` prints and
 // reports/gate/summary.md (GitHub-flavoured Markdown, fit for $GITHUB_STEP_SUMMARY). One row per
 // gate per scenario, with the baseline comparison of that gate's metric on the same row, then one
-// row per guarded metric the baseline keeps without a gate.
+// row per guarded metric the baseline keeps without a gate; then a link to each scenario's report,
+// each variant's results beside its run, and the replay command of each scenario that failed.
 // Deterministic: no wall-clock time, rows in scenario order then gate order.
 import type { RegressionResult } from './baseline.js'
 import { baselineKey } from './baseline.js'
@@ -9,6 +10,7 @@ import { escapeMarkdownCell } from './escape.js'
 import { formatDelta, formatGate, formatNumber, gateFailureMessage, gateMeasuredText, textTable } from './format.js'
 import type { GateOutcome, ScenarioOutcome } from './gate.js'
 import { describeTolerance } from './tolerances.js'
+import { variantRows } from './variants.js'
 
 const HEADER = ['scenario', 'gate', 'window', 'measured', 'result', 'baseline', 'change', 'tolerance', 'regression'] as const
 
@@ -114,9 +116,27 @@ export function renderSummaryMarkdown(outcome: GateOutcome): string {
     for (const x of n) lines.push(`- ${escapeMarkdownCell(x)}`)
     lines.push('')
   }
-  lines.push('### Replay', '')
+  lines.push('### Reports', '')
   for (const s of outcome.scenarios) {
-    lines.push(`- ${escapeMarkdownCell(s.name)} (seed ${escapeMarkdownCell(s.report.seed)}):`, '', '  ```sh', `  ${s.report.replay.replace(/\r?\n/g, ' ')}`, '  ```', '')
+    const dir = encodeURIComponent(s.name)
+    lines.push(`- ${s.gatesPass && s.regressions === 0 ? 'PASS' : '**FAIL**'} ${escapeMarkdownCell(s.name)}: [report.md](${dir}/report.md), [report.html](${dir}/report.html)`)
+  }
+  lines.push('')
+  for (const s of outcome.scenarios) {
+    const rows = variantRows(s.report)
+    if (rows.length === 0) continue
+    const labels = s.report.variants.map((v) => v.label)
+    lines.push(`### ${escapeMarkdownCell(s.name)}: this run and its variants`, '')
+    lines.push(mdRow(['', 'this run', ...labels]), `|${['', 'this run', ...labels].map(() => '---').join('|')}|`)
+    for (const r of rows) lines.push(mdRow([r.label, ...r.cells.map((c) => (c.pass === undefined ? c.text : `${c.text} ${c.pass ? 'PASS' : 'FAIL'}`.trim()))]))
+    lines.push('', "Only this run's gates decide the verdict.", '')
+  }
+  const failed = outcome.scenarios.filter((s) => !s.gatesPass || s.regressions > 0)
+  if (failed.length > 0) {
+    lines.push('### Replay the failures', '')
+    for (const s of failed) {
+      lines.push(`- ${escapeMarkdownCell(s.name)} (seed ${escapeMarkdownCell(s.report.seed)}):`, '', '  ```sh', `  ${s.report.replay.replace(/\r?\n/g, ' ')}`, '  ```', '')
+    }
   }
   return lines.join('\n')
 }

@@ -7,6 +7,8 @@ import { escapeHtml } from './escape.js'
 import { formatNumber } from './format.js'
 import { checkGate } from './gate.js'
 import { chartBlock, htmlTable, keyValueTable, renderPage } from './html-page.js'
+import { shareAxis } from './gate-charts.js'
+import { sweepColumns, sweepTable } from './sweep-markdown.js'
 import type { SweepAxis, SweepCell, SweepReport } from '../sim/sweep/sweep-types.js'
 
 /** Position of a value in its axis's declared order (unknown values last, in string order). */
@@ -26,13 +28,16 @@ function compareCells(axes: readonly SweepAxis[], a: SweepCell, b: SweepCell): n
   return 0
 }
 
-/** The metrics charted: declared, or every gated metric in first-seen order over sorted cells. */
+/** The metrics charted: declared, or every gated metric in first-seen order over sorted cells, then the cost columns. */
 function plotMetrics(sweep: SweepReport, cells: readonly SweepCell[]): string[] {
   if (sweep.plot?.metrics !== undefined && sweep.plot.metrics.length > 0) return [...sweep.plot.metrics]
   const seen: string[] = []
   for (const c of cells) for (const g of c.gates) if (!seen.includes(g.metric)) seen.push(g.metric)
+  for (const m of sweepColumns(sweep)) if (!seen.includes(m)) seen.push(m)
   return seen
 }
+
+const isShare = (metric: string): boolean => /(_success|_accuracy|^victim_found)$/.test(metric)
 
 function seriesKey(cell: SweepCell, lineAxes: readonly SweepAxis[]): string {
   return lineAxes.map((a) => `${a.name}=${String(cell.params[a.name])}`).join(', ')
@@ -85,7 +90,13 @@ function sweepChart(sweep: SweepReport, cells: readonly SweepCell[], metric: str
     yLabel: metric,
     series,
     thresholds,
-    ...(hasData ? { ySuggestedMin: Number((lo - pad).toPrecision(6)), ySuggestedMax: Number((hi + pad).toPrecision(6)) } : {}),
+    // A share stays within [0, 1]; other metrics get room around the values and thresholds, but a
+    // metric that cannot be negative never gets a negative axis.
+    ...(hasData
+      ? isShare(metric)
+        ? shareAxis(ys, thresholds.map((t) => t.y))
+        : { ySuggestedMin: Math.max(lo >= 0 ? 0 : -Infinity, Number((lo - pad).toPrecision(6))), ySuggestedMax: Number((hi + pad).toPrecision(6)) }
+      : {}),
   }
   return { spec, hasData }
 }
@@ -96,19 +107,13 @@ export function renderSweepHtml(sweep: SweepReport): string {
   const charts = metrics.map((m, i) => ({ metric: m, ...sweepChart(sweep, cells, m, i) }))
   const cellPass = (c: SweepCell): boolean => c.pass && c.gates.length > 0 && c.gates.every((g) => checkGate(g).pass)
   const passed = cells.filter(cellPass).length
-  const metricCols = [...new Set(cells.flatMap((c) => Object.keys(c.metrics)))].sort()
+  const [header, rows] = sweepTable({ ...sweep, cells })
+  const resultCol = sweep.axes.length
   const table = htmlTable(
-    [...sweep.axes.map((a) => a.name), 'result', ...metricCols, 'failed gates'],
-    cells.map((c) => [
-      ...sweep.axes.map((a) => escapeHtml(String(c.params[a.name] ?? ''))),
-      cellPass(c) ? '<span class="pass">PASS</span>' : '<span class="fail">FAIL</span>',
-      ...metricCols.map((m) => escapeHtml(formatNumber(c.metrics[m]))),
-      escapeHtml(
-        c.gates
-          .filter((g) => !checkGate(g).pass)
-          .map((g) => `${g.metric} ${g.op} ${formatNumber(g.threshold)} (${formatNumber(g.measured)})`)
-          .join('; '),
-      ),
+    [...header, 'report'],
+    rows.map((r, i) => [
+      ...r.map((cell, j) => (j === resultCol ? (cellPass(cells[i]!) ? '<span class="pass">PASS</span>' : '<span class="fail">FAIL</span>') : escapeHtml(cell))),
+      cells[i]!.report_path ? `<a href="${escapeHtml(cells[i]!.report_path!.replace(/report\.json$/, 'report.html'))}">report</a>` : '',
     ]),
   )
   const body = [

@@ -44,9 +44,10 @@ export const DEFAULT_TOLERANCES: Readonly<Record<string, Tolerance>> = {
   readiness_lead_s: { worse: 'lower', relative: 0.2, absolute: 5 },
   cpu_queue_peak: { worse: 'higher', relative: 0.25, absolute: 2 },
   // "It happened" counters (the node shed or rejected under overload): their gate (> 0) is the
-  // check; their size moves with timing, so the baseline lets them fall all the way to the gate.
-  load_shed: { worse: 'lower', relative: 1 },
-  rejected_overloaded: { worse: 'lower', relative: 1 },
+  // check and their size moves with timing, so the baseline allows a wide fall, but not to zero:
+  // a tolerance of -100 % could never fail (refused by the baseline loader).
+  load_shed: { worse: 'lower', relative: 0.5 },
+  rejected_overloaded: { worse: 'lower', relative: 0.5 },
   messages_per_lookup: { worse: 'higher', relative: 0.1 },
   crashes: { worse: 'higher', absolute: 0 },
 }
@@ -98,4 +99,15 @@ export function describeTolerance(tol: Tolerance): string {
   if (tol.relative !== undefined) parts.push(`${sign}${Number((tol.relative * 100).toPrecision(4))} %`)
   if (tol.absolute !== undefined) parts.push(`${sign}${tol.absolute}`)
   return parts.length === 0 ? `${sign}0` : parts.join(' or ')
+}
+
+/**
+ * Why a tolerance can never fail, or null: "lower is worse" with a relative part of 100 % or more
+ * lets a non-negative metric fall to zero and still pass.
+ */
+export function neverFails(tol: Tolerance): string | null {
+  if (tol.worse === 'lower' && tol.relative !== undefined && tol.relative >= 1) {
+    return `relative ${tol.relative} allows a fall of ${Number((tol.relative * 100).toPrecision(4))} %: it can never fail (use less than 1, e.g. 0.5)`
+  }
+  return null
 }

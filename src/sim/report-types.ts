@@ -62,6 +62,25 @@ export const faultWindowSchema = z.object({
   missed: z.array(z.string()).optional(),
 })
 
+/**
+ * One gate's metric over virtual time (src/sim/metric-series.ts), so a reader sees what the gate
+ * judges. "level": the metric itself over each series window, judged against the gate's threshold.
+ * "elapsed": a measure timed from a fault's edge (MTTR, time to alert, readiness lead): the points
+ * are the series it is read from, `criterion` the line they are judged against, `origin_s` the edge.
+ */
+export const metricSeriesSchema = z.object({
+  metric: z.string(),
+  window: z.string(),
+  kind: z.enum(['level', 'elapsed']),
+  /** What a point is, for people ("outside_lookup_p95_ms over each 60 s window"). */
+  label: z.string(),
+  points: z.array(z.object({ t_s: num, value: nullableNum })),
+  origin_s: num.optional(),
+  criterion: z.object({ op: gateOpSchema, value: num, label: z.string() }).optional(),
+  /** Instants the measure is read from (readiness flip, collapse, back inside the gates, first alert). */
+  events: z.array(z.object({ t_s: num, label: z.string() })).optional(),
+})
+
 export const alertRecordSchema = z.object({
   name: z.string(),
   fired_s: num,
@@ -87,6 +106,8 @@ export const reportSchema = z.object({
   gates: z.array(gateResultSchema),
   pass: z.boolean(),
   series: z.object({ window_s: num, points: z.array(seriesPointSchema) }),
+  /** One entry per gated (metric, window), in gate order; absent in reports written before it existed. */
+  metric_series: z.array(metricSeriesSchema).optional(),
   /** hops[i] = number of successful lookups that took i hops. */
   hops_histogram: z.array(num),
   /** Lookup latency CDF at fixed quantiles: [{ms, fraction}]. */
@@ -116,3 +137,4 @@ export type GateResult = DeepReadonly<z.infer<typeof gateResultSchema>>
 export type SeriesPoint = DeepReadonly<z.infer<typeof seriesPointSchema>>
 export type FaultWindow = DeepReadonly<z.infer<typeof faultWindowSchema>>
 export type AlertRecord = DeepReadonly<z.infer<typeof alertRecordSchema>>
+export type MetricSeries = DeepReadonly<z.infer<typeof metricSeriesSchema>>

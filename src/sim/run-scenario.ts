@@ -11,6 +11,7 @@ import { chaosOf } from './faults/chaos-schema.js'
 import { Simulation, type EngineFactory } from './simulation.js'
 import type { ResolvedScenario } from './scenario.js'
 import { checkGates } from './gates.js'
+import { metricSeries } from './metric-series.js'
 import { REPORT_SCHEMA_VERSION, type Report, type SeriesPoint } from './report-types.js'
 
 export interface RunOptions {
@@ -105,6 +106,8 @@ function buildReport(sim: Simulation, scenario: ResolvedScenario, replay: string
       online_nodes: sample?.online ?? 0,
     }
   })
+  const faults = chaos === undefined ? sim.faults : sim.faults.map((f) => ({ ...f, ...chaos.faultMeasures(f.id) }))
+  const alerts = chaos === undefined ? sim.alerts : chaos.alertRecords()
   return {
     schema_version: REPORT_SCHEMA_VERSION,
     tool: { name: 'dht-sim', version },
@@ -116,11 +119,12 @@ function buildReport(sim: Simulation, scenario: ResolvedScenario, replay: string
     gates,
     pass: gates.every((g) => g.pass),
     series: { window_s: scenario.metrics.window_s, points },
+    metric_series: metricSeries({ sim, ...(chaos !== undefined ? { chaos } : {}), scenario, gates, faults, alerts }),
     hops_histogram: sim.metrics.hopsHistogram(warmupMs, endMs),
     latency_cdf: sim.metrics.latencyCdf(warmupMs, endMs, CDF_FRACTIONS),
-    faults: chaos === undefined ? sim.faults : sim.faults.map((f) => ({ ...f, ...chaos.faultMeasures(f.id) })),
+    faults,
     ...(chaosMetrics !== undefined && Object.keys(chaosMetrics).length > 0 ? { metric_notes: chaos!.nullReasons('all') } : {}),
-    alerts: chaos === undefined ? sim.alerts : chaos.alertRecords(),
+    alerts,
     variants: [],
     ...(sim.codec !== undefined ? { wire: sim.codec.section() } : {}),
   }

@@ -1,8 +1,11 @@
 // report.html in a real browser: headless Chromium (Debian's `chromium`, driven by playwright-core)
 // opens each rendered fixture from a file:// URL; every chart canvas must have drawn pixels, the
 // fault-window shading and the gate threshold line must be visible where expected, and there must
-// be no console error, page error or request for anything but the file itself.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+// be no console error, page error or request for anything but the file itself. Every gate of every
+// gate scenario has a chart of its own metric with data and its threshold drawn (checked on a real
+// report of each scenario, test/browser/fixtures/); screenshots of the baseline, eclipse and one
+// drill report are left in reports/screenshots/ for a reviewer (CI keeps reports/ as artefacts).
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -10,12 +13,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import type { Report } from '../../src/sim/report-types.js'
 import { renderHtml } from '../../src/report/html.js'
+import { gateCharts } from '../../src/report/gate-charts.js'
+import { discoverScenarioFiles } from '../../src/report/gate-run.js'
+import { loadScenario } from '../../src/sim/scenario.js'
 import { renderSweepHtml } from '../../src/report/sweep-html.js'
 import type { SweepReport } from '../../src/sim/sweep/sweep-types.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const hasChromium = existsSync(CHROMIUM)
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'reports')
+const ROOT = join(import.meta.dirname, '..', '..')
+/** Real reports of the gate scenarios at their seeds (`dht-sim gate`), one per scenario name. */
+const scenarioFixtures = join(import.meta.dirname, 'fixtures')
+const SCREENSHOTS = join(ROOT, 'reports', 'screenshots')
 const load = <T>(name: string): T => JSON.parse(readFileSync(join(fixtures, name), 'utf8')) as T
 
 if (!hasChromium) {
@@ -24,7 +34,7 @@ if (!hasChromium) {
 
 interface PageResult {
   readonly chartsAttr: string | null
-  readonly canvases: { id: string; width: number; height: number; painted: number; red: number; shade: number }[]
+  readonly canvases: { id: string; width: number; height: number; painted: number; red: number; shade: number; points: number; thresholds: number }[]
   readonly errors: string[]
   readonly foreignRequests: string[]
   readonly verdict: string
@@ -48,7 +58,7 @@ const PAGE_PROBE = `(() => {
         if (r > 240 && g > 140 && g < 175 && b > 50 && b < 80 && a > 30 && a < 70) shade++
       }
     }
-    return { id: c.id, width: c.width, height: c.height, painted, red, shade }
+    return { id: c.id, width: c.width, height: c.height, painted, red, shade, points: Number(c.getAttribute('data-points')), thresholds: Number(c.getAttribute('data-thresholds')) }
   })
   const firstTable = document.querySelectorAll('table')[0]
   return {
@@ -77,7 +87,7 @@ describe.skipIf(!hasChromium)(`report.html in headless Chromium${hasChromium ? '
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
   })
 
-  async function open(name: string, html: string): Promise<PageResult> {
+  async function open(name: string, html: string, screenshot?: string): Promise<PageResult> {
     const file = join(dir, name)
     writeFileSync(file, html)
     const url = pathToFileURL(file).href
@@ -96,6 +106,10 @@ describe.skipIf(!hasChromium)(`report.html in headless Chromium${hasChromium ? '
     await page.waitForSelector('body[data-charts]', { timeout: 10_000 }).catch(() => undefined)
     // A string expression: it runs in the page, and this project's TS config has no DOM types.
     const result = (await page.evaluate(PAGE_PROBE)) as Omit<PageResult, 'errors' | 'foreignRequests'>
+    if (screenshot !== undefined) {
+      mkdirSync(SCREENSHOTS, { recursive: true })
+      await page.screenshot({ path: join(SCREENSHOTS, screenshot), fullPage: true })
+    }
     await page.close()
     return { ...result, errors, foreignRequests }
   }
@@ -141,6 +155,38 @@ describe.skipIf(!hasChromium)(`report.html in headless Chromium${hasChromium ? '
     const r = await open('sweep.html', renderSweepHtml(load<SweepReport>('sweep-eclipse.json')))
     expectAllDrawn(r)
     expect(r.canvases.map((c) => c.id)).toEqual(['chart-sweep-0', 'chart-sweep-1'])
+  })
+
+  describe('every gate of every gate scenario has a chart of its own metric', () => {
+    const gateScenarios = discoverScenarioFiles(join(ROOT, 'scenarios'))
+      .map((path) => loadScenario(path))
+      .filter((s) => s.gate)
+    const shots: Record<string, string> = { baseline: 'baseline.png', eclipse: 'eclipse.png', 'partition-replica': 'partition-replica.png' }
+
+    it.each(gateScenarios.map((s) => [s.name, s] as const))('%s', async (name, scenario) => {
+      const file = join(scenarioFixtures, `${name}.json`)
+      expect(existsSync(file), `${file}: regenerate with dht-sim gate (see fixtures/README.md)`).toBe(true)
+      const report = JSON.parse(readFileSync(file, 'utf8')) as Report
+      // The fixture is a report of this scenario's gates as they are now.
+      const key = (g: { metric: string; op: string; threshold: number; window: string }): string => `${g.metric} ${g.op} ${g.threshold} ${g.window}`
+      expect(report.gates.map(key)).toEqual(scenario.gates.map(key))
+      const charts = gateCharts(report)
+      const r = await open(`${name}.html`, renderHtml(report), shots[name])
+      expectAllDrawn(r)
+      for (const g of report.gates) {
+        const chart = charts.find((c) => c.gates.includes(g))
+        const label = `${key(g)}: chart`
+        expect(chart, label).toBeDefined()
+        const canvas = r.canvases.find((c) => c.id === chart!.spec.id)
+        expect(canvas, `${label} on the page`).toBeDefined()
+        expect(canvas!.points, `${label} has data`).toBeGreaterThan(0)
+        expect(canvas!.thresholds, `${label} draws its threshold`).toBeGreaterThanOrEqual(1)
+        // The gate's own line is red; a readiness lead with no collapse has no instant to draw it
+        // at, and shows the readiness criterion it would be read against instead.
+        const noInstant = g.metric === 'readiness_lead_s' && g.measured === null
+        if (!noInstant) expect(canvas!.red, `${label}: red threshold pixels`).toBeGreaterThan(20)
+      }
+    })
   })
 
   it('hostile strings stay text: no script from the report runs', async () => {

@@ -42,7 +42,7 @@ describe('escaping', () => {
     expect(escapeXml('a\u0000b\u001bc<&>"\'\n')).toBe('abc&lt;&amp;&gt;&quot;&apos;\n')
   })
   it('Markdown cells cannot split a row or inject HTML', () => {
-    expect(escapeMarkdownCell('a|b\nc<img>')).toBe('a\\|b c&lt;img&gt;')
+    expect(escapeMarkdownCell('a|b\nc<img>')).toBe('a\\|b c&lt;img>')
   })
 })
 
@@ -57,7 +57,7 @@ describe('renderHtml', () => {
     expect(firstTable).toBeLessThan(charts)
     const table = html.slice(firstTable, html.indexOf('</table>', firstTable))
     expect(table.match(/<tr>/g)?.length).toBe(1 + report.gates.length)
-    expect(table).toContain('<span class="fail">FAIL</span></td><td>lookup_p95_ms</td><td>&lt; 800</td><td class="num">912.5</td><td>during:bootstrap-loss</td>')
+    expect(table).toContain('<span class="fail">FAIL</span></td><td><a href="#chart-gate-1">lookup_p95_ms</a></td><td>&lt; 800</td><td class="num">912.5</td><td>during:bootstrap-loss</td>')
     expect(html).toContain('<span class="verdict fail">FAIL</span>')
   })
 
@@ -133,7 +133,8 @@ describe('renderHtml', () => {
   it('shows variants beside the run, each with its gates', () => {
     const out = renderHtml(load('eclipse-variants.json'))
     expect(out).toContain('<th>metric</th><th>this run</th><th>defences off</th>')
-    expect(out).toContain('<h3>defences off: <span class="fail">FAIL</span></h3>')
+    expect(out).toContain('<tr><td>verdict</td><td class="num"><span class="pass">PASS</span></td><td class="num"><span class="fail">FAIL</span></td></tr>')
+    expect(out).toContain('<tr><td>lookup_success &gt;= 0.99 (during:eclipse)</td><td class="num">0.9952 <span class="pass">PASS</span></td><td class="num">0.7313 <span class="fail">FAIL</span></td></tr>')
     expect(out).toContain('<span class="verdict pass">PASS</span>')
   })
 
@@ -188,6 +189,6 @@ describe('renderSweepHtml', () => {
   it('counts passing cells and lists failed gates', () => {
     const passing = sweep.cells.filter((c) => c.pass).length
     expect(html).toContain(`<p>${passing} of ${sweep.cells.length} grid cells pass every gate.</p>`)
-    expect(html).toContain('lookup_success &gt;= 0.99 (0.6476)')
+    expect(html).toContain('<td>0.4</td><td>1</td><td><span class="fail">FAIL</span></td><td>0.6476 ✗</td>')
   })
 })

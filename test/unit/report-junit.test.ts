@@ -201,10 +201,12 @@ describe('summary.md and the console table', () => {
     const rows = md.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| scenario'))
     expect(rows).toHaveLength(11) // 10 gates, and the guarded messages_per_lookup the baseline keeps without a gate
     expect(rows).toContain('| baseline | messages_per_lookup (baseline only) | all | 38.2 | - | 38.2 | 0 | +10 % | ok |')
-    expect(rows[1]).toBe('| baseline | lookup_p95_ms &lt; 500 | all | 312.4 | PASS | 312.4 | 0 | +10 % | ok |')
+    expect(rows[1]).toBe('| baseline | lookup_p95_ms < 500 | all | 312.4 | PASS | 312.4 | 0 | +10 % | ok |')
     expect(rows.find((r) => r.includes('912.5'))).toContain('**FAIL**')
     expect(md).toContain('- bootstrap-loss: not in the baseline: regressions were not checked')
     expect(md).toContain('  dht-sim run scenarios/bootstrap-loss.yaml --seed 7')
+    // Only the failed scenario is replayed; the passing one is linked, not replayed.
+    expect(md).not.toContain(`  ${base.replay}`)
   })
 
   it('prints the same rows as an aligned table with a final verdict', () => {

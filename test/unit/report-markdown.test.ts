@@ -22,15 +22,17 @@ describe('report.md', () => {
     expect(renderMarkdown(r)).toContain('| bootstrap-loss | loss | 1200 | 1800 | n/a | n/a | n/a | n/a | n/a | n/a |')
   })
 
-  it('puts a variant run beside this one, metric by metric', () => {
+  it('puts a variant run beside this one, at the top and metric by metric', () => {
     const r = load('eclipse-variants.json')
     const md = renderMarkdown(r)
     const v = r.variants[0]!
-    expect(md).toContain(`## The same run: ${v.label}`)
+    expect(md.indexOf('## This run and its variants')).toBeLessThan(md.indexOf('## Gates'))
+    expect(md).toContain(`| | this run | ${v.label} |`)
+    expect(md).toContain('| lookup_success >= 0.99 (during:eclipse) | 0.9952 PASS | 0.7313 FAIL |')
     expect(md).toContain(`| lookup_success | ${r.metrics['lookup_success']} | 0.7313 |`)
     const hostile: Report = { ...r, variants: [{ ...v, label: 'off | <b>' }], alerts: [{ name: 'A|B', fired_s: 1, cleared_s: null }] }
     const md2 = renderMarkdown(hostile)
-    expect(md2).toContain('| metric | this run | off \\| &lt;b&gt; |')
+    expect(md2).toContain('| metric | this run | off \\| &lt;b> |')
     expect(md2).toContain('| A\\|B | 1 | still firing |')
   })
 })

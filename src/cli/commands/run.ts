@@ -1,18 +1,27 @@
-// `dht-sim run <scenario.yaml>`: load and validate the scenario (bad input: exit 2, nothing
-// written), run the simulation (a progress bar on a terminal), write report.json and report.md
-// atomically into the output directory, print the gate summary, exit 0 (all gates pass) or 1.
+// `dht-sim run <scenario.yaml>`: load and validate the scenario and check --out (bad input: exit
+// 2 at once, nothing written), run the simulation (in a worker thread, a progress bar on a
+// terminal), write report.json, report.md and report.html atomically into the output directory,
+// print the gate summary, exit 0 (all gates pass) or 1. Ctrl-C or SIGTERM: the terminal is
+// restored, nothing is written (an output directory the run created is removed again), the line
+// "dht-sim: interrupted" and exit 130.
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
 import type { Command } from 'commander'
 import cliProgress from 'cli-progress'
 import { BadInputError } from '../../common/errors.js'
-import { loadScenario } from '../../sim/scenario.js'
+import { InvariantError } from '../../engine/errors.js'
+import { loadScenario, type ResolvedScenario } from '../../sim/scenario.js'
 import { runScenario } from '../../sim/run-scenario.js'
-import { renderReportFiles, writeReportFiles } from '../../report/files.js'
+import { prepareOutDir, removeCreatedDirs, renderReportFiles, writeReportFiles } from '../../report/files.js'
 import { textTable } from '../../report/format.js'
 import { gateRows } from '../../report/markdown.js'
 import type { Report } from '../../sim/report-types.js'
 import { EXIT_GATE_FAILED, EXIT_OK } from '../exit-codes.js'
+import { InterruptedError, onInterrupt, restoreTerminal } from '../interrupt.js'
 import { VERSION } from '../version.js'
+import type { RunJob, RunReply } from './run-worker.js'
 
 export interface RunFlags {
   readonly seed?: string
@@ -29,23 +38,60 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   }
   const scenario = loadScenario(file)
   const outDir = flags.out ?? join('reports', scenario.name)
+  // Checked before minutes of simulation: an unusable --out is exit 2 now, not exit 3 at the end.
+  const created = prepareOutDir(outDir)
   const bar = !flags.quiet && process.stderr.isTTY === true ? progressBar(scenario.duration_s) : undefined
   let report: Report
   try {
-    report = runScenario(scenario, {
-      ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
-      scenarioPath: file,
-      toolVersion: VERSION,
-      ...(bar ? { onProgress: (v: number) => bar.update(Math.floor(v / 1000)) } : {}),
-    })
-  } finally {
+    report = await simulate(file, scenario, flags, bar)
+  } catch (err) {
     bar?.stop()
+    if (err instanceof InterruptedError) restoreTerminal()
+    removeCreatedDirs(created)
+    throw err
   }
+  bar?.stop()
   writeReportFiles(outDir, renderReportFiles(report))
   if (!flags.quiet) process.stdout.write(summary(report, outDir))
-  // Yield once so the progress bar's last redraw is flushed before the process exits.
-  await Promise.resolve()
   return report.pass ? EXIT_OK : EXIT_GATE_FAILED
+}
+
+/** The worker's compiled file; absent when the sources run untranspiled (tests): then inline. */
+const WORKER_URL = new URL('./run-worker.js', import.meta.url)
+
+function simulate(file: string, scenario: ResolvedScenario, flags: RunFlags, bar: cliProgress.SingleBar | undefined): Promise<Report> {
+  const onProgress = bar === undefined ? undefined : (v: number): void => bar.update(Math.floor(v / 1000))
+  if (!existsSync(fileURLToPath(WORKER_URL))) {
+    return Promise.resolve(
+      runScenario(scenario, { ...(flags.seed !== undefined ? { seed: flags.seed } : {}), scenarioPath: file, toolVersion: VERSION, ...(onProgress ? { onProgress } : {}) }),
+    )
+  }
+  return new Promise<Report>((resolve, reject) => {
+    const job: RunJob = { file, ...(flags.seed !== undefined ? { seed: flags.seed } : {}), toolVersion: VERSION, progress: onProgress !== undefined }
+    const worker = new Worker(WORKER_URL, { workerData: job })
+    let settled = false
+    let interrupted: NodeJS.Signals | undefined
+    const settle = (f: () => void): void => {
+      if (settled) return
+      settled = true
+      stopListening()
+      f()
+    }
+    const stopListening = onInterrupt((signal) => {
+      // Stop the simulation; its thread's exit settles the run as interrupted: no report follows.
+      interrupted = signal
+      void worker.terminate()
+    })
+    worker.on('message', (m: RunReply) => {
+      if ('progress' in m) onProgress?.(m.progress)
+      else if ('report' in m) settle(() => resolve(m.report as Report))
+      else settle(() => reject(m.kind === 'bad-input' ? new BadInputError(m.error) : new InvariantError(m.error)))
+    })
+    worker.on('error', (err) => settle(() => reject(new InvariantError(`simulation thread crashed: ${err.message}`))))
+    worker.on('exit', (code) =>
+      settle(() => reject(interrupted !== undefined ? new InterruptedError(interrupted) : new InvariantError(`simulation thread exited (${code}) without a report`))),
+    )
+  })
 }
 
 function progressBar(totalS: number): cliProgress.SingleBar {
@@ -65,7 +111,9 @@ function progressBar(totalS: number): cliProgress.SingleBar {
 
 export function summary(report: Report, outDir: string): string {
   const lines: string[] = []
-  lines.push(`scenario ${report.scenario.name}, seed ${report.seed}, ${report.virtual_duration_s} s virtual`)
+  const warmup = (report.scenario.resolved as { warmup_s?: unknown } | null)?.warmup_s
+  const measured = typeof warmup === 'number' && warmup > 0 ? ` (${warmup} s warm-up, ${report.virtual_duration_s - warmup} s measured)` : ''
+  lines.push(`scenario ${report.scenario.name}, seed ${report.seed}, ${report.virtual_duration_s} s virtual${measured}`)
   const m = report.metrics
   const v = (x: number | null | undefined, unit = ''): string => (x === null || x === undefined ? 'n/a' : `${x}${unit}`)
   lines.push(
@@ -84,10 +132,10 @@ export function summary(report: Report, outDir: string): string {
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('run a scenario on the simulator, check its gates, write report.json and report.md')
+    .description('run a scenario on the simulator, check its gates, write report.json, report.md and report.html')
     .argument('<scenario>', 'scenario YAML file')
     .option('--seed <seed>', 'master seed (overrides the scenario)')
-    .option('--out <dir>', 'output directory (default reports/<scenario name>/)')
+    .option('--out <dir>', 'output directory (default reports/<scenario name>/); checked before the run')
     .option('--quiet', 'no progress bar and no summary')
     .action(async (file: string, flags: RunFlags) => {
       process.exitCode = await runCommand(file, flags)

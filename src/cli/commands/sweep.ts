@@ -1,20 +1,25 @@
 // `dht-sim sweep <scenario> --param path=v1,v2 ...`: runs the scenario over the grid of the given
 // parameters (in parallel worker threads, deterministic per cell), prints the table of gate
-// metrics per cell and writes sweep.json, sweep.md (and sweep.html) plus each cell's report into
-// the output directory (default reports/<scenario>-sweep/). Exit 0 when every cell passes its
-// gates, 1 otherwise, 2 on bad input (nothing written).
+// metrics and chosen cost columns per cell and writes sweep.json, sweep.md (and sweep.html) plus
+// each cell's report into the output directory (default reports/<scenario>-sweep/). Progress: one
+// line per cell, redrawn in place with the elapsed time and an ETA on a terminal. Exit 0 when
+// every cell passes its gates, 1 otherwise, 2 on bad input (nothing written), 130 on Ctrl-C.
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { BadInputError } from '../../common/errors.js'
 import { nameFromFile } from '../../sim/scenario.js'
+import { isMetricName } from '../../sim/metrics.js'
+import { isChaosMetricName } from '../../sim/chaos/metric-names.js'
 import { parseParams } from '../../sim/sweep/grid.js'
-import { runSweep } from '../../sim/sweep/run-sweep.js'
-import { writeReportFiles } from '../../report/files.js'
+import { runSweep, SweepAbortedError } from '../../sim/sweep/run-sweep.js'
+import { DEFAULT_SWEEP_COLUMNS } from '../../sim/sweep/sweep-types.js'
+import { prepareOutDir, removeCreatedDirs, writeReportFiles } from '../../report/files.js'
 import { textTable } from '../../report/format.js'
 import { renderSweepFiles, writeCellReport } from '../../report/sweep-files.js'
 import { sweepTable } from '../../report/sweep-markdown.js'
 import { EXIT_GATE_FAILED, EXIT_OK } from '../exit-codes.js'
+import { InterruptedError, onInterrupt, restoreTerminal } from '../interrupt.js'
 import { VERSION } from '../version.js'
 
 export interface SweepFlags {
@@ -22,7 +27,33 @@ export interface SweepFlags {
   readonly seed?: string
   readonly out?: string
   readonly jobs?: string
+  readonly columns?: string
   readonly quiet?: boolean
+}
+
+/** `--columns a,b`: whole-run metrics shown beside the gates; each must be a metric the report knows. */
+export function parseColumns(flag: string | undefined): string[] | undefined {
+  if (flag === undefined) return undefined
+  const names = flag.split(',').map((x) => x.trim())
+  for (const n of names) {
+    if (n === '' || !(isMetricName(n) || isChaosMetricName(n))) throw new BadInputError(`--columns: unknown metric ${JSON.stringify(n)} (e.g. ${DEFAULT_SWEEP_COLUMNS.join(',')})`)
+  }
+  return names
+}
+
+/** "1:05" or "1:02:03". */
+export function clock(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000))
+  const h = Math.floor(s / 3600)
+  const m = Math.floor((s % 3600) / 60)
+  const ss = String(s % 60).padStart(2, '0')
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`
+}
+
+/** The progress line after `done` of `total` cells: elapsed, and an ETA from the mean cell so far. */
+export function progressLine(done: number, total: number, elapsedMs: number): string {
+  const eta = done === 0 ? '' : done < total ? `, ETA ${clock((elapsedMs / done) * (total - done))}` : ''
+  return `cell ${done}/${total} done, ${clock(elapsedMs)} elapsed${eta}`
 }
 
 const SEED_RE = /^[A-Za-z0-9_.:-]{1,100}$/
@@ -41,16 +72,45 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
   }
   const axes = parseParams(flags.param ?? [])
   if (axes.length === 0) throw new BadInputError('--param: give at least one, e.g. --param adversary.fraction=0,0.1,0.2')
+  const columns = parseColumns(flags.columns)
   const outDir = flags.out ?? join('reports', `${nameFromFile(file)}-sweep`)
-  const sweep = await runSweep({
-    file,
-    axes,
-    jobs,
-    toolVersion: VERSION,
-    onCellReport: (cell, report) => writeCellReport(outDir, cell, report),
-    ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
-    ...(flags.quiet ? {} : { onCell: (d: number, t: number) => process.stderr.write(`cell ${d}/${t} done\n`) }),
+  const created = prepareOutDir(outDir)
+  const tty = process.stderr.isTTY === true
+  const started = performance.now()
+  const onCell = (d: number, t: number): void => {
+    const line = progressLine(d, t, performance.now() - started)
+    process.stderr.write(tty ? `\r\x1b[2K${line}${d === t ? '\n' : ''}` : `${line}\n`)
+  }
+  if (!flags.quiet && tty) process.stderr.write(progressLine(0, axes.reduce((n, a) => n * a.values.length, 1), 0))
+  const abort = new AbortController()
+  let interrupted: NodeJS.Signals | undefined
+  const stopListening = onInterrupt((signal) => {
+    interrupted = signal
+    abort.abort()
   })
+  let sweep
+  try {
+    sweep = await runSweep({
+      file,
+      axes,
+      jobs,
+      toolVersion: VERSION,
+      onCellReport: (cell, report) => writeCellReport(outDir, cell, report),
+      abort: abort.signal,
+      ...(columns !== undefined ? { columns } : {}),
+      ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+      ...(flags.quiet ? {} : { onCell }),
+    })
+  } catch (err) {
+    if (!(err instanceof SweepAbortedError) || interrupted === undefined) throw err
+    if (tty) process.stderr.write('\n')
+    restoreTerminal()
+    // Cells already written stay (each is a whole report); the sweep's own files are not written.
+    removeCreatedDirs(created)
+    throw new InterruptedError(interrupted)
+  } finally {
+    stopListening()
+  }
   writeReportFiles(outDir, renderSweepFiles(sweep))
   if (!flags.quiet) {
     const [header, rows] = sweepTable(sweep)
@@ -68,6 +128,7 @@ export function registerSweep(program: Command): void {
     .option('--seed <seed>', 'master seed (each cell derives its own from it and its parameters)')
     .option('--out <dir>', 'output directory (default reports/<scenario>-sweep/)')
     .option('--jobs <n>', `worker threads (default: min(cores, ${MAX_JOBS}))`)
+    .option('--columns <metrics>', `whole-run metrics shown beside the gates, comma-separated (default ${DEFAULT_SWEEP_COLUMNS.join(',')})`)
     .option('--quiet', 'no progress and no table')
     .action(async (file: string, flags: SweepFlags) => {
       process.exitCode = await sweepCommand(file, flags)

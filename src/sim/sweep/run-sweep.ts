@@ -2,9 +2,16 @@
 // -------------------
 // `dht-sim sweep` runs one scenario over a grid of parameters. Every cell is validated before
 // any runs (a bad parameter is bad input: nothing is written). Cells run in a pool of at most
-// `jobs` worker threads (each takes the next cell when it finishes one) or inline when jobs = 1;
-// results are put back in grid order, and each cell's seed depends only on the master seed and
-// its own parameters, so the sweep's output is the same whatever the parallelism.
+// `jobs` worker threads (each takes the next cell when it finishes one), inline only where the
+// compiled worker is absent (the sources run by tests); results are put back in grid order, and
+// each cell's seed depends only on the master seed and its own parameters, so the sweep's output
+// is the same whatever the parallelism. An abort signal (Ctrl-C in the CLI) terminates the pool.
+//
+// No warm network is shared between cells: a swept parameter (adversary fraction, policy, network
+// size) shapes the network from its first event, so cells that differ only after the warm-up
+// would be cells of a fault timing; a grid over those should shorten the scenario instead.
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { BadInputError } from '../../common/errors.js'
 import { InvariantError } from '../../engine/errors.js'
@@ -28,7 +35,21 @@ export interface SweepOptions {
   readonly onCellReport?: (cell: Cell, report: Report) => string | null
   /** Called when a cell finishes (progress). */
   readonly onCell?: (done: number, total: number) => void
+  /** Extra whole-run metric columns recorded in the sweep (see SweepReport.columns). */
+  readonly columns?: readonly string[]
+  /** Aborting stops every worker; the sweep then rejects with SweepAbortedError. */
+  readonly abort?: AbortSignal
 }
+
+/** The sweep was stopped through its abort signal before every cell finished. */
+export class SweepAbortedError extends Error {
+  constructor() {
+    super('sweep aborted')
+    this.name = new.target.name
+  }
+}
+
+const WORKER_URL = new URL('./worker.js', import.meta.url)
 
 function q(s: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
@@ -58,7 +79,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepReport> {
     pass: r.report.pass,
     reportPath: o.onCellReport?.(cells[r.index]!, r.report) ?? null,
   })
-  const figures = o.jobs <= 1 || jobs.length <= 1 ? runInline(jobs, finished, o.onCell) : await runPool(jobs, Math.min(o.jobs, jobs.length), finished, o.onCell)
+  const pool = existsSync(fileURLToPath(WORKER_URL))
+  const figures = pool ? await runPool(jobs, Math.max(1, Math.min(o.jobs, jobs.length)), finished, o.onCell, o.abort) : runInline(jobs, finished, o.onCell)
   const out: SweepCell[] = cells.map((cell, i) => {
     const f = figures[i]!
     return { params: cell.params, seed: cell.seed, replay: jobs[i]!.replay, metrics: f.metrics, gates: f.gates, pass: f.pass, report_path: f.reportPath }
@@ -73,6 +95,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepReport> {
     replay: sweepReplay(o.file, o.axes, master),
     axes: o.axes.map((a) => ({ name: a.name, values: [...a.values] })),
     cells: out,
+    ...(o.columns !== undefined ? { columns: [...o.columns] } : {}),
   }
 }
 
@@ -97,8 +120,18 @@ interface WorkerReply {
   readonly badInput?: boolean
 }
 
-function runPool(jobs: readonly CellJob[], size: number, finished: (r: CellOutcome) => CellFigures, onCell?: (done: number, total: number) => void): Promise<CellFigures[]> {
+function runPool(
+  jobs: readonly CellJob[],
+  size: number,
+  finished: (r: CellOutcome) => CellFigures,
+  onCell?: (done: number, total: number) => void,
+  abort?: AbortSignal,
+): Promise<CellFigures[]> {
   return new Promise((resolve, reject) => {
+    if (abort?.aborted === true) {
+      reject(new SweepAbortedError())
+      return
+    }
     const results: (CellFigures | undefined)[] = new Array<CellFigures | undefined>(jobs.length).fill(undefined)
     const workers: Worker[] = []
     let next = 0
@@ -107,6 +140,18 @@ function runPool(jobs: readonly CellJob[], size: number, finished: (r: CellOutco
     const stopAll = (): void => {
       for (const w of workers) void w.terminate()
     }
+    abort?.addEventListener(
+      'abort',
+      () => {
+        if (failed) return
+        failed = true
+        Promise.all(workers.map((w) => w.terminate())).then(
+          () => reject(new SweepAbortedError()),
+          () => reject(new SweepAbortedError()),
+        )
+      },
+      { once: true },
+    )
     const feed = (w: Worker): void => {
       if (next < jobs.length) w.postMessage(jobs[next++])
       else void w.terminate()

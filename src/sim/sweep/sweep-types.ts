@@ -5,6 +5,9 @@ import type { GateResult } from '../report-types.js'
 
 export const SWEEP_SCHEMA_VERSION = 1
 
+/** The cost of a cell beside its gates: latency and messages per lookup. */
+export const DEFAULT_SWEEP_COLUMNS: readonly string[] = ['lookup_p95_ms', 'messages_per_lookup']
+
 export interface SweepAxis {
   /** The scenario field swept, as a dotted path or short name, e.g. "adversary.fraction". */
   readonly name: string
@@ -41,4 +44,9 @@ export interface SweepReport {
    * every metric some cell gates on). Further axes split lines too ("a=1, b=2").
    */
   readonly plot?: { readonly x?: string; readonly group?: string; readonly metrics?: readonly string[] }
+  /**
+   * Whole-run metrics shown beside the gates in the table and charted after them (what a cell
+   * costs, e.g. p95 and messages per lookup); absent: DEFAULT_SWEEP_COLUMNS.
+   */
+  readonly columns?: readonly string[]
 }
