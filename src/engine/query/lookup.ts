@@ -29,9 +29,10 @@
 // time look at the few queries in flight, not at every candidate (up to 200 per path). Each
 // candidate carries the first 48 bits of its distance to the target as a number, so ordering
 // compares numbers and reads the ids only on a tie of those bits. Most contacts in an answer are
-// candidates already (the peers near a target know the same neighbours): with one path the binary search that would place a
-// contact also finds it, so no per-lookup set of claimed peers is kept (a set is kept to keep
-// several paths disjoint).
+// candidates already (the peers near a target know the same neighbours): with one path the search
+// that would place a contact also finds it, so no per-lookup set of claimed peers is kept (a set
+// is kept to keep several paths disjoint). An answer is merged into its path in one pass (sorted
+// among itself first), not searched and shifted in contact by contact.
 import type { Contact, LookupOp } from '../types.js'
 import type { NodeId } from '../ids.js'
 import { compareDistance, distanceFraction, idEquals } from '../ids.js'
@@ -102,6 +103,10 @@ export class Lookup {
   private providerHop = 0
   private stopped = false
   private deferred: Set<Candidate> | undefined
+  /** merge()'s working space, made at the first answer: the answer's contacts sorted, their keys, their places. */
+  private inC: Contact[] | undefined
+  private inK: number[] | undefined
+  private inAt: number[] | undefined
   /**
    * FIND_NODE and PROVIDE want the closest peers: a slow one keeps its place among the k closest
    * (it does not make the lookup dig deeper) and stays in the result. GET_PROVIDERS wants records,
@@ -148,7 +153,7 @@ export class Lookup {
     if (claimed !== undefined && claimed.has(c.peer)) return false
     const { cands, dks } = this.paths[path]!
     const id = c.id
-    const dk = (((id[0]! << 8) | id[1]!) ^ this.thi) * 4294967296 + ((((id[2]! << 24) | (id[3]! << 16) | (id[4]! << 8) | id[5]!) ^ this.tlo) >>> 0)
+    const dk = this.distKey(id)
     // binary search for the insertion point (after equals: stable)
     let lo = 0
     let hi = dks.length
@@ -179,6 +184,102 @@ export class Lookup {
     cands[lo] = cand
     dks[lo] = dk
     return true
+  }
+
+  /** The first 48 bits of id's XOR distance to the target, as a number. */
+  private distKey(id: NodeId): number {
+    return (((id[0]! << 8) | id[1]!) ^ this.thi) * 4294967296 + ((((id[2]! << 24) | (id[3]! << 16) | (id[4]! << 8) | id[5]!) ^ this.tlo) >>> 0)
+  }
+
+  /**
+   * An answer's contacts into a path, with the same result as add() of each in the answer's
+   * order, but in one merge: the contacts are sorted among themselves (an answer holds at most k),
+   * then one forward pass over the path finds where each goes and whether it is held already, and
+   * one backward pass moves every candidate at most once. add() of each would search the path and
+   * shift its tail once per contact. When the path could overflow, add() decides who stays (the
+   * order of the answer matters then), so that case takes add() contact by contact.
+   */
+  private merge(closer: readonly Contact[], hop: number, path: number): void {
+    const P = this.paths[path]!
+    const { cands, dks } = P
+    const n0 = cands.length
+    if (closer.length === 0) return
+    if (n0 + closer.length > this.p.maxCandidatesPerPath) {
+      for (const pc of closer) this.add(pc, hop, path)
+      return
+    }
+    const inC = (this.inC ??= [])
+    const inK = (this.inK ??= [])
+    const at = (this.inAt ??= [])
+    const target = this.target
+    // Sort the answer by distance, stable (a contact goes after its equals, as add() puts it).
+    let m = 0
+    for (let i = 0; i < closer.length; i++) {
+      const c = closer[i]!
+      if (c.peer === this.selfPeer) continue
+      const dk = this.distKey(c.id)
+      let j = m
+      while (j > 0 && (inK[j - 1]! > dk || (inK[j - 1] === dk && compareDistance(inC[j - 1]!.id, c.id, target) > 0))) {
+        inC[j] = inC[j - 1]!
+        inK[j] = inK[j - 1]!
+        j--
+      }
+      inC[j] = c
+      inK[j] = dk
+      m++
+    }
+    // Where each goes among the path's candidates, and which are held already (by the path, or by
+    // an equal contact of this answer accepted just before); the accepted are compacted in front.
+    const claimed = this.claimed
+    let pos = 0
+    let a = 0
+    for (let j = 0; j < m; j++) {
+      const c = inC[j]!
+      const dk = inK[j]!
+      if (claimed !== undefined && claimed.has(c.peer)) continue
+      while (pos < n0 && (dks[pos]! < dk || (dks[pos] === dk && compareDistance(cands[pos]!.contact.id, c.id, target) <= 0))) pos++
+      if (claimed === undefined) {
+        if (this.heldBefore(P, pos, c.peer, dk)) continue
+        let dup = false
+        for (let q = a - 1; q >= 0 && inK[q] === dk; q--) {
+          if (inC[q]!.peer === c.peer) {
+            dup = true
+            break
+          }
+        }
+        if (dup) continue
+      }
+      claimed?.add(c.peer)
+      inC[a] = c
+      inK[a] = dk
+      at[a] = pos
+      a++
+    }
+    if (a === 0) return
+    // Grow by a (any existing candidate as a placeholder), then fill from the back.
+    if (n0 === 0) {
+      for (let q = 0; q < a; q++) {
+        cands.push({ contact: inC[q]!, hop, path, state: WAITING, sentMs: 0, flightIx: -1, dk: inK[q]! })
+        dks.push(inK[q]!)
+      }
+      return
+    }
+    for (let q = 0; q < a; q++) {
+      cands.push(cands[n0 - 1]!)
+      dks.push(dks[n0 - 1]!)
+    }
+    let w = n0 + a - 1
+    let r = n0 - 1
+    for (let q = a - 1; q >= 0; q--) {
+      const p = at[q]!
+      for (; r >= p; r--, w--) {
+        cands[w] = cands[r]!
+        dks[w] = dks[r]!
+      }
+      cands[w] = { contact: inC[q]!, hop, path, state: WAITING, sentMs: 0, flightIx: -1, dk: inK[q]! }
+      dks[w] = inK[q]!
+      w--
+    }
   }
 
   /**
@@ -290,7 +391,7 @@ export class Lookup {
     if (this.stopped || (c.state !== INFLIGHT && c.state !== SLOW)) return false
     if (c.state === INFLIGHT) this.land(c)
     moveTo(c, ANSWERED)
-    for (const pc of closer) this.add(pc, c.hop + 1, c.path)
+    this.merge(closer, c.hop + 1, c.path)
     for (const pv of providers) {
       this.providerSources ??= new Map()
       const sources = this.providerSources.get(pv.peer)
