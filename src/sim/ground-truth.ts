@@ -6,6 +6,10 @@
 // Fenwick tree over sorted positions counts online peers in any range in O(log n). The closest
 // online peer to t is found by descending bit by bit: keep the half whose next bit matches t's
 // if it holds an online peer, else take the other half. O(log^2 n) per query, O(n) memory.
+//
+// The same descent gives a peer's ideal routing table: at bit i the half not holding the peer is
+// exactly the part of the keyspace its bucket i covers, so the online peers counted there are
+// what that bucket could hold (at most k of them): the yardstick of the table_fill metric.
 import { compareBytes, type NodeId } from '../engine/ids.js'
 
 export class GroundTruth {
@@ -61,6 +65,30 @@ export class GroundTruth {
       else lo = mid + 1
     }
     return lo
+  }
+
+  /**
+   * How many contacts each bucket of `peer`'s table could hold: out[i] = min(k, online peers other
+   * than `peer` whose ids share exactly i leading bits with its id), for i up to the last bucket
+   * with any (the array's length; deeper buckets are empty in any table).
+   */
+  idealBuckets(peer: number, k: number): number[] {
+    const id = this.ids[peer]!
+    const out: number[] = []
+    let lo = 0
+    let hi = this.n
+    // Other online peers left in the range that holds `peer` (the range shrinks bit by bit).
+    let left = this.count(lo, hi) - this.online[peer]!
+    for (let bit = 0; bit < 256 && left > 0; bit++) {
+      const mid = this.split(lo, hi, bit)
+      const one = (id[bit >> 3]! & (0x80 >> (bit & 7))) !== 0
+      const other = one ? this.count(lo, mid) : this.count(mid, hi)
+      out.push(Math.min(k, other))
+      left -= other
+      if (one) lo = mid
+      else hi = mid
+    }
+    return out
   }
 
   /** The online peer XOR-closest to target, ignoring `exclude` (-1: none); -1 when none is online. */

@@ -32,6 +32,8 @@ export const METRIC_NAMES = [
   'turnover_per_hour',
   'packets_sent',
   'packets_dropped',
+  'table_fill',
+  'table_fill_far',
 ] as const
 
 export type MetricName = (typeof METRIC_NAMES)[number]
@@ -92,6 +94,9 @@ export class MetricsLog {
   private readySize = 0
   packetsSent = 0
   packetsDropped = 0
+  /** Routing tables against the ideal at the end of the run (TableFillTally); null when not measured. */
+  tableFill: number | null = null
+  tableFillFar: number | null = null
   /** Virtual times (ms) at which a peer left; online peers sampled over time (for turnover). */
   private leaves: number[] = []
   private onlineSamples: { tMs: number; online: number }[] = []
@@ -219,6 +224,8 @@ export class MetricsLog {
       turnover_per_hour: roundOrNull(this.turnover(fromMs, toMs), 4),
       packets_sent: this.packetsSent,
       packets_dropped: this.packetsDropped,
+      table_fill: roundOrNull(this.tableFill, 4),
+      table_fill_far: roundOrNull(this.tableFillFar, 4),
     }
   }
 
@@ -287,6 +294,44 @@ export class MetricsLog {
   bytes(): number {
     const l = this.l
     return l.capacity * (1 + 1 + 8 + 4 + 1 + 2 + 1 + 1) + this.readyS.length * 16
+  }
+}
+
+/**
+ * How full routing tables are against the ideal ones (GroundTruth.idealBuckets): the share of the
+ * contacts the ideal tables hold that the real ones hold alive, over every bucket (table_fill)
+ * and over the far buckets alone (table_fill_far: those whose part of the keyspace holds k
+ * peers or more, so that the ideal bucket is full; lookups cross them on their first hops).
+ * A bucket counts at most its ideal (a table cannot hold more live peers there than exist).
+ */
+export class TableFillTally {
+  private held = 0
+  private ideal = 0
+  private farHeld = 0
+  private farIdeal = 0
+
+  constructor(private readonly k: number) {}
+
+  /** One table: live contacts per bucket, and what the ideal table holds per bucket (capped at k). */
+  add(held: readonly number[], ideal: readonly number[]): void {
+    for (let i = 0; i < ideal.length; i++) {
+      const want = ideal[i]!
+      const got = Math.min(held[i] ?? 0, want)
+      this.held += got
+      this.ideal += want
+      if (want >= this.k) {
+        this.farHeld += got
+        this.farIdeal += want
+      }
+    }
+  }
+
+  fill(): number | null {
+    return this.ideal === 0 ? null : this.held / this.ideal
+  }
+
+  farFill(): number | null {
+    return this.farIdeal === 0 ? null : this.farHeld / this.farIdeal
   }
 }
 

@@ -20,7 +20,7 @@
 import { DhtEngine, EngineWorkspace, type EngineOptions } from '../engine/engine.js'
 import { InvariantError } from '../engine/errors.js'
 import { SeededRng, type Rng } from '../engine/rng.js'
-import { idEquals } from '../engine/ids.js'
+import { commonPrefixLength, idEquals } from '../engine/ids.js'
 import type { Contact, EngineEvent, Input, LookupOp, Message, Output } from '../engine/types.js'
 import { applyProfile, engineConfig, type EngineConfig } from '../engine/config.js'
 import { Scheduler } from './scheduler.js'
@@ -31,7 +31,7 @@ import { createPeers, peerIndex, type SimContact } from './peers.js'
 import { drawLengthMs, drawResidualMs, meanSessionS, type LengthModel } from './churn.js'
 import { GroundTruth } from './ground-truth.js'
 import { ContentKeys, nextGapMs } from './workload.js'
-import { MetricsLog, NA, OUTCOME_FAIL, OUTCOME_OK, OUTCOME_SHED } from './metrics.js'
+import { MetricsLog, NA, OUTCOME_FAIL, OUTCOME_OK, OUTCOME_SHED, TableFillTally } from './metrics.js'
 import type { ResolvedScenario } from './scenario.js'
 import type { AlertRecord, FaultWindow } from './report-types.js'
 import { RESPONSE_COST } from './faults/cpu.js'
@@ -40,6 +40,8 @@ import { REJECT_COST, REQUEST_COST } from '../engine/admission.js'
 /** What the simulator needs of an engine (DhtEngine; tests may pass a fake). */
 export interface EngineLike {
   step(nowMs: number, input: Input): Output
+  /** The routing table's contacts (the table_fill metric; an engine without one is not measured). */
+  contacts?(): readonly Contact[]
 }
 export type EngineFactory = (opts: EngineOptions) => EngineLike
 
@@ -57,6 +59,8 @@ const EV_CALL = 8
 const OP_OF_CODE: readonly LookupOp[] = ['FIND_NODE', 'PROVIDE', 'GET_PROVIDERS']
 /** A restart that never became ready is counted (as the time it waited) once it waited this long. */
 export const CENSOR_MIN_S = 30
+/** Peers whose tables table_fill measures, at most (a deterministic stride over all peers). */
+const TABLE_FILL_SAMPLE = 2000
 /** Progress callback cadence, in events. */
 const PROGRESS_EVERY = 1 << 16
 
@@ -279,9 +283,38 @@ export class Simulation {
     s.nowMs = this.durationMs
     // Restarts still waiting for readiness at the end: censored.
     for (let i = 0; i < this.n; i++) if (this.online[i] === 1) this.censorReady(i)
+    this.measureTables()
     this.metrics.packetsSent = this.network.packetsSent
     this.metrics.packetsDropped = this.network.packetsDropped
     onProgress?.(this.durationMs, this.durationMs)
+  }
+
+  /**
+   * table_fill: the online measured peers' tables against the ideal ones, at the end of the run;
+   * every ceil(n / TABLE_FILL_SAMPLE)-th peer, so the cost stays bounded at any network size.
+   */
+  private measureTables(): void {
+    const k = this.engineConfig.k
+    const tally = new TableFillTally(k)
+    const stride = Math.max(1, Math.ceil(this.n / TABLE_FILL_SAMPLE))
+    const held: number[] = []
+    for (let p = 0; p < this.n; p += stride) {
+      const engine = this.engines[p]
+      if (this.online[p] !== 1 || this.excluded[p] === 1 || engine?.contacts === undefined) continue
+      const ideal = this.truth.idealBuckets(p, k)
+      held.length = 0
+      for (let i = 0; i < ideal.length; i++) held.push(0)
+      const selfId = this.contacts[p]!.id
+      for (const c of engine.contacts()) {
+        const q = peerIndex(c, this.contacts)
+        if (q < 0 || this.online[q] !== 1) continue
+        const b = commonPrefixLength(selfId, c.id)
+        if (b < held.length) held[b]!++
+      }
+      tally.add(held, ideal)
+    }
+    this.metrics.tableFill = tally.fill()
+    this.metrics.tableFillFar = tally.farFill()
   }
 
   private dispatch(): void {
