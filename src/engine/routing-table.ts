@@ -12,7 +12,8 @@
 // replacement takes its place (classic Kademlia: old live contacts are preferred, which resists
 // flooding). Contacts that fail RPCs repeatedly are evicted the same way.
 //
-// Diversity: optionally at most N contacts per /24 group per bucket and per table.
+// Diversity: optionally at most N contacts per /24 group per bucket and per table, and the same
+// per /16 group (an attacker with one /24 per Sybil still rents them from a few large ranges).
 //
 // Storage (table-slots.ts, which this class extends): entries live in slots of flat typed
 // columns, one block per bucket, with each entry's id prefix and handle hash beside it, so the hot
@@ -56,9 +57,20 @@ export const OBS_REJECTED_TABLE = 4
 /** Bucket full: the newcomer waits in the replacement cache; the bucket's head may need a liveness check. */
 export const OBS_FULL = 5
 
+/** The diversity limits the table applies (the /16 ones are optional: Infinity when absent). */
+export type TablePolicy = Pick<PolicyConfig, 'maxPerGroupPerBucket' | 'maxPerGroupPerTable'> & Partial<Pick<PolicyConfig, 'maxPer16PerBucket' | 'maxPer16PerTable'>>
+
+/** "10.1" of the /24 group "10.1.2" (the group as it is, when it has no two dots). */
+export function group16Of(group: string): string {
+  const i = group.lastIndexOf('.')
+  return i <= 0 ? group : group.slice(0, i)
+}
+
 export class RoutingTable extends TableSlots {
   /** Contacts per /24 group over the table: kept only while the per-table limit is finite. */
   private groupCounts: Map<string, number> | undefined
+  /** Contacts per /16 group over the table: kept only while its per-table limit is finite. */
+  private group16Counts: Map<string, number> | undefined
   private count = 0
   /** Deepest non-empty bucket index (-1 when empty); bounds closest()'s scan. */
   private deepest = -1
@@ -69,25 +81,29 @@ export class RoutingTable extends TableSlots {
     readonly selfId: NodeId,
     k: number,
     replacementCacheSize: number,
-    private policy: Pick<PolicyConfig, 'maxPerGroupPerBucket' | 'maxPerGroupPerTable'>,
+    private policy: TablePolicy,
     /** closest()'s working space: its own unless the owner passes one (see TableScratch). */
     private readonly scratch: TableScratch = new TableScratch(),
   ) {
     super(k, replacementCacheSize)
     this.selfWord = (selfId[0]! << 24) | (selfId[1]! << 16) | (selfId[2]! << 8) | selfId[3]!
     this.groupCounts = Number.isFinite(policy.maxPerGroupPerTable) ? new Map() : undefined
+    this.group16Counts = Number.isFinite(policy.maxPer16PerTable ?? Infinity) ? new Map() : undefined
   }
 
   get size(): number {
     return this.count
   }
 
-  setPolicy(policy: Pick<PolicyConfig, 'maxPerGroupPerBucket' | 'maxPerGroupPerTable'>): void {
+  setPolicy(policy: TablePolicy): void {
     this.policy = policy
-    if (!Number.isFinite(policy.maxPerGroupPerTable)) {
-      this.groupCounts = undefined
-    } else if (this.groupCounts === undefined) {
-      this.groupCounts = new Map()
+    const want24 = Number.isFinite(policy.maxPerGroupPerTable)
+    const want16 = Number.isFinite(policy.maxPer16PerTable ?? Infinity)
+    if (!want24) this.groupCounts = undefined
+    if (!want16) this.group16Counts = undefined
+    if ((want24 && this.groupCounts === undefined) || (want16 && this.group16Counts === undefined)) {
+      this.groupCounts = want24 ? new Map() : undefined
+      this.group16Counts = want16 ? new Map() : undefined
       for (let i = 0; i < this.buckets; i++) {
         const s0 = this.i32[i * META_STRIDE + M_BASE]!
         for (let s = s0; s < s0 + this.i32[i * META_STRIDE + M_LEN]!; s++) this.addGroup(this.contacts[s]!)
@@ -211,20 +227,39 @@ export class RoutingTable extends TableSlots {
       for (let s = s0; s < s0 + this.i32[i * META_STRIDE + M_LEN]!; s++) if (this.i32[this.oGroup + s] === gh && this.contacts[s]!.ipGroup === g) n++
       if (n >= this.policy.maxPerGroupPerBucket) return 'diversity-bucket'
     }
+    const per16Table = this.policy.maxPer16PerTable ?? Infinity
+    const per16Bucket = this.policy.maxPer16PerBucket ?? Infinity
+    if (!Number.isFinite(per16Table) && !Number.isFinite(per16Bucket)) return undefined
+    const g16 = group16Of(g)
+    if (this.group16Counts !== undefined && (this.group16Counts.get(g16) ?? 0) >= per16Table) return 'diversity-table'
+    if (Number.isFinite(per16Bucket)) {
+      // Only a newcomer is judged (a contact already in the table never is), so this scan runs on
+      // admissions, not on every message.
+      let n = 0
+      const s0 = this.i32[i * META_STRIDE + M_BASE]!
+      for (let s = s0; s < s0 + this.i32[i * META_STRIDE + M_LEN]!; s++) if (sameGroup16(this.contacts[s]!.ipGroup, g16)) n++
+      if (n >= per16Bucket) return 'diversity-bucket'
+    }
     return undefined
   }
 
   private addGroup(c: Contact): void {
+    if (c.ipGroup === '') return
     const m = this.groupCounts
-    if (m !== undefined && c.ipGroup !== '') m.set(c.ipGroup, (m.get(c.ipGroup) ?? 0) + 1)
+    if (m !== undefined) m.set(c.ipGroup, (m.get(c.ipGroup) ?? 0) + 1)
+    const m16 = this.group16Counts
+    if (m16 !== undefined) {
+      const g16 = group16Of(c.ipGroup)
+      m16.set(g16, (m16.get(g16) ?? 0) + 1)
+    }
   }
 
   private removeGroup(c: Contact): void {
+    if (c.ipGroup === '') return
     const m = this.groupCounts
-    if (m === undefined || c.ipGroup === '') return
-    const n = (m.get(c.ipGroup) ?? 0) - 1
-    if (n <= 0) m.delete(c.ipGroup)
-    else m.set(c.ipGroup, n)
+    if (m !== undefined) decrement(m, c.ipGroup)
+    const m16 = this.group16Counts
+    if (m16 !== undefined) decrement(m16, group16Of(c.ipGroup))
   }
 
   private addReplacement(i: number, contact: Contact, h: number): void {
@@ -493,6 +528,17 @@ export class RoutingTable extends TableSlots {
     if (this.deepest !== this.scanDeepest()) return `deepest ${this.deepest} != ${this.scanDeepest()}`
     return undefined
   }
+}
+
+function decrement(m: Map<string, number>, key: string): void {
+  const n = (m.get(key) ?? 0) - 1
+  if (n <= 0) m.delete(key)
+  else m.set(key, n)
+}
+
+/** Whether the /24 group `g` lies in the /16 group `g16` (no string is made). */
+function sameGroup16(g: string, g16: string): boolean {
+  return g.length > g16.length && g.charCodeAt(g16.length) === 46 && g.startsWith(g16)
 }
 
 const UPDATED: ObserveResult = Object.freeze({ kind: 'updated' })

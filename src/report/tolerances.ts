@@ -50,6 +50,8 @@ export const DEFAULT_TOLERANCES: Readonly<Record<string, Tolerance>> = {
   rejected_overloaded: { worse: 'lower', relative: 0.5 },
   messages_per_lookup: { worse: 'higher', relative: 0.1 },
   crashes: { worse: 'higher', absolute: 0 },
+  // A page left firing is a page: none more than the baseline.
+  pages_firing_at_end: { worse: 'higher', absolute: 0 },
 }
 
 const FALLBACK_RELATIVE = 0.1

@@ -216,20 +216,35 @@ export const CASES: readonly GateCase[] = [
   },
   {
     file: 'eclipse.yaml',
-    reduce: (r) => {
-      r.seed = 3
-      r.network.peers = 150
-      r.network.bootstraps = 3
-      r.network.join_spread_s = 30
-      r.duration_s = 260
-      r.warmup_s = 60
-      r.workload = { find_node_per_s: 0.5, provide_per_s: 0, get_providers_per_s: 0 }
-      r.probe = { ...r.probe, provide_at_s: 90, start_s: 110, get_per_s: 2 }
-    },
-    // The scenario's own variant: the same attack with the defences of the strict profile off.
-    breakers: [{ label: 'defences off', patch: (r) => (r.dht = { ...r.dht, policy: 'default' }), breaks: ['honest_provider_success >= 0.99 [all]'] }],
+    reduce: reduceEclipse,
+    breakers: [
+      // The scenario's own variant: the same attack with the defences of the strict profile off.
+      { label: 'defences off', patch: (r) => (r.dht = { ...r.dht, policy: 'default' }), breaks: ['honest_provider_success >= 0.99 [all]'] },
+      // The price: every lookup pays for the defence (many disjoint paths, wide hedging), attacked or not.
+      { label: 'every lookup widened', patch: (r) => (r.dht = { ...r.dht, disjoint_paths: 8, beta: 8 }), breaks: ['messages_per_lookup <= 41.8 [all]'] },
+      {
+        label: 'links slow to the end',
+        patch: (r) => {
+          r.faults ??= []
+          neverRecovers(150, 260)!(r)
+        },
+        breaks: ['lookup_p95_ms < 500 [all]'],
+      },
+    ],
   },
 ]
+
+/** eclipse.yaml, reduced: 150 peers, 260 s, the probe only (the attack as the file has it). */
+function reduceEclipse(r: RawYaml): void {
+  r.seed = 3
+  r.network.peers = 150
+  r.network.bootstraps = 3
+  r.network.join_spread_s = 30
+  r.duration_s = 260
+  r.warmup_s = 60
+  r.workload = { find_node_per_s: 0.5, provide_per_s: 0, get_providers_per_s: 0 }
+  r.probe = { ...r.probe, provide_at_s: 90, start_s: 110, get_per_s: 2 }
+}
 
 /** The case's tests: the reduced scenario passes every gate it declares; each breaker fails the gates it names. */
 export function caseTests(c: GateCase, it: (name: string, fn: () => void) => void, expect: (v: unknown) => { toBe: (x: unknown) => void; toEqual: (x: unknown) => void }): void {

@@ -162,7 +162,7 @@ describe('Sybil-density detection', () => {
       new Mesh({
         n,
         seed: 'sybil',
-        config: { policy: { sybilDetection: detect, sybilDensityFactor: 4, maxPerGroupPerBucket: Infinity, maxPerGroupPerTable: Infinity, perPeerRatePerS: Infinity, perPeerBurst: Infinity } },
+        config: { policy: { sybilDetection: detect, sybilDensityFactor: 4, maxPerGroupPerBucket: Infinity, maxPerGroupPerTable: Infinity, maxPer16PerBucket: Infinity, maxPer16PerTable: Infinity, perPeerRatePerS: Infinity, perPeerBurst: Infinity } },
         contact: (i, id) => {
           if (sybil(i)) {
             id.set(key.subarray(0, 5))

@@ -53,6 +53,21 @@ describe('k-bucket', () => {
     expect(t.observe(near(1), 1).kind).toBe('added')
     expect(t.observe(near(2), 1)).toEqual({ kind: 'rejected', reason: 'diversity-table' })
   })
+
+  it('applies the /16 limits per bucket and per table to contacts from distinct /24s of one /16', () => {
+    const t = new RoutingTable(self, 20, 2, { maxPerGroupPerBucket: 2, maxPerGroupPerTable: 10, maxPer16PerBucket: 3, maxPer16PerTable: 4 })
+    for (const i of [1, 2, 3]) expect(t.observe(far(i, `11.7.${i}`), 1).kind).toBe('added')
+    expect(t.observe(far(4, '11.7.4'), 1)).toEqual({ kind: 'rejected', reason: 'diversity-bucket' })
+    // Another /16 whose name starts alike is another group.
+    expect(t.observe(far(5, '11.70.5'), 1).kind).toBe('added')
+    const near = (i: number, g: string): Contact => ({ id: Uint8Array.from({ length: 32 }, (_, j) => (j === 0 ? 0x40 : j === 31 ? i : 0)), peer: `n${i}`, addrs: [], ipGroup: g })
+    expect(t.observe(near(1, '11.7.9'), 1).kind).toBe('added')
+    expect(t.observe(near(2, '11.7.10'), 1)).toEqual({ kind: 'rejected', reason: 'diversity-table' })
+    // A contact that leaves frees its /16's place.
+    expect(t.fail(far(1, '11.7.1'), 2, 1, true)).toBe(true)
+    expect(t.observe(near(2, '11.7.10'), 3).kind).toBe('added')
+    expect(t.checkInvariants()).toBeUndefined()
+  })
 })
 
 describe('engine liveness check and inbound policy', () => {

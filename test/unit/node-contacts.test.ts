@@ -35,3 +35,26 @@ describe('contact book budget', () => {
     expect(book.size).toBe(before)
   })
 })
+
+describe('contact book address groups', () => {
+  it('takes a peer\'s /24 group from the connection it came from, not from the addresses it advertises', async () => {
+    const book = new ContactBook()
+    const p = await peer()
+    const c = book.fromPeerId(p, ['/ip4/10.9.9.1/tcp/4001'])
+    expect(c.ipGroup).toBe('10.9.9')
+    book.noteSource(c, '/ip4/203.0.113.7/tcp/50123')
+    expect(c.ipGroup).toBe('203.0.113')
+    // What the peer then says about itself (identify) changes its addresses, not its group.
+    book.updateAddrs(p, ['/ip4/198.51.100.4/tcp/4001'])
+    expect(c.addrs).toEqual(['/ip4/198.51.100.4/tcp/4001'])
+    expect(c.ipGroup).toBe('203.0.113')
+  })
+
+  it('keeps the advertised group of a peer never seen on a connection', async () => {
+    const book = new ContactBook()
+    const p = await peer()
+    const c = book.fromPeerId(p)
+    book.updateAddrs(p, ['/ip4/198.51.100.4/tcp/4001'])
+    expect(c.ipGroup).toBe('198.51.100')
+  })
+})

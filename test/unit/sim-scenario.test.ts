@@ -50,7 +50,8 @@ describe('scenario schema', () => {
     expect(c.rpcTimeoutMs).toBe(500)
     expect(c.refreshIntervalMs).toBe(60_000)
     expect(c.policy.sybilDetection).toBe(true)
-    expect(c.disjointPaths).toBeGreaterThanOrEqual(4)
+    // The strict profile does not widen every lookup: only one the detector flags pays.
+    expect([c.disjointPaths, c.beta]).toEqual([engineConfigFor(parseScenarioText(MIN, 's.yaml').dht).disjointPaths, engineConfigFor(parseScenarioText(MIN, 's.yaml').dht).beta])
   })
 
   it('out of range: names the path, the bound and the value', () => {

@@ -3,7 +3,8 @@
 // Theory of operation: the engine wants one Contact object per peer (tables share it), so the
 // book interns Contacts by peer id string. A Contact's Kademlia id is SHA-256 of the peer id's
 // multihash bytes (what stock kad-dht computes), `peer` is the peer id string, `addrs` are
-// multiaddr strings without the /p2p suffix and `ipGroup` is the /24 of the first IPv4 address.
+// multiaddr strings without the /p2p suffix and `ipGroup` is the /24 of the address a connection
+// from the peer came from, or until one has, of the first IPv4 address it advertises.
 // Addresses first learned from third parties (closerPeers) only fill an empty list; identify
 // (the peer itself, over an authenticated connection) replaces them. The addrs array is owned
 // by the book and updated in place so the engine's copy stays current. The book is bounded in
@@ -74,6 +75,8 @@ export class ContactBook {
   private readonly byPeer = new Map<string, BookEntry>()
   private readonly wire = new WeakMap<Contact, WirePeer>()
   private readonly peerIds = new WeakMap<Contact, PeerId>()
+  /** Contacts whose /24 group comes from a connection we saw (advertised addresses no longer set it). */
+  private readonly observed = new WeakSet<Contact>()
   private bytesHeld = 0
 
   constructor(
@@ -120,15 +123,17 @@ export class ContactBook {
   }
 
   /**
-   * Gives a contact with no address the /24 group of the address its connection comes from, so
-   * the diversity filter sees every requester (a peer that announces no address would otherwise
-   * sit in no group and pass any per-group limit). Its addresses stay empty: the source port of
-   * an inbound connection is no address to dial.
+   * Gives a contact the /24 group of the address its connection comes from: the diversity filter
+   * judges what we observe, never what the peer (or a third party) advertises, so a Sybil cannot
+   * claim a /24 of its choosing. A peer that announces no address would otherwise sit in no group
+   * and pass any per-group limit. Its addresses stay as they are: the source port of an inbound
+   * connection is no address to dial.
    */
   noteSource(c: Contact, remoteAddr: string): void {
-    if (c.ipGroup !== '' || c.addrs.length > 0) return
     const g = ipGroupOf([remoteAddr])
-    if (g !== '') (c as { ipGroup: string }).ipGroup = g
+    if (g === '') return
+    this.observed.add(c)
+    if (c.ipGroup !== g) (c as { ipGroup: string }).ipGroup = g
   }
 
   /** Replaces a known peer's addresses (from identify: the peer speaking for itself). */
@@ -197,7 +202,7 @@ export class ContactBook {
     if (known) this.bytesHeld -= costOf(c)
     c.addrs.length = 0
     c.addrs.push(...bare)
-    ;(c as { ipGroup: string }).ipGroup = ipGroupOf(bare)
+    if (!this.observed.has(c)) (c as { ipGroup: string }).ipGroup = ipGroupOf(bare)
     this.wire.delete(c)
     if (known) {
       this.bytesHeld += costOf(c)

@@ -1,8 +1,12 @@
 // Who the attackers are: a Sybil population (a fraction of the non-bootstrap peers, ids spread
-// over the keyspace as any peer's) and an optional eclipse cluster (ids packed around a target:
-// they share log2(peers) + extra_bits leading bits with it, so they sit closer to it than any
-// honest peer is expected to). Addresses come from a few /24 groups (concentrated) or one random
-// /24 each (a botnet). Everything is drawn from the `adversary/...` streams, once per run.
+// over the keyspace as any peer's) and an optional eclipse cluster around a target. The cluster
+// either shares log2(peers) + extra_bits leading bits with the target (closer than any honest peer
+// is expected to be; extra_bits far past 8 is an attacker who ground ids), or, with `density`,
+// sits at that multiple of the honest density starting `offset_spacings` honest spacings from the
+// target (a sub-threshold attacker: 3-4x, a few spacings away, yet most of the k closest).
+// Addresses come from a few /24 groups (concentrated), one random /24 each (a botnet, over 256
+// /16s) or one /16 each (diverse). The cluster joins with everyone else, before any defender has
+// a size estimate. Everything is drawn from the `adversary/...` streams, once per run.
 import type { Rng } from '../../engine/rng.js'
 import { KEY_BYTES } from '../../engine/constants.js'
 import type { SimContact } from '../peers.js'
@@ -53,11 +57,35 @@ export function idNear(target: Uint8Array, bits: number, rng: Rng): Uint8Array {
   return out
 }
 
-function groupName(spec: 'concentrated' | 'spread', groups: number, rng: Rng): string {
+/**
+ * An id at keyspace fraction `fraction` (in [0, 1)) of XOR distance from `target`: the leading
+ * bytes of the distance from the fraction (56 significant bits, wherever they start), the rest random.
+ */
+export function idAtDistance(target: Uint8Array, fraction: number, rng: Rng): Uint8Array {
+  const dist = rng.bytes(KEY_BYTES)
+  let x = Math.min(Math.max(fraction, 0), 1 - 2 ** -52)
+  let significant = 0
+  for (let i = 0; i < KEY_BYTES && significant < 7; i++) {
+    x *= 256
+    const b = Math.floor(x)
+    x -= b
+    dist[i] = b
+    if (b !== 0 || significant > 0) significant++
+  }
+  const out = new Uint8Array(KEY_BYTES)
+  for (let i = 0; i < KEY_BYTES; i++) out[i] = target[i]! ^ dist[i]!
+  return out
+}
+
+type AddressSpec = 'concentrated' | 'spread' | 'diverse'
+
+function groupName(spec: AddressSpec, groups: number, peer: number, rng: Rng): string {
   if (spec === 'concentrated') {
     const g = rng.int(groups)
     return `172.${16 + (g >> 8)}.${g & 255}`
   }
+  // One /16 per attacker (distinct up to 89 x 256 attackers), outside the honest 10.0.0.0/8.
+  if (spec === 'diverse') return `${11 + ((peer >> 8) % 89)}.${peer & 255}.${rng.int(256)}`
   return `100.${rng.int(256)}.${rng.int(256)}`
 }
 
@@ -77,15 +105,21 @@ export function applyAdversaryPlan(
   const e = spec.eclipse
   let target: Uint8Array | undefined
   if (e !== undefined) target = e.target === 'victim' ? contacts[e.victim ?? 0]?.id : probeKey
-  const bits = Math.ceil(Math.log2(Math.max(2, contacts.length))) + (e?.extra_bits ?? 0)
+  const n = Math.max(2, contacts.length)
+  const bits = Math.ceil(Math.log2(n)) + (e?.extra_bits ?? 0)
+  let rank = 0 // the cluster member's place, nearest first (with density)
   for (let i = 0; i < contacts.length; i++) {
     const r = plan.role[i]!
     if (r === HONEST) continue
     const own = rng.fork(`adversary/peer/${i}`)
     const c = contacts[i]!
     const eclipse = r === ECLIPSE && target !== undefined
-    const id = eclipse && target !== undefined ? idNear(target, bits, own) : c.id
-    const ipGroup = groupName(eclipse ? e!.addresses : spec.addresses, spec.address_groups, own)
+    let id = c.id
+    if (eclipse && target !== undefined) {
+      // With density r: the j-th member in the j-th slot of width 1/(r·N) past the offset.
+      id = e!.density === undefined ? idNear(target, bits, own) : idAtDistance(target, (e!.offset_spacings + (rank++ + own.next()) / e!.density) / n, own)
+    }
+    const ipGroup = groupName(eclipse ? e!.addresses : spec.addresses, spec.address_groups, i, own)
     const port = c.addrs[0]?.split(':')[1] ?? '9444'
     contacts[i] = { id, peer: c.peer, addrs: [`${ipGroup}.${1 + own.int(254)}:${port}`], ipGroup, idx: c.idx }
   }

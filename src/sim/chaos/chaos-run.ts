@@ -388,6 +388,10 @@ export class ChaosRun {
     let fired = 0
     for (const e of this.evaluator?.episodes ?? []) if (e.firedMs >= fromMs && e.firedMs < toMs) fired++
     const suspected = this.suspects.counts(fromMs, toMs)['rejected_sybil_suspected'] ?? 0
+    // Paging alerts still firing when the run ends: a defence whose price keeps someone awake.
+    const pages = new Set(this.thresholds.alerts.filter((a) => a.severity === 'page').map((a) => a.name))
+    let pagesAtEnd = 0
+    for (const e of this.evaluator?.episodes ?? []) if (e.clearedMs === null && pages.has(e.name)) pagesAtEnd++
     return {
       lost_lookups: all.lost,
       unshed_success: all.unshedSuccess,
@@ -408,6 +412,7 @@ export class ChaosRun {
       false_alarms: sum('false_alarms'),
       alerts_fired: fired,
       sybil_suspected: suspected,
+      pages_firing_at_end: this.evaluator === undefined ? null : pagesAtEnd,
       cpu_queue_peak: this.timeline?.cpuModel?.peakQueue ?? null,
       ...this.rejects.counts(fromMs, toMs),
     }

@@ -21,6 +21,7 @@ export const CHAOS_METRIC_NAMES = [
   'false_alarms',
   'alerts_fired',
   'sybil_suspected',
+  'pages_firing_at_end',
   'cpu_queue_peak',
 ] as const
 

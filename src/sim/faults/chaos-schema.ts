@@ -35,15 +35,22 @@ export const adversarySchema = z
   .strictObject({
     fraction: num(0, 0.9).default(0).describe('Sybil share of the non-bootstrap peers, spread over the keyspace'),
     behaviours: behavioursSchema,
-    addresses: z.enum(['concentrated', 'spread']).default('spread').describe('a few /24 groups, or a botnet over many'),
+    addresses: z
+      .enum(['concentrated', 'spread', 'diverse'])
+      .default('spread')
+      .describe('a few /24 groups; a botnet (one /24 each, over 256 /16s); or one /16 each (cloud ranges rented in many places)'),
     address_groups: int(1, 65_536).default(4).describe('/24 groups used when concentrated'),
     eclipse: z
       .strictObject({
         target: z.enum(['probe-key', 'victim']).default('probe-key').describe('the probe key, or a victim node id'),
         victim: int(0, 1_000_000).optional().describe('victim peer index (target: victim)'),
         cluster: int(1, 10_000).default(20).describe('Sybils packed around the target'),
-        extra_bits: int(1, 64).default(8).describe('shared prefix beyond log2(peers): how much closer than any honest peer'),
-        addresses: z.enum(['concentrated', 'spread']).default('spread'),
+        extra_bits: int(1, 200).default(8).describe('shared prefix beyond log2(peers): how much closer than any honest peer (ignored when density is set)'),
+        density: num(0.01, 1e15)
+          .optional()
+          .describe('place the cluster at this multiple of the honest density (3-4: under a fixed 4x threshold) instead of inside a shared prefix'),
+        offset_spacings: num(0, 1e6).default(0).describe('with density: the cluster starts this many honest spacings (1/peers of the keyspace) from the target'),
+        addresses: z.enum(['concentrated', 'spread', 'diverse']).default('spread'),
       })
       .optional()
       .describe('a cluster of Sybils closer to the target than any honest peer'),
