@@ -15,13 +15,15 @@ const PARTS = {
   common: { may: [], outside: false },
   // The network model both drivers share (latency, regions, link faults).
   netmodel: { may: ['engine', 'common'] },
-  // node/wire: the node's codec (pure bytes, no libp2p), which the simulator can run messages through.
-  sim: { may: ['engine', 'common', 'netmodel', 'polyfill', 'node/wire'] },
-  node: { may: ['engine', 'common', 'netmodel', 'polyfill'] },
+  // The kad wire codec: protobuf messages and length-prefixed frames, pure bytes, no sockets. The node
+  // speaks it on real streams; the simulator can run every message through it.
+  wire: { may: ['engine', 'common'] },
+  sim: { may: ['engine', 'common', 'netmodel', 'polyfill', 'wire'] },
+  node: { may: ['engine', 'common', 'netmodel', 'polyfill', 'wire'] },
   report: { may: ['sim', 'engine', 'common'] },
   // Real nodes driven by a scenario: the simulator's scenario and measures, the node's host.
-  testbed: { may: ['sim', 'node', 'netmodel', 'engine', 'common', 'polyfill'] },
-  cli: { may: ['report', 'testbed', 'sim', 'node', 'netmodel', 'engine', 'common'] },
+  testbed: { may: ['sim', 'node', 'wire', 'netmodel', 'engine', 'common', 'polyfill'] },
+  cli: { may: ['report', 'testbed', 'sim', 'node', 'wire', 'netmodel', 'engine', 'common'] },
   polyfill: { may: [], outside: false },
 }
 

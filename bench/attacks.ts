@@ -31,7 +31,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { frame } from '../dist/node/host/rpc-io.js'
 import { DEFAULT_ENGINE_CONFIG } from '../dist/engine/config.js'
-import { MessageType, type WirePeer } from '../dist/node/wire/message.js'
+import { MessageType, type WirePeer } from '../dist/wire/message.js'
 import { KAD_PROTOCOL, libp2pLogger } from '../dist/node/host/libp2p-node.js'
 
 const args = process.argv.slice(2)

@@ -33,7 +33,7 @@ import { DhtNode } from '../dist/node/dht-node.js'
 import { engineConfig } from '../dist/engine/config.js'
 import { createLogger } from '../dist/node/log.js'
 import { frame } from '../dist/node/host/rpc-io.js'
-import { encodeMessage, MessageType, type WireMessage, type WirePeer } from '../dist/node/wire/message.js'
+import { encodeMessage, MessageType, type WireMessage, type WirePeer } from '../dist/wire/message.js'
 import { KAD_PROTOCOL } from '../dist/node/host/libp2p-node.js'
 
 const args = process.argv.slice(2)

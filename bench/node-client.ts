@@ -29,7 +29,7 @@ const { multiaddr } = await import('@multiformats/multiaddr')
 const { publicKeyFromRaw } = await import('@libp2p/crypto/keys')
 const { peerIdFromPublicKey } = await import('@libp2p/peer-id')
 const { frame } = await import('../dist/node/host/kad-host.js')
-const { MessageType, decodeMessage } = await import('../dist/node/wire/message.js')
+const { MessageType, decodeMessage } = await import('../dist/wire/message.js')
 const { KAD_PROTOCOL, libp2pLogger } = await import('../dist/node/host/libp2p-node.js')
 const { coalescingEncrypter } = await import('../dist/node/host/coalesce-writes.js')
 

@@ -30,7 +30,7 @@ import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Connection, Libp2p, StreamMuxer } from '@libp2p/interface'
 import { frame } from '../dist/node/host/rpc-io.js'
-import { MessageType } from '../dist/node/wire/message.js'
+import { MessageType } from '../dist/wire/message.js'
 import { KAD_PROTOCOL, libp2pLogger } from '../dist/node/host/libp2p-node.js'
 
 const args = process.argv.slice(2)

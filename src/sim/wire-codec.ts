@@ -1,7 +1,7 @@
 // The node's wire codec inside the simulation (scenario field `network.wire_codec: true`).
 //
 // Theory of operation: every message a simulated peer sends is turned into the node's kad wire
-// message (src/node/wire: the same protobuf encoder and length-prefixed framing the node writes
+// message (src/wire: the same protobuf encoder and length-prefixed framing the node writes
 // on its streams), framed, fed through a FrameDecoder, decoded, and converted back into the
 // engine message the receiver is given. The receiver therefore only ever sees what survived the
 // codec, and the run counts the bytes each message type puts on the wire.
@@ -18,8 +18,8 @@
 // Deterministic: no randomness, no clock; the per-type counters are plain arrays.
 import type { Contact, Message, Request, Response, RpcType } from '../engine/types.js'
 import { InvariantError } from '../engine/errors.js'
-import { decodeMessage, MessageType, type WireMessage, type WirePeer } from '../node/wire/message.js'
-import { encodeFramedMessage, FrameDecoder } from '../node/wire/frame.js'
+import { decodeMessage, MessageType, type WireMessage, type WirePeer } from '../wire/message.js'
+import { encodeFramedMessage, FrameDecoder } from '../wire/frame.js'
 
 const RPC_TYPES: readonly RpcType[] = ['PING', 'FIND_NODE', 'GET_PROVIDERS', 'ADD_PROVIDER']
 const TYPE_CODE: Record<RpcType, WireMessage['type']> = {

@@ -11,7 +11,7 @@ import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
 import { DEFAULT_LIMITS } from '../../src/node/host/limits.js'
 import { applyProfile } from '../../src/engine/config.js'
 import { frame } from '../../src/node/host/index.js'
-import { MessageType, type WirePeer } from '../../src/node/wire/message.js'
+import { MessageType, type WirePeer } from '../../src/wire/message.js'
 import { eventually, httpUrl, loopbackAddr, startOurNode, startRawClient, testEngineConfig } from './helpers.js'
 
 async function metricValue(node: DhtNode, pattern: RegExp): Promise<number> {

@@ -8,7 +8,7 @@ import type { DhtNode } from '../../src/node/dht-node.js'
 import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
 import { DEFAULT_LIMITS } from '../../src/node/host/limits.js'
 import { frame } from '../../src/node/host/index.js'
-import { MessageType } from '../../src/node/wire/message.js'
+import { MessageType } from '../../src/wire/message.js'
 import { httpUrl, loopbackAddr, startOurNode, startRawClient } from './helpers.js'
 
 async function metricValue(node: DhtNode, pattern: RegExp): Promise<number> {

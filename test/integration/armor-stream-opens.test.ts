@@ -10,7 +10,7 @@ import type { DhtNode } from '../../src/node/dht-node.js'
 import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
 import { DEFAULT_LIMITS, type NodeLimits } from '../../src/node/host/limits.js'
 import { frame } from '../../src/node/host/index.js'
-import { MessageType } from '../../src/node/wire/message.js'
+import { MessageType } from '../../src/wire/message.js'
 import { eventually, loopbackAddr, metricValue, startOurNode, startRawClient } from './helpers.js'
 
 /** One PING on a fresh stream: true when answered, false when the stream was reset. */

@@ -7,7 +7,7 @@ import type { Libp2p, Stream } from '@libp2p/interface'
 import type { DhtNode } from '../../src/node/dht-node.js'
 import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
 import { frame } from '../../src/node/host/index.js'
-import { MessageType } from '../../src/node/wire/message.js'
+import { MessageType } from '../../src/wire/message.js'
 import { eventually, httpUrl, loopbackAddr, startOurNode, startRawClient } from './helpers.js'
 
 const MiB = 1 << 20

@@ -8,7 +8,7 @@ import type { Connection, Libp2p, Stream, StreamMuxer } from '@libp2p/interface'
 import type { DhtNode } from '../../src/node/dht-node.js'
 import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
 import { frame } from '../../src/node/host/index.js'
-import { decodeMessage, MessageType } from '../../src/node/wire/message.js'
+import { decodeMessage, MessageType } from '../../src/wire/message.js'
 import { httpUrl, loopbackAddr, startOurNode, startRawClient } from './helpers.js'
 
 async function streamsByPath(node: DhtNode): Promise<{ fast: number; libp2p: number }> {

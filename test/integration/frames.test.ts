@@ -6,7 +6,7 @@ import type { Libp2p, Stream } from '@libp2p/interface'
 import type { DhtNode } from '../../src/node/dht-node.js'
 import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
 import { FrameReader, frame } from '../../src/node/host/index.js'
-import { decodeMessage, MessageType } from '../../src/node/wire/message.js'
+import { decodeMessage, MessageType } from '../../src/wire/message.js'
 import { eventually, httpUrl, loopbackAddr, startOurNode, startRawClient } from './helpers.js'
 
 async function metricValue(node: DhtNode, pattern: RegExp): Promise<number> {

@@ -9,7 +9,7 @@ import type { Connection, Libp2p } from '@libp2p/interface'
 import type { DhtNode } from '../../src/node/dht-node.js'
 import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
 import { frame } from '../../src/node/host/index.js'
-import { MessageType, type WirePeer } from '../../src/node/wire/message.js'
+import { MessageType, type WirePeer } from '../../src/wire/message.js'
 import { eventually, httpUrl, loopbackAddr, metricValue, startOurNode, startRawClient } from './helpers.js'
 
 const OVERLOADED = 'rejected_total{reason="overloaded"}'

@@ -9,7 +9,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import type { DhtNode } from '../../src/node/dht-node.js'
 import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
 import { frame } from '../../src/node/host/index.js'
-import { MessageType } from '../../src/node/wire/message.js'
+import { MessageType } from '../../src/wire/message.js'
 import { ADMIN_TOKEN, eventually, getJson, httpUrl, loopbackAddr, metricValue, startOurNode, startStockNode, type StockNode } from './helpers.js'
 
 

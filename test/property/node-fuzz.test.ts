@@ -13,7 +13,7 @@ import type { Connection, Libp2p, Stream, StreamMuxer } from '@libp2p/interface'
 import type { DhtNode } from '../../src/node/dht-node.js'
 import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
 import { frame } from '../../src/node/host/index.js'
-import { encodeMessage, encodedSize, MessageType } from '../../src/node/wire/message.js'
+import { encodeMessage, encodedSize, MessageType } from '../../src/wire/message.js'
 import { eventually, loopbackAddr, startOurNode, startRawClient } from '../integration/helpers.js'
 import { arbWireMessage } from './wire-arbitraries.js'
 

@@ -1,6 +1,6 @@
 // fast-check generators for wire messages, shared by the codec property and interop tests.
 import fc from 'fast-check'
-import type { MessageTypeCode, WireMessage, WirePeer } from '../../src/node/wire/message.js'
+import type { MessageTypeCode, WireMessage, WirePeer } from '../../src/wire/message.js'
 
 const bytes = (max: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength: 0, maxLength: max })
 

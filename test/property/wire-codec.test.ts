@@ -1,8 +1,8 @@
 // Property tests of the wire codec: round trips, and garbage in never throws.
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { decodeMessage, encodeMessage, encodedSize } from '../../src/node/wire/message.js'
-import { FrameDecoder, encodeFramedMessage } from '../../src/node/wire/frame.js'
+import { decodeMessage, encodeMessage, encodedSize } from '../../src/wire/message.js'
+import { FrameDecoder, encodeFramedMessage } from '../../src/wire/frame.js'
 import { arbWireMessage } from './wire-arbitraries.js'
 
 describe('wire codec properties', () => {

@@ -31,6 +31,9 @@ describe('layers/imports', () => {
     ['src/node/x.ts', `import { VERSION } from '../cli/version.js'\nexport const v = VERSION`],
     ['src/report/x.ts', `import { EXIT_OK } from '../cli/exit-codes.js'\nexport const o = EXIT_OK`],
     ['src/common/x.ts', `import { InvariantError } from '../engine/errors.js'\nexport const e = InvariantError`],
+    ['src/sim/x.ts', `import { decodeMessage } from '../node/wire/message.js'\nexport const d = decodeMessage`],
+    ['src/wire/x.ts', `import { KadHost } from '../node/host/kad-host.js'\nexport const k = KadHost`],
+    ['src/wire/x.ts', `import { Scheduler } from '../sim/scheduler.js'\nexport const s = Scheduler`],
   ])('%s: refuses %j', async (path, code) => {
     expect(await firing(path, code)).toContain('layers/imports')
   })
@@ -40,7 +43,8 @@ describe('layers/imports', () => {
     ['src/sim/x.ts', `import { SeededRng } from '../engine/rng.js'\nimport { BadInputError } from '../common/errors.js'\nexport const r = [SeededRng, BadInputError]`],
     ['src/sim/alerts/x.ts', `export type { AlertThresholds } from '../../../deploy/prometheus/generate-alerts.mjs'`],
     ['src/report/x.ts', `import type { Report } from '../sim/report-types.js'\nexport type R = Report`],
-    ['src/sim/x.ts', `import { decodeMessage } from '../node/wire/message.js'\nexport const d = decodeMessage`],
+    ['src/sim/x.ts', `import { decodeMessage } from '../wire/message.js'\nexport const d = decodeMessage`],
+    ['src/node/host/x.ts', `import { FrameDecoder } from '../../wire/frame.js'\nexport const f = FrameDecoder`],
     ['src/cli/commands/x.ts', `import { renderReportFiles } from '../../report/files.js'\nimport { serve } from '../../node/serve.js'\nexport const f = [renderReportFiles, serve]`],
   ])('%s: allows %j', async (path, code) => {
     expect(await firing(path, code)).toEqual([])

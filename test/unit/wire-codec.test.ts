@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeMessage, encodeMessage, encodedSize, MessageType, messageTypeName, type WireMessage } from '../../src/node/wire/message.js'
+import { decodeMessage, encodeMessage, encodedSize, MessageType, messageTypeName, type WireMessage } from '../../src/wire/message.js'
 
 const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b)
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { FrameTooLargeError, frame } from '../../src/node/host/rpc-io.js'
-import { FrameDecoder, MAX_FRAME_BYTES, encodeFrame, encodeFramedMessage } from '../../src/node/wire/frame.js'
-import { encodeUvarint } from '../../src/node/wire/varint.js'
-import { decodeMessage } from '../../src/node/wire/message.js'
+import { FrameDecoder, MAX_FRAME_BYTES, encodeFrame, encodeFramedMessage } from '../../src/wire/frame.js'
+import { encodeUvarint } from '../../src/wire/varint.js'
+import { decodeMessage } from '../../src/wire/message.js'
 
 describe('frames', () => {
   it('prefixes a payload with its unsigned varint length', () => {

@@ -15,7 +15,7 @@ import {
   wireKeyFromBytes,
   wireKeyFromString,
   wireKeyToString,
-} from '../../src/node/wire/keys.js'
+} from '../../src/wire/keys.js'
 import { toHex } from '../../src/engine/ids.js'
 
 const HEX64 = 'ab'.repeat(32)

@@ -12,7 +12,7 @@ import {
   kadIdOfPeerBytes,
   wirePeerFromContact,
   wirePeersFromContacts,
-} from '../../src/node/wire/peers.js'
+} from '../../src/wire/peers.js'
 import type { Contact } from '../../src/engine/types.js'
 
 async function newPeer(): Promise<{ str: string; bytes: Uint8Array }> {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { ConnectionType as StockConnection, Message as StockMessage, MessageType as StockType, type PeerInfo as StockPeer } from '../../node_modules/@libp2p/kad-dht/dist/src/message/dht.js'
-import { decodeMessage, encodeMessage, messageTypeName, type MessageTypeCode, type WireMessage, type WirePeer } from '../../src/node/wire/message.js'
+import { decodeMessage, encodeMessage, messageTypeName, type MessageTypeCode, type WireMessage, type WirePeer } from '../../src/wire/message.js'
 import { arbWireMessage } from '../property/wire-arbitraries.js'
 
 const CONNECTIONS = ['NOT_CONNECTED', 'CONNECTED', 'CAN_CONNECT', 'CANNOT_CONNECT'] as const

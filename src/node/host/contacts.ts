@@ -19,8 +19,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
 import type { PeerId } from '@libp2p/interface'
 import type { Contact } from '../../engine/index.js'
-import type { WirePeer } from '../wire/message.js'
-import { MAX_ADDR_BYTES, MAX_ADDRS_PER_CONTACT, MAX_PEER_ID_BYTES } from '../wire/peers.js'
+import type { WirePeer } from '../../wire/message.js'
+import { MAX_ADDR_BYTES, MAX_ADDRS_PER_CONTACT, MAX_PEER_ID_BYTES } from '../../wire/peers.js'
 
 interface BookEntry extends Contact {
   readonly addrs: string[]

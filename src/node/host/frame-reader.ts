@@ -18,7 +18,7 @@
 //     that still arrives resets the stream ("trailing"), as does a remote that keeps the
 //     stream half-open past the linger time.
 import type { Stream } from '@libp2p/interface'
-import { FrameDecoder, MAX_FRAME_BYTES, MAX_PREFIX_BYTES } from '../wire/frame.js'
+import { FrameDecoder, MAX_FRAME_BYTES, MAX_PREFIX_BYTES } from '../../wire/frame.js'
 import type { ByteBudget } from './byte-budget.js'
 
 export type FrameError = 'oversized' | 'bad-length' | 'truncated' | 'eof' | 'timeout' | 'reset' | 'over-budget'

@@ -33,7 +33,7 @@ import type {
   RpcType,
   Send,
 } from '../../engine/index.js'
-import { decodeMessage, type WireMessage, type WirePeer } from '../wire/message.js'
+import { decodeMessage, type WireMessage, type WirePeer } from '../../wire/message.js'
 import type { NodeLogger } from '../log.js'
 import type { ContactBook} from './contacts.js';
 import { sha256 } from './contacts.js'

@@ -5,7 +5,7 @@
 // budgets the running node holds, and every refusal is counted in rejected_total{reason}.
 // The defaults hold on a 4-core / 8 GB replica with a few thousand peers; `strict` is tighter.
 // docs/LIMITS.md explains each one and how to tell from the metrics that it is being hit.
-import { MAX_FRAME_BYTES, MAX_PREFIX_BYTES } from '../wire/frame.js'
+import { MAX_FRAME_BYTES, MAX_PREFIX_BYTES } from '../../wire/frame.js'
 
 export interface NodeLimits {
   /** Bytes of kad frames one peer may have buffered in the node at once (all its streams). */

@@ -9,7 +9,7 @@ import type { ContactBook } from '../host/contacts.js'
 import { FrameReader } from '../host/frame-reader.js'
 import { KAD_PROTOCOL, type NodeStack } from '../host/libp2p-node.js'
 import { closeQuietly, frame, type PeerAdmission } from '../host/rpc-io.js'
-import { decodeMessage, MessageType, type WirePeer } from '../wire/message.js'
+import { decodeMessage, MessageType, type WirePeer } from '../../wire/message.js'
 
 export interface DirectRpcContext {
   readonly stack: NodeStack

@@ -9,8 +9,8 @@
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
-import type { Contact } from '../../engine/types.js'
-import { toHex } from '../../engine/ids.js'
+import type { Contact } from '../engine/types.js'
+import { toHex } from '../engine/ids.js'
 import type { WirePeer } from './message.js'
 import { peerIdBytesFromString, targetOf } from './keys.js'
 

@@ -1,4 +1,4 @@
-// The result type every decoder and parser in src/node/wire returns. Untrusted bytes and
+// The result type every decoder and parser in src/wire returns. Untrusted bytes and
 // strings never throw: the caller gets { ok: false, error } and counts / logs / answers 400.
 
 export type Result<T, E = string> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E }

@@ -18,7 +18,7 @@ import { base32 } from 'multiformats/bases/base32'
 import * as Digest from 'multiformats/hashes/digest'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { err, ok, type Result } from './result.js'
-import { fromHex, toHex, type NodeId } from '../../engine/ids.js'
+import { fromHex, toHex, type NodeId } from '../engine/ids.js'
 
 /** Multihash code of sha2-256: the only provider key hash stock kad-dht nodes accept. */
 export const SHA2_256_CODE = 0x12
