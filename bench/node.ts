@@ -173,7 +173,8 @@ try {
             const best = rs.reduce((a, b) => (b.perSecond > a.perSecond ? b : a))
             const all = rs.map((r) => Math.round(r.perSecond))
             const cpus = rs.map((r) => r.serverCpuMsPerReq).filter((x): x is number => x !== undefined)
-            const cpuMs = cpus.length > 0 ? Math.round(Math.min(...cpus) * 100) / 100 : undefined
+            // Four decimals: at ~0.2 ms per request, two would hide a 5 % change.
+            const cpuMs = cpus.length > 0 ? Math.round(Math.min(...cpus) * 10000) / 10000 : undefined
             results.push({ bench: 'throughput', kind, op, inflight, peers: size.peers, table: servers[kind]!.info.table, records: size.records, perSecond: Math.round(best.perSecond), rounds: all, errors: rs.reduce((n, r) => n + r.errors, 0), ...(cpuMs !== undefined ? { serverCpuMsPerReq: cpuMs } : {}) })
             log(`  ${kind} ${op} inflight=${inflight} peers=${size.peers} records=${size.records}: best ${Math.round(best.perSecond)}/s (rounds ${all.join(', ')})${cpuMs !== undefined ? `, server CPU ${cpuMs} ms/req` : ''}`)
           }
