@@ -2,12 +2,13 @@
 // When a lookup is about to finish, its closest answers are scored against the size estimate
 // (density-evidence.ts: the tail probability of the densest window near the target). A lookup
 // whose closest peers are packed tighter than about one clean lookup in 10^8 would see has its
-// cluster — the densest window and everything nearer — excluded, and continues beyond it. Only
+// cluster — the densest window, not the peers nearer than it — excluded, and continues beyond it. Only
 // such a lookup pays for the defence: a clean one is scored and finishes as before.
 import type { EngineCore } from '../core.js'
 import type { Lookup } from './lookup.js'
 import { estimateSize } from '../size-estimator.js'
 import { densityEvidence, LOG_P_CLEAN, LOG_P_FLAG, sizeFromDistances, sortedDistances } from './density-evidence.js'
+import type { DensityEvidence } from './density-evidence.js'
 
 /**
  * A lookup stops re-checking once it has excluded this many times k peers: a cluster larger than
@@ -18,6 +19,14 @@ const MAX_EXCLUDED_K = 6
 
 /** The least a flagged lookup excludes, in honest spacings (1/N of the keyspace). */
 const HALF_SPACING = 0.5
+
+/**
+ * A lookup under way is checked each time this many more of its queries have answered, up to
+ * EARLY_CHECKS times: often enough to catch a packed cluster a round before the lookup has heard
+ * from all of it, seldom enough that a clean lookup pays a few scorings of at most k distances.
+ */
+export const EARLY_CHECK_EVERY = 5
+export const EARLY_CHECKS = 3
 
 /**
  * Runs the check on a lookup about to finish. Returns true when it excluded a cluster: the lookup
@@ -47,18 +56,52 @@ export function densityCheck(core: EngineCore, l: Lookup): boolean {
   if (network === undefined || ev === undefined || ev.logP >= LOG_P_FLAG) {
     // Only a lookup that looks ordinary against an estimate teaches it: a near-threshold cluster
     // (or one met before any estimate existed) must not raise the size later lookups are judged by.
+    // Nor does one that excluded a cluster: its closest are what is left beyond the gap, too far
+    // for its size, and each such lookup would lower the estimate further and get the next clean
+    // lookup flagged.
     const local = sizeFromDistances(d)
-    if (local !== undefined && closest.length >= cfg.k / 2 && ev !== undefined && ev.logP > LOG_P_CLEAN) core.sizeEstimator.add(local)
+    if (local !== undefined && l.suspects === 0 && closest.length >= cfg.k / 2 && ev !== undefined && ev.logP > LOG_P_CLEAN) core.sizeEstimator.add(local)
     return false
   }
-  // Everything up to the end of the dense window (a hair past it, so that the window's last peer is
-  // inside at any precision the lookup compares with), and at least half an honest spacing: a
-  // ground cluster larger than k sits entirely inside that, and goes in one round instead of k at
-  // a time (it costs the half an honest peer expected there).
-  const marked = l.excludeCluster(Math.max(ev.upTo * (1 + 1e-9) + Number.MIN_VALUE, HALF_SPACING / network))
+  return excludeWindow(core, l, d, ev, network)
+}
+
+/**
+ * The check on a lookup still under way (every EARLY_CHECK_EVERY answers, EARLY_CHECKS times): a
+ * cluster packed at the key is plain long before the lookup has heard from all of it, and
+ * excluding it then saves the round trips of waiting for every Sybil's answer. Its closest
+ * answers so far are a subset of the neighbourhood: peers not heard of yet only make a window look
+ * sparser, never denser, so it cannot flag what the final check would not. It teaches the size
+ * estimate nothing (the final check does). Returns true when it excluded a cluster.
+ */
+export function earlyDensityCheck(core: EngineCore, l: Lookup): boolean {
+  if (!core.cfg.policy.sybilDetection || l.densityChecked) return false
+  const d = sortedDistances(
+    l.target,
+    l.closestAnswered().map((c) => c.contact.id),
+  )
+  const network = detectorSizeEstimate(core)
+  const ev = network === undefined ? undefined : densityEvidence(d, network)
+  if (network === undefined || ev === undefined || ev.logP >= LOG_P_FLAG) return false
+  return excludeWindow(core, l, d, ev, network)
+}
+
+function excludeWindow(core: EngineCore, l: Lookup, d: readonly number[], ev: DensityEvidence, network: number): boolean {
+  // The dense window itself (to a hair past its last peer, so that it is inside at any precision
+  // the lookup compares with), not the peers nearer than it: a cluster placed a few spacings from
+  // the key has honest peers in front of it, and those hold the key's records. A window that
+  // starts at the key goes out to at least half an honest spacing: a ground cluster larger than k
+  // sits entirely inside that, and goes in one round instead of k at a time (it costs the half an
+  // honest peer expected there).
+  const hi = ev.upTo * (1 + 1e-9) + Number.MIN_VALUE
+  const marked = ev.from === 0 ? l.excludeRange(-1, Math.max(hi, HALF_SPACING / network)) : l.excludeRange(d[ev.from - 1]!, hi)
   if (marked === 0) return false
+  // Our own table's nearest to the key may all have been in the cluster (a peer next to an
+  // attacked key holds the cluster as its neighbours, and Sybils name only each other): the
+  // lookup goes on from our next-nearest contacts too (those in the excluded range are refused).
+  l.seed(core.table.closest(l.target, core.cfg.k + l.suspects))
   // Another round may uncover the rest of a cluster larger than k (l.suspects counts the excluded).
-  if (l.suspects < MAX_EXCLUDED_K * cfg.k) l.densityChecked = false
+  l.densityChecked = l.suspects >= MAX_EXCLUDED_K * core.cfg.k
   core.count(core.rejected, 'sybil-suspect')
   core.emit({ kind: 'sybil-suspected', target: l.target, ratio: ev.ratio })
   return true

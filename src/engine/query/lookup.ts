@@ -35,7 +35,8 @@
 // among itself first), not searched and shifted in contact by contact.
 import type { Contact, LookupOp } from '../types.js'
 import type { NodeId } from '../ids.js'
-import { compareDistance, distanceFraction, idEquals } from '../ids.js'
+import { compareDistance, idEquals } from '../ids.js'
+import { distanceFractionFull } from './density-evidence.js'
 import { ANSWERED, FAILED, INFLIGHT, SLOW, SUSPECT, WAITING, isIn, moveTo, stateSet } from './candidate-state.js'
 import type { CandidateState, StateSet } from './candidate-state.js'
 
@@ -97,11 +98,23 @@ export class Lookup {
   /** The density check ran (it runs once per lookup). */
   densityChecked = false
   suspects = 0
+  /**
+   * How many of the nearest candidates the lookup must hear from, and its result holds: k, or more
+   * once widened (a record of a key whose neighbourhood may be held by Sybils is stored on, and
+   * looked for at, a wider region than the k closest).
+   */
+  width: number
+  /** Answers received (the early density checks run at multiples of a step of it). */
+  answers = 0
+  /** Early density checks run so far. */
+  earlyChecks = 0
   /** Requests sent (FIND_NODE / GET_PROVIDERS; ADD_PROVIDERs are added by the engine). */
   messages = 0
   /** Hop of the answer that completed a GET_PROVIDERS early (0 until then). */
   private providerHop = 0
   private stopped = false
+  /** Excluded distance ranges, flat: lo0, hi0, lo1, hi1, ... (excludeRange); undefined until one is. */
+  private excluded: number[] | undefined
   private deferred: Set<Candidate> | undefined
   /** merge()'s working space, made at the first answer: the answer's contacts sorted, their keys, their places. */
   private inC: Contact[] | undefined
@@ -130,6 +143,7 @@ export class Lookup {
     private readonly selfPeer: string,
     private readonly p: LookupParams,
   ) {
+    this.width = p.k
     this.slowHoldPlace = op !== 'GET_PROVIDERS'
     this.placeLost = this.slowHoldPlace ? stateSet(FAILED, SUSPECT) : OUT_OF_RACE
     this.thi = (target[0]! << 8) | target[1]!
@@ -148,7 +162,7 @@ export class Lookup {
   }
 
   private add(c: Contact, hop: number, path: number): boolean {
-    if (c.peer === this.selfPeer) return false
+    if (c.peer === this.selfPeer || this.inExcluded(c.id)) return false
     const claimed = this.claimed
     if (claimed !== undefined && claimed.has(c.peer)) return false
     const { cands, dks } = this.paths[path]!
@@ -216,7 +230,7 @@ export class Lookup {
     let m = 0
     for (let i = 0; i < closer.length; i++) {
       const c = closer[i]!
-      if (c.peer === this.selfPeer) continue
+      if (c.peer === this.selfPeer || this.inExcluded(c.id)) continue
       const dk = this.distKey(c.id)
       let j = m
       while (j > 0 && (inK[j - 1]! > dk || (inK[j - 1] === dk && compareDistance(inC[j - 1]!.id, c.id, target) > 0))) {
@@ -305,11 +319,11 @@ export class Lookup {
       // Kademlia's final round: once the closest candidate has answered, no reply can bring the
       // front closer, so every remaining candidate of the k closest is queried at once instead of
       // alpha at a time (k/alpha extra round trips otherwise).
-      const limit = this.converged(path, nowMs) ? this.p.k : this.p.alpha
+      const limit = this.converged(path, nowMs) ? this.width : this.p.alpha
       // The nearest Waiting candidate among the k nearest not-failed ones, in one forward scan:
       // the one just sent turns INFLIGHT (still among the k), so the next search resumes after it.
       const cands = path.cands
-      const k = this.p.k
+      const k = this.width
       let pos = 0
       let n = 0
       while (active < limit && this.messages < this.p.maxQueries) {
@@ -391,6 +405,7 @@ export class Lookup {
     if (this.stopped || (c.state !== INFLIGHT && c.state !== SLOW)) return false
     if (c.state === INFLIGHT) this.land(c)
     moveTo(c, ANSWERED)
+    this.answers++
     this.merge(closer, c.hop + 1, c.path)
     for (const pv of providers) {
       this.providerSources ??= new Map()
@@ -404,17 +419,23 @@ export class Lookup {
   }
 
   /**
-   * Marks every candidate closer than `maxFraction` of the keyspace as a suspect (a packed Sybil
-   * cluster) — except one whose id is the target itself — drops providers only suspects returned, and lets the lookup continue beyond the
-   * cluster. Returns how many candidates were marked.
+   * Excludes the keyspace between distances `lo` (exclusive; negative: from the target itself) and
+   * `hi` (inclusive), as fractions at full precision: a suspected cluster. Its candidates become
+   * suspects — except one whose id is the target itself — and a peer in it heard of later is never
+   * taken as a candidate, so the lookup goes on beyond the cluster without the peers nearer than it
+   * (honest ones, which hold the records of a key the cluster sits behind). Providers that only
+   * suspects returned are dropped. Returns how many candidates were marked.
    */
-  excludeCluster(maxFraction: number): number {
+  excludeRange(lo: number, hi: number): number {
+    ;(this.excluded ??= []).push(lo, hi)
     const out = new Set<string>()
     for (const path of this.paths) {
       for (const c of path.cands) {
         // The peer whose id IS the target is what a FIND_NODE of a node looks for: the cluster
         // packed around a victim must not hide the victim itself.
-        if (c.state === SUSPECT || distanceFraction(c.contact.id, this.target) >= maxFraction || idEquals(c.contact.id, this.target)) continue
+        if (c.state === SUSPECT || idEquals(c.contact.id, this.target)) continue
+        const d = distanceFractionFull(c.contact.id, this.target)
+        if (d <= lo || d > hi) continue
         if (c.state === INFLIGHT) this.land(c)
         moveTo(c, SUSPECT)
         out.add(c.contact.peer)
@@ -433,6 +454,15 @@ export class Lookup {
     }
     this.suspects += out.size
     return out.size
+  }
+
+  /** True when `id` lies in a range excluded as a suspected cluster (and is not the target itself). */
+  private inExcluded(id: NodeId): boolean {
+    const ex = this.excluded
+    if (ex === undefined) return false
+    const d = distanceFractionFull(id, this.target)
+    for (let i = 0; i < ex.length; i += 2) if (d > ex[i]! && d <= ex[i + 1]!) return !idEquals(id, this.target)
+    return false
   }
 
   /**
@@ -513,16 +543,16 @@ export class Lookup {
       }
       if (c.state === ANSWERED) answered++
       if (c.state === WAITING) waitingInTopK = true
-      if (++n >= this.p.k) break
+      if (++n >= this.width) break
     }
     if (!waitingInTopK) return !overdue || answered >= Math.min(this.p.quorum, n)
     // Waiting candidates remain but the budget is spent: done once nothing is in flight.
     return this.messages >= this.p.maxQueries && path.flying.length === 0
   }
 
-  /** The k nearest answered contacts over all paths, nearest first. */
+  /** The k nearest answered contacts over all paths, nearest first (what the density check scores). */
   closestAnswered(): Candidate[] {
-    return this.nearest()
+    return this.nearest(undefined, this.p.k)
   }
 
   /**
@@ -530,10 +560,10 @@ export class Lookup {
    * are slow or overdue too (not known dead: on a long-haul link they are the true closest).
    */
   result(nowMs: number): Candidate[] {
-    return this.slowHoldPlace ? this.nearest(nowMs) : this.nearest()
+    return this.slowHoldPlace ? this.nearest(nowMs, this.width) : this.nearest(undefined, this.width)
   }
 
-  private nearest(nowMs?: number): Candidate[] {
+  private nearest(nowMs: number | undefined, count: number): Candidate[] {
     const all: Candidate[] = []
     for (const path of this.paths) {
       for (const c of path.cands) {
@@ -542,7 +572,7 @@ export class Lookup {
     }
     // A path's candidates are kept in distance order: only several paths need merging.
     if (this.paths.length > 1) all.sort((x, y) => x.dk - y.dk || compareDistance(x.contact.id, y.contact.id, this.target))
-    if (all.length > this.p.k) all.length = this.p.k
+    if (all.length > count) all.length = count
     return all
   }
 

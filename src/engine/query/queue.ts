@@ -13,7 +13,7 @@ import type { EngineEvent, LookupOp } from '../types.js'
 import { Lookup } from './lookup.js'
 import { ANSWERED } from './candidate-state.js'
 import type { Candidate, LookupPurpose } from './lookup.js'
-import { densityCheck, networkSizeEstimate } from './density.js'
+import { densityCheck, earlyDensityCheck, EARLY_CHECK_EVERY, EARLY_CHECKS, networkSizeEstimate } from './density.js'
 import { LOOKUP_HEDGE, timerPayload } from '../timer-kinds.js'
 import { KEY_BYTES, LOOKUP_QUORUM, MAX_CANDIDATES_PER_PATH } from '../constants.js'
 import { EngineMisuseError } from '../errors.js'
@@ -61,6 +61,10 @@ function begin(core: EngineCore, q: QueuedLookup): void {
 export function advance(core: EngineCore, l: Lookup): void {
   if (!core.active.has(l.id)) return
   const nowMs = core.nowMs
+  if (core.cfg.policy.sybilDetection && l.earlyChecks < EARLY_CHECKS && l.answers >= (l.earlyChecks + 1) * EARLY_CHECK_EVERY) {
+    l.earlyChecks++
+    earlyDensityCheck(core, l)
+  }
   if (l.isDone(nowMs)) {
     finish(core, l)
     return
