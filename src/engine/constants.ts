@@ -29,6 +29,13 @@ export const HEDGE_DELAY_MS = 250
  * does not wait a far round trip for confirmation (go-libp2p-kad-dht's "resiliency" is 3 too).
  */
 export const LOOKUP_QUORUM = 3
+/**
+ * With Sybil detection on, a PROVIDE stores on this many times k of the nearest peers, and a
+ * GET_PROVIDERS that found nothing among the k nearest looks that far before giving up: Sybils
+ * packed at a few times the honest density near a key (too few for the density check to tell from
+ * chance) hold most of its k closest places, and the honest peers they push out are still here.
+ */
+export const WIDE_REGION_K = 2
 /** Disjoint lookup paths (S/Kademlia); 1 is plain Kademlia. */
 export const DISJOINT_PATHS = 1
 /** Bits in a key: SHA-256 / BLAKE3-256 sized ids. */

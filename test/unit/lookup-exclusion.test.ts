@@ -1,12 +1,14 @@
 // A lookup's exclusion of a suspected cluster: only the keyspace of the dense window is excluded,
 // so honest peers nearer to the key than a cluster placed a few spacings away stay in the result
 // (they hold the key's records), and a cluster member heard of after the exclusion is never taken.
+// With detection on, a key's records are stored on, and looked for at, 2k peers instead of k.
 import { describe, expect, it } from 'vitest'
 import { SeededRng } from '../../src/engine/rng.js'
 import { Lookup } from '../../src/engine/query/lookup.js'
 import { distanceFractionFull } from '../../src/engine/query/density-evidence.js'
 import { idAtDistance } from '../../src/sim/adversary/plan.js'
 import type { Contact } from '../../src/engine/types.js'
+import { Mesh } from '../helpers/mesh.js'
 
 const N = 1000
 const K = 20
@@ -67,5 +69,43 @@ describe('lookup: exclusion of a suspected cluster', () => {
     const result = l.result(1000).map((c) => c.contact.peer)
     expect(result[0]).toBe('victim')
     expect(result.slice(1)).toEqual(far.slice(0, K - 1).map((c) => c.peer))
+  })
+})
+
+describe('lookup: the wider region of a key that Sybils may hold', () => {
+  it('with detection on, a PROVIDE stores on 2k peers and a GET_PROVIDERS that finds nothing looks as far; off, k', () => {
+    const run = (detect: boolean) => {
+      const mesh = new Mesh({
+        n: 120,
+        seed: 'wide',
+        config: { policy: { sybilDetection: detect, sybilDensityFactor: 4, maxPerGroupPerBucket: Infinity, maxPerGroupPerTable: Infinity, maxPer16PerBucket: Infinity, maxPer16PerTable: Infinity, perPeerRatePerS: Infinity, perPeerBurst: Infinity } },
+      })
+      mesh.startAll(20)
+      mesh.runUntil(20_000)
+      const key = new SeededRng('wide-key').bytes(32)
+      mesh.lookup(5, 'PROVIDE', key, 1)
+      mesh.runUntil(25_000)
+      mesh.lookup(77, 'GET_PROVIDERS', new SeededRng('nobody-provides').bytes(32), 2)
+      mesh.runUntil(30_000)
+      mesh.lookup(78, 'GET_PROVIDERS', key, 3)
+      mesh.runUntil(35_000)
+      // Only this key is provided: a node holds a record of it when it holds any.
+      const holders = mesh.nodes.filter((nd, i) => i !== 5 && nd.stats(mesh.nowMs).providerRecords > 0).length
+      return { provide: mesh.result(1)!, miss: mesh.result(2)!, hit: mesh.result(3)!, holders }
+    }
+    const on = run(true)
+    const off = run(false)
+    expect(off.provide.closest).toHaveLength(K)
+    expect(on.provide.closest.length).toBeGreaterThan(K)
+    expect(on.provide.closest.length).toBeLessThanOrEqual(2 * K)
+    expect(off.holders).toBe(K)
+    expect(on.holders).toBe(on.provide.closest.length)
+    expect(off.miss).toMatchObject({ success: false, error: 'not-found' })
+    expect(on.miss).toMatchObject({ success: false, error: 'not-found' })
+    expect(off.miss.closest).toHaveLength(K)
+    expect(on.miss.closest.length).toBeGreaterThan(K)
+    // A GET that finds the record among the k nearest does not widen.
+    expect(on.hit.success).toBe(true)
+    expect(on.hit.closest.length).toBeLessThanOrEqual(K)
   })
 })

@@ -15,7 +15,7 @@ import { ANSWERED } from './candidate-state.js'
 import type { Candidate, LookupPurpose } from './lookup.js'
 import { densityCheck, earlyDensityCheck, EARLY_CHECK_EVERY, EARLY_CHECKS, networkSizeEstimate } from './density.js'
 import { LOOKUP_HEDGE, timerPayload } from '../timer-kinds.js'
-import { KEY_BYTES, LOOKUP_QUORUM, MAX_CANDIDATES_PER_PATH } from '../constants.js'
+import { KEY_BYTES, LOOKUP_QUORUM, MAX_CANDIDATES_PER_PATH, WIDE_REGION_K } from '../constants.js'
 import { EngineMisuseError } from '../errors.js'
 
 export function requestLookup(core: EngineCore, op: LookupOp, key: Uint8Array, target: NodeId, tag: number, purpose: LookupPurpose): void {
@@ -50,6 +50,7 @@ function begin(core: EngineCore, q: QueuedLookup): void {
     quorum: LOOKUP_QUORUM,
     fullNeighbourhood: cfg.policy.sybilDetection,
   })
+  if (cfg.policy.sybilDetection && q.op === 'PROVIDE') l.width = WIDE_REGION_K * cfg.k
   core.active.set(l.id, l)
   core.table.touch(q.target, core.nowMs)
   if (q.op === 'GET_PROVIDERS') l.addLocalProviders(core.store.get(toHex(q.target), core.nowMs, cfg.k))
@@ -100,6 +101,12 @@ export function finish(core: EngineCore, l: Lookup, error?: string): void {
     advance(core, l) // continues beyond the excluded cluster, or finishes (the check ran: no recursion)
     return
   }
+  if (error === undefined && core.cfg.policy.sybilDetection && l.op === 'GET_PROVIDERS' && l.providers.length === 0 && l.width < WIDE_REGION_K * core.cfg.k) {
+    // Nothing among the k nearest: look as far as a PROVIDE stores before saying not-found.
+    l.width = WIDE_REGION_K * core.cfg.k
+    advance(core, l) // widened once: finishes when the wider region is heard from
+    return
+  }
   const nowMs = core.nowMs
   const cfg = core.cfg
   core.active.delete(l.id)
@@ -117,7 +124,7 @@ export function finish(core: EngineCore, l: Lookup, error?: string): void {
   if (l.op === 'PROVIDE' && error === undefined) {
     // Records go to replicas that answered; one that is still silent (far, or dead) gets its
     // record when its late answer comes in, and never if it does not.
-    const n = Math.min(cfg.replication, closestC.length)
+    const n = Math.min(l.width > cfg.k ? Math.max(cfg.replication, l.width) : cfg.replication, closestC.length)
     let placed = 0
     for (let i = 0; i < n; i++) {
       const c = closestC[i]!
