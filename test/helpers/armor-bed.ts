@@ -7,7 +7,7 @@ import type { DhtNode, DhtNodeOptions } from '../../src/node/dht-node.js'
 import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
 import { DEFAULT_LIMITS, type NodeLimits } from '../../src/node/host/limits.js'
 import { frame } from '../../src/node/host/index.js'
-import { MessageType } from '../../src/wire/message.js'
+import { MessageType, type MessageTypeCode } from '../../src/wire/message.js'
 import { httpUrl, loopbackAddr, startOurNode, startRawClient } from '../integration/helpers.js'
 
 export interface BedOptions {
@@ -55,7 +55,7 @@ export async function startBed(opts: BedOptions = {}): Promise<Bed> {
  * One kad request on a fresh stream (libp2p's negotiation): true when the node answered, false
  * when it refused (the stream reset) or the connection is gone.
  */
-export async function kadRequest(conn: Connection, type: MessageType = MessageType.PING, key?: Uint8Array): Promise<boolean> {
+export async function kadRequest(conn: Connection, type: MessageTypeCode = MessageType.PING, key?: Uint8Array): Promise<boolean> {
   let s
   try {
     s = await conn.newStream(KAD_PROTOCOL)
