@@ -17,7 +17,8 @@
 // connection without stream objects: a DATA frame past the protocol echo on one of our ids is a
 // served request, a RST a refused one. When the node closes the connection (the penalty box) the
 // attacker dials again at once, and every 10 ms while its dials fail, as a flooder would; the
-// slots of the schedule that fall while it has no connection are counted as `blocked`.
+// slots of the schedule that fall while it has no connection (or in the 100 ms it leaves a new
+// connection to settle) are counted as `blocked`.
 import '../dist/polyfill.js'
 import { randomBytes } from 'node:crypto'
 import { createLibp2p } from 'libp2p'
@@ -52,6 +53,8 @@ export interface AttackerReport {
   connectedSeconds: number
   dials: number
   dialsFailed: number
+  /** Connections that closed under the attacker (the node's doing, or a broken connection). */
+  connectionsLost: number
   /** Ticks that ran more than 20 ms late (the attacker itself starved of CPU). */
   lateTicks: number
   ticks: number
@@ -64,6 +67,8 @@ const SYN = 1
 const FIN = 4
 const RST = 8
 const HEADER = 12
+/** Time between a dial's success and the first request on the connection. */
+const CONNECTION_SETTLE_MS = 100
 /** Our stream ids: odd (the dialer's), far above the ones the muxer hands out for identify. */
 const FIRST_ID = 1_000_001
 
@@ -108,7 +113,7 @@ async function attack(addr: string, rate: number, ms: number): Promise<AttackerR
     const payload = Buffer.concat([mss, frame({ type: MessageType.FIND_NODE, key, closerPeers: [], providerPeers: [] })])
     return Buffer.concat([header(DATA, SYN, 0, payload.length), payload, header(WINDOW_UPDATE, FIN, 0, 0)])
   })
-  const r: AttackerReport = { scheduled: 0, sent: 0, answered: 0, refused: 0, blocked: 0, unsettled: 0, seconds: 0, connectedSeconds: 0, dials: 0, dialsFailed: 0, lateTicks: 0, ticks: 0 }
+  const r: AttackerReport = { scheduled: 0, sent: 0, answered: 0, refused: 0, blocked: 0, unsettled: 0, seconds: 0, connectedSeconds: 0, dials: 0, dialsFailed: 0, connectionsLost: 0, lateTicks: 0, ticks: 0 }
   /** Our open requests: stream id -> bytes of answer seen so far. */
   const pending = new Map<number, number>()
   let nextId = FIRST_ID
@@ -119,7 +124,10 @@ async function attack(addr: string, rate: number, ms: number): Promise<AttackerR
   let connectedSince: number | undefined
 
   /** Reads our streams' frames off the muxer before yamux looks for stream objects it never made. */
+  const watched = new WeakSet<object>()
   const watch = (m: StreamMuxer & YamuxMuxerInternals): void => {
+    if (watched.has(m)) return
+    watched.add(m)
     const handle = m.handleFrame
     if (typeof handle !== 'function') throw new Error('not a yamux muxer we know: cannot read answers without stream objects')
     m.handleFrame = (f: YamuxFrame): void => {
@@ -148,6 +156,7 @@ async function attack(addr: string, rate: number, ms: number): Promise<AttackerR
   const lost = (): void => {
     if (connectedSince !== undefined) r.connectedSeconds += (performance.now() - connectedSince) / 1000
     connectedSince = undefined
+    r.connectionsLost++
     // Requests on a closed connection will never settle.
     r.unsettled += pending.size
     pending.clear()
@@ -159,8 +168,13 @@ async function attack(addr: string, rate: number, ms: number): Promise<AttackerR
     while (running) {
       r.dials++
       try {
-        const c = await node.dial(target, { signal: AbortSignal.timeout(3_000) })
+        // Handshakes are slow on a loaded machine: a dial given up too soon can still complete
+        // on the node's side and leave a second connection behind.
+        const c = await node.dial(target, { signal: AbortSignal.timeout(15_000) })
         const m = (c as unknown as { muxer?: StreamMuxer & YamuxMuxerInternals }).muxer
+        // The node takes at most its stream limit of streams that arrive before it has set the
+        // connection up, and aborts the connection past that: give it a moment first.
+        await sleep(CONNECTION_SETTLE_MS)
         if (c.status === 'open' && m !== undefined && m.status === 'open') {
           watch(m)
           conn = c
@@ -187,8 +201,12 @@ async function attack(addr: string, rate: number, ms: number): Promise<AttackerR
     if (now - lastTick > 25) r.lateTicks++
     lastTick = now
     const due = Math.floor(((now - t0) / 1000) * rate)
-    const n = due - r.scheduled
-    r.scheduled = due
+    // Slots that fell before the connection opened were never sendable on it: blocked, not sent
+    // late in a burst (which would also overstate the rate per second of connection).
+    const from = connectedSince === undefined ? r.scheduled : Math.max(r.scheduled, Math.floor(((connectedSince - t0) / 1000) * rate))
+    r.blocked += Math.max(0, Math.min(from, due) - r.scheduled)
+    const n = due - Math.max(from, r.scheduled)
+    r.scheduled = Math.max(due, r.scheduled)
     if (n > 0) {
       if (!connected()) {
         if (connectedSince !== undefined) lost()
@@ -217,8 +235,8 @@ async function attack(addr: string, rate: number, ms: number): Promise<AttackerR
   const tEnd = performance.now()
   r.seconds = (tEnd - t0) / 1000
   if (connectedSince !== undefined) r.connectedSeconds += (tEnd - connectedSince) / 1000
-  // A moment for the last answers, then whatever is still open is unsettled.
-  await sleep(500)
+  // Up to 3 s for the last answers and resets, then whatever is still open is unsettled.
+  for (let waited = 0; pending.size > 0 && waited < 3_000 && connected(); waited += 50) await sleep(50)
   r.unsettled += pending.size
   await Promise.resolve(node.stop()).catch(() => undefined)
   return r
