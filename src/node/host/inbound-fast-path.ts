@@ -21,10 +21,10 @@
 // peer's open streams on the connection, whatever their protocol): a refused open costs one
 // 12-byte RST frame and no stream object, listener, timer or negotiation, so a peer flooding past
 // its budget costs the node little per attempt. Every such refusal is reported with its
-// connection, so that the caller can count it against the peer. The token is given back (`refund`) when the stream turns
-// out to be another protocol's (identify, ping), which libp2p then handles as usual. Without
-// yamux's internals `admit` is asked before the echo instead. Bytes from the peer never throw
-// here: a mismatch is a fallback, a stall a reset.
+// connection, so that the caller can count it against the peer. The token is given back
+// (`refund`) when the stream turns out to be another protocol's (identify, ping), which libp2p
+// then handles as usual. Without yamux's internals `admit` is asked before the echo instead.
+// Bytes from the peer never throw here: a mismatch is a fallback, a stall a reset.
 import type { Connection, Libp2p, Stream, StreamMuxer } from '@libp2p/interface'
 
 export interface InboundFastPathOptions {
