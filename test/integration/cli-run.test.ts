@@ -95,7 +95,7 @@ code = os.waitstatus_to_exitcode(status)
 print(json.dumps({'code': code, 'sent': sent, 'out': out.decode('latin-1')}))
 `
 
-describe.skipIf(!hasPython)('Ctrl-C during dht-sim run on a terminal', () => {
+describe.skipIf(!hasPython)(`Ctrl-C during dht-sim run on a terminal${hasPython ? '' : ' (skipped: python3 with its pty module not found)'}`, () => {
   it('restores the cursor and line wrap, prints "interrupted", exits 130 and writes no report', () => {
     const out = join(dir, 'interrupted')
     const r = spawnSync('python3', ['-c', PTY_HELPER, JSON.stringify([process.execPath, BIN, 'run', scenario, '--out', out]), 'virtual '], {
