@@ -12,7 +12,9 @@
 // of its own: one peer id on one connection, FIND_NODEs at --rate on raw yamux streams.
 //
 // The attacker's own figures say what the node was offered: requests written per second of
-// connection, answered, reset. A run whose attacker did not write at least --min-offered of
+// connection, answered, reset. The node's metrics say what it read of them (opens refused at the
+// SYN and kad streams taken, the honest peer's left out): less than written when the node falls
+// behind reading its socket. A run whose attacker did not write at least --min-offered of
 // --rate while it had a connection measured a smaller flood than it claims: its line says
 // OFFERED SHORT and the bench exits 1, so a p95 ratio is never quoted for a flood that did not
 // happen. (Under `on` the attacker spends most of the run penalized, without a connection: the
@@ -93,6 +95,11 @@ async function variant(name: 'off' | 'on'): Promise<Row> {
     // its rate per second of connection is only judged when it had at least 2 s of connection.
     const short = (a.connectedSeconds >= 2 && offeredPerS < MIN_OFFERED * RATE) || (name === 'off' && a.connectedSeconds < 0.95 * a.seconds)
     const refusedBy = async (reason: string): Promise<number> => metric(srv, new RegExp(`rejected_total\\{reason="${reason}"\\} (\\d+)`))
+    // What the node read of the flood: the opens it refused at the SYN and the kad streams it
+    // took, less the honest peer's (bytes written but not yet read wait in the socket buffers).
+    const refusedAtSyn = (await refusedBy('rate-limited')) + (await refusedBy('ip-rate-limited')) + (await refusedBy('streams-per-connection'))
+    const kadStreams = (await metric(srv, /ron_dht_inbound_streams_total\{path="fast"\} (\d+)/)) + (await metric(srv, /ron_dht_inbound_streams_total\{path="libp2p"\} (\d+)/))
+    const nodeReadPerS = Math.round(Math.max(0, refusedAtSyn + kadStreams - (30 + 2 * SAMPLES)) / Math.max(a.connectedSeconds, 1e-9))
     const r: Row = {
       variant: name,
       quietP50Ms: quiet.p50,
@@ -109,6 +116,7 @@ async function variant(name: 'off' | 'on'): Promise<Row> {
       honestMeasuredWithinS: Math.round(measuredS * 10) / 10,
       targetPerS: RATE,
       offeredPerS,
+      nodeReadPerS,
       offeredShort: short,
       scheduledPerS: Math.round(a.scheduled / a.seconds),
       answeredPerS: Math.round(a.answered / a.seconds),
@@ -148,11 +156,11 @@ for (let p = 0; p < PAIRS; p++) {
 }
 const n = (x: unknown): string => (typeof x === 'number' ? x.toLocaleString('en-US') : String(x))
 process.stdout.write(
-  '\n| variant | honest p95 quiet -> flood | ratio | node event-loop delay p99 quiet -> flood | attacker offered / answered / reset per s (target) | node refusals: rate-limited / streams / overloaded / penalized | node CPU | attacker CPU | peak RSS | load |\n|---|---|---|---|---|---|---|---|---|---|\n',
+  '\n| variant | honest p95 quiet -> flood | ratio | node event-loop delay p99 quiet -> flood | attacker wrote / node read / answered / reset per s (target) | node refusals: rate-limited / streams / overloaded / penalized | node CPU | attacker CPU | peak RSS | load |\n|---|---|---|---|---|---|---|---|---|---|\n',
 )
 for (const r of rows) {
   process.stdout.write(
-    `| ${n(r.variant)} | ${n(r.quietP95Ms)} -> ${n(r.floodP95Ms)} ms | x${n(r.ratio)} | ${n(r.loopP99QuietMs)} -> ${n(r.loopP99FloodMs)} ms | ${n(r.offeredPerS)}${r.offeredShort === true ? ' (SHORT)' : ''} / ${n(r.answeredPerS)} / ${n(r.refusedPerS)} (${n(r.targetPerS)}) | ${n(r.rejectedRateLimited)} / ${n(r.rejectedStreams)} / ${n(r.rejectedOverloaded)} / ${n(r.rejectedPenalized)} | ${n(r.nodeCpuPct)} % | ${n(r.attackerCpuPct)} % | ${n(r.rssPeakMiB)} MiB | ${(r.loadAvg as number[]).join(' ')} |\n`,
+    `| ${n(r.variant)} | ${n(r.quietP95Ms)} -> ${n(r.floodP95Ms)} ms | x${n(r.ratio)} | ${n(r.loopP99QuietMs)} -> ${n(r.loopP99FloodMs)} ms | ${n(r.offeredPerS)}${r.offeredShort === true ? ' (SHORT)' : ''} / ${n(r.nodeReadPerS)} / ${n(r.answeredPerS)} / ${n(r.refusedPerS)} (${n(r.targetPerS)}) | ${n(r.rejectedRateLimited)} / ${n(r.rejectedStreams)} / ${n(r.rejectedOverloaded)} / ${n(r.rejectedPenalized)} | ${n(r.nodeCpuPct)} % | ${n(r.attackerCpuPct)} % | ${n(r.rssPeakMiB)} MiB | ${(r.loadAvg as number[]).join(' ')} |\n`,
   )
 }
 const shortRuns = rows.filter((r) => r.offeredShort === true).length
