@@ -18,6 +18,18 @@ export interface PolicyConfig {
   readonly sybilDetection: boolean
   /** Kept for configurations that name it; the detector no longer has a density threshold (query/density-evidence.ts). */
   readonly sybilDensityFactor: number
+  /**
+   * At most this many contacts of one bucket in one quarter of the bucket's id range (absent:
+   * no limit). A full bucket of honest ids holds about k/4 per quarter; a Sybil cluster packed
+   * around a node falls in one quarter of each of its neighbours' buckets.
+   */
+  readonly maxPerIdQuarter?: number
+  /**
+   * Peers remembered after announcing themselves (a self-lookup reaching us), to answer a
+   * FIND_NODE for exactly their id even when their bucket is full of others (announced-peers.ts);
+   * 0 or absent: none.
+   */
+  readonly announcedPeers?: number
 }
 
 export interface EngineConfig {
@@ -71,6 +83,8 @@ export const DEFAULT_POLICY: PolicyConfig = {
  * The `strict` profile: diversity filter (geth's limits per /24 — 2 per bucket, 10 in the table —
  * and looser ones per /16, which an attacker renting one cloud range also hits), rate limits and
  * Sybil detection. Honest addresses collide in a /16 far less often than 3 times in one bucket.
+ * Against a cluster of ids packed around a node (whatever its addresses): at most k/4 contacts per
+ * quarter of a bucket's id range, and self-announcements remembered (announced-peers.ts).
  */
 export const STRICT_POLICY: PolicyConfig = {
   maxPerGroupPerBucket: 2,
@@ -81,6 +95,8 @@ export const STRICT_POLICY: PolicyConfig = {
   perPeerBurst: 40,
   sybilDetection: true,
   sybilDensityFactor: 4,
+  maxPerIdQuarter: 5,
+  announcedPeers: 256,
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
