@@ -19,9 +19,10 @@ export interface PolicyConfig {
   /** Kept for configurations that name it; the detector no longer has a density threshold (query/density-evidence.ts). */
   readonly sybilDensityFactor: number
   /**
-   * At most this many contacts of one bucket in one quarter of the bucket's id range (absent:
-   * no limit). A full bucket of honest ids holds about k/4 per quarter; a Sybil cluster packed
-   * around a node falls in one quarter of each of its neighbours' buckets.
+   * A full bucket keeps at most this many contacts in one quarter of its id range against a
+   * newcomer from another quarter: the youngest of a fuller quarter leaves for it (absent: never).
+   * A full bucket of honest ids holds about k/4 per quarter; a Sybil cluster packed around a node
+   * falls in one quarter of each of its neighbours' buckets.
    */
   readonly maxPerIdQuarter?: number
   /**
@@ -83,8 +84,9 @@ export const DEFAULT_POLICY: PolicyConfig = {
  * The `strict` profile: diversity filter (geth's limits per /24 — 2 per bucket, 10 in the table —
  * and looser ones per /16, which an attacker renting one cloud range also hits), rate limits and
  * Sybil detection. Honest addresses collide in a /16 far less often than 3 times in one bucket.
- * Against a cluster of ids packed around a node (whatever its addresses): at most k/4 contacts per
- * quarter of a bucket's id range, and self-announcements remembered (announced-peers.ts).
+ * Against a cluster of ids packed around a node (whatever its addresses): a full bucket gives a
+ * quarter of its id range no more than k/4 contacts once other quarters' peers come by, and
+ * self-announcements are remembered (announced-peers.ts).
  */
 export const STRICT_POLICY: PolicyConfig = {
   maxPerGroupPerBucket: 2,

@@ -1,5 +1,6 @@
 // The table's defences against a Sybil cluster packed around a node's id (the victim eclipse):
-// at most maxPerIdQuarter contacts per quarter of a bucket's id range, and self-announcements
+// a full bucket keeps at most maxPerIdQuarter contacts per quarter of its id range against
+// newcomers of the other quarters, and self-announcements
 // remembered apart from the buckets, so that a FIND_NODE for exactly an announcer's id names it.
 import { describe, expect, it } from 'vitest'
 import { RoutingTable } from '../../src/engine/routing-table.js'
@@ -26,34 +27,29 @@ function inBucket(b: number, quarter: number, i: number, prefix = 'p'): Contact 
   return { id, peer: `${prefix}${b}-${quarter}-${i}`, addrs: [], ipGroup: `${11 + (i % 80)}.${i}.1` }
 }
 
-describe('routing table: at most maxPerIdQuarter contacts per quarter of a bucket', () => {
-  it('a cluster in one quarter takes that quarter only, the other quarters still fill', () => {
+describe('routing table: a full bucket keeps at most maxPerIdQuarter contacts per quarter against newcomers of other quarters', () => {
+  it('a cluster that filled a bucket gives way to newcomers of the other quarters, youngest first, down to its share', () => {
     for (const b of [0, 13, 14, 15, 30]) {
       // b = 14 and 15 put the two quarter bits across the hi/lo columns of the id prefix.
       const t = new RoutingTable(self, 20, 4, { ...open, maxPerIdQuarter: 5 })
-      const verdicts = Array.from({ length: 8 }, (_, i) => t.observe(inBucket(b, 3, i), 1).kind)
-      expect(verdicts, `bucket ${b}`).toEqual(['added', 'added', 'added', 'added', 'added', 'rejected', 'rejected', 'rejected'])
-      for (const q of [0, 1, 2]) expect(t.observe(inBucket(b, q, 100), 1).kind, `bucket ${b} quarter ${q}`).toBe('added')
-      expect(t.bucketSize(b)).toBe(8)
+      for (let i = 0; i < 20; i++) expect(t.observe(inBucket(b, 3, i), 1).kind, `bucket ${b}`).toBe('added')
+      for (const q of [0, 1, 2]) for (let i = 0; i < 5; i++) expect(t.observe(inBucket(b, q, 100 + i), 2).kind, `bucket ${b} quarter ${q}`).toBe('added')
+      expect(t.bucketSize(b)).toBe(20)
+      // The cluster kept its five oldest; a sixth newcomer of a quarter at its share waits, as does the cluster.
+      expect(t.all().filter((c) => c.peer.startsWith(`p${b}-3-`)).map((c) => c.peer).sort()).toEqual([0, 1, 2, 3, 4].map((i) => `p${b}-3-${i}`))
+      expect(t.observe(inBucket(b, 0, 200), 3).kind).toBe('full')
+      expect(t.observe(inBucket(b, 3, 201), 3).kind).toBe('full')
       expect(t.checkInvariants()).toBeUndefined()
     }
   })
 
-  it('without the limit the cluster takes the whole bucket', () => {
-    const t = new RoutingTable(self, 20, 4, open)
-    for (let i = 0; i < 20; i++) t.observe(inBucket(0, 3, i), 1)
-    expect(t.bucketSize(0)).toBe(20)
-    expect(t.observe(inBucket(0, 0, 100), 1).kind).toBe('full')
-  })
-
-  it('a replacement is not promoted into a quarter that is full', () => {
-    const t = new RoutingTable(self, 6, 4, { ...open, maxPerIdQuarter: 5 })
-    for (let i = 0; i < 5; i++) t.observe(inBucket(0, 3, i), 1)
-    t.observe(inBucket(0, 0, 50), 1)
-    expect(t.observe(inBucket(0, 1, 51), 2).kind).toBe('full') // waits as a replacement
-    expect(t.fail(inBucket(0, 0, 50), 3, 1, true)).toBe(true)
-    expect(t.all().map((c) => c.peer)).toContain('p0-1-51')
-    expect(t.checkInvariants()).toBeUndefined()
+  it('a bucket with room takes anyone; without the limit a full bucket keeps the cluster', () => {
+    const t = new RoutingTable(self, 20, 4, { ...open, maxPerIdQuarter: 5 })
+    for (let i = 0; i < 8; i++) expect(t.observe(inBucket(0, 3, i), 1).kind).toBe('added')
+    const u = new RoutingTable(self, 20, 4, open)
+    for (let i = 0; i < 20; i++) u.observe(inBucket(0, 3, i), 1)
+    expect(u.observe(inBucket(0, 0, 100), 1).kind).toBe('full')
+    expect(u.bucketSize(0)).toBe(20)
   })
 
   it('the strict profile sets the limit; the default one does not', () => {
@@ -117,7 +113,7 @@ describe('routing table: self-announcements', () => {
       const m = e.step(1_000 + rpcId, { kind: 'message', from, msg: req }).sends[0]!.msg
       return m.kind === 'response' ? m.closer.map((c) => c.peer) : []
     }
-    // The cluster fills the bucket first (each one quarter apart: the quarter limit admits them).
+    // The cluster fills the bucket first (one per quarter: no quarter is over its share).
     for (let i = 0; i < 4; i++) ask(inBucket(0, i, i), inBucket(0, i, i).id, 1 + i)
     const asker = inBucket(2, 0, 7, 'q')
     expect(ask(asker, victim.id, 10)).not.toContain(victim.peer)
