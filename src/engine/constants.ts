@@ -85,6 +85,11 @@ export const REFRESH_INTERVAL_MS = 30 * 60_000
  * live peer's next self-lookup renews its entry even when one round skipped it.
  */
 export const ANNOUNCE_TTL_MS = 2 * REFRESH_INTERVAL_MS
+/**
+ * How often a node inside a Sybil cluster repeats its self-lookup (announce.ts): often enough that
+ * neighbours joining after it hear of it within a minute; only such a node does.
+ */
+export const ANNOUNCE_INTERVAL_MS = 30_000
 /** Refresh lookups started per refresh round (deepest stale buckets first), to bound maintenance traffic. */
 export const MAX_REFRESH_LOOKUPS_PER_ROUND = 4
 /**

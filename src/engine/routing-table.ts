@@ -15,9 +15,10 @@
 // Diversity: optionally at most N contacts per /24 group per bucket and per table, and the same
 // per /16 group (an attacker with one /24 per Sybil still rents them from a few large ranges).
 //
-// Id ranges: optionally, a full bucket keeps at most N contacts in one quarter of its id range
-// against newcomers of the other quarters, so that ids packed around one point end up with a
-// quarter of a bucket, not all of it (makeRoomInQuarter()).
+// Id ranges: optionally at most N contacts of a bucket in one quarter of its id range, so that ids
+// packed around one point take a quarter of a bucket, not all of it (quarterFull()). A node inside
+// such a cluster re-announces itself while it lasts (announce.ts), since it too falls in the
+// cluster's quarter of its neighbours' buckets.
 //
 // Announcements: optionally, peers that made a self-lookup reaching us are remembered apart from
 // the buckets (announced-peers.ts), and closestSet() names such a peer when the target is exactly
@@ -201,7 +202,7 @@ export class RoutingTable extends TableSlots {
     }
     const rejected = this.diversityVerdict(i, contact)
     if (rejected !== undefined) return rejected === 'diversity-bucket' ? OBS_REJECTED_BUCKET : OBS_REJECTED_TABLE
-    if (this.i32[i * META_STRIDE + M_LEN]! < this.k || this.makeRoomInQuarter(i, contact.id)) {
+    if (this.i32[i * META_STRIDE + M_LEN]! < this.k) {
       this.append(i, contact, h, nowMs)
       if (i > this.deepest) this.deepest = i
       this.dropReplacement(i, contact, h)
@@ -235,6 +236,7 @@ export class RoutingTable extends TableSlots {
   }
 
   private diversityVerdict(i: number, contact: Contact): 'diversity-bucket' | 'diversity-table' | undefined {
+    if (this.quarterFull(i, contact.id)) return 'diversity-bucket'
     const g = contact.ipGroup
     if (g === '') return undefined
     if (this.groupCounts !== undefined && (this.groupCounts.get(g) ?? 0) >= this.policy.maxPerGroupPerTable) {
@@ -264,44 +266,26 @@ export class RoutingTable extends TableSlots {
   }
 
   /**
-   * Full bucket i and a newcomer with `id`: when the newcomer's quarter of the bucket's id range
-   * (the two bits after the bucket's own prefix) holds fewer than maxPerIdQuarter contacts while
-   * another quarter holds more, the youngest contact of the fullest quarter leaves to make room
-   * (returns true). Honest ids are uniform, so a full bucket holds about k/4 per quarter; ids
-   * packed around one point (a Sybil cluster around a node) all fall in one quarter of every bucket
-   * not deeper than the cluster, and keep only that quarter's share once honest peers of the other
-   * quarters come by. The older contacts of a quarter are kept (Kademlia's preference for
-   * long-lived contacts), and a bucket with room takes anyone, as before: in a small network whose
-   * buckets never fill, nothing changes.
+   * Whether bucket i already holds maxPerIdQuarter contacts in the quarter of its id range that
+   * `id` falls in (the two bits after the bucket's own prefix). Honest ids are uniform, so a full
+   * bucket holds about k/4 per quarter; ids packed around one point (a Sybil cluster around a
+   * node) all fall in one quarter of every bucket that is not deeper than the cluster, and take
+   * only that quarter's share instead of the whole bucket, leaving the rest to the honest peers
+   * around them. Only a newcomer is judged, like the other diversity limits.
    */
-  private makeRoomInQuarter(i: number, id: NodeId): boolean {
+  private quarterFull(i: number, id: NodeId): boolean {
     const max = this.policy.maxPerIdQuarter ?? Infinity
-    // The id prefix columns hold 48 bits: deeper buckets (never reached in practice) are not balanced.
+    // The id prefix columns hold 48 bits: deeper buckets (never reached in practice) are not limited.
     if (!Number.isFinite(max) || i + 2 >= PREFIX_BITS) return false
-    const counts = this.scratch.quarters
-    counts[0] = counts[1] = counts[2] = counts[3] = 0
-    const s0 = this.i32[i * META_STRIDE + M_BASE]!
-    const end = s0 + this.i32[i * META_STRIDE + M_LEN]!
-    for (let s = s0; s < end; s++) counts[this.slotQuarter(s, i)]!++
     const q = (idBit(id, i + 1) << 1) | idBit(id, i + 2)
-    if (counts[q]! >= max) return false
-    let fullest = 0
-    for (let x = 1; x < 4; x++) if (counts[x]! > counts[fullest]!) fullest = x
-    if (counts[fullest]! <= max) return false
-    // Slots keep insertion order: the last one of the quarter is its youngest contact.
-    for (let s = end - 1; s >= s0; s--) {
-      if (this.slotQuarter(s, i) !== fullest) continue
-      this.removeAt(i, s)
-      return true
+    let n = 0
+    const s0 = this.i32[i * META_STRIDE + M_BASE]!
+    for (let s = s0; s < s0 + this.i32[i * META_STRIDE + M_LEN]!; s++) {
+      const hi = this.i32[this.oHi + s]!
+      const lo = this.i32[this.oLo + s]!
+      if (((prefixBit(hi, lo, i + 1) << 1) | prefixBit(hi, lo, i + 2)) === q) n++
     }
-    return false
-  }
-
-  /** The quarter of bucket i's id range that slot s's id falls in. */
-  private slotQuarter(s: number, i: number): number {
-    const hi = this.i32[this.oHi + s]!
-    const lo = this.i32[this.oLo + s]!
-    return (prefixBit(hi, lo, i + 1) << 1) | prefixBit(hi, lo, i + 2)
+    return n >= max
   }
 
   private addGroup(c: Contact): void {
@@ -652,8 +636,6 @@ export function hashString(s: string): number {
  * closest() never re-enters, and its contents do not outlive a call. Plain arrays: no ArrayBuffer.
  */
 export class TableScratch {
-  /** Contacts per quarter of one bucket's id range (makeRoomInQuarter). */
-  readonly quarters: number[] = [0, 0, 0, 0]
   readonly slots: number[] = []
   readonly keys: number[] = []
   readonly out: Contact[] = []

@@ -1,14 +1,15 @@
 // The table's defences against a Sybil cluster packed around a node's id (the victim eclipse):
-// a full bucket keeps at most maxPerIdQuarter contacts per quarter of its id range against
-// newcomers of the other quarters, and self-announcements
-// remembered apart from the buckets, so that a FIND_NODE for exactly an announcer's id names it.
+// at most maxPerIdQuarter contacts per quarter of a bucket's id range, self-announcements
+// remembered apart from the buckets, so that a FIND_NODE for exactly an announcer's id names it,
+// and a node inside such a cluster repeating its self-lookup.
 import { describe, expect, it } from 'vitest'
 import { RoutingTable } from '../../src/engine/routing-table.js'
 import { DhtEngine } from '../../src/engine/engine.js'
 import { engineConfig, STRICT_POLICY } from '../../src/engine/config.js'
 import { SeededRng } from '../../src/engine/rng.js'
 import type { Contact, Request } from '../../src/engine/types.js'
-import { ANNOUNCE_TTL_MS } from '../../src/engine/constants.js'
+import { ANNOUNCE_INTERVAL_MS, ANNOUNCE_TTL_MS } from '../../src/engine/constants.js'
+import { Mesh } from '../helpers/mesh.js'
 
 const self = new Uint8Array(32) // all zeros
 const open = { maxPerGroupPerBucket: Infinity, maxPerGroupPerTable: Infinity }
@@ -27,29 +28,24 @@ function inBucket(b: number, quarter: number, i: number, prefix = 'p'): Contact 
   return { id, peer: `${prefix}${b}-${quarter}-${i}`, addrs: [], ipGroup: `${11 + (i % 80)}.${i}.1` }
 }
 
-describe('routing table: a full bucket keeps at most maxPerIdQuarter contacts per quarter against newcomers of other quarters', () => {
-  it('a cluster that filled a bucket gives way to newcomers of the other quarters, youngest first, down to its share', () => {
+describe('routing table: at most maxPerIdQuarter contacts per quarter of a bucket', () => {
+  it('a cluster in one quarter takes that quarter only, the other quarters still fill', () => {
     for (const b of [0, 13, 14, 15, 30]) {
       // b = 14 and 15 put the two quarter bits across the hi/lo columns of the id prefix.
       const t = new RoutingTable(self, 20, 4, { ...open, maxPerIdQuarter: 5 })
-      for (let i = 0; i < 20; i++) expect(t.observe(inBucket(b, 3, i), 1).kind, `bucket ${b}`).toBe('added')
-      for (const q of [0, 1, 2]) for (let i = 0; i < 5; i++) expect(t.observe(inBucket(b, q, 100 + i), 2).kind, `bucket ${b} quarter ${q}`).toBe('added')
-      expect(t.bucketSize(b)).toBe(20)
-      // The cluster kept its five oldest; a sixth newcomer of a quarter at its share waits, as does the cluster.
-      expect(t.all().filter((c) => c.peer.startsWith(`p${b}-3-`)).map((c) => c.peer).sort()).toEqual([0, 1, 2, 3, 4].map((i) => `p${b}-3-${i}`))
-      expect(t.observe(inBucket(b, 0, 200), 3).kind).toBe('full')
-      expect(t.observe(inBucket(b, 3, 201), 3).kind).toBe('full')
+      const verdicts = Array.from({ length: 8 }, (_, i) => t.observe(inBucket(b, 3, i), 1).kind)
+      expect(verdicts, `bucket ${b}`).toEqual(['added', 'added', 'added', 'added', 'added', 'rejected', 'rejected', 'rejected'])
+      for (const q of [0, 1, 2]) expect(t.observe(inBucket(b, q, 100), 1).kind, `bucket ${b} quarter ${q}`).toBe('added')
+      expect(t.bucketSize(b)).toBe(8)
       expect(t.checkInvariants()).toBeUndefined()
     }
   })
 
-  it('a bucket with room takes anyone; without the limit a full bucket keeps the cluster', () => {
-    const t = new RoutingTable(self, 20, 4, { ...open, maxPerIdQuarter: 5 })
-    for (let i = 0; i < 8; i++) expect(t.observe(inBucket(0, 3, i), 1).kind).toBe('added')
-    const u = new RoutingTable(self, 20, 4, open)
-    for (let i = 0; i < 20; i++) u.observe(inBucket(0, 3, i), 1)
-    expect(u.observe(inBucket(0, 0, 100), 1).kind).toBe('full')
-    expect(u.bucketSize(0)).toBe(20)
+  it('without the limit the cluster takes the whole bucket', () => {
+    const t = new RoutingTable(self, 20, 4, open)
+    for (let i = 0; i < 20; i++) t.observe(inBucket(0, 3, i), 1)
+    expect(t.bucketSize(0)).toBe(20)
+    expect(t.observe(inBucket(0, 0, 100), 1).kind).toBe('full')
   })
 
   it('the strict profile sets the limit; the default one does not', () => {
@@ -113,7 +109,7 @@ describe('routing table: self-announcements', () => {
       const m = e.step(1_000 + rpcId, { kind: 'message', from, msg: req }).sends[0]!.msg
       return m.kind === 'response' ? m.closer.map((c) => c.peer) : []
     }
-    // The cluster fills the bucket first (one per quarter: no quarter is over its share).
+    // The cluster fills the bucket first (one per quarter: the quarter limit admits them).
     for (let i = 0; i < 4; i++) ask(inBucket(0, i, i), inBucket(0, i, i).id, 1 + i)
     const asker = inBucket(2, 0, 7, 'q')
     expect(ask(asker, victim.id, 10)).not.toContain(victim.peer)
@@ -122,6 +118,45 @@ describe('routing table: self-announcements', () => {
     ask(victim, victim.id, 13) // its self-lookup
     expect(e.contacts().map((c) => c.peer)).not.toContain(victim.peer) // the bucket is still full of others
     expect(ask(asker, victim.id, 14)).toContain(victim.peer)
+  })
+})
+
+describe('engine: a node inside a cluster re-announces itself', () => {
+  // Node 1 is the victim; nodes 2..16 share 40 bits with its id (the cluster); the rest are spread.
+  const run = (policy: typeof STRICT_POLICY | undefined): Map<number, number[]> => {
+    const selfLookups = new Map<number, number[]>()
+    let victimId: Uint8Array | undefined
+    const mesh = new Mesh({
+      n: 60,
+      seed: 'announce',
+      config: policy === undefined ? {} : { policy },
+      contact: (i, id) => {
+        if (i === 1) victimId = id
+        const own = i >= 2 && i <= 16 ? Uint8Array.from(id, (b, j) => (j < 5 ? victimId![j]! : b)) : id
+        return { id: own, peer: `p${i}`, addrs: [], ipGroup: `${11 + (i % 80)}.${i}.1` }
+      },
+      onDeliver: (_to, from, msg, atMs) => {
+        if (msg.kind !== 'request' || msg.type !== 'FIND_NODE' || !msg.target.every((b, j) => b === from.id[j])) return
+        const n = Number(from.peer.slice(1))
+        const times = selfLookups.get(n) ?? []
+        // One entry per self-lookup: its first request.
+        if (times.length === 0 || atMs - times[times.length - 1]! > 5_000) times.push(atMs)
+        selfLookups.set(n, times)
+      },
+    })
+    mesh.startAll(20)
+    mesh.runUntil(30_000 + 6 * ANNOUNCE_INTERVAL_MS)
+    return selfLookups
+  }
+
+  it('strict: the victim repeats its self-lookup each interval; a node outside the cluster does not', () => {
+    const s = run(STRICT_POLICY)
+    expect(s.get(1)!.length).toBeGreaterThanOrEqual(5)
+    for (const n of [20, 30, 40, 50]) expect(s.get(n)?.length ?? 0, `node ${n}`).toBeLessThanOrEqual(1)
+  })
+
+  it('default profile: no re-announcement', () => {
+    expect(run(undefined).get(1)?.length ?? 0).toBeLessThanOrEqual(1)
   })
 })
 
