@@ -14,18 +14,10 @@ import { findPrometheus } from '../../testbed/prometheus.js'
 import { compareRuns, renderCalibrationHtml, renderCalibrationMarkdown, tolerancesOf } from '../../testbed/calibrate.js'
 import { EXIT_GATE_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_STARVED } from '../exit-codes.js'
 import { VERSION } from '../version.js'
-import { checkSeedFlag, intFlag, withInterrupt } from './testbed.js'
+import { checkSeedFlag, intFlag, withInterrupt, type TestbedFlags } from './testbed.js'
 
-export interface CalibrateFlags {
-  readonly nodes?: string
-  readonly seed?: string
-  readonly out?: string
-  readonly workers?: string
-  readonly pq?: boolean
-  /** false with --no-prometheus. */
-  readonly prometheus?: boolean
-  readonly quiet?: boolean
-}
+/** The same flags as `testbed`: calibrate runs the testbed with them, and the simulator beside it. */
+export type CalibrateFlags = TestbedFlags
 
 export async function calibrateCommand(file: string, flags: CalibrateFlags): Promise<number> {
   checkSeedFlag(flags.seed)
