@@ -5,8 +5,11 @@
 // Theory of operation: the live ids lie in a window [lo, hi) that only slides forward, so they
 // live in a ring of slots indexed by id modulo the ring's size (a power of two), each slot with
 // its id beside it: a stale, forged or fractional id finds a slot holding another id, or none.
-// The ring doubles when the window outgrows it, and never shrinks. Why not a Map: a Map that sees
-// a steady stream of inserts and deletes rebuilds its hash table every few operations, and each
+// The ring doubles when the window outgrows it, and goes back to its first size when the window
+// empties: a join's burst of requests grows it to a hundred slots or more, which an engine that
+// then holds a request or two would keep for hours (empty, every slot is empty, so the arrays are
+// only shortened, in place). Why not a Map: a Map that sees a steady stream of inserts and
+// deletes rebuilds its hash table every few operations, and each
 // rebuild allocates; with ten thousand engines in the simulator, each table outlives a young-
 // generation GC (its engine is long-lived), so that GC copies and promotes them by the thousand.
 // Iteration (values) is in id order, which is also the order the entries were set.
@@ -18,6 +21,8 @@ export class IdWindow<T> {
   private ids: number[]
   private vals: (T | undefined)[]
   private mask: number
+  /** The ring's first size, which it returns to when empty. */
+  private readonly minCap: number
   /** Every live id is in [lo, hi); hi is one past the last id set. */
   private lo = 0
   private hi = 0
@@ -29,10 +34,16 @@ export class IdWindow<T> {
     this.ids = new Array<number>(cap).fill(EMPTY)
     this.vals = new Array<T | undefined>(cap).fill(undefined)
     this.mask = cap - 1
+    this.minCap = cap
   }
 
   get size(): number {
     return this.n
+  }
+
+  /** Slots in the ring now (a power of two, at least the size). */
+  get capacity(): number {
+    return this.vals.length
   }
 
   get(id: number): T | undefined {
@@ -61,8 +72,10 @@ export class IdWindow<T> {
     if (this.ids[i] !== id) return false
     this.ids[i] = EMPTY
     this.vals[i] = undefined
-    if (--this.n === 0) this.lo = this.hi
-    else if (id === this.lo) {
+    if (--this.n === 0) {
+      this.lo = this.hi
+      if (this.vals.length > this.minCap) this.shrink()
+    } else if (id === this.lo) {
       do this.lo++
       while (this.ids[this.lo & this.mask] !== this.lo)
     }
@@ -84,6 +97,13 @@ export class IdWindow<T> {
     this.vals.fill(undefined)
     this.n = 0
     this.lo = this.hi
+  }
+
+  /** Back to the first size; only when empty (every slot is then EMPTY, whatever the mask). */
+  private shrink(): void {
+    this.ids.length = this.minCap
+    this.vals.length = this.minCap
+    this.mask = this.minCap - 1
   }
 
   private grow(): void {

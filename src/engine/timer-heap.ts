@@ -9,6 +9,10 @@
 // ones: a small heap's numbers stay on the JS heap, unboxed, where a typed array would cost an
 // ArrayBuffer of its own (bookkeeping and a zeroed allocation outside the heap) — every simulated
 // engine has a heap, and most hold a few dozen timers.
+// The arrays give back what a burst grew them to: an engine's join or refresh round arms a
+// timeout per request, a hundred or more at once, and then holds a handful for hours. Shrinking
+// when a quarter full (to twice what is held) keeps every engine's arrays near what it holds,
+// and a heap that swings around one size never shrinks and regrows at each step.
 
 export interface Timer<T> {
   readonly atMs: number
@@ -16,8 +20,11 @@ export interface Timer<T> {
   readonly payload: T
 }
 
+/** Entries below which the arrays are never shrunk (an idle engine holds a few timers). */
+const MIN_CAPACITY = 16
+
 export class TimerHeap<T> {
-  /** Entry i's time at [2i] and sequence number at [2i + 1]; grows by push, never shrinks. */
+  /** Entry i's time at [2i] and sequence number at [2i + 1]; grows by push, shrinks in popDuePayload. */
   private readonly h: number[] = []
   private payloads: (T | undefined)[] = []
   private n = 0
@@ -25,6 +32,11 @@ export class TimerHeap<T> {
 
   get size(): number {
     return this.n
+  }
+
+  /** Entries the arrays have room for now (at least `size`). */
+  get capacity(): number {
+    return this.h.length / 2
   }
 
   push(atMs: number, payload: T): void {
@@ -99,7 +111,15 @@ export class TimerHeap<T> {
       ps[i] = p
     }
     ps[n] = undefined
+    if (4 * n < this.h.length / 2 && this.h.length > 2 * MIN_CAPACITY) this.shrink(n)
     return top
+  }
+
+  /** Shortens the arrays to twice `n` entries (at least MIN_CAPACITY); V8 trims their storage in place. */
+  private shrink(n: number): void {
+    const cap = Math.max(MIN_CAPACITY, 2 * n)
+    this.h.length = 2 * cap
+    this.payloads.length = cap
   }
 
   clear(): void {

@@ -65,4 +65,19 @@ describe('IdWindow', () => {
     w.set(5000, 5000)
     expect(w.values()).toEqual([5000])
   })
+
+  it('goes back to its first size once empty, and grows again as needed', () => {
+    const w = new IdWindow<number>(16)
+    for (let id = 1; id <= 300; id++) w.set(id, id)
+    expect(w.capacity).toBeGreaterThanOrEqual(300)
+    for (let id = 1; id < 300; id++) w.delete(id)
+    // One entry left: the ring keeps its size (it slides; it is not copied).
+    expect(w.capacity).toBeGreaterThanOrEqual(300)
+    w.delete(300)
+    expect(w.capacity).toBe(16)
+    for (let id = 301; id <= 340; id++) w.set(id, id)
+    expect(w.capacity).toBe(64)
+    expect(w.values()).toEqual(Array.from({ length: 40 }, (_, i) => 301 + i))
+    expect(w.get(300)).toBeUndefined()
+  })
 })
