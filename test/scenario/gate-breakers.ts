@@ -230,6 +230,12 @@ export const CASES: readonly GateCase[] = [
         },
         breaks: ['lookup_p95_ms < 500 [all]'],
       },
+      // A page left firing at the end: no bootstrap answers for the last minutes of the run.
+      {
+        label: 'bootstraps unreachable to the end',
+        patch: (r) => (r.faults = [{ id: 'boot-cut', at_s: 100, for_s: 160, kind: 'loss', percent: 100, targets: 'bootstrap' }]),
+        breaks: ['pages_firing_at_end == 0 [all]'],
+      },
     ],
   },
   {
