@@ -18,6 +18,19 @@ export interface PolicyConfig {
   readonly sybilDetection: boolean
   /** Kept for configurations that name it; the detector no longer has a density threshold (query/density-evidence.ts). */
   readonly sybilDensityFactor: number
+  /**
+   * A full bucket keeps at most this many contacts in one quarter of its id range against a
+   * newcomer from another quarter: the youngest of a fuller quarter leaves for it (absent: never).
+   * A full bucket of honest ids holds about k/4 per quarter; a Sybil cluster packed around a node
+   * falls in one quarter of each of its neighbours' buckets.
+   */
+  readonly maxPerIdQuarter?: number
+  /**
+   * Peers remembered after announcing themselves (a self-lookup reaching us), to answer a
+   * FIND_NODE for exactly their id even when their bucket is full of others (announced-peers.ts);
+   * 0 or absent: none.
+   */
+  readonly announcedPeers?: number
 }
 
 export interface EngineConfig {
@@ -71,6 +84,9 @@ export const DEFAULT_POLICY: PolicyConfig = {
  * The `strict` profile: diversity filter (geth's limits per /24 — 2 per bucket, 10 in the table —
  * and looser ones per /16, which an attacker renting one cloud range also hits), rate limits and
  * Sybil detection. Honest addresses collide in a /16 far less often than 3 times in one bucket.
+ * Against a cluster of ids packed around a node (whatever its addresses): a full bucket gives a
+ * quarter of its id range no more than k/4 contacts once other quarters' peers come by, and
+ * self-announcements are remembered (announced-peers.ts).
  */
 export const STRICT_POLICY: PolicyConfig = {
   maxPerGroupPerBucket: 2,
@@ -81,6 +97,8 @@ export const STRICT_POLICY: PolicyConfig = {
   perPeerBurst: 40,
   sybilDetection: true,
   sybilDensityFactor: 4,
+  maxPerIdQuarter: 5,
+  announcedPeers: 256,
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {

@@ -80,6 +80,16 @@ export const MAX_CANDIDATES_PER_PATH = 200
  * (churn.yaml's lookup_accuracy gate holds with this value).
  */
 export const REFRESH_INTERVAL_MS = 30 * 60_000
+/**
+ * How long a self-announcement is remembered (announced-peers.ts): two refresh intervals, so a
+ * live peer's next self-lookup renews its entry even when one round skipped it.
+ */
+export const ANNOUNCE_TTL_MS = 2 * REFRESH_INTERVAL_MS
+/**
+ * How often a node inside a Sybil cluster repeats its self-lookup (announce.ts): often enough that
+ * neighbours joining after it hear of it within a minute; only such a node does.
+ */
+export const ANNOUNCE_INTERVAL_MS = 30_000
 /** Refresh lookups started per refresh round (deepest stale buckets first), to bound maintenance traffic. */
 export const MAX_REFRESH_LOOKUPS_PER_ROUND = 4
 /**

@@ -6,6 +6,7 @@ import { commonPrefixLength, randomIdInBucket } from './ids.js'
 import { requestLookup } from './query/queue.js'
 import { networkSizeEstimate } from './query/density.js'
 import { BUCKET_REFRESH, timerPayload } from './timer-kinds.js'
+import { armAnnounce } from './announce.js'
 
 /** Arms the next refresh round, one interval from now. */
 export function armRefresh(core: EngineCore): void {
@@ -37,8 +38,9 @@ function refresh(core: EngineCore): void {
   refreshNeediest(core, stale, budget)
 }
 
-/** After joining: populate buckets farther than our closest neighbour (Kademlia's join). */
+/** After joining: populate buckets farther than our closest neighbour (Kademlia's join); start the announcement checks. */
 export function refreshFarBuckets(core: EngineCore): void {
+  armAnnounce(core)
   const nearest = core.table.closest(core.self.id, 1)[0]
   if (nearest === undefined) return
   const upTo = commonPrefixLength(core.self.id, nearest.id) - 1

@@ -15,6 +15,15 @@
 // Diversity: optionally at most N contacts per /24 group per bucket and per table, and the same
 // per /16 group (an attacker with one /24 per Sybil still rents them from a few large ranges).
 //
+// Id ranges: optionally at most N contacts of a bucket in one quarter of its id range, so that ids
+// packed around one point take a quarter of a bucket, not all of it (quarterFull()). A node inside
+// such a cluster re-announces itself while it lasts (announce.ts), since it too falls in the
+// cluster's quarter of its neighbours' buckets.
+//
+// Announcements: optionally, peers that made a self-lookup reaching us are remembered apart from
+// the buckets (announced-peers.ts), and closestSet() names such a peer when the target is exactly
+// its id: a node whose neighbours' buckets a Sybil cluster filled first can still be found.
+//
 // Storage (table-slots.ts, which this class extends): entries live in slots of flat typed
 // columns, one block per bucket, with each entry's id prefix and handle hash beside it, so the hot
 // paths — every message received, every FIND_NODE answered — read a few contiguous cache lines
@@ -32,6 +41,7 @@ import { commonPrefixLength, compareDistance, idEquals } from './ids.js'
 import { KEY_BITS } from './constants.js'
 import type { PolicyConfig } from './config.js'
 import { M_BASE, M_LEN, M_REP_LEN, META_STRIDE, TableSlots } from './table-slots.js'
+import { AnnouncedPeers } from './announced-peers.js'
 
 /** A snapshot of one table entry. */
 export interface TableEntry {
@@ -57,8 +67,9 @@ export const OBS_REJECTED_TABLE = 4
 /** Bucket full: the newcomer waits in the replacement cache; the bucket's head may need a liveness check. */
 export const OBS_FULL = 5
 
-/** The diversity limits the table applies (the /16 ones are optional: Infinity when absent). */
-export type TablePolicy = Pick<PolicyConfig, 'maxPerGroupPerBucket' | 'maxPerGroupPerTable'> & Partial<Pick<PolicyConfig, 'maxPer16PerBucket' | 'maxPer16PerTable'>>
+/** The diversity limits the table applies (the /16 ones are optional: Infinity when absent), and its announcement memory (absent: none). */
+export type TablePolicy = Pick<PolicyConfig, 'maxPerGroupPerBucket' | 'maxPerGroupPerTable'> &
+  Partial<Pick<PolicyConfig, 'maxPer16PerBucket' | 'maxPer16PerTable' | 'maxPerIdQuarter' | 'announcedPeers'>>
 
 /** "10.1" of the /24 group "10.1.2" (the group as it is, when it has no two dots). */
 export function group16Of(group: string): string {
@@ -76,6 +87,8 @@ export class RoutingTable extends TableSlots {
   private deepest = -1
   /** The first 32 bits of selfId (bucketIndex). */
   private readonly selfWord: number
+  /** Peers that announced themselves (made only when the policy asks for any). */
+  private announced: AnnouncedPeers | undefined
 
   constructor(
     readonly selfId: NodeId,
@@ -89,6 +102,13 @@ export class RoutingTable extends TableSlots {
     this.selfWord = (selfId[0]! << 24) | (selfId[1]! << 16) | (selfId[2]! << 8) | selfId[3]!
     this.groupCounts = Number.isFinite(policy.maxPerGroupPerTable) ? new Map() : undefined
     this.group16Counts = Number.isFinite(policy.maxPer16PerTable ?? Infinity) ? new Map() : undefined
+    this.setAnnounceCapacity(policy.announcedPeers ?? 0)
+  }
+
+  private setAnnounceCapacity(n: number): void {
+    if (n > 0 && this.announced === undefined) this.announced = new AnnouncedPeers(n)
+    else if (n > 0) this.announced!.setCapacity(n)
+    else this.announced = undefined
   }
 
   get size(): number {
@@ -97,6 +117,7 @@ export class RoutingTable extends TableSlots {
 
   setPolicy(policy: TablePolicy): void {
     this.policy = policy
+    this.setAnnounceCapacity(policy.announcedPeers ?? 0)
     const want24 = Number.isFinite(policy.maxPerGroupPerTable)
     const want16 = Number.isFinite(policy.maxPer16PerTable ?? Infinity)
     if (!want24) this.groupCounts = undefined
@@ -215,6 +236,7 @@ export class RoutingTable extends TableSlots {
   }
 
   private diversityVerdict(i: number, contact: Contact): 'diversity-bucket' | 'diversity-table' | undefined {
+    if (this.quarterFull(i, contact.id)) return 'diversity-bucket'
     const g = contact.ipGroup
     if (g === '') return undefined
     if (this.groupCounts !== undefined && (this.groupCounts.get(g) ?? 0) >= this.policy.maxPerGroupPerTable) {
@@ -241,6 +263,29 @@ export class RoutingTable extends TableSlots {
       if (n >= per16Bucket) return 'diversity-bucket'
     }
     return undefined
+  }
+
+  /**
+   * Whether bucket i already holds maxPerIdQuarter contacts in the quarter of its id range that
+   * `id` falls in (the two bits after the bucket's own prefix). Honest ids are uniform, so a full
+   * bucket holds about k/4 per quarter; ids packed around one point (a Sybil cluster around a
+   * node) all fall in one quarter of every bucket that is not deeper than the cluster, and take
+   * only that quarter's share instead of the whole bucket, leaving the rest to the honest peers
+   * around them. Only a newcomer is judged, like the other diversity limits.
+   */
+  private quarterFull(i: number, id: NodeId): boolean {
+    const max = this.policy.maxPerIdQuarter ?? Infinity
+    // The id prefix columns hold 48 bits: deeper buckets (never reached in practice) are not limited.
+    if (!Number.isFinite(max) || i + 2 >= PREFIX_BITS) return false
+    const q = (idBit(id, i + 1) << 1) | idBit(id, i + 2)
+    let n = 0
+    const s0 = this.i32[i * META_STRIDE + M_BASE]!
+    for (let s = s0; s < s0 + this.i32[i * META_STRIDE + M_LEN]!; s++) {
+      const hi = this.i32[this.oHi + s]!
+      const lo = this.i32[this.oLo + s]!
+      if (((prefixBit(hi, lo, i + 1) << 1) | prefixBit(hi, lo, i + 2)) === q) n++
+    }
+    return n >= max
   }
 
   private addGroup(c: Contact): void {
@@ -343,8 +388,26 @@ export class RoutingTable extends TableSlots {
    * as it is; only the group that straddles n is ranked, to choose its members. Most answers come
    * from one full bucket and need no ranking at all.
    */
-  closestSet(target: NodeId, n: number, exclude?: string, skipSuspect = false): Contact[] {
-    return this.nearest(target, n, exclude, skipSuspect, false)
+  closestSet(target: NodeId, n: number, exclude?: string, skipSuspect = false, nowMs?: number): Contact[] {
+    const out = this.nearest(target, n, exclude, skipSuspect, false)
+    const a = this.announced
+    if (a === undefined || nowMs === undefined || n <= 0) return out
+    const c = a.find(target, nowMs)
+    if (c === undefined || c.peer === exclude) return out
+    // It is at distance 0: it belongs in the answer, in place of the farthest when the answer is full.
+    let far = -1
+    for (let i = 0; i < out.length; i++) {
+      if (out[i]!.peer === c.peer) return out
+      if (far < 0 || compareDistance(out[i]!.id, out[far]!.id, target) > 0) far = i
+    }
+    if (out.length < n) out.push(c)
+    else out[far] = c
+    return out
+  }
+
+  /** `contact` made a self-lookup that reached us (see announced-peers.ts); a no-op unless the policy keeps announcements. */
+  noteAnnounce(contact: Contact, nowMs: number): void {
+    this.announced?.note(contact, nowMs)
   }
 
   private nearest(target: NodeId, n: number, exclude: string | undefined, skipSuspect: boolean, ordered: boolean): Contact[] {
@@ -528,6 +591,19 @@ export class RoutingTable extends TableSlots {
     if (this.deepest !== this.scanDeepest()) return `deepest ${this.deepest} != ${this.scanDeepest()}`
     return undefined
   }
+}
+
+/** Bits in the id prefix columns (hi 16 + lo 32). */
+const PREFIX_BITS = 48
+
+/** Bit b (0 = the most significant) of an id. */
+function idBit(id: NodeId, b: number): number {
+  return (id[b >> 3]! >> (7 - (b & 7))) & 1
+}
+
+/** Bit b (< 48) of an id prefix stored as hi 16 / lo 32 bits. */
+function prefixBit(hi: number, lo: number, b: number): number {
+  return b < 16 ? (hi >> (15 - b)) & 1 : (lo >>> (47 - b)) & 1
 }
 
 function decrement(m: Map<string, number>, key: string): void {

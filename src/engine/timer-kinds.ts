@@ -9,6 +9,7 @@ export const PROVIDER_SWEEP = 3
 export const BOOTSTRAP_POLL = 4
 export const JOIN_RETRY = 5
 export const REPUBLISH = 6
+export const ANNOUNCE = 7
 
 export type TimerKind =
   | typeof RPC_TIMEOUT
@@ -18,6 +19,7 @@ export type TimerKind =
   | typeof BOOTSTRAP_POLL
   | typeof JOIN_RETRY
   | typeof REPUBLISH
+  | typeof ANNOUNCE
 
 /** A timer's kind and argument packed into one number (arg < 2^50 stays exact in a double). */
 export type TimerPayload = number

@@ -4,10 +4,11 @@
 // front of the heap when the next deadline is computed (lazy deletion).
 import type { EngineCore } from './core.js'
 import type { TimerPayload } from './timer-kinds.js'
-import { BOOTSTRAP_POLL, BUCKET_REFRESH, JOIN_RETRY, LOOKUP_HEDGE, PROVIDER_SWEEP, REPUBLISH, RPC_TIMEOUT, timerArg, timerKind } from './timer-kinds.js'
+import { ANNOUNCE, BOOTSTRAP_POLL, BUCKET_REFRESH, JOIN_RETRY, LOOKUP_HEDGE, PROVIDER_SWEEP, REPUBLISH, RPC_TIMEOUT, timerArg, timerKind } from './timer-kinds.js'
 import { onRpcTimeout } from './rpc/outbound.js'
 import { advance } from './query/queue.js'
 import { onRefreshTimer } from './refresh.js'
+import { onAnnounceTimer } from './announce.js'
 import { onRepublishTimer, onSweepTimer } from './republish.js'
 import { isLiveBootstrapPoll, onBootstrapPoll, onJoinRetry } from './bootstrap.js'
 import { readinessCouldFlipAt } from './readiness.js'
@@ -35,6 +36,9 @@ export function onTimers(core: EngineCore): void {
         break
       case JOIN_RETRY:
         onJoinRetry(core)
+        break
+      case ANNOUNCE:
+        onAnnounceTimer(core)
         break
       case REPUBLISH:
         onRepublishTimer(core)

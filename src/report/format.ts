@@ -35,6 +35,13 @@ export function formatDecimal(value: number | null | undefined): string {
   return String(value)
 }
 
+/** A span of whole seconds for people: "1 h", "65 min", "90 s" (the largest unit that divides it). */
+export function formatSpan(seconds: number): string {
+  if (!Number.isInteger(seconds) || seconds % 60 !== 0 || seconds === 0) return `${formatNumber(seconds)} s`
+  const min = seconds / 60
+  return min % 60 === 0 ? `${min / 60} h` : `${min} min`
+}
+
 /** A signed delta ("+12.5", "-0.001", "0"). */
 export function formatDelta(value: number | null): string {
   if (value === null) return 'n/a'

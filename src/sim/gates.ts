@@ -1,9 +1,10 @@
-// Service-level gates: "hops_p99 <= 5" (or {metric, op, threshold}) parsed and checked against the
-// measured metrics. A gate whose metric was not measured (null: the thing it measures did not
-// happen, e.g. lookups never collapsed) is "not reached": it fails unless the scenario says
-// `if_not_reached: pass`, and the report carries the reason. A null that means the system missed
-// what the gate times (lookups collapsed and readiness never flipped; never recovered after the
-// fault) is "missed": it fails whatever the scenario says.
+// Service-level gates: "hops_p99 <= 5", "hops_p99 <= 7 during:x" (or {metric, op, threshold,
+// window, if_not_reached}) parsed and checked against the measured metrics. A gate whose metric
+// was not measured (null: the thing it measures did not happen, e.g. lookups never collapsed) is
+// "not reached": it fails unless the scenario says `if_not_reached: pass`, and the report carries
+// the reason. A null that means the system missed what the gate times (lookups collapsed and
+// readiness never flipped; never recovered after the fault) is "missed": it fails whatever the
+// scenario says.
 import type { GateOp, GateResult } from './report-types.js'
 import { METRIC_NAMES, isMetricName } from './metrics.js'
 import { CHAOS_METRIC_NAMES, isChaosMetricName } from './chaos/metric-names.js'
@@ -21,7 +22,8 @@ export type GateInput =
   | string
   | { readonly metric: string; readonly op: GateOp; readonly threshold: number; readonly window?: string; readonly if_not_reached?: 'pass' | 'fail' }
 
-const GATE_RE = /^\s*([a-z][a-z0-9_]*)\s*(<=|>=|==|<|>)\s*(-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*$/
+// "metric op number", optionally followed by its window: "hops_p99 <= 7 during:bootstrap-loss".
+const GATE_RE = /^\s*([a-z][a-z0-9_]*)\s*(<=|>=|==|<|>)\s*(-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)(?:\s+(\S+))?\s*$/
 const WINDOW_RE = /^(all|(during|after):[a-z0-9][a-z0-9_-]*)$/
 
 /** Parses one gate; `error` (without the field path) says what is wrong. */
@@ -29,8 +31,12 @@ export function parseGate(g: GateInput): { gate?: GateSpec; error?: string } {
   let spec: GateSpec
   if (typeof g === 'string') {
     const m = GATE_RE.exec(g)
-    if (m === null) return { error: `must look like "hops_p99 <= 5" (metric, one of < <= > >= ==, number) (got ${JSON.stringify(g)})` }
-    spec = { metric: m[1]!, op: m[2] as GateOp, threshold: Number(m[3]), window: 'all', if_not_reached: 'fail' }
+    if (m === null) {
+      return {
+        error: `must look like "hops_p99 <= 5" or "hops_p99 <= 7 during:<fault id>" (metric, one of < <= > >= ==, number, optional window), or the object form {metric: hops_p99, op: "<=", threshold: 7, window: "during:<fault id>", if_not_reached: pass} (got ${JSON.stringify(g)})`,
+      }
+    }
+    spec = { metric: m[1]!, op: m[2] as GateOp, threshold: Number(m[3]), window: m[4] ?? 'all', if_not_reached: 'fail' }
   } else {
     spec = { metric: g.metric, op: g.op, threshold: g.threshold, window: g.window ?? 'all', if_not_reached: g.if_not_reached ?? 'fail' }
   }

@@ -66,28 +66,30 @@ export function metricSeries(input: MetricSeriesInput): MetricSeries[] {
   const points = (values: readonly (number | null | undefined)[]): Point[] => values.map((v, k) => ({ t_s: tOf(k), value: v ?? null }))
   const label = (what: string): string => `${what} over each ${scenario.metrics.window_s} s window`
 
+  const ctx: SeriesContext = { input, perWindow, points, label }
   const out: Series[] = []
   const seen = new Set<string>()
   for (const g of input.gates) {
     const key = `${g.metric}\n${g.window}`
     if (seen.has(key)) continue
     seen.add(key)
-    const s = ELAPSED.has(g.metric) ? elapsedSeries(input, g.metric, g.window, perWindow, points, label) : levelSeries(input, g.metric, g.window, perWindow, points, label)
-    out.push(s)
+    out.push((ELAPSED.has(g.metric) ? elapsedSeries : levelSeries)(ctx, g.metric, g.window))
   }
   return out
 }
 
 type PerWindow = <T>(key: string, f: (fromMs: number, toMs: number) => T) => T[]
 
-function levelSeries(
-  input: MetricSeriesInput,
-  metric: string,
-  window: string,
-  perWindow: PerWindow,
-  points: (v: readonly (number | null | undefined)[]) => Point[],
-  label: (what: string) => string,
-): Series {
+/** What every series builder shares: the run's data, the per-window cache and the point and label makers. */
+interface SeriesContext {
+  readonly input: MetricSeriesInput
+  readonly perWindow: PerWindow
+  readonly points: (v: readonly (number | null | undefined)[]) => Point[]
+  readonly label: (what: string) => string
+}
+
+function levelSeries(ctx: SeriesContext, metric: string, window: string): Series {
+  const { input, perWindow, points, label } = ctx
   const { sim, chaos } = input
   const base = { metric, window, kind: 'level' as const, label: label(metric) }
   if (isMetricName(metric)) {
@@ -130,14 +132,8 @@ function levelSeries(
   return { ...base, label: `${metric}: measured over the gate's window only`, points: [] }
 }
 
-function elapsedSeries(
-  input: MetricSeriesInput,
-  metric: string,
-  window: string,
-  perWindow: PerWindow,
-  points: (v: readonly (number | null | undefined)[]) => Point[],
-  label: (what: string) => string,
-): Series {
+function elapsedSeries(ctx: SeriesContext, metric: string, window: string): Series {
+  const { input, perWindow, points, label } = ctx
   const { chaos, scenario } = input
   const fault = faultOf(input.faults, window)
   const r = chaosOf(scenario).readiness

@@ -6,14 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from '@libp2p/interface'
 import type { DhtNode } from '../../src/node/dht-node.js'
-import { DEFAULT_LIMITS } from '../../src/node/host/limits.js'
-import { eventually, httpUrl, loopbackAddr, startOurNode, startRawClient } from './helpers.js'
-
-async function metricValue(node: DhtNode, pattern: RegExp): Promise<number> {
-  const text = await (await fetch(httpUrl(node, '/metrics'))).text()
-  const m = pattern.exec(text)
-  return m ? Number(m[1]) : 0
-}
+import { metricMatch, startBed, type Bed } from '../helpers/armor-bed.js'
+import { eventually, loopbackAddr, startRawClient } from './helpers.js'
 
 /** Keeps `n` silent sockets from `from` to host:port open, reopening any the node closes. */
 function halfOpenFlood(from: string, host: string, port: number, n: number): { stop(): void; opened(): number } {
@@ -43,12 +37,14 @@ function halfOpenFlood(from: string, host: string, port: number, n: number): { s
 }
 
 describe('a half-open flood from one address', () => {
+  let bed: Bed | undefined
   let node: DhtNode
   let flood: ReturnType<typeof halfOpenFlood>
 
   beforeAll(async () => {
-    node = await startOurNode({ allow: [] })
-    const m = /\/ip4\/127\.0\.0\.1\/tcp\/(\d+)/.exec(loopbackAddr(node.multiaddrs))!
+    bed = await startBed({ budgeted: true, clients: 0 })
+    node = bed.node
+    const m = /\/ip4\/127\.0\.0\.1\/tcp\/(\d+)/.exec(bed.addr)!
     flood = halfOpenFlood('127.0.0.2', '127.0.0.1', Number(m[1]), 100)
     // Wait until the attacker holds its slots.
     await eventually('flood established', () => (flood.opened() >= 100 ? true : undefined))
@@ -56,7 +52,7 @@ describe('a half-open flood from one address', () => {
 
   afterAll(async () => {
     flood?.stop()
-    await node?.drain()
+    await bed?.stop()
   })
 
   it('honest peers from another address still connect (every dial of 20)', async () => {
@@ -74,7 +70,7 @@ describe('a half-open flood from one address', () => {
     }
     expect(ok).toBe(20)
     // The attacker's surplus is refused by the per-IP budget, and said so.
-    expect(await metricValue(node, /rejected_total\{reason="connections-per-ip"\} (\d+)/)).toBeGreaterThan(0)
+    expect(await metricMatch(node, /rejected_total\{reason="connections-per-ip"\} (\d+)/)).toBeGreaterThan(0)
   })
 
   it('one identity keeps at most its share of connections', async () => {
@@ -96,23 +92,24 @@ describe('a half-open flood from one address', () => {
     expect(held).toBeGreaterThan(0)
     expect(held).toBeLessThanOrEqual(limit)
     expect(opened).toBeGreaterThan(0)
-    expect(await metricValue(node, /rejected_total\{reason="connections-per-peer"\} (\d+)/)).toBeGreaterThan(0)
+    expect(await metricMatch(node, /rejected_total\{reason="connections-per-peer"\} (\d+)/)).toBeGreaterThan(0)
     await c.stop()
   })
 })
 
 describe('sockets that never finish their handshake are counted', () => {
-  let node: DhtNode
+  let bed: Bed | undefined
   const socks: Socket[] = []
 
   afterAll(async () => {
     for (const s of socks) s.destroy()
-    await node?.drain()
+    await bed?.stop()
   })
 
   it('by the handshake slots they were refused, and by the handshake time they used up', async () => {
-    node = await startOurNode({ allow: [], limits: { ...DEFAULT_LIMITS, pendingConnections: 4, handshakeTimeoutMs: 500 } })
-    const port = Number(/\/ip4\/127\.0\.0\.1\/tcp\/(\d+)/.exec(loopbackAddr(node.multiaddrs))![1])
+    bed = await startBed({ budgeted: true, clients: 0, limits: { pendingConnections: 4, handshakeTimeoutMs: 500 } })
+    const node = bed.node
+    const port = Number(/\/ip4\/127\.0\.0\.1\/tcp\/(\d+)/.exec(bed.addr)![1])
     // Six silent sockets at once: four take the node's handshake slots, two find them taken.
     for (let i = 0; i < 6; i++) {
       const s = connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' })
@@ -120,21 +117,21 @@ describe('sockets that never finish their handshake are counted', () => {
       socks.push(s)
     }
     const refused = await eventually('slot refusals counted', async () => {
-      const n = await metricValue(node, /rejected_total\{reason="pending-connections"\} (\d+)/)
+      const n = await metricMatch(node, /rejected_total\{reason="pending-connections"\} (\d+)/)
       return n >= 2 ? n : undefined
     })
     expect(refused).toBe(2)
     const timedOut = await eventually('handshake timeouts counted', async () => {
-      const n = await metricValue(node, /rejected_total\{reason="handshake-timeout"\} (\d+)/)
+      const n = await metricMatch(node, /rejected_total\{reason="handshake-timeout"\} (\d+)/)
       return n >= 4 ? n : undefined
     })
     expect(timedOut).toBe(4)
-    expect(await metricValue(node, /rejected_total\{reason="handshake-failed"\} (\d+)/)).toBe(0)
+    expect(await metricMatch(node, /rejected_total\{reason="handshake-failed"\} (\d+)/)).toBe(0)
     // An honest dial once the slots are free again is not counted as anything.
     const c = await startRawClient()
     await c.dial(multiaddr(loopbackAddr(node.multiaddrs)), { signal: AbortSignal.timeout(10_000) })
     await c.stop()
-    expect(await metricValue(node, /rejected_total\{reason="handshake-timeout"\} (\d+)/)).toBe(4)
-    expect(await metricValue(node, /rejected_total\{reason="handshake-failed"\} (\d+)/)).toBe(0)
+    expect(await metricMatch(node, /rejected_total\{reason="handshake-timeout"\} (\d+)/)).toBe(4)
+    expect(await metricMatch(node, /rejected_total\{reason="handshake-failed"\} (\d+)/)).toBe(0)
   })
 })

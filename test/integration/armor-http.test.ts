@@ -4,8 +4,8 @@
 import { connect, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DhtNode } from '../../src/node/dht-node.js'
-import { DEFAULT_LIMITS } from '../../src/node/host/limits.js'
-import { eventually, httpUrl, startOurNode } from './helpers.js'
+import { startBed, type Bed } from '../helpers/armor-bed.js'
+import { eventually, httpUrl } from './helpers.js'
 
 function openSocket(port: number): { sock: Socket; closed: () => boolean; data: () => string } {
   const sock = connect({ host: '127.0.0.1', port })
@@ -18,16 +18,18 @@ function openSocket(port: number): { sock: Socket; closed: () => boolean; data: 
 }
 
 describe('HTTP connections are budgeted', () => {
+  const beds: Bed[] = []
   let quick: DhtNode
   let capped: DhtNode
 
   beforeAll(async () => {
-    quick = await startOurNode({ limits: { ...DEFAULT_LIMITS, httpIdleTimeoutMs: 1_000 } })
-    capped = await startOurNode({ limits: { ...DEFAULT_LIMITS, httpConnections: 8, httpIdleTimeoutMs: 60_000 } })
+    beds.push(await startBed({ clients: 0, limits: { httpIdleTimeoutMs: 1_000 } }), await startBed({ clients: 0, limits: { httpConnections: 8, httpIdleTimeoutMs: 60_000 } }))
+    quick = beds[0]!.node
+    capped = beds[1]!.node
   })
 
   afterAll(async () => {
-    await Promise.allSettled([quick.drain(), capped.drain()])
+    await Promise.allSettled(beds.map((b) => b.stop()))
   })
 
   it('a socket that never sends a request is closed after the idle time', async () => {

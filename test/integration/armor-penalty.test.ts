@@ -3,62 +3,34 @@
 // served throughout. The node has no allow list here, so its budgets apply to loopback peers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { multiaddr } from '@multiformats/multiaddr'
-import type { Connection, Libp2p } from '@libp2p/interface'
-import type { DhtNode } from '../../src/node/dht-node.js'
-import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
-import { DEFAULT_LIMITS } from '../../src/node/host/limits.js'
-import { frame } from '../../src/node/host/index.js'
-import { MessageType } from '../../src/wire/message.js'
-import { eventually, loopbackAddr, metricValue, startOurNode, startRawClient } from './helpers.js'
-
-/** One PING on a fresh stream: true when answered, false when refused or the connection is gone. */
-async function ping(conn: Connection): Promise<boolean> {
-  try {
-    const s = await conn.newStream(KAD_PROTOCOL)
-    const answered = new Promise<boolean>((resolve) => {
-      s.addEventListener('message', () => resolve(true), { once: true })
-      s.addEventListener('close', () => resolve(false), { once: true })
-    })
-    s.send(frame({ type: MessageType.PING, closerPeers: [], providerPeers: [] }))
-    const ok = await answered
-    s.abort(new Error('done'))
-    return ok
-  } catch {
-    return false
-  }
-}
-
-/** Dials the node afresh and pings it once: false when the dial or the ping is refused. */
-async function dialAndPing(client: Libp2p, addr: string): Promise<boolean> {
-  try {
-    const conn = await client.dial(multiaddr(addr), { signal: AbortSignal.timeout(5_000) })
-    return await ping(conn)
-  } catch {
-    return false
-  }
-}
+import type { Libp2p } from '@libp2p/interface'
+import { dialAndPing, kadRequest as ping, startBed, type Bed } from '../helpers/armor-bed.js'
+import { eventually, metricValue } from './helpers.js'
 
 const REFUSALS = 20
 const PENALTY_MS = 4_000
 
 describe('the penalty box', () => {
-  let node: DhtNode
+  let bed: Bed
+  let node: Bed['node']
   let flooder: Libp2p
   let honest: Libp2p
   let addr: string
 
   beforeAll(async () => {
-    node = await startOurNode({
-      allow: [],
-      limits: { ...DEFAULT_LIMITS, requestsPerPeerPerS: 2, requestBurstPerPeer: 5, penaltyRefusals: REFUSALS, penaltyMs: PENALTY_MS },
+    bed = await startBed({
+      budgeted: true,
+      clients: 2,
+      limits: { requestsPerPeerPerS: 2, requestBurstPerPeer: 5, penaltyRefusals: REFUSALS, penaltyMs: PENALTY_MS },
     })
-    addr = loopbackAddr(node.multiaddrs)
-    flooder = await startRawClient()
-    honest = await startRawClient()
+    node = bed.node
+    addr = bed.addr
+    flooder = bed.clients[0]!
+    honest = bed.clients[1]!
   })
 
   afterAll(async () => {
-    await Promise.allSettled([node.drain(), flooder.stop(), honest.stop()])
+    await bed.stop()
   })
 
   it('cuts off a peer that keeps flooding, serves another, and lets the first back after its penalty', async () => {

@@ -8,17 +8,11 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { Libp2p } from '@libp2p/interface'
 import type { DhtNode } from '../../src/node/dht-node.js'
 import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
-import { DEFAULT_LIMITS } from '../../src/node/host/limits.js'
 import { applyProfile } from '../../src/engine/config.js'
 import { frame } from '../../src/node/host/index.js'
 import { MessageType, type WirePeer } from '../../src/wire/message.js'
+import { metricMatch, startBed, type Bed } from '../helpers/armor-bed.js'
 import { eventually, httpUrl, loopbackAddr, startOurNode, startRawClient, testEngineConfig } from './helpers.js'
-
-async function metricValue(node: DhtNode, pattern: RegExp): Promise<number> {
-  const text = await (await fetch(httpUrl(node, '/metrics'))).text()
-  const m = pattern.exec(text)
-  return m ? Number(m[1]) : 0
-}
 
 function keyOf(i: number): Uint8Array {
   const k = new Uint8Array(34)
@@ -44,35 +38,34 @@ async function provide(client: Libp2p, addr: string, keys: Uint8Array[], provide
 }
 
 describe('provider records per peer, and the contact book', () => {
+  let bed: Bed
   let node: DhtNode
   let client: Libp2p
   let addr: string
   let me: WirePeer
 
   beforeAll(async () => {
-    node = await startOurNode({
-      engine: testEngineConfig({ maxProviderKeys: 30 }),
-      limits: { ...DEFAULT_LIMITS, providerRecordsPerPeer: 10 },
-    })
-    addr = loopbackAddr(node.multiaddrs)
-    client = await startRawClient(['/ip4/127.0.0.1/tcp/0'])
+    bed = await startBed({ clientListen: ['/ip4/127.0.0.1/tcp/0'], limits: { providerRecordsPerPeer: 10 }, node: { engine: testEngineConfig({ maxProviderKeys: 30 }) } })
+    node = bed.node
+    addr = bed.addr
+    client = bed.clients[0]!
     me = { id: client.peerId.toMultihash().bytes, addrs: client.getMultiaddrs().map((a) => a.bytes) }
   })
 
   afterAll(async () => {
-    await Promise.allSettled([node.drain(), client.stop()])
+    await bed.stop()
   })
 
   it('a peer past its quota is refused, counted as refused and not as ok', async () => {
     await provide(client, addr, Array.from({ length: 14 }, (_, i) => keyOf(i)), [me])
     const stored = await eventually('records stored', () => (node.engine.stats(node.host.now()).providerRecords === 10 ? 10 : undefined))
     expect(stored).toBe(10)
-    expect(await metricValue(node, /rejected_total\{reason="provider-quota"\} (\d+)/)).toBe(4)
-    expect(await metricValue(node, /requests_total\{op="ADD_PROVIDER",result="ok"\} (\d+)/)).toBe(10)
-    expect(await metricValue(node, /requests_total\{op="ADD_PROVIDER",result="rejected"\} (\d+)/)).toBe(4)
+    expect(await metricMatch(node, /rejected_total\{reason="provider-quota"\} (\d+)/)).toBe(4)
+    expect(await metricMatch(node, /requests_total\{op="ADD_PROVIDER",result="ok"\} (\d+)/)).toBe(10)
+    expect(await metricMatch(node, /requests_total\{op="ADD_PROVIDER",result="rejected"\} (\d+)/)).toBe(4)
     // Refreshing a record it already holds is not a new record: allowed.
     await provide(client, addr, [keyOf(0)], [me])
-    expect(await metricValue(node, /requests_total\{op="ADD_PROVIDER",result="ok"\} (\d+)/)).toBe(11)
+    expect(await metricMatch(node, /requests_total\{op="ADD_PROVIDER",result="ok"\} (\d+)/)).toBe(11)
   })
 
   it('a full store says so in rejected_total{reason="store-full"}', async () => {
@@ -84,7 +77,7 @@ describe('provider records per peer, and the contact book', () => {
       await other.stop()
     }
     expect(node.engine.stats(node.host.now()).providerKeys).toBe(30)
-    expect(await metricValue(node, /rejected_total\{reason="store-full"\} (\d+)/)).toBe(4)
+    expect(await metricMatch(node, /rejected_total\{reason="store-full"\} (\d+)/)).toBe(4)
   })
 
   it('a refused ADD_PROVIDER (provider is not the sender) adds nothing to the contact book', async () => {
@@ -94,10 +87,10 @@ describe('provider records per peer, and the contact book', () => {
       const pid = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
       strangers.push({ id: pid.toMultihash().bytes, addrs: [multiaddr(`/ip4/10.0.0.${i}/tcp/4001`).bytes] })
     }
-    const rejectedBefore = await metricValue(node, /rejected_total\{reason="provider-not-sender"\} (\d+)/)
+    const rejectedBefore = await metricMatch(node, /rejected_total\{reason="provider-not-sender"\} (\d+)/)
     await provide(client, addr, [keyOf(999)], strangers)
     await eventually('refusal counted', async () =>
-      (await metricValue(node, /rejected_total\{reason="provider-not-sender"\} (\d+)/)) > rejectedBefore ? true : undefined,
+      (await metricMatch(node, /rejected_total\{reason="provider-not-sender"\} (\d+)/)) > rejectedBefore ? true : undefined,
     )
     expect(node.book.size).toBe(before)
   })
@@ -150,30 +143,28 @@ describe('the strict diversity filter sees peers that announce no address', () =
 })
 
 describe('provider records per source address', () => {
-  let node: DhtNode
-  const clients: Libp2p[] = []
+  let bed: Bed
 
   beforeAll(async () => {
     // No allow list: 127.0.0.1 is held to the per-address quota like any address.
-    node = await startOurNode({ allow: [], limits: { ...DEFAULT_LIMITS, providerRecordsPerPeer: 5, providerRecordsPerIp: 8 } })
+    bed = await startBed({ budgeted: true, clients: 2, clientListen: ['/ip4/127.0.0.1/tcp/0'], limits: { providerRecordsPerPeer: 5, providerRecordsPerIp: 8 } })
   })
 
   afterAll(async () => {
-    await Promise.allSettled([node.drain(), ...clients.map((c) => c.stop())])
+    await bed.stop()
   })
 
   it('a second peer id from the same address gets what the address has left', async () => {
-    const addr = loopbackAddr(node.multiaddrs)
+    const { node, addr } = bed
     for (let p = 0; p < 2; p++) {
-      const c = await startRawClient(['/ip4/127.0.0.1/tcp/0'])
-      clients.push(c)
+      const c = bed.clients[p]!
       const who = { id: c.peerId.toMultihash().bytes, addrs: c.getMultiaddrs().map((a) => a.bytes) }
       await provide(c, addr, Array.from({ length: 6 }, (_, i) => keyOf(50 * (p + 1) + i)), [who])
     }
     // The first is stopped by its own quota (5 of 6), the second by the address's (3 of 6).
     expect(await eventually('records stored', () => (node.engine.stats(node.host.now()).providerRecords === 8 ? 8 : undefined))).toBe(8)
-    expect(await metricValue(node, /rejected_total\{reason="provider-quota"\} (\d+)/)).toBe(1)
-    expect(await metricValue(node, /rejected_total\{reason="ip-provider-quota"\} (\d+)/)).toBe(3)
-    expect(await metricValue(node, /requests_total\{op="ADD_PROVIDER",result="ok"\} (\d+)/)).toBe(8)
+    expect(await metricMatch(node, /rejected_total\{reason="provider-quota"\} (\d+)/)).toBe(1)
+    expect(await metricMatch(node, /rejected_total\{reason="ip-provider-quota"\} (\d+)/)).toBe(3)
+    expect(await metricMatch(node, /requests_total\{op="ADD_PROVIDER",result="ok"\} (\d+)/)).toBe(8)
   })
 })

@@ -4,11 +4,10 @@
 // sent within budget it is counted (the control), sent over budget it is not, and the refusal is.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { multiaddr } from '@multiformats/multiaddr'
-import type { Connection, Libp2p, Stream, StreamMuxer } from '@libp2p/interface'
-import type { DhtNode } from '../../src/node/dht-node.js'
+import type { Connection, Stream, StreamMuxer } from '@libp2p/interface'
 import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
-import { DEFAULT_LIMITS } from '../../src/node/host/limits.js'
-import { eventually, loopbackAddr, metricValue, startOurNode, startRawClient } from './helpers.js'
+import { startBed, type Bed } from '../helpers/armor-bed.js'
+import { eventually, metricValue } from './helpers.js'
 
 function mssLine(s: string): Uint8Array {
   const b = new TextEncoder().encode(`${s}\n`)
@@ -32,21 +31,20 @@ async function sendOptimistic(conn: Connection): Promise<void> {
 }
 
 describe('a refused request', () => {
-  let node: DhtNode
-  let client: Libp2p
+  let bed: Bed
 
   beforeAll(async () => {
     // One request's worth of budget, hardly refilled; no penalty box, so the connection stays.
-    node = await startOurNode({ allow: [], limits: { ...DEFAULT_LIMITS, requestsPerPeerPerS: 0.001, requestBurstPerPeer: 1, penaltyRefusals: 0 } })
-    client = await startRawClient()
+    bed = await startBed({ budgeted: true, limits: { requestsPerPeerPerS: 0.001, requestBurstPerPeer: 1, penaltyRefusals: 0 } })
   })
 
   afterAll(async () => {
-    await Promise.allSettled([node.drain(), client.stop()])
+    await bed.stop()
   })
 
   it('is reset before its body is read', async () => {
-    const conn = await client.dial(multiaddr(loopbackAddr(node.multiaddrs)))
+    const node = bed.node
+    const conn = await bed.clients[0]!.dial(multiaddr(bed.addr))
     // Within budget: the body is read, and refused as malformed.
     await sendOptimistic(conn)
     await eventually('the control frame is read and counted malformed', async () => ((await metricValue(node, 'rejected_total{reason="malformed"}')) === 1 ? true : undefined))

@@ -8,15 +8,10 @@ import type { DhtNode } from '../../src/node/dht-node.js'
 import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
 import { frame } from '../../src/node/host/index.js'
 import { MessageType } from '../../src/wire/message.js'
-import { eventually, httpUrl, loopbackAddr, startOurNode, startRawClient } from './helpers.js'
+import { kadRequest, metricMatch, startBed, type Bed } from '../helpers/armor-bed.js'
+import { eventually } from './helpers.js'
 
 const MiB = 1 << 20
-
-async function metricValue(node: DhtNode, pattern: RegExp): Promise<number> {
-  const text = await (await fetch(httpUrl(node, '/metrics'))).text()
-  const m = pattern.exec(text)
-  return m ? Number(m[1]) : 0
-}
 
 /**
  * Writes `total` bytes in 64 KiB chunks, honouring back-pressure. Returns the bytes the node
@@ -41,18 +36,20 @@ async function pump(s: Stream, total: number, stallMs = 3_000): Promise<number> 
 }
 
 describe('inbound stream buffers are bounded per stream and per peer', () => {
+  let bed: Bed
   let node: DhtNode
   let client: Libp2p
   let addr: string
 
   beforeAll(async () => {
-    node = await startOurNode()
-    addr = loopbackAddr(node.multiaddrs)
-    client = await startRawClient(['/ip4/127.0.0.1/tcp/0'])
+    bed = await startBed({ clientListen: ['/ip4/127.0.0.1/tcp/0'] })
+    node = bed.node
+    addr = bed.addr
+    client = bed.clients[0]!
   })
 
   afterAll(async () => {
-    await Promise.allSettled([node.drain(), client.stop()])
+    await bed.stop()
   })
 
   it('bytes after a finished ADD_PROVIDER are refused, not buffered', async () => {
@@ -62,7 +59,7 @@ describe('inbound stream buffers are bounded per stream and per peer', () => {
     // 32 MiB after the request: the node has finished reading this stream.
     const took = await pump(s, 32 * MiB)
     expect(took).toBeLessThan(32 * MiB)
-    await eventually('trailing bytes counted', async () => ((await metricValue(node, /rejected_total\{reason="trailing-bytes"\} (\d+)/)) >= 1 ? true : undefined))
+    await eventually('trailing bytes counted', async () => ((await metricMatch(node, /rejected_total\{reason="trailing-bytes"\} (\d+)/)) >= 1 ? true : undefined))
   })
 
   it('many half-sent frames from one peer stop at the per-peer budget', async () => {
@@ -79,9 +76,9 @@ describe('inbound stream buffers are bounded per stream and per peer', () => {
     )
     const held = took.reduce((a, b) => a + b, 0)
     // The node refused some of them: a budget, counted by reason.
-    await eventually('budget refusals counted', async () => ((await metricValue(node, /rejected_total\{reason="buffer-budget"\} (\d+)/)) >= 1 ? true : undefined))
-    const buffered = await metricValue(node, /ron_dht_inbound_buffered_bytes (\d+)/)
-    const perPeer = await metricValue(node, /ron_dht_limit\{name="buffered_bytes_per_peer"\} (\d+)/)
+    await eventually('budget refusals counted', async () => ((await metricMatch(node, /rejected_total\{reason="buffer-budget"\} (\d+)/)) >= 1 ? true : undefined))
+    const buffered = await metricMatch(node, /ron_dht_inbound_buffered_bytes (\d+)/)
+    const perPeer = await metricMatch(node, /ron_dht_limit\{name="buffered_bytes_per_peer"\} (\d+)/)
     expect(perPeer).toBeGreaterThan(0)
     expect(buffered).toBeLessThanOrEqual(perPeer)
     expect(held).toBeGreaterThan(0)
@@ -90,7 +87,7 @@ describe('inbound stream buffers are bounded per stream and per peer', () => {
 
   it('a peer giving up on a stream before its request is no rejection', async () => {
     const conn = await client.dial(multiaddr(addr))
-    const before = await metricValue(node, /rejected_total\{reason="reset"\} (\d+)/)
+    const before = await metricMatch(node, /rejected_total\{reason="reset"\} (\d+)/)
     const gaveUp = await conn.newStream(KAD_PROTOCOL)
     gaveUp.abort(new Error('our own timeout'))
     // A PING on the same connection after it: once it is answered, the reset has been handled.
@@ -102,7 +99,7 @@ describe('inbound stream buffers are bounded per stream and per peer', () => {
     s.send(frame({ type: MessageType.PING, closerPeers: [], providerPeers: [] }))
     expect(await answered).toBe(true)
     await s.close()
-    expect(await metricValue(node, /rejected_total\{reason="reset"\} (\d+)/)).toBe(before)
+    expect(await metricMatch(node, /rejected_total\{reason="reset"\} (\d+)/)).toBe(before)
   })
 
   it('still answers a PING from the same peer afterwards', async () => {
@@ -118,35 +115,21 @@ describe('inbound stream buffers are bounded per stream and per peer', () => {
 })
 
 describe('a client that opens many streams the moment it connects', () => {
-  let node: DhtNode
-  let client: Libp2p
+  let bed: Bed
 
   beforeAll(async () => {
-    node = await startOurNode()
-    client = await startRawClient()
+    bed = await startBed()
   })
 
   afterAll(async () => {
-    await Promise.allSettled([node.drain(), client.stop()])
+    await bed.stop()
   })
 
   it('gets every answer, up to the per-connection stream budget', async () => {
     // Streams that arrive before the node has set the connection up are held (libp2p's default
     // of 10 would abort the connection and every stream on it).
-    const conn = await client.dial(multiaddr(loopbackAddr(node.multiaddrs)))
-    const answers = await Promise.all(
-      Array.from({ length: 30 }, async () => {
-        const s = await conn.newStream(KAD_PROTOCOL)
-        const answered = new Promise<boolean>((resolve) => {
-          s.addEventListener('message', () => resolve(true), { once: true })
-          s.addEventListener('close', () => resolve(false), { once: true })
-        })
-        s.send(frame({ type: MessageType.PING, closerPeers: [], providerPeers: [] }))
-        const ok = await answered
-        s.abort(new Error('done'))
-        return ok
-      }),
-    )
+    const conn = await bed.clients[0]!.dial(multiaddr(bed.addr))
+    const answers = await Promise.all(Array.from({ length: 30 }, () => kadRequest(conn)))
     expect(answers.filter((a) => a).length).toBe(30)
   })
 })

@@ -1,8 +1,9 @@
 // The real `dht-sim run` process as a person meets it: a bad --out is refused at once (exit 2, one
 // line, nothing simulated); Ctrl-C on a terminal (a real pseudo-terminal, python3's pty module)
 // leaves the cursor shown and line wrap on, prints "interrupted", exits 130 and writes no report;
-// `--version` and `--help` load no libp2p, and the top-level help lists each command as the
-// command itself describes it.
+// `--version` and `--help` load no libp2p, the top-level help lists each command as the
+// command itself describes it, `run --help` names the files it writes, and the README's quick
+// start says the run's length as `run` prints it.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -10,6 +11,9 @@ import { join } from 'node:path'
 import { Command } from 'commander'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { COMMANDS } from '../../src/cli/command-list.js'
+import { summary } from '../../src/cli/commands/run.js'
+import { loadScenario } from '../../src/sim/scenario.js'
+import type { Report } from '../../src/sim/report-types.js'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 const BIN = join(ROOT, 'bin/dht-sim.js')
@@ -91,7 +95,7 @@ code = os.waitstatus_to_exitcode(status)
 print(json.dumps({'code': code, 'sent': sent, 'out': out.decode('latin-1')}))
 `
 
-describe.skipIf(!hasPython)('Ctrl-C during dht-sim run on a terminal', () => {
+describe.skipIf(!hasPython)(`Ctrl-C during dht-sim run on a terminal${hasPython ? '' : ' (skipped: python3 with its pty module not found)'}`, () => {
   it('restores the cursor and line wrap, prints "interrupted", exits 130 and writes no report', () => {
     const out = join(dir, 'interrupted')
     const r = spawnSync('python3', ['-c', PTY_HELPER, JSON.stringify([process.execPath, BIN, 'run', scenario, '--out', out]), 'virtual '], {
@@ -158,5 +162,23 @@ describe('--version and --help load no libp2p', () => {
     const o = run(['run', '--nope'])
     expect(o.code).toBe(2)
     expect(o.stderr).toMatch(/^dht-sim: unknown option '--nope'/)
+  })
+})
+
+describe('what run says about itself', () => {
+  it('run --help names the three files it writes', () => {
+    const r = run(['run', '--help'])
+    expect(r.code).toBe(0)
+    for (const f of ['report.json', 'report.md', 'report.html']) expect(r.stdout).toContain(f)
+  })
+
+  it("the README's quick start gives the baseline's length as run prints it", () => {
+    const resolved = loadScenario(join(ROOT, 'scenarios/baseline.yaml'))
+    const report = { scenario: { name: resolved.name, resolved }, seed: resolved.seed, virtual_duration_s: resolved.duration_s, metrics: {}, gates: [], pass: true, replay: '' } as unknown as Report
+    const first = summary(report, 'out').split('\n')[0]!
+    expect(first).toBe('scenario baseline, seed 1, 65 min virtual (5 min warm-up, 1 h measured)')
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    const quick = readme.split('\n').find((l) => l.startsWith('npx dht-sim run scenarios/baseline.yaml'))
+    expect(quick).toContain(first.slice(first.indexOf('seed 1, ') + 'seed 1, '.length))
   })
 })

@@ -10,30 +10,14 @@ import type { DhtNode } from '../../src/node/dht-node.js'
 import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
 import { frame } from '../../src/node/host/index.js'
 import { MessageType, type WirePeer } from '../../src/wire/message.js'
-import { eventually, httpUrl, loopbackAddr, metricValue, startOurNode, startRawClient } from './helpers.js'
+import { kadRequest, startBed, type Bed } from '../helpers/armor-bed.js'
+import { eventually, httpUrl, metricValue } from './helpers.js'
 
 const OVERLOADED = 'rejected_total{reason="overloaded"}'
 
 /** One FIND_NODE on a fresh stream: true when answered, false when refused (stream reset). */
-async function findNode(conn: Connection, i: number): Promise<boolean> {
-  let s
-  try {
-    s = await conn.newStream(KAD_PROTOCOL)
-  } catch {
-    return false
-  }
-  const answered = new Promise<boolean>((resolve) => {
-    s.addEventListener('message', () => resolve(true), { once: true })
-    s.addEventListener('close', () => resolve(false), { once: true })
-  })
-  try {
-    s.send(frame({ type: MessageType.FIND_NODE, key: new TextEncoder().encode(`key-${i}`), closerPeers: [], providerPeers: [] }))
-  } catch {
-    return false
-  }
-  const ok = await answered
-  s.abort(new Error('done'))
-  return ok
+function findNode(conn: Connection, i: number): Promise<boolean> {
+  return kadRequest(conn, MessageType.FIND_NODE, new TextEncoder().encode(`key-${i}`))
 }
 
 /** One ADD_PROVIDER announcing the sender itself, on a fresh stream; resolves when the node is done with it. */
@@ -85,18 +69,20 @@ async function flood(conns: readonly Connection[], rounds: number): Promise<{ an
 }
 
 describe('a saturated node (CPU hog in its process)', () => {
+  let bed: Bed
   let node: DhtNode
-  const clients: Libp2p[] = []
+  let clients: Libp2p[] = []
   let conns: Connection[] = []
 
   beforeAll(async () => {
-    node = await startOurNode()
-    for (let i = 0; i < 3; i++) clients.push(await startRawClient())
-    conns = await Promise.all(clients.map((c) => c.dial(multiaddr(loopbackAddr(node.multiaddrs)))))
+    bed = await startBed({ clients: 3 })
+    node = bed.node
+    clients = bed.clients
+    conns = await Promise.all(clients.map((c) => c.dial(multiaddr(bed.addr))))
   })
 
   afterAll(async () => {
-    await Promise.allSettled([node.drain(), ...clients.map((c) => c.stop())])
+    await bed.stop()
   })
 
   it('refuses work "overloaded" while pegged, stays alive with bounded memory, and recovers', async () => {

@@ -24,6 +24,28 @@ adversary:
 probe: {start_s: 110, get_per_s: 2}
 `
 
+// The cluster with one /16 per Sybil (no address limit groups it), at 300 peers: the seed at which,
+// before the id-quarter limit and the announcement memory, the strict profile found the victim in
+// no probe lookup (the cluster filled its neighbours' buckets before it joined).
+const diverse = (policy: string): string => `
+seed: 3
+duration_s: 300
+warmup_s: 60
+network:
+  peers: 300
+  bootstraps: 3
+  join_spread_s: 60
+  regions: [{name: europe-west, weight: 1}]
+dht: {policy: ${policy}}
+workload: {find_node_per_s: 0.5, provide_per_s: 0, get_providers_per_s: 0}
+adversary:
+  fraction: 0.2
+  behaviours: {misroute: true, providers: none, store: false}
+  addresses: diverse
+  eclipse: {target: victim, victim: 10, cluster: 40, addresses: diverse}
+probe: {start_s: 150, get_per_s: 2}
+`
+
 describe('adversary: eclipse of a victim node', () => {
   it('defences on: honest peers still find the victim; defences off: measured beside it', () => {
     const on = runChaosYaml(yaml('strict')).chaos.metricsFor('all')
@@ -35,5 +57,14 @@ describe('adversary: eclipse of a victim node', () => {
     expect(on.victim_found).toBeGreaterThanOrEqual(0.99)
     expect(off.victim_found).not.toBeNull()
     expect(off.victim_found!).toBeLessThan(on.victim_found!)
+  })
+
+  it('address-diverse cluster: the strict table still lets honest peers find the victim', () => {
+    const on = runChaosYaml(diverse('strict')).chaos.metricsFor('all')
+    const off = runChaosYaml(diverse('default')).chaos.metricsFor('all')
+    expect(on.probe_lookups).toBeGreaterThan(200)
+    expect(on.victim_found).toBeGreaterThanOrEqual(0.99)
+    expect(off.victim_found).not.toBeNull()
+    expect(off.victim_found!).toBeLessThan(0.5)
   })
 })

@@ -232,7 +232,33 @@ export const CASES: readonly GateCase[] = [
       },
     ],
   },
+  {
+    file: 'eclipse-victim.yaml',
+    reduce: reduceEclipseVictim,
+    breakers: [
+      // The scenario's own variant: the same attack with the strict profile's table defences off.
+      { label: 'defences off', patch: (r) => (r.dht = { ...r.dht, policy: 'default' }), breaks: ['victim_found >= 0.99 [all]'] },
+    ],
+  },
 ]
+
+/**
+ * eclipse-victim.yaml, reduced: 300 peers, 300 s, the probe only, a cluster of 40 (one /16 each,
+ * as the file has it). At this size the strict profile held the victim before the table's
+ * victim defences too; what fails without them is the 300-peer single-region case of
+ * adversary-eclipse-victim.test.ts and the full scenario.
+ */
+function reduceEclipseVictim(r: RawYaml): void {
+  r.seed = 3
+  r.network.peers = 300
+  r.network.bootstraps = 3
+  r.network.join_spread_s = 60
+  r.duration_s = 300
+  r.warmup_s = 60
+  r.workload = { find_node_per_s: 0.5, provide_per_s: 0, get_providers_per_s: 0 }
+  r.adversary.eclipse = { ...r.adversary.eclipse, cluster: 40 }
+  r.probe = { ...r.probe, start_s: 150, get_per_s: 2 }
+}
 
 /** eclipse.yaml, reduced: 150 peers, 260 s, the probe only (the attack as the file has it). */
 function reduceEclipse(r: RawYaml): void {

@@ -56,8 +56,7 @@ describe('the gate guards the cost and quality of lookups', () => {
     const report = loadReport(join(flags.out, 'micro', 'report.json'))
     expect(report.pass).toBe(true) // every declared gate holds
     const after = report.metrics.messages_per_lookup!
-    console.log(`messages_per_lookup: ${before} -> ${after}`)
-    expect(after).toBeGreaterThan(before * 1.5)
+    expect(after, `messages_per_lookup: ${before} -> ${after}`).toBeGreaterThan(before * 1.5)
     const summary = readFileSync(join(flags.out, 'summary.md'), 'utf8')
     expect(summary).toMatch(/regression: messages_per_lookup: measured [\d.]+, baseline [\d.]+, tolerance \+10 %: regressed/)
     expect(readFileSync(join(flags.out, 'junit.xml'), 'utf8')).toContain('regression: messages_per_lookup')

@@ -15,7 +15,7 @@ import { InvariantError } from '../../engine/errors.js'
 import { loadScenario, type ResolvedScenario } from '../../sim/scenario.js'
 import { runScenario } from '../../sim/run-scenario.js'
 import { prepareOutDir, removeCreatedDirs, renderReportFiles, writeReportFiles } from '../../report/files.js'
-import { textTable } from '../../report/format.js'
+import { formatSpan, textTable } from '../../report/format.js'
 import { gateRows } from '../../report/markdown.js'
 import type { Report } from '../../sim/report-types.js'
 import { EXIT_GATE_FAILED, EXIT_OK } from '../exit-codes.js'
@@ -112,8 +112,8 @@ function progressBar(totalS: number): cliProgress.SingleBar {
 export function summary(report: Report, outDir: string): string {
   const lines: string[] = []
   const warmup = (report.scenario.resolved as { warmup_s?: unknown } | null)?.warmup_s
-  const measured = typeof warmup === 'number' && warmup > 0 ? ` (${warmup} s warm-up, ${report.virtual_duration_s - warmup} s measured)` : ''
-  lines.push(`scenario ${report.scenario.name}, seed ${report.seed}, ${report.virtual_duration_s} s virtual${measured}`)
+  const measured = typeof warmup === 'number' && warmup > 0 ? ` (${formatSpan(warmup)} warm-up, ${formatSpan(report.virtual_duration_s - warmup)} measured)` : ''
+  lines.push(`scenario ${report.scenario.name}, seed ${report.seed}, ${formatSpan(report.virtual_duration_s)} virtual${measured}`)
   const m = report.metrics
   const v = (x: number | null | undefined, unit = ''): string => (x === null || x === undefined ? 'n/a' : `${x}${unit}`)
   lines.push(

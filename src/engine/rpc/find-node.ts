@@ -1,9 +1,13 @@
-// FIND_NODE: the k contacts we know closest to the target (never the asker itself).
+// FIND_NODE: the k contacts we know closest to the target (never the asker itself). A FIND_NODE
+// for the asker's own id is its self-lookup: the table remembers it as an announcement, and a
+// FIND_NODE for exactly an announcer's id names the announcer (routing-table.ts).
 import type { EngineCore } from '../core.js'
 import { EMPTY } from '../core.js'
 import type { Contact, Request } from '../types.js'
+import { idEquals } from '../ids.js'
 import { respond } from './respond.js'
 
 export function handleFindNode(core: EngineCore, from: Contact, req: Request): void {
-  respond(core, from, req, core.table.closestSet(req.target, core.cfg.k, from.peer, true), EMPTY)
+  if (idEquals(req.target, from.id)) core.table.noteAnnounce(from, core.nowMs)
+  respond(core, from, req, core.table.closestSet(req.target, core.cfg.k, from.peer, true, core.nowMs), EMPTY)
 }

@@ -16,13 +16,15 @@
 //     so identify, ping and unusual dialers take the ordinary path.
 // Limits: at most `maxInboundStreams` kad streams per connection at once (extra ones are reset
 // before the echo, as libp2p resets them), `negotiationTimeoutMs` to send the protocol lines, and
-// `admit` (the per-peer request budget). Where the muxer is yamux, `admit` is asked when the
-// peer's SYN arrives, before the muxer allocates a stream: a refused open costs one 12-byte RST
-// frame and no stream object, listener, timer or negotiation, so a peer flooding past its budget
-// costs the node little per attempt. The token is given back (`refund`) when the stream turns
-// out to be another protocol's (identify, ping), which libp2p then handles as usual. Without
-// yamux's internals `admit` is asked before the echo instead. Bytes from the peer never throw
-// here: a mismatch is a fallback, a stall a reset.
+// `admit` (the per-peer request budget). Where the muxer is yamux, both are checked when the
+// peer's SYN arrives, before the muxer allocates a stream (the stream limit then counts all of the
+// peer's open streams on the connection, whatever their protocol): a refused open costs one
+// 12-byte RST frame and no stream object, listener, timer or negotiation, so a peer flooding past
+// its budget costs the node little per attempt. Every such refusal is reported with its
+// connection, so that the caller can count it against the peer. The token is given back
+// (`refund`) when the stream turns out to be another protocol's (identify, ping), which libp2p
+// then handles as usual. Without yamux's internals `admit` is asked before the echo instead.
+// Bytes from the peer never throw here: a mismatch is a fallback, a stall a reset.
 import type { Connection, Libp2p, Stream, StreamMuxer } from '@libp2p/interface'
 
 export interface InboundFastPathOptions {
@@ -45,8 +47,12 @@ export interface InboundFastPathOptions {
   readonly admit?: (conn: Connection) => boolean
   /** Gives back what `admit` took for a stream that is not the protocol's. */
   readonly refund?: (conn: Connection) => void
-  /** Told of each stream reset for a budget of its own (`streams-per-connection`). */
-  readonly onRefused?: (reason: string) => void
+  /**
+   * Told of each stream reset for a budget of its own (`streams-per-connection`), with the
+   * connection it came on: a peer that keeps opening streams past its limit is flooding, and the
+   * caller may hold that against it as it does a request over budget.
+   */
+  readonly onRefused?: (reason: string, conn: Connection) => void
 }
 
 /** Multistream-select 1.0.0 framing of one line: <uvarint length><text>\n (lines are < 128 B). */
@@ -70,6 +76,8 @@ interface ConnectionInternals {
 interface YamuxInternals {
   incomingStream?: (id: number) => void
   sendFrame?: (header: { type: number; flag: number; streamID: number; length: number }) => void
+  /** The remote's streams the muxer holds now (opened and not yet closed on both sides). */
+  numInboundStreams?: number
 }
 
 /** Yamux's stream keeps its numeric id. */
@@ -100,7 +108,8 @@ function takeOver(conn: Connection, expected: Uint8Array, opts: InboundFastPathO
   if (muxer == null || typeof libp2pHandler !== 'function' || conn.limits != null) return
   let active = 0
   const budget = opts.admit
-  const paidAtOpen = budget === undefined ? undefined : gateStreamOpens(muxer, () => budget(conn))
+  const refused = (reason: string): void => opts.onRefused?.(reason, conn)
+  const paidAtOpen = budget === undefined ? undefined : gateStreamOpens(muxer, opts.maxInboundStreams, () => budget(conn), refused)
   muxer.removeEventListener('stream', libp2pHandler)
   muxer.addEventListener('stream', (evt) => {
     const stream = evt.detail
@@ -111,7 +120,7 @@ function takeOver(conn: Connection, expected: Uint8Array, opts: InboundFastPathO
     // not paid at its opening, before it costs a request token).
     const admit = (): boolean => {
       if (active >= opts.maxInboundStreams) {
-        opts.onRefused?.('streams-per-connection')
+        refused('streams-per-connection')
         return false
       }
       return paid || budget === undefined || budget(conn)
@@ -133,17 +142,30 @@ function takeOver(conn: Connection, expected: Uint8Array, opts: InboundFastPathO
 /**
  * Asks `admit` for every stream the remote opens, when its SYN arrives and before yamux allocates
  * the stream; a refusal is answered with a RST as yamux answers a SYN past its own limit (later
- * frames of that stream id are dropped by yamux as frames of an unknown stream). Returns the
- * test of whether a stream paid at its opening (each stream answers true once), or undefined when
- * the muxer is not one whose internals we know: the caller then asks before the echo.
+ * frames of that stream id are dropped by yamux as frames of an unknown stream). Before that, a
+ * SYN that would take the remote past `maxStreams` streams on this connection (every protocol's,
+ * kad streams still lingering included) is reset the same way, told to `refused` and charged no
+ * token. Returns the test of whether a stream paid at its opening (each stream answers true once),
+ * or undefined when the muxer is not one whose internals we know: the caller then asks before the
+ * echo.
  */
-function gateStreamOpens(muxer: StreamMuxer, admit: () => boolean): ((stream: Stream) => boolean) | undefined {
+function gateStreamOpens(
+  muxer: StreamMuxer,
+  maxStreams: number,
+  admit: () => boolean,
+  refused: (reason: string) => void,
+): ((stream: Stream) => boolean) | undefined {
   const y = muxer as unknown as YamuxInternals
   const open = y.incomingStream
   const send = y.sendFrame
   if (typeof open !== 'function' || typeof send !== 'function') return undefined
   const paid = new Set<number>()
   y.incomingStream = (id: number): void => {
+    if ((y.numInboundStreams ?? 0) >= maxStreams) {
+      refused('streams-per-connection')
+      send.call(muxer, { type: YAMUX_WINDOW_UPDATE, flag: YAMUX_RST, streamID: id, length: 0 })
+      return
+    }
     if (admit()) {
       // The muxer hands a new stream to its 'stream' listeners synchronously, so the mark is
       // read (and removed) inside `open`; whatever is left (a duplicate SYN) is dropped here.

@@ -223,7 +223,7 @@ export class KadHost {
       negotiationTimeoutMs: INBOUND_IDLE_MS,
       admit: (conn) => this.admitRequest(conn),
       refund: (conn) => this.refundRequest(conn),
-      onRefused: (reason) => this.observer?.rejected(reason),
+      onRefused: (reason, conn) => this.streamRefused(conn, reason),
     })
     this.stack.addEventListener('peer:identify', (evt) => {
       const { peerId, listenAddrs, protocols } = evt.detail
@@ -395,6 +395,18 @@ export class KadHost {
     return false
   }
 
+  /**
+   * A stream reset for a limit of the connection's (`streams-per-connection`): counted, and, as a
+   * peer that keeps opening streams past its limit is flooding as surely as one over its request
+   * budget, struck in the penalty box like a request refusal (allowed addresses are not struck).
+   */
+  private streamRefused(conn: Connection, reason: string): void {
+    this.observer?.rejected(reason)
+    if (this.allowed(conn.remoteAddr)) return
+    const peer = conn.remotePeer.toString()
+    if (this.penalty.strike(peer, this.now())) this.penalize(conn, peer)
+  }
+
   private sourceIp(conn: Connection): string | undefined {
     let ip = this.ipOfConn.get(conn)
     if (ip === undefined) {
@@ -409,7 +421,7 @@ export class KadHost {
     const refusals = this.penalty.threshold
     const penaltyMs = this.penalty.durationMs
     this.observer?.penalized?.(peer, refusals, penaltyMs)
-    this.log.warn({ peer_id: peer, refusals, penalty_ms: penaltyMs, addr: conn.remoteAddr.toString() }, 'peer penalized: request budget exceeded again and again; connections closed')
+    this.log.warn({ peer_id: peer, refusals, penalty_ms: penaltyMs, addr: conn.remoteAddr.toString() }, 'peer penalized: refused again and again (request budget, stream limit); connections closed')
     for (const c of this.stack.getConnections(conn.remotePeer)) c.abort(new Error('penalized'))
     // The connection at hand may not be listed yet (a stream racing its own set-up).
     if (conn.status === 'open') conn.abort(new Error('penalized'))

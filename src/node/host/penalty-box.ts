@@ -1,9 +1,11 @@
-// The penalty box: a peer that keeps exceeding its request budget is cut off for a while.
+// The penalty box: a peer that keeps exceeding its request budget, or keeps opening streams past
+// its per-connection limit, is cut off for a while.
 //
-// Theory of operation: the per-peer token bucket refuses a flooding peer's requests cheaply,
-// but not for free — each refused request still costs the node a yamux stream, a multistream
-// read and a reset, so a peer refused thousands of times a second still takes CPU from honest
-// peers. Refusals are therefore counted per peer in a fixed window (PENALTY_WINDOW_MS); the one
+// Theory of operation: the per-peer token bucket and the stream limit refuse a flooding peer's
+// streams cheaply (a RST of the SYN), but not for free — each refusal still costs the node a
+// frame to decrypt and one to send, so a peer refused thousands of times a second still takes
+// CPU from honest peers. Refusals of either kind are therefore counted per peer in a fixed
+// window (PENALTY_WINDOW_MS); the one
 // that reaches `refusals` in a window puts the peer in the box for `penaltyMs`: its connections
 // are closed, and until the penalty ends the connection gater refuses its new connections (after
 // the handshake names it) and any stream that still reaches the host is reset before its echo.
