@@ -244,8 +244,9 @@ export const CASES: readonly GateCase[] = [
 
 /**
  * eclipse-victim.yaml, reduced: 300 peers, 300 s, the probe only, a cluster of 40 (one /16 each,
- * as the file has it); seed 3, at which the strict table without its id-quarter limit and
- * announcement memory found the victim in no probe lookup.
+ * as the file has it). At this size the strict profile held the victim before the table's
+ * victim defences too; what fails without them is the 300-peer single-region case of
+ * adversary-eclipse-victim.test.ts and the full scenario.
  */
 function reduceEclipseVictim(r: RawYaml): void {
   r.seed = 3
