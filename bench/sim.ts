@@ -7,6 +7,8 @@
 //                                                 invariants; default: the simulator's sampling)
 //                                                 [--scenario FILE]  (bench that scenario instead;
 //                                                 --peers and --duration-s then override its own)
+//                                                 [--construct-only]  (under --expose-gc: build the
+//                                                 simulation, run nothing, print its memory per peer)
 //
 // CPU is split by part of the run, by virtual time: the join storm (every peer joining, up to
 // network.join_spread_s), the settling after it (up to warmup_s: the joins' follow-up refreshes)
@@ -17,7 +19,7 @@ import { performance } from 'node:perf_hooks'
 import { loadScenario, resolveScenario } from '../dist/sim/scenario.js'
 import type { ResolvedScenario } from '../dist/sim/scenario.js'
 import { runScenario } from '../dist/sim/run-scenario.js'
-import type { Simulation } from '../dist/sim/simulation.js'
+import { Simulation } from '../dist/sim/simulation.js'
 
 function flag(name: string, fallback: number | string): string {
   const i = process.argv.indexOf(`--${name}`)
@@ -121,6 +123,38 @@ function closeParts(v: number, end: boolean): void {
     part++
     if (end) break
   }
+}
+
+if (process.argv.includes('--construct-only')) constructOnly()
+
+/**
+ * What the simulator holds per peer before any engine exists (ids, addresses, the ground truth,
+ * its per-peer arrays), after a full collection on each side: the floor under every run's bytes
+ * per peer, cheap to measure at sizes no run fits.
+ */
+function constructOnly(): never {
+  const gcFn = (globalThis as { gc?: () => void }).gc
+  if (gcFn === undefined) fail('--construct-only needs node --expose-gc')
+  gcFn()
+  const before = process.memoryUsage()
+  const cpu0 = process.cpuUsage()
+  const built = new Simulation(scenario, { seed: scenario.seed })
+  const cpu = process.cpuUsage(cpu0)
+  gcFn()
+  const after = process.memoryUsage()
+  const heap = after.heapUsed - before.heapUsed
+  const external = after.external - before.external
+  const out = {
+    scenario: scenarioFile === '' ? 'bench-sim' : scenarioFile,
+    peers: built.n,
+    construct_cpu_s: Math.round((cpu.user + cpu.system) / 1e4) / 100,
+    heap_mib: Math.round(heap / 2 ** 20),
+    external_mib: Math.round(external / 2 ** 20),
+    bytes_per_peer: Math.round((heap + external) / built.n),
+    peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
+  }
+  process.stdout.write(`${JSON.stringify(out)}\n`)
+  process.exit(0)
 }
 
 const rssBeforeMiB = process.memoryUsage().rss / 2 ** 20

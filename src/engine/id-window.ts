@@ -6,7 +6,7 @@
 // live in a ring of slots indexed by id modulo the ring's size (a power of two), each slot with
 // its id beside it: a stale, forged or fractional id finds a slot holding another id, or none.
 // The ring doubles when the window outgrows it, and goes back to its first size when the window
-// empties: a join's burst of requests grows it to a hundred slots or more, which an engine that
+// empties: a join's burst of requests grows it many times over, which an engine that
 // then holds a request or two would keep for hours (empty, every slot is empty, so the arrays are
 // only shortened, in place). Why not a Map: a Map that sees a steady stream of inserts and
 // deletes rebuilds its hash table every few operations, and each

@@ -10,7 +10,7 @@
 // ArrayBuffer of its own (bookkeeping and a zeroed allocation outside the heap) — every simulated
 // engine has a heap, and most hold a few dozen timers.
 // The arrays give back what a burst grew them to: an engine's join or refresh round arms a
-// timeout per request, a hundred or more at once, and then holds a handful for hours. Shrinking
+// timeout per request, many at once, and then holds a handful for hours. Shrinking
 // when a quarter full (to twice what is held) keeps every engine's arrays near what it holds,
 // and a heap that swings around one size never shrinks and regrows at each step.
 

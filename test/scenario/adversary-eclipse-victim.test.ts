@@ -50,7 +50,6 @@ describe('adversary: eclipse of a victim node', () => {
   it('defences on: honest peers still find the victim; defences off: measured beside it', () => {
     const on = runChaosYaml(yaml('strict')).chaos.metricsFor('all')
     const off = runChaosYaml(yaml('default')).chaos.metricsFor('all')
-    console.log('victim eclipse small: strict', on.victim_found, on.probe_lookups, on.sybil_suspected, '| default', off.victim_found, off.probe_lookups)
     expect(on.probe_lookups).toBeGreaterThan(200)
     expect(on.honest_provider_success).toBeNull()
     expect(on.sybil_suspected).toBeGreaterThan(0)
