@@ -30,7 +30,6 @@ describe('adversary: eclipse of a provided key', () => {
     const off = runChaosYaml(yaml('default')).chaos
     const mOn = on.metricsFor('all')
     const mOff = off.metricsFor('all')
-    console.log('eclipse small: strict', mOn.honest_provider_success, mOn.probe_lookups, mOn.sybil_suspected, '| default', mOff.honest_provider_success, mOff.probe_lookups)
     expect(mOn.probe_lookups).toBeGreaterThan(200)
     expect(mOn.sybil_suspected).toBeGreaterThan(0)
     expect(mOn.honest_provider_success).toBeGreaterThanOrEqual(0.95)
