@@ -124,6 +124,11 @@ function levelSeries(ctx: SeriesContext, metric: string, window: string): Series
     const f = perWindow('suspects', (a, b) => chaos.suspects.counts(a, b))
     return { ...base, label: label('sybil_suspected (count)'), points: points(f.map((x) => x.rejected_sybil_suspected ?? 0)) }
   }
+  if (metric === 'pages_firing_at_end') {
+    // The gate reads the last point: what is still paging when the run ends.
+    const f = perWindow('pages', (_a, b) => chaos.pagesFiringAt(b >= sim.durationMs ? Infinity : b))
+    return { ...base, label: 'paging alerts firing at the end of each window', points: points(f) }
+  }
   if (metric === 'alerts_fired') {
     const f = perWindow('fired', (a, b) => input.alerts.filter((x) => x.fired_s * 1000 >= a && x.fired_s * 1000 < b).length)
     return { ...base, points: points(f) }

@@ -361,6 +361,16 @@ export class ChaosRun {
     return new Set(ms.flatMap((m) => m?.missed ?? []))
   }
 
+  /** Paging alerts firing at `atMs`: fired before it and not cleared by then (Infinity: at the end of the run). */
+  pagesFiringAt(atMs: number): number {
+    const pages = new Set(this.thresholds.alerts.filter((a) => a.severity === 'page').map((a) => a.name))
+    let n = 0
+    for (const e of this.evaluator?.episodes ?? []) {
+      if (pages.has(e.name) && e.firedMs < atMs && (e.clearedMs === null || e.clearedMs >= atMs)) n++
+    }
+    return n
+  }
+
   /** Chaos metrics over a window (see CHAOS_METRIC_NAMES), plus rejected_<reason>. */
   metricsFor(window: string): Record<string, number | null> {
     const { fromMs, toMs, fault } = this.windowRange(window)
@@ -389,9 +399,7 @@ export class ChaosRun {
     for (const e of this.evaluator?.episodes ?? []) if (e.firedMs >= fromMs && e.firedMs < toMs) fired++
     const suspected = this.suspects.counts(fromMs, toMs)['rejected_sybil_suspected'] ?? 0
     // Paging alerts still firing when the run ends: a defence whose price keeps someone awake.
-    const pages = new Set(this.thresholds.alerts.filter((a) => a.severity === 'page').map((a) => a.name))
-    let pagesAtEnd = 0
-    for (const e of this.evaluator?.episodes ?? []) if (e.clearedMs === null && pages.has(e.name)) pagesAtEnd++
+    const pagesAtEnd = this.pagesFiringAt(Infinity)
     return {
       lost_lookups: all.lost,
       unshed_success: all.unshedSuccess,
