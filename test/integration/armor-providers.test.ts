@@ -45,7 +45,10 @@ describe('provider records per peer, and the contact book', () => {
   let me: WirePeer
 
   beforeAll(async () => {
-    bed = await startBed({ clientListen: ['/ip4/127.0.0.1/tcp/0'], limits: { providerRecordsPerPeer: 10 }, node: { engine: testEngineConfig({ maxProviderKeys: 30 }) } })
+    // These tests count each refusal by its reason. On a loaded machine admission control would
+    // refuse some requests as `overloaded` before the quota sees them, so its bound is set out of reach.
+    const engine = testEngineConfig({ maxProviderKeys: 30, admissionDelayMs: 60_000 })
+    bed = await startBed({ clientListen: ['/ip4/127.0.0.1/tcp/0'], limits: { providerRecordsPerPeer: 10 }, node: { engine } })
     node = bed.node
     addr = bed.addr
     client = bed.clients[0]!
