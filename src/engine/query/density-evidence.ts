@@ -126,18 +126,3 @@ export function sortedDistances(target: NodeId, ids: readonly NodeId[]): number[
   return out
 }
 
-/**
- * The least-squares network-size estimate from the sorted distances of a lookup's closest peers
- * (the i-th closest sits at about i/N): N ≈ Σ i² / Σ i·d_i. Undefined for fewer than 4.
- */
-export function sizeFromDistances(d: readonly number[]): number | undefined {
-  if (d.length < 4) return undefined
-  let num = 0
-  let den = 0
-  for (let i = 0; i < d.length; i++) {
-    const rank = i + 1
-    num += rank * rank
-    den += rank * d[i]!
-  }
-  return den > 0 ? num / den : undefined
-}

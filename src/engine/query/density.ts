@@ -6,8 +6,8 @@
 // such a lookup pays for the defence: a clean one is scored and finishes as before.
 import type { EngineCore } from '../core.js'
 import type { Lookup } from './lookup.js'
-import { estimateSize } from '../size-estimator.js'
-import { densityEvidence, LOG_P_CLEAN, LOG_P_FLAG, sizeFromDistances, sortedDistances } from './density-evidence.js'
+import { estimateSize, sizeFromDistances } from '../size-estimator.js'
+import { densityEvidence, LOG_P_CLEAN, LOG_P_FLAG, sortedDistances } from './density-evidence.js'
 import type { DensityEvidence } from './density-evidence.js'
 
 /**
