@@ -28,7 +28,7 @@ import { DEFAULT_ENGINE_CONFIG } from '../dist/engine/config.js'
 import { MessageType, type WirePeer } from '../dist/wire/message.js'
 import { KAD_PROTOCOL } from '../dist/node/host/libp2p-node.js'
 import type { AttackerReport } from './flood-attacker.js'
-import { cpuSeconds, honestLatency, leanClient, rssMiB, startServer, type Server } from './honest-peer.js'
+import { cpuSeconds, honestLatency, watchFlood, leanClient, rssMiB, startServer, type Server } from './honest-peer.js'
 
 const args = process.argv.slice(2)
 const bin = args[0] !== undefined && !args[0].startsWith('--') ? args[0] : 'bin/dht-sim.js'
@@ -152,20 +152,11 @@ async function flood(srv: Server): Promise<object> {
   const exited = new Promise<void>((resolve) => attacker.on('exit', () => resolve()))
   // Measure the honest peer once the attacker has dialled and is under way.
   await new Promise((r) => setTimeout(r, 1_500))
-  let peak = rssMiB(srv.proc.pid!)
-  let attackerCpu = 0
-  const rssTimer = setInterval(() => {
-    peak = Math.max(peak, rssMiB(srv.proc.pid!))
-    try {
-      attackerCpu = cpuSeconds(attacker.pid!)
-    } catch {
-      // exited: the last sample stands
-    }
-  }, 250)
+  const watch = watchFlood(srv.proc.pid!, attacker.pid!)
   const loaded = await honestLatency(hc, samples)
   const loadedAt = (performance.now() - t0) / 1000
   await exited
-  clearInterval(rssTimer)
+  watch.stop()
   const cpu = cpuSeconds(srv.proc.pid!) - cpu0
   const wall = (performance.now() - t0) / 1000
   await honest.stop()
@@ -190,10 +181,10 @@ async function flood(srv: Server): Promise<object> {
     floodS: floodMs / 1000,
     ratio: Math.round((loaded.p95 / quiet.p95) * 100) / 100,
     nodeCpuPct: Math.round((cpu / wall) * 100),
-    attackerCpuPct: Math.round((attackerCpu / wall) * 100),
+    attackerCpuPct: Math.round((watch.attackerCpuS() / wall) * 100),
     // The node's CPU per request written (honest pings included, so an upper bound).
     nodeCpuUsPerAttackRequest: Math.round((cpu * 1e6) / Math.max(a.sent, 1)),
-    rssPeakMiB: peak,
+    rssPeakMiB: watch.peakMiB(),
     loadAvg: loadavg().map((x) => Math.round(x * 10) / 10),
   }
 }

@@ -70,6 +70,28 @@ export function cpuSeconds(pid: number): number {
 }
 
 /** One sample of a node's /metrics (the first capture group of `re`), 0 when absent. */
+/** What a flood costs while it runs: the server's peak RSS and the attacker process's CPU, sampled every 250 ms. */
+export interface FloodWatch {
+  readonly peakMiB: () => number
+  /** The attacker's CPU seconds at its last sample (the last one before it exited stands). */
+  readonly attackerCpuS: () => number
+  readonly stop: () => void
+}
+
+export function watchFlood(serverPid: number, attackerPid: number): FloodWatch {
+  let peak = rssMiB(serverPid)
+  let attackerCpu = 0
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssMiB(serverPid))
+    try {
+      attackerCpu = cpuSeconds(attackerPid)
+    } catch {
+      // exited: the last sample stands
+    }
+  }, 250)
+  return { peakMiB: () => peak, attackerCpuS: () => attackerCpu, stop: () => clearInterval(timer) }
+}
+
 export async function metric(srv: Server, re: RegExp): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${srv.http}/metrics`)).text()
   return Number(re.exec(text)?.[1] ?? 0)

@@ -25,7 +25,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { AttackerReport } from './flood-attacker.js'
-import { cpuSeconds, honestLatency, leanClient, metric, rssMiB, sleep, startServer, type Server } from './honest-peer.js'
+import { cpuSeconds, honestLatency, watchFlood, leanClient, metric, sleep, startServer, type Server } from './honest-peer.js'
 
 const args = process.argv.slice(2)
 const opt = (name: string, d: string): string => {
@@ -69,16 +69,7 @@ async function variant(name: 'off' | 'on'): Promise<Row> {
     let out = ''
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
-    let peak = rssMiB(srv.proc.pid!)
-    let attackerCpu = 0
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, rssMiB(srv.proc.pid!))
-      try {
-        attackerCpu = cpuSeconds(child.pid!)
-      } catch {
-        // exited: the last sample stands
-      }
-    }, 250)
+    const watch = watchFlood(srv.proc.pid!, child.pid!)
     // Let the flood start (the attacker's dial and first second) before the honest peer measures.
     await sleep(1_500)
     await loopLag(srv)
@@ -86,7 +77,7 @@ async function variant(name: 'off' | 'on'): Promise<Row> {
     const floodLag = await loopLag(srv)
     const measuredS = (performance.now() - t0) / 1000
     await exited
-    clearInterval(sampler)
+    watch.stop()
     const cpu = cpuSeconds(srv.proc.pid!) - cpu0
     const wall = (performance.now() - t0) / 1000
     const a = JSON.parse(out.trim().split('\n').pop() ?? '{}') as AttackerReport
@@ -132,8 +123,8 @@ async function variant(name: 'off' | 'on'): Promise<Row> {
       rejectedOverloaded: await refusedBy('overloaded'),
       rejectedPenalized: await refusedBy('penalized'),
       nodeCpuPct: Math.round((cpu / wall) * 100),
-      attackerCpuPct: Math.round((attackerCpu / wall) * 100),
-      rssPeakMiB: peak,
+      attackerCpuPct: Math.round((watch.attackerCpuS() / wall) * 100),
+      rssPeakMiB: watch.peakMiB(),
       loadAvg: loadavg().map((x) => Math.round(x * 10) / 10),
     }
     await honest.stop()
