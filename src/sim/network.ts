@@ -15,7 +15,8 @@
 // the link's base round trip; the simulation reads `stack.lastConnectedAtMs` to tell the engine
 // about a first contact, as the node's host does. Off, it costs one undefined check per packet.
 // A request to a peer nobody can dial (`network.unreachable_share`, reachability.ts) is dropped
-// before anything else: the sender's timeout runs out, as a dial to an undialable peer does.
+// before anything else: the sender's timeout runs out, as a dial to an undialable peer does
+// (with the stack model on, unless the peer itself opened a connection to the sender).
 import type { Message } from '../engine/types.js'
 import type { Rng } from '../engine/rng.js'
 import { jitterMs } from '../netmodel/latency.js'
@@ -125,7 +126,8 @@ export class Network {
   route(from: number, to: number, msg: Message, nowMs: number): number {
     this.packetsSent++
     // A dial to a peer behind a NAT never connects: the request is lost, the sender times out.
-    if (this.unreachable !== undefined && msg.kind === 'request' && this.unreachable[to] === 1) {
+    // With the stack model, a connection the peer opened itself carries requests both ways.
+    if (this.unreachable !== undefined && msg.kind === 'request' && this.unreachable[to] === 1 && this.stack?.connected(from, to) !== true) {
       this.drop('unreachable')
       return -1
     }

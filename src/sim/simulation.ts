@@ -463,7 +463,12 @@ export class Simulation {
       // Delivered by reference unless the wire codec is on (then: what survived encode and decode).
       const msg = this.codec === undefined ? send.msg : this.codec.roundTrip(peer, to, send.msg)
       const delay = this.network.route(peer, to, msg, now + sendAfterMs)
-      if (delay < 0) continue
+      if (delay < 0) {
+        // A dial to an undialable peer (network.unreachable_share) with the stack on: the engine
+        // hears of the dial, as the node's host tells it, and waits out the first-contact budget.
+        if (this.network.stack !== undefined && msg.kind === 'request' && this.network.unreachable?.[to] === 1 && !this.network.stack.connected(peer, to)) this.dialing(peer, msg.rpcId, now + sendAfterMs)
+        continue
+      }
       if (this.network.stack !== undefined && this.network.stack.lastConnectedAtMs >= 0 && msg.kind === 'request') this.firstContact(peer, msg.rpcId, now + sendAfterMs, this.network.stack.lastConnectedAtMs)
       this.sched.push(now + sendAfterMs + delay, EV_DELIVER, to, peer, msg)
     }
@@ -498,6 +503,14 @@ export class Simulation {
     })
     this.at(connectedMs, () => {
       if (live()) this.step(peer, { kind: 'rpc-connected', rpcId })
+    })
+  }
+
+  /** Tells the peer's engine at `atMs` that its request `rpcId` is waiting for a connection (that never comes). */
+  private dialing(peer: number, rpcId: number, atMs: number): void {
+    const gen = this.generation[peer]!
+    this.at(atMs, () => {
+      if (this.generation[peer] === gen && this.online[peer] === 1) this.step(peer, { kind: 'rpc-dialing', rpcId })
     })
   }
 

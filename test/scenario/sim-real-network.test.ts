@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { parseScenarioText } from '../../src/sim/scenario.js'
 import { runScenario } from '../../src/sim/run-scenario.js'
 import { Simulation } from '../../src/sim/simulation.js'
+import { DhtEngine } from '../../src/engine/engine.js'
 import { peerIndex } from '../../src/sim/peers.js'
 import { renderJson } from '../../src/report/files.js'
 import { renderMarkdown } from '../../src/report/markdown.js'
@@ -73,6 +74,40 @@ describe('a real network: unreachable peers, hosted peers, published figures', (
     expect(withThem.lookup_p99_ms!).toBeGreaterThan(750)
     expect(withThem.lookup_p95_ms!).toBeGreaterThan(without.lookup_p95_ms! + 150)
     expect(withThem.lookup_success!).toBeGreaterThanOrEqual(0.95)
+  })
+
+  it('with the stack model, a dial to an undialable peer is reported to the engine and never connects', () => {
+    const text = UNREACHABLE.replace('  unreachable_share: 0.3\n', '  unreachable_share: 0.3\n  stack: {}\n')
+    // Per peer: where each request went; then which requests heard rpc-dialing / rpc-connected.
+    const sentTo = new Map<string, number>()
+    const dialed: string[] = []
+    const connected = new Set<string>()
+    let sim: Simulation | undefined = undefined
+    sim = new Simulation(parseScenarioText(text, 'real.yaml'), {
+      seed: '5',
+      engineFactory: (o) => {
+        const e = new DhtEngine(o)
+        const me = o.self.peer
+        return {
+          contacts: () => e.contacts(),
+          step(now, input) {
+            if (input.kind === 'rpc-dialing') dialed.push(`${me}/${input.rpcId}`)
+            if (input.kind === 'rpc-connected') connected.add(`${me}/${input.rpcId}`)
+            const out = e.step(now, input)
+            for (const send of out.sends) if (send.msg.kind === 'request') sentTo.set(`${me}/${send.msg.rpcId}`, peerIndex(send.to, sim!.contacts))
+            return out
+          },
+        }
+      },
+    })
+    sim.run()
+    // Dials that never connected went to undialable peers, and there were many; a dial to an
+    // undialable peer connects only over a connection that peer opened itself.
+    // (A few dials to reachable peers are still being set up when the run ends.)
+    const never = dialed.filter((k) => !connected.has(k))
+    const toUndialable = never.filter((k) => sim.network.unreachable![sentTo.get(k)!] === 1)
+    expect(toUndialable.length).toBeGreaterThan(50)
+    expect(toUndialable.length / never.length).toBeGreaterThan(0.9)
   })
 
   it('hosted peers get their own access latency; issuers "hosted" issues from them only', () => {
