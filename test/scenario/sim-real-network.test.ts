@@ -33,7 +33,14 @@ metrics:
 
 const UNREACHABLE = BASE.replace('  access_latency_ms: {median: 10, sigma: 0.5}\n', '  access_latency_ms: {median: 10, sigma: 0.5}\n  unreachable_share: 0.3\n')
 
-const REFERENCE = `${BASE}reference:
+// Every new part at once (sessions from a CDF, undialable and hosted peers, the stack): the
+// determinism check below runs on it.
+const FULL = BASE.replace(
+  '  access_latency_ms: {median: 10, sigma: 0.5}\n',
+  '  access_latency_ms: {median: 10, sigma: 0.5}\n  unreachable_share: 0.2\n  hosted: {share: 0.3}\n  stack: {setup_rtts: 2, stream_rtts: 0}\n',
+).replace('metrics:', 'churn:\n  session: weibull\n  session_cdf: [{s: 60, fraction: 0.5}, {s: 300, fraction: 0.8}]\n  downtime_mean_s: 30\nmetrics:')
+
+const REFERENCE = `${FULL}reference:
   - source: A study, 2025
     url: https://example.org/study
     note: what they measured
