@@ -660,7 +660,7 @@ export class Simulation {
     return -1
   }
 
-    private lookupDone(peer: number, ev: { tag: number; success: boolean; hops: number; messages: number; closest: readonly Contact[]; providers: readonly Contact[]; error?: string }): void {
+  private lookupDone(peer: number, ev: { tag: number; success: boolean; hops: number; messages: number; closest: readonly Contact[]; providers: readonly Contact[]; error?: string }): void {
     const p = this.pending.get(ev.tag)
     if (p === undefined || p.issuer !== peer) return // the engine's own lookups (refresh, self-lookup)
     this.pending.delete(ev.tag)
