@@ -24,7 +24,7 @@ export const referenceSchema = z
   .array(
     z.strictObject({
       source: z.string().min(1).max(500).describe('who published the figures, where and when (cited in the report)'),
-      url: z.string().max(500).optional(),
+      url: z.string().max(500).regex(/^https?:\/\/\S+$/, 'must be an http(s) address').optional().describe('where the figures are published (a link in report.html)'),
       note: z.string().max(2000).optional().describe('what was measured and how it differs from what the scenario runs'),
       figures: z.array(figureSchema).min(1).max(32),
     }),

@@ -79,6 +79,9 @@ describe('scenario schema: a real network', () => {
     expect(errorOf(REF('{metric: lookup_p90_ms, value: 4, op: PUT}'))).toMatch(/^scenario\.yaml: reference\[0\]\.figures\[0\]\.op: must be one of "FIND_NODE", "GET_PROVIDERS", "PROVIDE"/)
     expect(errorOf(`${MIN}reference:\n  - figures: [{metric: hops_p99, value: 4}]\n`)).toBe('scenario.yaml: reference[0].source: required (a string)')
     expect(errorOf(`${MIN}reference: []\n`)).toBe('scenario.yaml: reference: needs >= 1 items')
+    expect(errorOf(`${MIN}reference:\n  - source: x\n    url: "javascript:alert(1)"\n    figures: [{metric: hops_p99, value: 4}]\n`)).toBe(
+      'scenario.yaml: reference[0].url: must be an http(s) address (got "javascript:alert(1)")',
+    )
     const s = parseScenarioText(REF('{metric: lookup_p99.9_ms, value: 2000, successful: true}'), 's.yaml')
     expect(s.reference).toEqual([{ source: 'somebody, 2025', figures: [{ metric: 'lookup_p99.9_ms', value: 2000, successful: true }] }])
   })
