@@ -22,6 +22,7 @@ import { checkGate } from './gate.js'
 import { gateCharts, scenarioDescription, shareAxis, timeBands, type GateChart } from './gate-charts.js'
 import { variantRows } from './variants.js'
 import { chartBlock, htmlTable, keyValueTable, renderPage } from './html-page.js'
+import { referenceHtml } from './reference.js'
 
 const num = (v: number | null | undefined): string => escapeHtml(formatNumber(v))
 const passCell = (pass: boolean): string => (pass ? '<span class="pass">PASS</span>' : '<span class="fail">FAIL</span>')
@@ -331,6 +332,7 @@ export function renderHtml(report: Report): string {
     '</div>',
     '<h2>Metrics</h2>',
     metricsTable(report),
+    referenceHtml(report),
     faultsAndAlerts(report),
     '<h2>Scenario as resolved</h2>',
     `<details><summary>show</summary><pre>${escapeHtml(JSON.stringify(report.scenario.resolved, null, 2) ?? 'null')}</pre></details>`,

@@ -7,6 +7,7 @@ import { escapeMarkdownCell } from './escape.js'
 import { FAULT_MEASURES, faultMeasureText, formatDecimal, gateMeasuredText, orderedMetricNames } from './format.js'
 import { gateCharts, scenarioDescription } from './gate-charts.js'
 import { variantRows } from './variants.js'
+import { referenceMarkdown } from './reference.js'
 
 /** The gate summary as table rows: [status, gate, measured, threshold, window]. */
 export function gateRows(report: Report): string[][] {
@@ -37,6 +38,7 @@ export function renderMarkdown(report: Report): string {
   out.push('## Metrics (after warm-up)', '', `| metric | this run |${labels.map((l) => ` ${l} |`).join('')}`, `|---|---|${labels.map(() => '---|').join('')}`)
   for (const k of names) out.push(`| ${k} | ${formatDecimal(report.metrics[k])} |${report.variants.map((v) => ` ${formatDecimal(v.metrics[k])} |`).join('')}`)
   out.push('')
+  out.push(...referenceMarkdown(report))
   if (report.hops_histogram.length > 0) {
     out.push('## Hops (successful lookups)', '', '| hops | lookups |', '|---|---|')
     report.hops_histogram.forEach((n, i) => {

@@ -10,15 +10,16 @@
 // equilibrium residual-life distribution (a length-biased session, cut at a uniform point); only
 // sessions after a rejoin are fresh. Without this, Weibull sessions (decreasing hazard) would
 // make the first hours churn at several times the configured turnover.
-import { exponential, gamma, normal, weibull, type Rng } from '../engine/rng.js'
+// Log-normal sessions (mean and sigma) come from a fit to a published CDF (session-fit.ts).
+import { exponential, gamma, logNormal, normal, weibull, type Rng } from '../engine/rng.js'
 
-export type Distribution = 'exponential' | 'weibull'
+export type Distribution = 'exponential' | 'weibull' | 'lognormal'
 
 export interface LengthModel {
   readonly distribution: Distribution
   /** Mean length, seconds. */
   readonly meanS: number
-  /** Weibull shape (ignored for exponential). */
+  /** Weibull shape; log-normal: sigma of the underlying normal (ignored for exponential). */
   readonly shape: number
 }
 
@@ -30,7 +31,12 @@ export function meanSessionS(turnoverPerHour: number): number {
 /** One length in ms; at least 1 ms so a peer never leaves in the instant it joins. */
 export function drawLengthMs(rng: Rng, model: LengthModel): number {
   if (!Number.isFinite(model.meanS)) return Infinity
-  const s = model.distribution === 'weibull' ? weibull(rng, model.shape, model.meanS) : exponential(rng, model.meanS)
+  const s =
+    model.distribution === 'weibull'
+      ? weibull(rng, model.shape, model.meanS)
+      : model.distribution === 'lognormal'
+        ? logNormal(rng, lognormalMedianS(model), model.shape)
+        : exponential(rng, model.meanS)
   return Math.max(1, s * 1000)
 }
 
@@ -39,11 +45,21 @@ export function drawResidualMs(rng: Rng, model: LengthModel): number {
   if (!Number.isFinite(model.meanS)) return Infinity
   // Exponential sessions are memoryless: the residual is a fresh session.
   if (model.distribution === 'exponential') return drawLengthMs(rng, model)
+  // Length-biased log-normal(mu, sigma) is log-normal(mu + sigma^2, sigma).
+  if (model.distribution === 'lognormal') {
+    const biased = logNormal(rng, lognormalMedianS(model) * Math.exp(model.shape * model.shape), model.shape)
+    return Math.max(1, rng.next() * biased * 1000)
+  }
   // Length-biased Weibull(k, scale): (L/scale)^k ~ Gamma(1 + 1/k).
   const k = model.shape
   const scale = model.meanS / gamma(1 + 1 / k)
   const biased = scale * Math.pow(gammaVariate(rng, 1 + 1 / k), 1 / k)
   return Math.max(1, rng.next() * biased * 1000)
+}
+
+/** The median of a log-normal length model given by its mean and sigma. */
+function lognormalMedianS(model: LengthModel): number {
+  return model.meanS / Math.exp((model.shape * model.shape) / 2)
 }
 
 /** Gamma(shape, 1) by Marsaglia-Tsang (bounded retries: falls back to the mode's neighbourhood). */

@@ -243,6 +243,25 @@ export class MetricsLog {
     return h
   }
 
+  /**
+   * Latency quantile q (0..1) of the lookups started in [fromMs, toMs) that were not shed, of one
+   * operation when `op` is given, successful ones only when `okOnly` (the `reference:` figures).
+   */
+  latencyQuantile(fromMs: number, toMs: number, q: number, op: LookupOp | undefined, okOnly: boolean): number | null {
+    const l = this.l
+    const code = op === undefined ? -1 : OP_CODES[op]
+    const v: number[] = []
+    for (let i = 0; i < l.size; i++) {
+      const s = l.startMs[i]!
+      if (s < fromMs || s >= toMs || l.outcome[i] === OUTCOME_SHED) continue
+      if (okOnly && l.outcome[i] !== OUTCOME_OK) continue
+      if (code >= 0 && l.op[i] !== code) continue
+      v.push(l.latencyMs[i]!)
+    }
+    v.sort((x, y) => x - y)
+    return roundOrNull(quantile(v, q), 1)
+  }
+
   /** Latency at fixed fractions of the non-shed lookups started in [fromMs, toMs). */
   latencyCdf(fromMs: number, toMs: number, fractions: readonly number[]): { ms: number; fraction: number }[] {
     const l = this.l

@@ -14,6 +14,9 @@
 // rules and the loss also waits for its connection (set up on first contact) and its stream, on
 // the link's base round trip; the simulation reads `stack.lastConnectedAtMs` to tell the engine
 // about a first contact, as the node's host does. Off, it costs one undefined check per packet.
+// A request to a peer nobody can dial (`network.unreachable_share`, reachability.ts) is dropped
+// before anything else: the sender's timeout runs out, as a dial to an undialable peer does
+// (with the stack model on, unless the peer itself opened a connection to the sender).
 import type { Message } from '../engine/types.js'
 import type { Rng } from '../engine/rng.js'
 import { jitterMs } from '../netmodel/latency.js'
@@ -69,6 +72,8 @@ export interface NetworkOptions {
   readonly rng: Rng
   /** The libp2p stack's costs (connections, streams, processing); off when absent. */
   readonly stack?: StackSpec | undefined
+  /** 1 for peers nobody can dial (reachability.ts): requests to them are dropped as "unreachable". */
+  readonly unreachable?: Uint8Array | undefined
 }
 
 export class Network {
@@ -80,6 +85,8 @@ export class Network {
   service: ServiceModel | undefined = undefined
   /** Connections and their costs (network.stack), or undefined. */
   readonly stack: StackModel | undefined
+  /** Peers nobody can dial (network.unreachable_share), or undefined. */
+  readonly unreachable: Uint8Array | undefined
   packetsSent = 0
   packetsDropped = 0
   /** Drops by reason ("loss", "offline", or a rule's reason). */
@@ -104,6 +111,7 @@ export class Network {
     this.lossRng = opts.rng.fork('loss')
     this.jitterRng = opts.rng.fork('jitter')
     this.stack = opts.stack === undefined ? undefined : new StackModel(opts.stack, opts.regionOf.length)
+    this.unreachable = opts.unreachable
     this.packet = { fromPeer: 0, toPeer: 0, fromRegion: 0, toRegion: 0, msg: undefined as unknown as Message, nowMs: 0 }
   }
 
@@ -117,6 +125,12 @@ export class Network {
   /** Routes one packet: the delay in ms until it arrives, or -1 when it is dropped. */
   route(from: number, to: number, msg: Message, nowMs: number): number {
     this.packetsSent++
+    // A dial to a peer behind a NAT never connects: the request is lost, the sender times out.
+    // With the stack model, a connection the peer opened itself carries requests both ways.
+    if (this.unreachable !== undefined && msg.kind === 'request' && this.unreachable[to] === 1 && this.stack?.connected(from, to) !== true) {
+      this.drop('unreachable')
+      return -1
+    }
     let extraMs = 0
     if (this.rules.length > 0) {
       const p = this.packet

@@ -126,6 +126,27 @@ export const reportSchema = z.object({
       bytes: num,
     })
     .optional(),
+  /** Published figures beside this run's predictions (the scenario's `reference:`); absent without one. */
+  reference: z
+    .array(
+      z.object({
+        source: z.string(),
+        url: z.string().optional(),
+        note: z.string().optional(),
+        figures: z.array(
+          z.object({
+            metric: z.string(),
+            op: z.string().optional(),
+            successful: z.boolean().optional(),
+            published: num,
+            predicted: nullableNum,
+            /** (predicted - published) / published, percent. */
+            error_pct: nullableNum,
+          }),
+        ),
+      }),
+    )
+    .optional(),
 })
 
 /** A parsed value, read-only all the way down: a report is data to render, never to patch. */

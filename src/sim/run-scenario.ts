@@ -13,6 +13,7 @@ import type { ResolvedScenario } from './scenario.js'
 import { checkGates } from './gates.js'
 import { metricSeries } from './metric-series.js'
 import { REPORT_SCHEMA_VERSION, type Report, type SeriesPoint } from './report-types.js'
+import { measureReference } from './reference.js'
 
 export interface RunOptions {
   /** Overrides the scenario's seed (the --seed flag). */
@@ -127,6 +128,9 @@ function buildReport(sim: Simulation, scenario: ResolvedScenario, replay: string
     alerts,
     variants: [],
     ...(sim.codec !== undefined ? { wire: sim.codec.section() } : {}),
+    ...(scenario.reference !== undefined
+      ? { reference: measureReference(scenario.reference, { metrics, latencyQuantileMs: (q, op, ok) => sim.metrics.latencyQuantile(warmupMs, endMs, q, op, ok) }) }
+      : {}),
   }
 }
 

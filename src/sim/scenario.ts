@@ -12,6 +12,8 @@ import { regionNames } from '../netmodel/regions.js'
 import { stackSchema } from '../netmodel/stack.js'
 import { parseGate, type GateSpec } from './gates.js'
 import { chaosFields, chaosIsDefault, chaosIssues, FAULT_KINDS, type ChaosSpec } from './faults/chaos-schema.js'
+import { fitProblem } from './session-fit.js'
+import { referenceSchema, referenceIssues } from './reference.js'
 
 const num = (min: number, max: number): z.ZodNumber => z.number().min(min).max(max)
 const int = (min: number, max: number): z.ZodNumber => z.number().int().min(min).max(max)
@@ -66,15 +68,36 @@ export const scenarioSchema = z
           .default(false)
           .describe('pass every message through the node\'s wire codec (encode, frame, decode) and count bytes on the wire per message type'),
         stack: stackSchema.optional(),
+        unreachable_share: num(0, 0.99)
+          .optional()
+          .describe('fraction of the non-bootstrap peers that nobody can dial (behind NAT): they send requests and get answers, so they enter routing tables, but a request sent to them is never answered and times out'),
+        hosted: z
+          .strictObject({
+            share: num(0, 1).describe('fraction of the peers in data centres'),
+            access_latency_ms: logNormalMs(1, 0.3).describe('one-way last-mile latency of a hosted peer'),
+          })
+          .optional()
+          .describe('peers in data centres: this share gets its own (short) access latency; the rest keep access_latency_ms (home links)'),
       })
       .describe('peers and the network between them'),
     churn: z
       .strictObject({
         turnover_per_hour: num(0, 100).default(0).describe('fraction of online peers leaving per hour (0.1 = 10 %/h)'),
-        session: z.enum(['exponential', 'weibull']).default('exponential'),
+        session: z.enum(['exponential', 'weibull', 'lognormal']).default('exponential').describe('session-length family; "lognormal" needs session_cdf'),
         downtime: z.enum(['exponential', 'weibull']).default('exponential'),
         weibull_shape: num(0.1, 10).default(0.6),
         downtime_mean_s: num(1, 30 * 86_400).default(600),
+        session_cdf: z
+          .array(
+            z.strictObject({
+              s: num(0.001, 365 * 86_400).describe('session length, seconds'),
+              fraction: z.number().gt(0).lt(1).describe('fraction of sessions that ended within s'),
+            }),
+          )
+          .min(1)
+          .max(32)
+          .optional()
+          .describe('published points of the session-length CDF: sessions follow `session` fitted to them (least squares; see docs/ipfs-2025.md), instead of turnover_per_hour and weibull_shape'),
       })
       .prefault({}),
     dht: z
@@ -110,6 +133,10 @@ export const scenarioSchema = z
         start_s: num(0, 30 * 86_400)
           .optional()
           .describe('when users start issuing lookups; defaults to network.join_spread_s (every initial peer has joined)'),
+        issuers: z
+          .enum(['any', 'hosted'])
+          .optional()
+          .describe('who issues the lookups: any ready peer (default), or only ready peers in data centres (network.hosted), as a measurement fleet does'),
       })
       .prefault({}),
     metrics: z.strictObject({ window_s: num(1, 86_400).default(60) }).prefault({}),
@@ -133,6 +160,7 @@ export const scenarioSchema = z
       .array(z.union([z.string().describe('e.g. "hops_p99 <= 5"'), gateObject]))
       .max(100)
       .default([]),
+    reference: referenceSchema.optional(),
     ...chaosFields,
   })
   .superRefine((s, ctx) => {
@@ -147,6 +175,17 @@ export const scenarioSchema = z
     }
     if (s.network.bootstraps >= s.network.peers) {
       ctx.addIssue({ code: 'custom', path: ['network', 'bootstraps'], message: `must be < network.peers (${s.network.peers}) (got ${s.network.bootstraps})` })
+    }
+    const cdf = s.churn.session_cdf
+    if (cdf !== undefined) {
+      const problem = fitProblem(cdf, s.churn.session)
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['churn', 'session_cdf'], message: problem })
+    } else if (s.churn.session === 'lognormal') {
+      ctx.addIssue({ code: 'custom', path: ['churn', 'session'], message: '"lognormal" needs churn.session_cdf (the points to fit)' })
+    }
+    for (const issue of referenceIssues(s.reference)) ctx.addIssue({ code: 'custom', path: ['reference', ...issue.path], message: issue.message })
+    if (s.workload.issuers === 'hosted' && (s.network.hosted === undefined || s.network.hosted.share === 0)) {
+      ctx.addIssue({ code: 'custom', path: ['workload', 'issuers'], message: '"hosted" needs network.hosted with a share > 0' })
     }
     if (s.warmup_s >= s.duration_s) {
       ctx.addIssue({ code: 'custom', path: ['warmup_s'], message: `must be < duration_s (${s.duration_s}) (got ${s.warmup_s})` })
@@ -286,6 +325,8 @@ export function resolveScenario(raw: unknown, where: string, fallbackName = 'sce
     limits: s.limits,
     ...(s.calibration !== undefined ? { calibration: s.calibration } : {}),
     gates: s.gates.map((g) => parseGate(g).gate!),
+    // Published figures to set the run beside (only when given: other scenarios resolve as before).
+    ...(s.reference !== undefined ? { reference: s.reference } : {}),
     // The chaos part only when the scenario uses it: plain scenarios resolve as before.
     ...(chaosIsDefault(chaos) ? {} : chaos),
   }

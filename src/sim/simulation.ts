@@ -29,6 +29,8 @@ import { SimWireCodec } from './wire-codec.js'
 import { oneWayMatrix } from '../netmodel/latency.js'
 import { createPeers, peerIndex, type SimContact } from './peers.js'
 import { drawLengthMs, drawResidualMs, meanSessionS, type LengthModel } from './churn.js'
+import { fitSessions } from './session-fit.js'
+import { pickUnreachable, placeHosted } from './reachability.js'
 import { GroundTruth } from './ground-truth.js'
 import { ContentKeys, nextGapMs } from './workload.js'
 import { MetricsLog, NA, OUTCOME_FAIL, OUTCOME_OK, OUTCOME_SHED, TableFillTally } from './metrics.js'
@@ -133,6 +135,8 @@ export class Simulation {
   readonly bootstrapCount: number
   readonly durationMs: number
   readonly engineConfig: EngineConfig
+  /** 1 for the peers in data centres (network.hosted), or undefined. */
+  readonly hosted: Uint8Array | undefined
   /** Fault windows and alerts for the report (the chaos machinery appends). */
   readonly faults: FaultWindow[] = []
   readonly alerts: AlertRecord[] = []
@@ -201,6 +205,9 @@ export class Simulation {
     opts.rewriteContacts?.(peers.contacts as SimContact[])
     this.contacts = peers.contacts
     this.excluded = opts.excluded ?? new Uint8Array(this.n)
+    // Data-centre peers and undialable ones (reachability.ts), each on its own stream; off by default.
+    this.hosted = net.hosted === undefined ? undefined : placeHosted(this.rng.fork('hosted'), peers.accessMs, net.hosted.share, net.hosted.access_latency_ms)
+    const unreachable = net.unreachable_share === undefined ? undefined : pickUnreachable(this.rng.fork('unreachable'), this.n, this.bootstrapCount, net.unreachable_share, this.hosted)
     this.network = new Network({
       regionOf: peers.regionOf,
       accessMs: peers.accessMs,
@@ -211,6 +218,7 @@ export class Simulation {
       loss: net.loss,
       rng: this.rng.fork('net'),
       stack: net.stack,
+      unreachable,
     })
     this.codec = net.wire_codec === true ? new SimWireCodec() : undefined
 
@@ -228,8 +236,10 @@ export class Simulation {
     this.bootstrapContacts = this.contacts.slice(0, this.bootstrapCount)
 
     const ch = scenario.churn
-    this.churnOn = ch.turnover_per_hour > 0
-    this.sessionModel = { distribution: ch.session, meanS: meanSessionS(ch.turnover_per_hour), shape: ch.weibull_shape }
+    // Sessions fitted to published CDF points (session-fit.ts) when the scenario gives them.
+    this.churnOn = ch.turnover_per_hour > 0 || ch.session_cdf !== undefined
+    this.sessionModel =
+      ch.session_cdf !== undefined ? fitSessions(ch.session_cdf, ch.session) : { distribution: ch.session, meanS: meanSessionS(ch.turnover_per_hour), shape: ch.weibull_shape }
     this.downtimeModel = { distribution: ch.downtime, meanS: ch.downtime_mean_s, shape: ch.weibull_shape }
     this.churnRngs = new Array<Rng | undefined>(this.n).fill(undefined)
 
@@ -453,7 +463,12 @@ export class Simulation {
       // Delivered by reference unless the wire codec is on (then: what survived encode and decode).
       const msg = this.codec === undefined ? send.msg : this.codec.roundTrip(peer, to, send.msg)
       const delay = this.network.route(peer, to, msg, now + sendAfterMs)
-      if (delay < 0) continue
+      if (delay < 0) {
+        // A dial to an undialable peer (network.unreachable_share) with the stack on: the engine
+        // hears of the dial, as the node's host tells it, and waits out the first-contact budget.
+        if (this.network.stack !== undefined && msg.kind === 'request' && this.network.unreachable?.[to] === 1 && !this.network.stack.connected(peer, to)) this.dialing(peer, msg.rpcId, now + sendAfterMs)
+        continue
+      }
       if (this.network.stack !== undefined && this.network.stack.lastConnectedAtMs >= 0 && msg.kind === 'request') this.firstContact(peer, msg.rpcId, now + sendAfterMs, this.network.stack.lastConnectedAtMs)
       this.sched.push(now + sendAfterMs + delay, EV_DELIVER, to, peer, msg)
     }
@@ -488,6 +503,14 @@ export class Simulation {
     })
     this.at(connectedMs, () => {
       if (live()) this.step(peer, { kind: 'rpc-connected', rpcId })
+    })
+  }
+
+  /** Tells the peer's engine at `atMs` that its request `rpcId` is waiting for a connection (that never comes). */
+  private dialing(peer: number, rpcId: number, atMs: number): void {
+    const gen = this.generation[peer]!
+    this.at(atMs, () => {
+      if (this.generation[peer] === gen && this.online[peer] === 1) this.step(peer, { kind: 'rpc-dialing', rpcId })
     })
   }
 
@@ -617,10 +640,24 @@ export class Simulation {
       target = this.keys.keys[key]!
       providerOnline = this.keys.anyProviderOnline(key, (p) => this.online[p] === 1)
     }
-    const issuer = this.readyList[this.pickRng.int(this.readyCount)]!
+    const issuer = this.pickIssuer()
+    if (issuer < 0) {
+      this.skippedLookups++
+      return
+    }
     const tag = this.nextTag++
     this.pending.set(tag, { op, issuer, issuedMs: s.nowMs, target, key, providerOnline })
     this.step(issuer, { kind: 'lookup', op, key: target, target, tag })
+  }
+
+  /** A ready peer to issue a lookup; with workload.issuers "hosted", a hosted one (-1: none found in 256 draws). */
+  private pickIssuer(): number {
+    if (this.scenario.workload.issuers !== 'hosted' || this.hosted === undefined) return this.readyList[this.pickRng.int(this.readyCount)]!
+    for (let i = 0; i < 256; i++) {
+      const p = this.readyList[this.pickRng.int(this.readyCount)]!
+      if (this.hosted[p] === 1) return p
+    }
+    return -1
   }
 
   private lookupDone(peer: number, ev: { tag: number; success: boolean; hops: number; messages: number; closest: readonly Contact[]; providers: readonly Contact[]; error?: string }): void {
