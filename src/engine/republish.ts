@@ -14,8 +14,7 @@ import { toHex } from './ids.js'
 import type { EngineContent } from './types.js'
 import { requestLookup } from './query/queue.js'
 import { PROVIDER_SWEEP, REPUBLISH, timerPayload } from './timer-kinds.js'
-import { PROVIDE_RETRY_MS, PROVIDER_SWEEP_MS, REPUBLISH_BATCH_GAP_MS } from './constants.js'
-import { KEY_BYTES } from './constants.js'
+import { KEY_BYTES, PROVIDE_RETRY_MS, PROVIDER_SWEEP_MS, REPUBLISH_BATCH_GAP_MS } from './constants.js'
 
 /**
  * A user's PROVIDE or a republish finished, its records sent to `placed` of its `replicas` (the
