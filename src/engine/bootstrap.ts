@@ -21,7 +21,7 @@ import type { Contact } from './types.js'
 import { observe } from './liveness.js'
 import { requestLookup } from './query/queue.js'
 import { armRefresh, refreshFarBuckets } from './refresh.js'
-import { armSweep } from './republish.js'
+import { armSweep, reannounceSeeded } from './republish.js'
 import { BOOTSTRAP_POLL, JOIN_RETRY, timerPayload } from './timer-kinds.js'
 import { JOIN_RETRY_BASE_MS, JOIN_RETRY_MAX_MS } from './constants.js'
 
@@ -41,6 +41,7 @@ export function start(core: EngineCore, bootstraps: readonly Contact[]): void {
     // The first node of a network: nobody to join through.
     core.joined = true
     armRefresh(core)
+    reannounceSeeded(core)
     return
   }
   if (warm) {
@@ -85,6 +86,7 @@ export function onJoinDone(core: EngineCore, ok: boolean): void {
     if (first) {
       armRefresh(core)
       refreshFarBuckets(core)
+      reannounceSeeded(core)
     }
     return
   }

@@ -66,6 +66,8 @@ export const PROVIDER_REPUBLISH_MS = 22 * 3600_000
  * republish, and lookups for the key would fail for up to 22 h after the network healed.
  */
 export const PROVIDE_RETRY_MS = 60_000
+/** Republish keys the lookup queue had no room for go out in the next batch, this much later. */
+export const REPUBLISH_BATCH_GAP_MS = 10_000
 /** Cap on providers stored per key: one key cannot eat the store. */
 export const MAX_PROVIDERS_PER_KEY = 100
 /** Cap on keys in the provider store. */

@@ -23,7 +23,7 @@
 import type { EngineConfig } from './config.js'
 import type { NodeId } from './ids.js'
 import type { Rng } from './rng.js'
-import type { Contact, EngineStats, Input, Output, Readiness } from './types.js'
+import type { Contact, EngineContent, EngineStats, Input, Output, Readiness } from './types.js'
 import { RoutingTable, TableScratch } from './routing-table.js'
 import { ProviderStore } from './provider-store.js'
 import { RateLimiter } from './rate-limiter.js'
@@ -38,7 +38,7 @@ import { onJoinDone, start } from './bootstrap.js'
 import { checkReadiness, countLiveBootstraps, readiness } from './readiness.js'
 import { observe } from './liveness.js'
 import { setLoad } from './admission.js'
-import { rememberProvided } from './republish.js'
+import { engineContent, rememberProvided, seedContent } from './republish.js'
 import { nextDeadlineMs, onTimers } from './timers.js'
 import { assertInvariants, findBrokenInvariant } from './invariants.js'
 import { KEY_BYTES } from './constants.js'
@@ -122,6 +122,9 @@ export class DhtEngine {
         case 'seed-contacts':
           for (const c of input.contacts) observe(core, c)
           break
+        case 'seed-content':
+          seedContent(core, input.content)
+          break
         case 'load':
           setLoad(core, input.delayMs, input.inflight)
           break
@@ -162,6 +165,11 @@ export class DhtEngine {
       rejected: { ...core.rejected },
       served: { ...core.served },
     }
+  }
+
+  /** What a restart keeps besides contacts: the keys we provide and the live records we hold (seed-content). */
+  content(): EngineContent {
+    return engineContent(this.core)
   }
 
   closest(target: NodeId, n: number): Contact[] {

@@ -2,7 +2,7 @@
 // (a full key refuses newcomers, refreshes existing ones) and keys in total (a full store refuses
 // new keys). Expired records are swept by the engine's sweep timer. Maps iterate in insertion
 // order, which depends only on the engine's inputs: deterministic.
-import type { Contact } from './types.js'
+import type { Contact, HeldRecord } from './types.js'
 
 interface Record {
   contact: Contact
@@ -61,6 +61,15 @@ export class ProviderStore {
       if (r.expiresMs <= nowMs) continue
       out.push(r.contact)
       if (out.length >= limit) break
+    }
+    return out
+  }
+
+  /** Every live record, keys in the order first stored and providers likewise (what a restart keeps). */
+  heldRecords(nowMs: number): HeldRecord[] {
+    const out: HeldRecord[] = []
+    for (const [keyHex, m] of this.byKey) {
+      for (const r of m.values()) if (r.expiresMs > nowMs) out.push({ keyHex, provider: r.contact, expiresMs: r.expiresMs })
     }
     return out
   }

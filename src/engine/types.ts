@@ -71,12 +71,36 @@ export type Input =
   /** Seed the routing table from a saved cache (node restart); contacts are unverified. */
   | { readonly kind: 'seed-contacts'; readonly contacts: readonly Contact[] }
   /**
+   * Restore what a restarting node kept (before `start`): the keys it provides, re-announced as
+   * soon as it has joined, and the provider records it held, kept until they expire.
+   */
+  | { readonly kind: 'seed-content'; readonly content: EngineContent }
+  /**
    * How loaded the driver is (admission.ts): how long work waits before it runs, and the inbound
    * requests it holds unanswered. Holds until the next one; 0/0 admits everything.
    */
   | { readonly kind: 'load'; readonly delayMs: number; readonly inflight: number }
   /** Stop: pending lookups end with error "stopped"; no more timers. */
   | { readonly kind: 'stop' }
+
+/** A key this node provides (re-announced every providerRepublishMs). */
+export interface ProvidedKey {
+  readonly key: Uint8Array
+  readonly target: NodeId
+}
+
+/** A provider record this node holds for others: the key's target in hex, who provides it, until when. */
+export interface HeldRecord {
+  readonly keyHex: string
+  readonly provider: Contact
+  readonly expiresMs: number
+}
+
+/** What a node keeps across a restart besides its contacts (DhtEngine.content(), input seed-content). */
+export interface EngineContent {
+  readonly provided: readonly ProvidedKey[]
+  readonly records: readonly HeldRecord[]
+}
 
 export interface Send {
   readonly to: Contact

@@ -21,7 +21,7 @@ import { KadHost } from './host/kad-host.js'
 import { createStack, startStack, KAD_PROTOCOL, type NodeStack } from './host/libp2p-node.js'
 import { DEFAULT_LIMITS, type NodeLimits } from './host/limits.js'
 import { PenaltyBox } from './host/penalty-box.js'
-import { loadContacts, loadIdentity, saveContacts, CONTACT_CACHE_FILE } from './host/persist.js'
+import { loadContacts, loadContent, loadIdentity, saveContacts, saveContent, CONTACT_CACHE_FILE, CONTENT_FILE } from './host/persist.js'
 import { HttpServer, HttpError, type ReadinessReport } from './http/server.js'
 import { adminRoutes, type AdminApi, type RepairRequest } from './http/admin.js'
 import { addProvider, probeProviders } from './repair/direct-rpc.js'
@@ -270,6 +270,12 @@ export class DhtNode implements AdminApi {
         this.host.input({ kind: 'seed-contacts', contacts })
         o.log.info({ contacts: contacts.length }, 'routing table seeded from cache')
       }
+      // What this node provided (re-announced once joined) and the records it held for others.
+      const content = await loadContent(o.dataDir, (peer, addrs) => this.book.fromPeerString(peer, addrs), this.host.now(), Date.now())
+      if (content.provided.length > 0 || content.records.length > 0) {
+        this.host.input({ kind: 'seed-content', content })
+        o.log.info({ provided_keys: content.provided.length, provider_records: content.records.length }, 'provided keys and provider records restored')
+      }
       const every = o.cacheSaveIntervalMs ?? 60_000
       this.cacheTimer = setInterval(() => void this.saveCache(), every)
       this.cacheTimer.unref()
@@ -516,6 +522,10 @@ export class DhtNode implements AdminApi {
       await this.pq?.pins.save(join(this.opts.dataDir, PQ_PINS_FILE))
       const n = await saveContacts(this.opts.dataDir, this.engine.contacts())
       this.opts.log.debug({ contacts: n, file: join(this.opts.dataDir, CONTACT_CACHE_FILE) }, 'routing table cache saved')
+      if (this.host !== undefined) {
+        const c = await saveContent(this.opts.dataDir, this.engine.content(), this.host.now(), Date.now())
+        this.opts.log.debug({ provided_keys: c.provided, provider_records: c.records, file: join(this.opts.dataDir, CONTENT_FILE) }, 'provided keys and provider records saved')
+      }
     } catch (e) {
       this.opts.log.warn({ err: String((e as Error)?.message ?? e) }, 'routing table cache not saved')
     }

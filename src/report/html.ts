@@ -23,6 +23,7 @@ import { gateCharts, scenarioDescription, shareAxis, timeBands, type GateChart }
 import { variantRows } from './variants.js'
 import { chartBlock, htmlTable, keyValueTable, renderPage } from './html-page.js'
 import { referenceHtml } from './reference.js'
+import { recordAgeChart, recordAgeRows } from './record-age.js'
 
 const num = (v: number | null | undefined): string => escapeHtml(formatNumber(v))
 const passCell = (pass: boolean): string => (pass ? '<span class="pass">PASS</span>' : '<span class="fail">FAIL</span>')
@@ -137,6 +138,9 @@ function charts(report: Report): { spec: ChartSpec; title: string; hasData: bool
     },
   })
 
+  const ageChart = recordAgeChart(report)
+  if (ageChart !== undefined) out.push(ageChart)
+
   const hasSeries = pts.length > 0
   out.push({
     title: 'Lookup latency p95 over virtual time',
@@ -240,6 +244,13 @@ function metricsTable(report: Report): string {
   return htmlTable(header, rows, header.map((_, i) => i).slice(1))
 }
 
+/** provider_success by record age (record-age.ts); '' when the run is too short to have more than one band. */
+function recordAgeTable(report: Report): string {
+  const rows = recordAgeRows(report)
+  if (rows.length === 0) return ''
+  return `<h2>Provider success by record age</h2>\n${htmlTable(['record age', 'lookups', 'success'], rows.map((r) => [escapeHtml(r.band), num(r.lookups), num(r.success)]), [1, 2])}`
+}
+
 /** The variants beside this run, at the top: verdicts, the gated metrics, and what the defences cost. */
 function variantsSection(report: Report): string {
   if (report.variants.length === 0) return ''
@@ -332,6 +343,7 @@ export function renderHtml(report: Report): string {
     '</div>',
     '<h2>Metrics</h2>',
     metricsTable(report),
+    recordAgeTable(report),
     referenceHtml(report),
     faultsAndAlerts(report),
     '<h2>Scenario as resolved</h2>',

@@ -1,6 +1,6 @@
 // report.md of one run: the verdict, the scenario's description, seed and replay command, the
 // variants side by side, the gates and what each judges, the metrics (in the same order as
-// report.html), the hops histogram, the latency CDF, the series over time, faults and alerts.
+// report.html), provider success by record age (multi-day runs), the hops histogram, the latency CDF, the series over time, faults and alerts.
 import type { Report } from '../sim/report-types.js'
 import { gateText } from '../sim/gates.js'
 import { escapeMarkdownCell } from './escape.js'
@@ -8,6 +8,7 @@ import { FAULT_MEASURES, faultMeasureText, formatDecimal, gateMeasuredText, orde
 import { gateCharts, scenarioDescription } from './gate-charts.js'
 import { variantRows } from './variants.js'
 import { referenceMarkdown } from './reference.js'
+import { recordAgeMarkdown } from './record-age.js'
 
 /** The gate summary as table rows: [status, gate, measured, threshold, window]. */
 export function gateRows(report: Report): string[][] {
@@ -39,6 +40,7 @@ export function renderMarkdown(report: Report): string {
   for (const k of names) out.push(`| ${k} | ${formatDecimal(report.metrics[k])} |${report.variants.map((v) => ` ${formatDecimal(v.metrics[k])} |`).join('')}`)
   out.push('')
   out.push(...referenceMarkdown(report))
+  out.push(...recordAgeMarkdown(report))
   if (report.hops_histogram.length > 0) {
     out.push('## Hops (successful lookups)', '', '| hops | lookups |', '|---|---|')
     report.hops_histogram.forEach((n, i) => {

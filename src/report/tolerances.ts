@@ -29,6 +29,7 @@ export const DEFAULT_TOLERANCES: Readonly<Record<string, Tolerance>> = {
   // One failed lookup in a thousand more than the baseline.
   lookup_success: { worse: 'lower', absolute: 0.001 },
   provider_success: { worse: 'lower', absolute: 0.001 },
+  provider_success_by_age_min: { worse: 'lower', absolute: 0.001 },
   unshed_success: { worse: 'lower', absolute: 0.001 },
   lookup_accuracy: { worse: 'lower', absolute: 0.001 },
   // Under attack the honest share moves with the adversary's placement: half a percent.

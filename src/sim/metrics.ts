@@ -26,6 +26,7 @@ export const METRIC_NAMES = [
   'messages_per_lookup',
   'lookup_accuracy',
   'provider_success',
+  'provider_success_by_age_min',
   'restarts',
   'time_to_ready_p50_s',
   'time_to_ready_p99_s',
@@ -37,6 +38,40 @@ export const METRIC_NAMES = [
 ] as const
 
 export type MetricName = (typeof METRIC_NAMES)[number]
+
+/**
+ * Record-age bands of provider_success_by_age, in hours [from, to): the 22 h republish and the
+ * 48 h expiry are band edges, so a band shows what each stage of a record's life does to lookups.
+ */
+export const RECORD_AGE_BANDS_H: readonly (readonly [number, number])[] = [
+  [0, 12],
+  [12, 22],
+  [22, 24],
+  [24, 36],
+  [36, 48],
+  [48, Infinity],
+]
+
+/** One record-age band: GET_PROVIDERS with a provider online whose key's record was this old. */
+export interface AgeBand {
+  readonly band: string
+  readonly from_h: number
+  /** null: no upper edge. */
+  readonly to_h: number | null
+  readonly lookups: number
+  /** null when no such lookup started in the range. */
+  readonly success: number | null
+}
+
+export function ageBandLabel(fromH: number, toH: number): string {
+  return Number.isFinite(toH) ? `${fromH}-${toH} h` : `>= ${fromH} h`
+}
+
+function ageBandOf(ageS: number): number {
+  const h = ageS / 3600
+  for (let b = 0; b < RECORD_AGE_BANDS_H.length; b++) if (h < RECORD_AGE_BANDS_H[b]![1]) return b
+  return RECORD_AGE_BANDS_H.length - 1
+}
 
 export function isMetricName(s: string): s is MetricName {
   return (METRIC_NAMES as readonly string[]).includes(s)
@@ -53,6 +88,8 @@ class Columns {
   messages = new Uint16Array(this.capacity)
   accurate = new Int8Array(this.capacity)
   providerOk = new Int8Array(this.capacity)
+  /** GET_PROVIDERS: age of the key's record when the lookup started, seconds; -1 when not applicable. */
+  recordAgeS = new Float32Array(this.capacity)
 
   grow(): void {
     const cap = this.capacity * 2
@@ -69,6 +106,7 @@ class Columns {
     this.messages = g(this.messages, (n) => new Uint16Array(n))
     this.accurate = g(this.accurate, (n) => new Int8Array(n))
     this.providerOk = g(this.providerOk, (n) => new Int8Array(n))
+    this.recordAgeS = g(this.recordAgeS, (n) => new Float32Array(n))
     this.capacity = cap
   }
 }
@@ -84,6 +122,8 @@ export interface LookupRow {
   readonly accurate: number
   /** GET_PROVIDERS with a provider online: 1 when >= 1 provider was found, 0 when not; else NA. */
   readonly providerOk: number
+  /** GET_PROVIDERS: seconds since the key's latest successful PROVIDE (its record's age); absent: not measured. */
+  readonly recordAgeS?: number
 }
 
 export class MetricsLog {
@@ -117,6 +157,7 @@ export class MetricsLog {
     l.messages[i] = Math.min(65535, Math.max(0, r.messages))
     l.accurate[i] = r.accurate
     l.providerOk[i] = r.providerOk
+    l.recordAgeS[i] = r.recordAgeS ?? -1
   }
 
   addLeave(tMs: number): void {
@@ -170,6 +211,8 @@ export class MetricsLog {
     let accOk = 0
     let provN = 0
     let provOk = 0
+    const bandN = new Float64Array(RECORD_AGE_BANDS_H.length)
+    const bandOk = new Float64Array(RECORD_AGE_BANDS_H.length)
     for (let i = 0; i < l.size; i++) {
       const s = l.startMs[i]!
       if (s < fromMs || s >= toMs) continue
@@ -194,8 +237,16 @@ export class MetricsLog {
       if (p !== NA) {
         provN++
         provOk += p
+        const age = l.recordAgeS[i]!
+        if (age >= 0) {
+          const b = ageBandOf(age)
+          bandN[b]!++
+          bandOk[b]! += p
+        }
       }
     }
+    let ageMin: number | null = null
+    for (let b = 0; b < bandN.length; b++) if (bandN[b]! > 0) ageMin = Math.min(ageMin ?? 1, bandOk[b]! / bandN[b]!)
     const ready: number[] = []
     for (let i = 0; i < this.readySize; i++) {
       const s = this.readyStartMs[i]!
@@ -218,6 +269,7 @@ export class MetricsLog {
       messages_per_lookup: done === 0 ? null : round(msgs / done, 3),
       lookup_accuracy: accN === 0 ? null : round(accOk / accN, 6),
       provider_success: provN === 0 ? null : round(provOk / provN, 6),
+      provider_success_by_age_min: roundOrNull(ageMin, 6),
       restarts: ready.length,
       time_to_ready_p50_s: roundOrNull(quantile(ready, 0.5), 3),
       time_to_ready_p99_s: roundOrNull(quantile(ready, 0.99), 3),
@@ -227,6 +279,32 @@ export class MetricsLog {
       table_fill: roundOrNull(this.tableFill, 4),
       table_fill_far: roundOrNull(this.tableFillFar, 4),
     }
+  }
+
+  /**
+   * provider_success by record age (RECORD_AGE_BANDS_H), over the GET_PROVIDERS started in
+   * [fromMs, toMs) with a provider online; provider_success_by_age_min is the lowest measured band.
+   */
+  providerSuccessByAge(fromMs: number, toMs: number): AgeBand[] {
+    const l = this.l
+    const n = new Float64Array(RECORD_AGE_BANDS_H.length)
+    const ok = new Float64Array(RECORD_AGE_BANDS_H.length)
+    for (let i = 0; i < l.size; i++) {
+      const s = l.startMs[i]!
+      const p = l.providerOk[i]!
+      const age = l.recordAgeS[i]!
+      if (s < fromMs || s >= toMs || p === NA || age < 0) continue
+      const b = ageBandOf(age)
+      n[b]!++
+      ok[b]! += p
+    }
+    return RECORD_AGE_BANDS_H.map(([fromH, toH], b) => ({
+      band: ageBandLabel(fromH, toH),
+      from_h: fromH,
+      to_h: Number.isFinite(toH) ? toH : null,
+      lookups: n[b]!,
+      success: n[b]! === 0 ? null : round(ok[b]! / n[b]!, 6),
+    }))
   }
 
   /** Successful lookups by hop count (index = hops), started in [fromMs, toMs). */
@@ -312,7 +390,7 @@ export class MetricsLog {
   /** Bytes held by the typed arrays (for the benchmark's memory figures). */
   bytes(): number {
     const l = this.l
-    return l.capacity * (1 + 1 + 8 + 4 + 1 + 2 + 1 + 1) + this.readyS.length * 16
+    return l.capacity * (1 + 1 + 8 + 4 + 1 + 2 + 1 + 1 + 4) + this.readyS.length * 16
   }
 }
 

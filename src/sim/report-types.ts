@@ -110,6 +110,13 @@ export const reportSchema = z.object({
   metric_series: z.array(metricSeriesSchema).optional(),
   /** hops[i] = number of successful lookups that took i hops. */
   hops_histogram: z.array(num),
+  /**
+   * provider_success by the age of the key's record (bands in hours, to_h null: open-ended); the
+   * metric provider_success_by_age_min is the lowest measured band. Absent in older reports.
+   */
+  provider_success_by_age: z
+    .array(z.object({ band: z.string(), from_h: num, to_h: nullableNum, lookups: num, success: nullableNum }))
+    .optional(),
   /** Lookup latency CDF at fixed quantiles: [{ms, fraction}]. */
   latency_cdf: z.array(z.object({ ms: num, fraction: num })),
   faults: z.array(faultWindowSchema),

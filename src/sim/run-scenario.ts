@@ -122,6 +122,7 @@ function buildReport(sim: Simulation, scenario: ResolvedScenario, replay: string
     series: { window_s: scenario.metrics.window_s, points },
     metric_series: metricSeries({ sim, ...(chaos !== undefined ? { chaos } : {}), scenario, gates, faults, alerts }),
     hops_histogram: sim.metrics.hopsHistogram(warmupMs, endMs),
+    provider_success_by_age: sim.metrics.providerSuccessByAge(warmupMs, endMs),
     latency_cdf: sim.metrics.latencyCdf(warmupMs, endMs, CDF_FRACTIONS),
     faults,
     ...(chaosMetrics !== undefined && Object.keys(chaosMetrics).length > 0 ? { metric_notes: chaos!.nullReasons('all') } : {}),

@@ -98,6 +98,10 @@ export const scenarioSchema = z
           .max(32)
           .optional()
           .describe('published points of the session-length CDF: sessions follow `session` fitted to them (least squares; see docs/ipfs-2025.md), instead of turnover_per_hour and weibull_shape'),
+        amnesia: z
+          .boolean()
+          .default(false)
+          .describe('a restarted peer comes back with nothing on disk: it forgets the keys it provided (no re-announce) and the provider records it held. Default false: a restart keeps both, as a real node keeps its datastore'),
       })
       .prefault({}),
     dht: z

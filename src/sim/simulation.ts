@@ -21,7 +21,7 @@ import { DhtEngine, EngineWorkspace, type EngineOptions } from '../engine/engine
 import { InvariantError } from '../engine/errors.js'
 import { SeededRng, type Rng } from '../engine/rng.js'
 import { commonPrefixLength, idEquals } from '../engine/ids.js'
-import type { Contact, EngineEvent, Input, LookupOp, Message, Output } from '../engine/types.js'
+import type { Contact, EngineContent, EngineEvent, Input, LookupOp, Message, Output } from '../engine/types.js'
 import { applyProfile, engineConfig, type EngineConfig } from '../engine/config.js'
 import { Scheduler } from './scheduler.js'
 import { Network } from './network.js'
@@ -44,6 +44,8 @@ export interface EngineLike {
   step(nowMs: number, input: Input): Output
   /** The routing table's contacts (the table_fill metric; an engine without one is not measured). */
   contacts?(): readonly Contact[]
+  /** What a restart keeps (the keys it provides, the records it holds); an engine without it restarts empty. */
+  content?(): EngineContent
 }
 export type EngineFactory = (opts: EngineOptions) => EngineLike
 
@@ -74,6 +76,8 @@ interface PendingLookup {
   readonly key: number
   /** GET_PROVIDERS: a provider of the key was online when the lookup started. */
   readonly providerOnline: boolean
+  /** GET_PROVIDERS: the age of the key's record when the lookup started, seconds (-1: none). */
+  readonly recordAgeS: number
 }
 
 export interface SimulationOptions {
@@ -176,6 +180,8 @@ export class Simulation {
   private readonly downtimeModel: LengthModel
   private readonly churnOn: boolean
   private readonly churnRngs: (Rng | undefined)[]
+  /** What each offline peer's process kept for its next start (churn.amnesia off); undefined: nothing. */
+  private readonly kept: (EngineContent | undefined)[]
   private readonly opRngs: Rng[]
   private readonly opRates: number[]
   private readonly pickRng: Rng
@@ -242,6 +248,7 @@ export class Simulation {
       ch.session_cdf !== undefined ? fitSessions(ch.session_cdf, ch.session) : { distribution: ch.session, meanS: meanSessionS(ch.turnover_per_hour), shape: ch.weibull_shape }
     this.downtimeModel = { distribution: ch.downtime, meanS: ch.downtime_mean_s, shape: ch.weibull_shape }
     this.churnRngs = new Array<Rng | undefined>(this.n).fill(undefined)
+    this.kept = new Array<EngineContent | undefined>(this.n).fill(undefined)
 
     const wl = scenario.workload
     this.keys = new ContentKeys(this.rng.fork('workload/keys'), wl.max_content_keys)
@@ -514,7 +521,11 @@ export class Simulation {
     })
   }
 
-  /** A peer (re)joins: a fresh engine with the same identity, bootstrapping again. */
+  /**
+   * A peer (re)joins: a fresh engine with the same identity, bootstrapping again. A restart keeps
+   * what the process had on disk (the keys it provides and the records it held) unless the
+   * scenario says churn.amnesia: it is seeded before start, and re-announces once joined.
+   */
   join(peer: number): void {
     if (this.online[peer] === 1) return
     const now = this.sched.nowMs
@@ -533,6 +544,11 @@ export class Simulation {
       checkInvariantsEvery: this.engineInvariantsEvery,
       workspace: this.workspace,
     })
+    const kept = this.kept[peer]
+    if (kept !== undefined) {
+      this.kept[peer] = undefined
+      this.step(peer, { kind: 'seed-content', content: kept })
+    }
     const boot = this.isBootstrap(peer) ? this.bootstrapContacts.filter((c) => c !== this.contacts[peer]) : this.bootstrapContacts
     if (!this.isBootstrap(peer)) {
       this.startMs[peer] = now
@@ -557,6 +573,7 @@ export class Simulation {
       const out = engine.step(now, STOP_INPUT)
       if (this.onEngineEvents !== undefined && out.events.length > 0) this.onEngineEvents(peer, out.events)
       for (const ev of out.events) if (ev.kind === 'lookup-done') this.lookupDone(peer, ev)
+      if (comeBack && !this.scenario.churn.amnesia && engine.content !== undefined) this.kept[peer] = engine.content()
     }
     this.engines[peer] = undefined
     this.network.stack?.closeAll(peer)
@@ -626,6 +643,7 @@ export class Simulation {
     let key = -1
     let target: Uint8Array
     let providerOnline = false
+    let recordAgeS = -1
     if (op === 'FIND_NODE') {
       target = this.targetRng.bytes(32)
     } else if (op === 'PROVIDE') {
@@ -639,6 +657,7 @@ export class Simulation {
       }
       target = this.keys.keys[key]!
       providerOnline = this.keys.anyProviderOnline(key, (p) => this.online[p] === 1)
+      recordAgeS = this.keys.recordAgeS(key, s.nowMs)
     }
     const issuer = this.pickIssuer()
     if (issuer < 0) {
@@ -646,7 +665,7 @@ export class Simulation {
       return
     }
     const tag = this.nextTag++
-    this.pending.set(tag, { op, issuer, issuedMs: s.nowMs, target, key, providerOnline })
+    this.pending.set(tag, { op, issuer, issuedMs: s.nowMs, target, key, providerOnline, recordAgeS })
     this.step(issuer, { kind: 'lookup', op, key: target, target, tag })
   }
 
@@ -686,7 +705,7 @@ export class Simulation {
     }
     let providerOk = NA
     if (p.op === 'GET_PROVIDERS' && !shed && p.providerOnline) providerOk = ev.providers.length > 0 ? 1 : 0
-    if (p.op === 'PROVIDE' && ev.success) this.keys.markProvided(p.key, peer)
+    if (p.op === 'PROVIDE' && ev.success) this.keys.markProvided(p.key, peer, now)
     this.metrics.addLookup({
       op: p.op,
       outcome: shed ? OUTCOME_SHED : ev.success ? OUTCOME_OK : OUTCOME_FAIL,
@@ -696,6 +715,7 @@ export class Simulation {
       messages: ev.messages,
       accurate,
       providerOk,
+      ...(providerOk !== NA ? { recordAgeS: p.recordAgeS } : {}),
     })
   }
 }

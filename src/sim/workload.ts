@@ -25,6 +25,8 @@ export class ContentKeys {
   private readonly providers: number[][] = []
   /** Key indexes in the order they were first provided: popularity rank order. */
   readonly provided: number[] = []
+  /** When each key's latest successful PROVIDE ended (virtual ms, by key index; NaN: never): its record's age. */
+  private readonly providedAtMs: number[] = []
   private readonly maxKeys: number
   private readonly rng: Rng
 
@@ -38,6 +40,7 @@ export class ContentKeys {
     if (this.keys.length < this.maxKeys) {
       this.keys.push(this.rng.bytes(KEY_BYTES))
       this.providers.push([])
+      this.providedAtMs.push(NaN)
       return this.keys.length - 1
     }
     return this.rng.int(this.keys.length)
@@ -49,10 +52,17 @@ export class ContentKeys {
     return this.provided[zipfRank(this.rng, this.provided.length, s)]!
   }
 
-  markProvided(key: number, peer: number): void {
+  markProvided(key: number, peer: number, nowMs: number): void {
+    this.providedAtMs[key] = nowMs
     const list = this.providers[key]!
     if (list.length === 0) this.provided.push(key)
     if (list.length < MAX_PROVIDERS_TRACKED && !list.includes(peer)) list.push(peer)
+  }
+
+  /** Age of the key's record (since its latest successful PROVIDE) at nowMs, seconds; -1 if never provided. */
+  recordAgeS(key: number, nowMs: number): number {
+    const t = this.providedAtMs[key]
+    return t === undefined || Number.isNaN(t) ? -1 : (nowMs - t) / 1000
   }
 
   /** Whether any provider of the key is online now. */

@@ -293,7 +293,7 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
       providerOk = m.providers.some((x) => known?.has(x) === true) ? 1 : 0
     }
     if (p.op === 'PROVIDE' && m.success) {
-      keys.markProvided(p.keyIdx, p.issuer)
+      keys.markProvided(p.keyIdx, p.issuer, p.startMs + m.latencyMs)
       let set = keyProviders.get(p.keyIdx)
       if (set === undefined) keyProviders.set(p.keyIdx, (set = new Set()))
       set.add(peerIds[p.issuer]!)

@@ -36,13 +36,17 @@ export class Mesh {
   private readonly queue = new TimerHeap<Ev>()
   private readonly byPeer = new Map<string, number>()
   private readonly timerAt: number[] = []
+  private readonly config: EngineConfig
+  private readonly rng: SeededRng
   nowMs = 0
   delivered = 0
 
   constructor(readonly opts: MeshOptions) {
     const rng = new SeededRng(opts.seed ?? 'mesh')
+    this.rng = rng
     this.dead = opts.dead ?? new Set()
     const config = engineConfig(opts.config)
+    this.config = config
     for (let i = 0; i < opts.n; i++) {
       const id = rng.fork(`id/${i}`).bytes(32)
       const c = opts.contact?.(i, id) ?? { id, peer: `p${i}`, addrs: [`10.0.${i >> 8}.${i & 255}:1`], ipGroup: `10.0.${i >> 8}` }
@@ -78,6 +82,18 @@ export class Mesh {
       this.timerAt[node] = at
       this.queue.push(at, { kind: 'timer', node })
     }
+  }
+
+  /**
+   * Restarts a node now: its engine is stopped and replaced by a fresh one with the same identity
+   * (before its start input, which the caller queues). Returns the old engine.
+   */
+  restart(node: number, incarnation: number): DhtEngine {
+    const old = this.nodes[node]!
+    old.step(this.nowMs, { kind: 'stop' })
+    this.nodes[node] = new DhtEngine({ self: this.contacts[node]!, config: this.config, rng: this.rng.fork(`node/${node}/${incarnation}`), checkInvariantsEvery: 7 })
+    this.timerAt[node] = Infinity
+    return old
   }
 
   runUntil(endMs: number, maxEvents = 5_000_000): void {

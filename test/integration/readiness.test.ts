@@ -100,6 +100,32 @@ describe('readiness', () => {
     }
   })
 
+  it('keeps the keys it provides and the records it holds across a restart (amnesia off)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dht-content-'))
+    try {
+      const a = await startOurNode({ engine: testEngineConfig({ warmTableSize: 1 }) })
+      nodes.push(a)
+      const opts = { amnesia: false, dataDir: join(dir, 'data'), identityFile: join(dir, 'id.key'), bootstraps: [loopbackAddr(a.multiaddrs)], engine: testEngineConfig({ warmTableSize: 1 }) }
+      const b = await startOurNode(opts)
+      await eventually('b ready', () => (b.readiness().ready ? true : undefined))
+      const key = new TextEncoder().encode('records-across-restarts')
+      expect((await b.host.lookup('PROVIDE', key)).success).toBe(true)
+      // a announces its own key: b holds a's record.
+      expect((await a.host.lookup('PROVIDE', new TextEncoder().encode('held-by-b'))).success).toBe(true)
+      await eventually('b holds a record', () => (b.engine.content().records.some((r) => r.provider.peer === a.peerId) ? true : undefined))
+      await b.drain()
+      expect(existsSync(join(dir, 'data', 'provider-records.json'))).toBe(true)
+      const again = await startOurNode(opts)
+      nodes.push(again)
+      // Seeded before any network I/O: the key it provides, and the record it held for a.
+      const c = again.engine.content()
+      expect(c.provided.map((p) => new TextDecoder().decode(p.key))).toEqual(['records-across-restarts'])
+      expect(c.records.some((r) => r.provider.peer === a.peerId)).toBe(true)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('answers 429 when client calls in flight reach the bound, and serves again after', async () => {
     const hole = await startRawClient([LOOPBACK])
     clients.push(hole)

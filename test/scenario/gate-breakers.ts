@@ -239,6 +239,14 @@ export const CASES: readonly GateCase[] = [
     ],
   },
   {
+    file: 'records-days.yaml',
+    reduce: reduceRecordsDays,
+    breakers: [
+      // Restarts come back with nothing on disk: providers never re-announce, holders lose their records.
+      { label: 'amnesia', patch: (r) => (r.churn = { ...r.churn, amnesia: true }), breaks: ['provider_success_by_age_min >= 0.999 [all]'] },
+    ],
+  },
+  {
     file: 'eclipse-victim.yaml',
     reduce: reduceEclipseVictim,
     breakers: [
@@ -264,6 +272,17 @@ function reduceEclipseVictim(r: RawYaml): void {
   r.workload = { find_node_per_s: 0.5, provide_per_s: 0, get_providers_per_s: 0 }
   r.adversary.eclipse = { ...r.adversary.eclipse, cluster: 40 }
   r.probe = { ...r.probe, start_s: 150, get_per_s: 2 }
+}
+
+/**
+ * records-days.yaml, reduced: 60 peers for 50 virtual hours (records still pass the 22 h
+ * republish and the 48 h expiry), fewer lookups, Zipf popularity so that the oldest keys (the
+ * only ones past 48 h) are asked for most and every age band has lookups.
+ */
+export function reduceRecordsDays(r: RawYaml): void {
+  r.network.peers = 60
+  r.duration_s = 180_000
+  r.workload = { ...r.workload, find_node_per_s: 0.01, get_providers_per_s: 0.05, zipf_s: 1 }
 }
 
 /** eclipse.yaml, reduced: 150 peers, 260 s, the probe only (the attack as the file has it). */

@@ -1,6 +1,9 @@
 // What the node keeps on disk, and only when RON_AMNESIA is off:
 //   - its Ed25519 identity (protobuf-encoded private key, file mode 0600);
-//   - a disposable cache of routing-table contacts (JSON), so a restarted node is ready faster.
+//   - a disposable cache of routing-table contacts (JSON), so a restarted node is ready faster;
+//   - its content (provider-records.json): the keys it provides, re-announced as soon as a
+//     restart has joined, and the provider records it holds for others, each with the time it
+//     has left (the time the node was down is taken off on load; expired ones are dropped).
 // Writes are atomic (temp file + rename). A missing or unreadable cache is not an error: the
 // node starts cold. A present but unreadable identity file is bad input (exit 2): silently
 // replacing an operator's key would change the node's peer id.
@@ -9,7 +12,8 @@ import { dirname, join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { BadInputError } from '../../common/errors.js'
-import type { Contact } from '../../engine/index.js'
+import type { Contact, EngineContent, HeldRecord, ProvidedKey } from '../../engine/index.js'
+import { fromHex, toHex } from '../../engine/index.js'
 
 /** Contacts kept in the cache file at most (a limit on everything). */
 export const MAX_CACHED_CONTACTS = 5_000
@@ -70,4 +74,75 @@ export async function loadContacts(dataDir: string): Promise<CachedContact[]> {
   } catch {
     return []
   }
+}
+
+export const CONTENT_FILE = 'provider-records.json'
+/** Provided keys and held records kept in the content file at most, each (a limit on everything). */
+export const MAX_SAVED_PROVIDED = 200_000
+export const MAX_SAVED_RECORDS = 200_000
+/** Wire keys longer than this are not kept (a CID multihash is well under it). */
+const MAX_WIRE_KEY_BYTES = 256
+
+interface SavedRecord {
+  readonly target: string
+  readonly peer: string
+  readonly addrs: readonly string[]
+  readonly expires_in_ms: number
+}
+
+/**
+ * Writes the engine's content (DhtEngine.content()) to dataDir: `nowMs` is the engine's clock,
+ * `wallMs` the wall clock, so a load can take off the time the node was down.
+ */
+export async function saveContent(dataDir: string, content: EngineContent, nowMs: number, wallMs: number): Promise<{ provided: number; records: number }> {
+  const provided = content.provided.slice(0, MAX_SAVED_PROVIDED).map((p) => ({ key: toHex(p.key), target: toHex(p.target) }))
+  const records: SavedRecord[] = content.records
+    .slice(0, MAX_SAVED_RECORDS)
+    .map((r) => ({ target: r.keyHex, peer: r.provider.peer, addrs: [...r.provider.addrs], expires_in_ms: Math.max(0, Math.round(r.expiresMs - nowMs)) }))
+  await atomicWrite(join(dataDir, CONTENT_FILE), JSON.stringify({ version: 1, saved_at_ms: wallMs, provided, records }))
+  return { provided: provided.length, records: records.length }
+}
+
+/**
+ * The content a previous run left (empty when there is no usable file: the node starts without,
+ * as it would the first time). Records whose time ran out while the node was down are dropped;
+ * entries that do not parse are skipped. `contactOf` turns a saved peer into a Contact.
+ */
+export async function loadContent(
+  dataDir: string,
+  contactOf: (peer: string, addrs: readonly string[]) => Contact | undefined,
+  nowMs: number,
+  wallMs: number,
+): Promise<EngineContent> {
+  const empty: EngineContent = { provided: [], records: [] }
+  let j: { saved_at_ms?: unknown; provided?: unknown; records?: unknown }
+  try {
+    j = JSON.parse(await readFile(join(dataDir, CONTENT_FILE), 'utf8')) as typeof j
+  } catch {
+    return empty
+  }
+  if (typeof j !== 'object' || j === null || typeof j.saved_at_ms !== 'number' || !Number.isFinite(j.saved_at_ms)) return empty
+  const downMs = Math.max(0, wallMs - j.saved_at_ms)
+  const provided: ProvidedKey[] = []
+  for (const p of (Array.isArray(j.provided) ? j.provided : []).slice(0, MAX_SAVED_PROVIDED) as unknown[]) {
+    if (typeof p !== 'object' || p === null) continue
+    const o = p as { key?: unknown; target?: unknown }
+    if (typeof o.key !== 'string' || typeof o.target !== 'string' || o.key.length > 2 * MAX_WIRE_KEY_BYTES || !/^([0-9a-f]{2})+$/.test(o.key)) continue
+    const target = fromHex(o.target)
+    if (target === undefined) continue
+    provided.push({ key: Uint8Array.from(o.key.match(/../g)!.map((b) => parseInt(b, 16))), target })
+  }
+  const records: HeldRecord[] = []
+  for (const r of (Array.isArray(j.records) ? j.records : []).slice(0, MAX_SAVED_RECORDS) as unknown[]) {
+    if (typeof r !== 'object' || r === null) continue
+    const o = r as { target?: unknown; peer?: unknown; addrs?: unknown; expires_in_ms?: unknown }
+    if (typeof o.target !== 'string' || fromHex(o.target) === undefined || typeof o.peer !== 'string' || typeof o.expires_in_ms !== 'number' || !Number.isFinite(o.expires_in_ms)) continue
+    const leftMs = o.expires_in_ms - downMs
+    if (leftMs <= 0) continue
+    const addrs = Array.isArray(o.addrs) ? o.addrs.filter((a): a is string => typeof a === 'string').slice(0, 16) : []
+    const provider = contactOf(o.peer, addrs)
+    if (provider === undefined) continue
+    records.push({ keyHex: o.target.toLowerCase(), provider, expiresMs: nowMs + leftMs })
+  }
+  return { provided, records }
 }

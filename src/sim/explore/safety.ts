@@ -86,6 +86,9 @@ export class SafetyMonitor {
       case 'seed-contacts':
         for (const c of input.contacts) this.learn(known, c, HEARD)
         break
+      case 'seed-content':
+        for (const r of input.content.records) this.learn(known, r.provider, HEARD)
+        break
       case 'message': {
         const m = input.msg
         this.learn(known, input.from, m.kind === 'response' && m.error === undefined ? HEARD | ANSWERED : HEARD)
