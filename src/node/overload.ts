@@ -1,6 +1,7 @@
 // The node's load as the engine's admission control reads it (engine/admission.ts).
 //
-// Theory of operation: every `sampleMs` a timer hands the engine a `load` input with
+// Theory of operation: every LOAD_SAMPLE_MS one timer per process (every node of the process
+// shares its event loop) hands each node's engine a `load` input with
 //   delayMs   how late the event loop runs work now: the largest delay that
 //             perf_hooks.monitorEventLoopDelay saw since the last sample, or the lateness of this
 //             sampling timer itself, whichever is larger (a loop blocked for the whole period
@@ -31,46 +32,77 @@ export interface OverloadMonitorOptions {
   readonly feed: (load: LoadFigures) => void
   /** Inbound requests the node holds unanswered now. */
   readonly inflight: () => number
-  readonly sampleMs?: number
 }
 
-export class OverloadMonitor {
-  private readonly histogram: IntervalHistogram
-  private readonly sampleMs: number
+/**
+ * The event loop's delay, measured once per process: every node of a process shares one loop, so
+ * one histogram and one timer serve them all (a testbed worker holds tens of nodes; a histogram
+ * each meant tens of 10 ms timers measuring the same loop). Started by its first subscriber,
+ * stopped when the last one leaves.
+ */
+class LoopDelaySampler {
+  private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: HISTOGRAM_RESOLUTION_MS })
+  private readonly subscribers = new Set<(delayMs: number) => void>()
   private timer: NodeJS.Timeout | undefined
   private expectedMs = 0
-  /** The figures handed to the engine last (also read by tests and logs). */
-  last: LoadFigures = { delayMs: 0, inflight: 0 }
 
-  constructor(private readonly opts: OverloadMonitorOptions) {
-    this.sampleMs = opts.sampleMs ?? LOAD_SAMPLE_MS
-    this.histogram = monitorEventLoopDelay({ resolution: HISTOGRAM_RESOLUTION_MS })
+  subscribe(fn: (delayMs: number) => void): () => void {
+    this.subscribers.add(fn)
+    if (this.timer === undefined) {
+      this.histogram.reset()
+      this.histogram.enable()
+      this.expectedMs = performance.now() + LOAD_SAMPLE_MS
+      this.timer = setInterval(() => this.sample(), LOAD_SAMPLE_MS)
+      this.timer.unref()
+    }
+    return () => {
+      this.subscribers.delete(fn)
+      if (this.subscribers.size > 0 || this.timer === undefined) return
+      clearInterval(this.timer)
+      this.timer = undefined
+      this.histogram.disable()
+    }
   }
 
-  start(): void {
-    if (this.timer !== undefined) return
-    this.histogram.enable()
-    this.expectedMs = performance.now() + this.sampleMs
-    this.timer = setInterval(() => this.sample(), this.sampleMs)
-    this.timer.unref()
-  }
-
-  stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer)
-    this.timer = undefined
-    this.histogram.disable()
-  }
-
-  /** Measures and feeds the engine once (the timer's work). */
-  sample(): void {
+  /** How late the loop runs work now (see the top of this file). */
+  delayMs(): number {
     const now = performance.now()
     const lateMs = Math.max(0, now - this.expectedMs)
-    this.expectedMs = now + this.sampleMs
+    this.expectedMs = now + LOAD_SAMPLE_MS
     // max is in ns; an empty histogram reads 0 (or a huge sentinel in older Nodes: guarded).
     const maxNs = this.histogram.count > 0 ? this.histogram.max : 0
     this.histogram.reset()
     const loopMs = Number.isFinite(maxNs) ? Math.max(0, maxNs / 1e6 - HISTOGRAM_RESOLUTION_MS) : 0
-    const figures = { delayMs: Math.round(Math.max(lateMs, loopMs)), inflight: Math.max(0, this.opts.inflight()) }
+    return Math.round(Math.max(lateMs, loopMs))
+  }
+
+  private sample(): void {
+    const delayMs = this.delayMs()
+    for (const fn of this.subscribers) fn(delayMs)
+  }
+}
+
+const loopDelay = new LoopDelaySampler()
+
+export class OverloadMonitor {
+  private unsubscribe: (() => void) | undefined
+  /** The figures handed to the engine last (also read by tests and logs). */
+  last: LoadFigures = { delayMs: 0, inflight: 0 }
+
+  constructor(private readonly opts: OverloadMonitorOptions) {}
+
+  start(): void {
+    if (this.unsubscribe !== undefined) return
+    this.unsubscribe = loopDelay.subscribe((delayMs) => this.feed(delayMs))
+  }
+
+  stop(): void {
+    this.unsubscribe?.()
+    this.unsubscribe = undefined
+  }
+
+  private feed(delayMs: number): void {
+    const figures = { delayMs, inflight: Math.max(0, this.opts.inflight()) }
     this.last = figures
     this.opts.feed(figures)
   }
