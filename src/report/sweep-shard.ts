@@ -135,7 +135,7 @@ export function loadShardFile(path: string): SweepShardFile {
   try {
     raw = JSON.parse(text)
   } catch (err) {
-    throw new BadInputError(`${path}: not valid JSON (${(err as Error).message})`)
+    throw new BadInputError(`${path}: not valid JSON (${(err as Error).message.replace(/\s+/g, ' ')})`)
   }
   const bad = (field: string, why: string): BadInputError => new BadInputError(`${path}: ${field}: ${why}`)
   if (!isObject(raw) || raw.kind !== 'sweep-shard') throw bad('kind', 'not a sweep shard (written by `dht-sim sweep --shard i/n`)')
