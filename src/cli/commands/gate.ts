@@ -34,8 +34,9 @@ export interface GateFlags {
 }
 
 /**
- * Scenarios run one after the other by default: on the 2-core CI machine, two at once measured no
- * faster (BENCHMARKS.md, "gate --jobs") and doubles the peak memory.
+ * Scenarios run one after the other by default: on the loaded 2-core CI machine two workers
+ * measured no faster (wall 1.17x at the median) for 1.7x the peak memory (BENCHMARKS.md, "Gate:
+ * `--jobs 2` against `--jobs 1`"). Ask for more where cores are idle.
  */
 export const DEFAULT_GATE_JOBS = 1
 /** Worker threads at most (a limit on everything). */
