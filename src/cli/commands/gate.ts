@@ -82,6 +82,7 @@ export async function gateCommand(scenarios: readonly string[], flags: GateFlags
   // Worker threads run the compiled simulator: from the sources (tests) or with another simulator
   // plugged in, the scenarios run on this thread.
   const threads = jobs > 1 && sim === simulatorGateSim && existsSync(fileURLToPath(WORKER_URL))
+  if (threads) opts.log?.(`running the scenarios in ${jobs} worker threads`)
   const result = threads ? await runGateWith(sim, opts, workerRunner(jobs)) : runGate(sim, opts)
   const o = result.outcome
   if (!quiet) {
