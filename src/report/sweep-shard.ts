@@ -1,5 +1,5 @@
-// A sweep split across machines. `dht-sim sweep --shard i/n` runs share i of n (the cells whose
-// grid index is i modulo n) and writes shard-<i>-of-<n>.json: the sweep's identity (the scenario
+// A sweep split across machines. `dht-sim sweep --shard i/n` runs share i of n (its cells dealt
+// round robin in grid order, see shardIndices) and writes shard-<i>-of-<n>.json: the sweep's identity (the scenario
 // file's sha256, the grid, the seed, the tool version: everything of sweep.json but its cells),
 // and for each of its cells the grid index, the sweep's row and the cell's whole report.
 // `dht-sim sweep merge` reads every share, checks that they belong to one sweep and that each of

@@ -28,6 +28,18 @@ describe('--shard i/n', () => {
       expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1)
     }
   })
+
+  it('gives each share every value of a last axis of n values (plain round robin gives it one)', () => {
+    // Cell k of a grid whose last axis has `len` values holds value k % len.
+    const spread = (total: number, len: number, n: number, deal: (i: number) => number[]): number[] =>
+      Array.from({ length: n }, (_, i) => new Set(deal(i).map((k) => k % len)).size)
+    for (const [total, len, n] of [[6, 2, 2], [9, 3, 3], [8, 2, 4], [24, 4, 4], [12, 3, 3]] as const) {
+      const turned = spread(total, len, n, (i) => shardIndices(total, { index: i, count: n }))
+      expect(turned, `${total} cells, last axis ${len}, ${n} shares`).toEqual(Array<number>(n).fill(Math.min(len, total / n)))
+      const plain = spread(total, len, n, (i) => Array.from({ length: total }, (_, k) => k).filter((k) => k % n === i))
+      if (len === n) expect(plain).toEqual(Array<number>(n).fill(1))
+    }
+  })
 })
 
 describe('shares joined (inline)', () => {
@@ -86,7 +98,7 @@ gates: ["lookup_success >= 0.5", "hops_p99 <= 3"]
     for (const f of renderSweepFiles(whole)) want.set(f.name, f.contents)
 
     const shares = [await share(0, 3), await share(1, 3), await share(2, 3)]
-    expect(shares.map((s) => s.file.cells.map((c) => c.index))).toEqual([[0, 3], [1], [2]])
+    expect(shares.map((s) => s.file.cells.map((c) => c.index))).toEqual([[0], [1, 3], [2]])
     const got = new Map(renderMergedFiles(mergeShards([shares[2]!, shares[0]!, shares[1]!])).map((f) => [f.name, f.contents]))
     expect([...got.keys()].sort()).toEqual([...want.keys()].sort())
     for (const [name, contents] of want) expect(got.get(name) === contents, name).toBe(true)
@@ -103,12 +115,12 @@ gates: ["lookup_success >= 0.5", "hops_p99 <= 3"]
     const s = await share(0, 2)
     const good = join(dir, 'shard-0-of-2.json')
     writeFileSync(good, JSON.stringify(s.file))
-    expect(loadShardFile(good).cells.map((c) => c.index)).toEqual([0, 2])
+    expect(loadShardFile(good).cells.map((c) => c.index)).toEqual([0, 3])
     const bad = join(dir, 'bad.json')
     writeFileSync(bad, JSON.stringify({ ...s.file, cells: [s.file.cells[0]] }))
     expect(() => loadShardFile(bad)).toThrow(/bad\.json: cells: share 0\/2 of 4 cells has 2, the file 1/)
     writeFileSync(bad, JSON.stringify({ ...s.file, cells: [s.file.cells[0], { ...s.file.cells[1]!, index: 1 }] }))
-    expect(() => loadShardFile(bad)).toThrow(/cells\[1\]: must be cell 2/)
+    expect(() => loadShardFile(bad)).toThrow(/cells\[1\]: must be cell 3/)
     writeFileSync(bad, JSON.stringify({ ...s.file, cells: [s.file.cells[0], { ...s.file.cells[1]!, report: { ...s.file.cells[1]!.report, pass: 'yes' } }] }))
     expect(() => loadShardFile(bad)).toThrow(/cells\[1\]\.report/)
     writeFileSync(bad, JSON.stringify({ ...s.file, kind: 'sweep' }))

@@ -201,7 +201,7 @@ export function registerSweep(program: Command): void {
     .option('--out <dir>', 'output directory (default reports/<scenario>-sweep/)')
     .option('--jobs <n>', `worker threads (default: min(cores, ${MAX_JOBS}))`)
     .option('--columns <metrics>', `whole-run metrics shown beside the gates, comma-separated (default ${DEFAULT_SWEEP_COLUMNS.join(',')})`)
-    .option('--shard <i/n>', 'run share i (from 0) of n: the cells whose grid index is i modulo n; writes shard-<i>-of-<n>.json into --out and exits 0 once written (join the shares with `sweep merge`)')
+    .option('--shard <i/n>', 'run share i (from 0) of n of the cells (dealt round robin in grid order, each round turned by one); writes shard-<i>-of-<n>.json into --out and exits 0 once written (join the shares with `sweep merge`)')
     .option('--quiet', 'no progress and no table')
     .action(async (file: string, flags: SweepFlags) => {
       process.exitCode = await sweepCommand(file, flags)

@@ -40,9 +40,9 @@ export interface SweepOptions {
   /** Aborting stops every worker; the sweep then rejects with SweepAbortedError. */
   readonly abort?: AbortSignal
   /**
-   * Run only share `index` of `count` (0-based): the cells whose grid index is `index` modulo
-   * `count`, dealt round robin so shares balance. Every cell is still validated. The sweep
-   * returned lists only those cells, in grid order; everything else is what the whole sweep has.
+   * Run only share `index` of `count` (0-based): the cells `shardIndices` deals it. Every cell is
+   * still validated. The sweep returned lists only those cells, in grid order; everything else is
+   * what the whole sweep has.
    */
   readonly shard?: SweepShard
 }
@@ -52,10 +52,21 @@ export interface SweepShard {
   readonly count: number
 }
 
-/** The grid indices of one share of `total` cells (see SweepOptions.shard). */
+/** The share that grid cell `k` is dealt to: round robin, each round of `count` cells turned by one. */
+export function shardOf(k: number, count: number): number {
+  return (k + Math.floor(k / count)) % count
+}
+
+/**
+ * The grid indices of one share of `total` cells, ascending. The cells are dealt in grid order,
+ * one to each share per round of `count` (so shares differ by one cell at most), the round
+ * turned by one share each time: plain round robin would give a share the same place in every
+ * round, i.e. a single value of the last axis when it has `count` values (the strict cells of a
+ * strict/default grid in 2 shares), and the cost of a cell often follows an axis.
+ */
 export function shardIndices(total: number, shard: SweepShard): number[] {
   const out: number[] = []
-  for (let i = shard.index; i < total; i += shard.count) out.push(i)
+  for (let k = 0; k < total; k++) if (shardOf(k, shard.count) === shard.index) out.push(k)
   return out
 }
 
