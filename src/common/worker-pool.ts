@@ -73,6 +73,8 @@ export function runPool<J, R, F>(o: PoolOptions<J, R, F>): Promise<F[]> {
       return
     }
     const workers: Worker[] = []
+    /** Workers let go because no job was left (their exit is expected). */
+    const retired = new Set<Worker>()
     let next = 0
     let done = 0
     let stopped = false
@@ -89,7 +91,10 @@ export function runPool<J, R, F>(o: PoolOptions<J, R, F>): Promise<F[]> {
       if (next < total) {
         const index = next++
         w.postMessage({ index, job: o.jobs[index] as J } satisfies PoolRequest<J>)
-      } else void w.terminate()
+      } else {
+        retired.add(w)
+        void w.terminate()
+      }
     }
     const keep = (index: number, value: () => F): boolean => {
       try {
@@ -119,11 +124,18 @@ export function runPool<J, R, F>(o: PoolOptions<J, R, F>): Promise<F[]> {
         o.onDone?.(done, total)
         if (done === total) {
           stopped = true
-          for (const x of workers) void x.terminate()
+          for (const x of workers) {
+            retired.add(x)
+            void x.terminate()
+          }
           resolve(results as F[])
         } else feed(w)
       })
       w.on('error', (err) => stop(crashError(`worker crashed: ${err.message}`)))
+      // A worker that ends without an error event (process.exit in a job) would otherwise leave its job unanswered forever.
+      w.on('exit', (code) => {
+        if (!retired.has(w)) stop(crashError(`worker exited (code ${code}) before answering`))
+      })
       feed(w)
     }
   })

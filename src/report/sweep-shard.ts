@@ -22,8 +22,8 @@ import { firstIssueLine } from './zod-line.js'
 export const SHARD_SCHEMA_VERSION = 1
 /** Shares at most (a limit on everything; a sweep has at most 1024 cells). */
 export const MAX_SHARDS = 1024
-/** Largest shard file read. */
-export const MAX_SHARD_BYTES = 1024 * 1024 * 1024
+/** Largest shard file read (a cell's report is tens of KiB; a JavaScript string tops out near 512 MiB). */
+export const MAX_SHARD_BYTES = 256 * 1024 * 1024
 
 export interface ShardCell {
   /** The cell's index in the whole grid. */

@@ -12,15 +12,13 @@ import { availableParallelism } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import type { Command } from 'commander'
 import { BadInputError } from '../../common/errors.js'
-import { nameFromFile } from '../../sim/scenario.js'
+import { nameFromFile, readScenarioText } from '../../sim/scenario.js'
 import { isMetricName } from '../../sim/metrics.js'
 import { isChaosMetricName } from '../../sim/chaos/metric-names.js'
 import { parseParams } from '../../sim/sweep/grid.js'
 import { runSweep, shardIndices, SweepAbortedError } from '../../sim/sweep/run-sweep.js'
-import { DEFAULT_SWEEP_COLUMNS } from '../../sim/sweep/sweep-types.js'
-import { readScenarioText } from '../../sim/scenario.js'
+import { DEFAULT_SWEEP_COLUMNS, type SweepReport } from '../../sim/sweep/sweep-types.js'
 import type { Report } from '../../sim/report-types.js'
-import type { SweepReport } from '../../sim/sweep/sweep-types.js'
 import { ensureDir, prepareOutDir, removeCreatedDirs, writeReportFiles } from '../../report/files.js'
 import { textTable } from '../../report/format.js'
 import { cellReportPath, renderSweepFiles, writeCellReport } from '../../report/sweep-files.js'
@@ -99,6 +97,8 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
   if (axes.length === 0) throw new BadInputError('--param: give at least one, e.g. --param adversary.fraction=0,0.1,0.2')
   const columns = parseColumns(flags.columns)
   const shard = flags.shard === undefined ? undefined : parseShard(flags.shard)
+  // The identity of a share is the file the cells were run from: hashed before they run.
+  const scenarioSha256 = shard === undefined ? '' : sha256Hex(readScenarioText(file))
   const outDir = flags.out ?? join('reports', `${nameFromFile(file)}-sweep`)
   const created = prepareOutDir(outDir)
   const tty = process.stderr.isTTY === true
@@ -147,7 +147,7 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
   }
   if (shard !== undefined) {
     const name = shardFileName(shard)
-    writeReportFiles(outDir, [{ name, contents: renderShardFile(buildShardFile(sweep, shard, total, sha256Hex(readScenarioText(file)), kept)) }])
+    writeReportFiles(outDir, [{ name, contents: renderShardFile(buildShardFile(sweep, shard, total, scenarioSha256, kept)) }])
     if (!flags.quiet) {
       const failed = sweep.cells.filter((c) => !c.pass).length
       process.stdout.write(`share ${shard.index}/${shard.count}: ${sweep.cells.length} of ${total} cells, ${failed} failing a gate\nshard: ${join(outDir, name)} (join the shares with: dht-sim sweep merge <dir> --out DIR)\n`)
