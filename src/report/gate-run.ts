@@ -3,9 +3,11 @@
 //   1. resolve the scenario list (given paths, or every scenarios/*.yaml marked `gate: true`) and
 //      load them ALL first: a bad scenario or a bad baseline is exit 2 before anything runs or
 //      anything is written;
-//   2. run each scenario in the given order (the simulator is deterministic, so the order only
-//      matters for the printout) and write <out>/<scenario>/report.{json,md,html};
-//   3. evaluate gates and regressions (gate.ts), write <out>/summary.md and <out>/junit.xml;
+//   2. run each scenario (in the given order on this thread, or in worker threads with
+//      `gate --jobs N`: the simulator is deterministic, so the order only matters for the
+//      printout) and write <out>/<scenario>/report.{json,md,html} as each finishes;
+//   3. evaluate gates and regressions (gate.ts) over the scenarios in their given order, write
+//      <out>/summary.md and <out>/junit.xml;
 //   4. with --update-baseline, rewrite the baseline from these runs instead of checking it.
 // The simulator is reached through the GateSim interface so tests can feed fixture reports.
 import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
@@ -110,52 +112,99 @@ export function scenarioFiles(simFiles: GateSim['files'], report: Report): { nam
   return files
 }
 
-export function runGate<S extends GateScenario>(sim: GateSim<S>, opts: GateRunOptions): GateRunResult {
+/** What became of one scenario: its report, or the invariant it broke; and its wall time. */
+export type ScenarioOutcome = { readonly report: Report; readonly wallS: number } | { readonly crash: string; readonly wallS: number }
+
+/**
+ * Runs the chosen scenarios some other way than one after the other on this thread (worker
+ * threads): calls `done(i, outcome)` once for each, in any order. A bad-input or unexpected error
+ * rejects (nothing after it is written).
+ */
+export type GateRunner<S extends GateScenario> = (chosen: readonly { path: string; scenario: S }[], done: (index: number, outcome: ScenarioOutcome) => void) => Promise<void>
+
+/**
+ * One gate run: steps 1 (checks), 2 (each scenario's files, as it finishes) and 3-4 (summary,
+ * junit, baseline). Outcomes are kept by the scenario's position, so what is written does not
+ * depend on the order they finish in.
+ */
+function gateSession<S extends GateScenario>(sim: GateSim<S>, opts: GateRunOptions) {
   const log = opts.log ?? ((): void => {})
   const chosen = selectScenarios(sim, opts)
   const baseline = loadBaseline(opts.baselinePath)
   // A bad --out is bad input before anything runs, not an error after the last scenario.
   prepareOutDir(opts.outDir)
+  const outcomes = new Array<ScenarioOutcome | undefined>(chosen.length).fill(undefined)
 
-  const reports: Report[] = []
-  const crashes: ScenarioCrash[] = []
-  const wallS: Record<string, number> = {}
-  for (const [i, c] of chosen.entries()) {
-    log(`[${i + 1}/${chosen.length}] ${c.scenario.name} (${c.path})`)
-    const started = performance.now()
-    let report: Report
-    try {
-      report = sim.run(c.scenario, c.path)
-    } catch (err) {
-      // A broken invariant in one scenario is recorded (junit <error>, summary) and the others
-      // still run; the command then exits 3. Anything else is not ours to swallow.
-      if (!(err instanceof InvariantError)) throw err
-      crashes.push({ name: c.scenario.name, path: c.path, message: err.message })
-      wallS[c.scenario.name] = (performance.now() - started) / 1000
-      log(`${c.scenario.name}: CRASHED: ${err.message}`)
-      continue
+  const record = (i: number, o: ScenarioOutcome): void => {
+    const c = chosen[i]!
+    outcomes[i] = o
+    if ('crash' in o) {
+      log(`${c.scenario.name}: CRASHED: ${o.crash}`)
+      return
     }
-    wallS[c.scenario.name] = (performance.now() - started) / 1000
-    log(`${c.scenario.name}: ${report.pass ? 'gates pass' : 'gate FAILED'} (${wallS[c.scenario.name]!.toFixed(1)} s wall)`)
+    log(`${c.scenario.name}: ${o.report.pass ? 'gates pass' : 'gate FAILED'} (${o.wallS.toFixed(1)} s wall)`)
     const dir = join(opts.outDir, c.scenario.name)
     ensureDir(dir)
-    for (const f of scenarioFiles((r) => sim.files(r), report)) writeAtomic(join(dir, f.name), f.contents)
-    reports.push(report)
+    for (const f of scenarioFiles((r) => sim.files(r), o.report)) writeAtomic(join(dir, f.name), f.contents)
   }
 
-  const outcome = evaluateGate(reports, baseline, { updateBaseline: opts.updateBaseline, crashes })
-  ensureDir(opts.outDir)
-  const summaryPath = join(opts.outDir, 'summary.md')
-  const junitPath = join(opts.outDir, 'junit.xml')
-  writeAtomic(summaryPath, renderSummaryMarkdown(outcome))
-  writeAtomic(junitPath, renderJunit(outcome, wallS))
+  const finish = (): GateRunResult => {
+    const reports: Report[] = []
+    const crashes: ScenarioCrash[] = []
+    const wallS: Record<string, number> = {}
+    outcomes.forEach((o, i) => {
+      const c = chosen[i]!
+      if (o === undefined) throw new InvariantError(`gate: no outcome for ${c.path}`)
+      wallS[c.scenario.name] = o.wallS
+      if ('crash' in o) crashes.push({ name: c.scenario.name, path: c.path, message: o.crash })
+      else reports.push(o.report)
+    })
+    const outcome = evaluateGate(reports, baseline, { updateBaseline: opts.updateBaseline, crashes })
+    ensureDir(opts.outDir)
+    const summaryPath = join(opts.outDir, 'summary.md')
+    const junitPath = join(opts.outDir, 'junit.xml')
+    writeAtomic(summaryPath, renderSummaryMarkdown(outcome))
+    writeAtomic(junitPath, renderJunit(outcome, wallS))
 
-  let baselineWritten: string | null = null
-  // A crashed run has no figures: the baseline is not rewritten from a partial set.
-  if (opts.updateBaseline && crashes.length === 0) {
-    ensureDir(dirname(opts.baselinePath), '--baseline')
-    writeAtomic(opts.baselinePath, serializeBaseline(withUpdatedEntries(baseline, reports)))
-    baselineWritten = opts.baselinePath
+    let baselineWritten: string | null = null
+    // A crashed run has no figures: the baseline is not rewritten from a partial set.
+    if (opts.updateBaseline && crashes.length === 0) {
+      ensureDir(dirname(opts.baselinePath), '--baseline')
+      writeAtomic(opts.baselinePath, serializeBaseline(withUpdatedEntries(baseline, reports)))
+      baselineWritten = opts.baselinePath
+    }
+    return { outcome, summaryPath, junitPath, baselineWritten }
   }
-  return { outcome, summaryPath, junitPath, baselineWritten }
+  return { chosen, log, record, finish }
+}
+
+/** One scenario on this thread: its report, or the invariant it broke (recorded, and the others still run). */
+export function runOneScenario<S extends GateScenario>(sim: GateSim<S>, scenario: S, path: string): ScenarioOutcome {
+  const started = performance.now()
+  try {
+    const report = sim.run(scenario, path)
+    return { report, wallS: (performance.now() - started) / 1000 }
+  } catch (err) {
+    // A broken invariant in one scenario is recorded (junit <error>, summary) and the others
+    // still run; the command then exits 3. Anything else is not ours to swallow.
+    if (!(err instanceof InvariantError)) throw err
+    return { crash: err.message, wallS: (performance.now() - started) / 1000 }
+  }
+}
+
+/** The gate with every scenario run one after the other on this thread. */
+export function runGate<S extends GateScenario>(sim: GateSim<S>, opts: GateRunOptions): GateRunResult {
+  const g = gateSession(sim, opts)
+  for (const [i, c] of g.chosen.entries()) {
+    g.log(`[${i + 1}/${g.chosen.length}] ${c.scenario.name} (${c.path})`)
+    g.record(i, runOneScenario(sim, c.scenario, c.path))
+  }
+  return g.finish()
+}
+
+/** The gate with the scenarios run by `runner` (worker threads); the same files, byte for byte, whatever order they finish in. */
+export async function runGateWith<S extends GateScenario>(sim: GateSim<S>, opts: GateRunOptions, runner: GateRunner<S>): Promise<GateRunResult> {
+  const g = gateSession(sim, opts)
+  await runner(g.chosen, (i, o) => g.record(i, o))
+  return g.finish()
 }

@@ -24,9 +24,18 @@ export function cellSlug(cell: Cell): string {
   return `${String(cell.index).padStart(3, '0')}${s === '' ? '' : `_${s}`}`.slice(0, 120)
 }
 
+/** The cell's report directory relative to the sweep directory: cells/<slug>. */
+export function cellReportDir(cell: Cell): string {
+  return join('cells', cellSlug(cell))
+}
+
+/** Where the cell's report.json goes, relative to the sweep directory (its row's report_path). */
+export function cellReportPath(cell: Cell): string {
+  return join(cellReportDir(cell), 'report.json')
+}
+
 /** Writes one cell's report under <sweepDir>/cells/<slug>/; returns its report.json relative to sweepDir. */
 export function writeCellReport(sweepDir: string, cell: Cell, report: Report): string {
-  const rel = join('cells', cellSlug(cell))
-  writeReportFiles(join(sweepDir, rel), renderReportFiles(report))
-  return join(rel, 'report.json')
+  writeReportFiles(join(sweepDir, cellReportDir(cell)), renderReportFiles(report))
+  return cellReportPath(cell)
 }

@@ -39,20 +39,20 @@ describe('the gate guards the cost and quality of lookups', () => {
   })
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-  it('doubling the messages per lookup fails the gate although every declared gate holds', () => {
+  it('doubling the messages per lookup fails the gate although every declared gate holds', async () => {
     const flags = { out: join(dir, 'gate'), baseline: join(dir, 'baseline.json'), scenariosDir: join(dir, 'scenarios'), quiet: true }
     const scenario = join(dir, 'scenarios', 'micro.yaml')
     writeFileSync(scenario, micro(''))
-    expect(gateCommand([], { ...flags, updateBaseline: true })).toBe(EXIT_OK)
+    expect(await gateCommand([], { ...flags, updateBaseline: true })).toBe(EXIT_OK)
     const entry = loadBaseline(flags.baseline)!.scenarios.micro!
     // The guarded metrics are in the baseline though no gate names them.
     expect(Object.keys(entry.metrics).sort()).toEqual(['lookup_accuracy', 'lookup_p95_ms', 'lookup_success', 'messages_per_lookup', 'provider_success'])
     const before = entry.metrics.messages_per_lookup!
-    expect(gateCommand([], flags)).toBe(EXIT_OK)
+    expect(await gateCommand([], flags)).toBe(EXIT_OK)
 
     // Two disjoint lookup paths instead of one: each lookup queries about twice the peers.
     writeFileSync(scenario, micro('disjoint_paths: 2'))
-    expect(gateCommand([], flags)).toBe(EXIT_GATE_FAILED)
+    expect(await gateCommand([], flags)).toBe(EXIT_GATE_FAILED)
     const report = loadReport(join(flags.out, 'micro', 'report.json'))
     expect(report.pass).toBe(true) // every declared gate holds
     const after = report.metrics.messages_per_lookup!

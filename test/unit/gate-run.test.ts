@@ -167,26 +167,26 @@ describe('dht-sim gate', () => {
     const flags = (extra: Partial<GateFlags> = {}): GateFlags => ({ out, baseline, scenariosDir: scen, quiet: true, ...extra })
     const sim = (): GateSim<ResolvedScenario> => fakeSim(runs) as unknown as GateSim<ResolvedScenario>
 
-    it('0 when every gate holds, 1 when one fails, 1 on a regression', () => {
-      expect(gateCommand([], flags(), sim())).toBe(0)
-      expect(gateCommand([join(scen, 'c-manual.yaml')], flags(), sim())).toBe(1)
-      expect(gateCommand([], flags({ updateBaseline: true }), sim())).toBe(0)
+    it('0 when every gate holds, 1 when one fails, 1 on a regression', async () => {
+      expect(await gateCommand([], flags(), sim())).toBe(0)
+      expect(await gateCommand([join(scen, 'c-manual.yaml')], flags(), sim())).toBe(1)
+      expect(await gateCommand([], flags({ updateBaseline: true }), sim())).toBe(0)
       scenario('b-nominal.yaml', { name: 'nominal', gate: true, fixture: 'baseline-pass.json', p95: 375 })
-      expect(gateCommand([], flags(), sim())).toBe(1)
+      expect(await gateCommand([], flags(), sim())).toBe(1)
       // Rewriting the baseline accepts the slower figure deliberately: the gates alone decide.
-      expect(gateCommand([], flags({ updateBaseline: true }), sim())).toBe(0)
-      expect(gateCommand([], flags(), sim())).toBe(0)
+      expect(await gateCommand([], flags({ updateBaseline: true }), sim())).toBe(0)
+      expect(await gateCommand([], flags(), sim())).toBe(0)
     })
 
-    it('3 when a scenario broke an internal invariant', () => {
+    it('3 when a scenario broke an internal invariant', async () => {
       scenario('a-eclipse.yml', { name: 'eclipse', gate: true, fixture: 'eclipse-variants.json', crash: true })
-      expect(gateCommand([], flags(), sim())).toBe(3)
+      expect(await gateCommand([], flags(), sim())).toBe(3)
     })
 
-    it('2 (BadInputError) on bad input', () => {
+    it('2 (BadInputError) on bad input', async () => {
       let err: unknown
       try {
-        gateCommand([join(scen, 'missing.yaml')], flags(), sim())
+        await gateCommand([join(scen, 'missing.yaml')], flags(), sim())
       } catch (e) {
         err = e
       }
@@ -194,11 +194,11 @@ describe('dht-sim gate', () => {
       expect(exitCodeFor(err)).toBe(2)
     })
 
-    it('prints one table and where the files went', () => {
+    it('prints one table and where the files went', async () => {
       const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true)
       const errWrite = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
       try {
-        gateCommand([], flags({ quiet: false }), sim())
+        await gateCommand([], flags({ quiet: false }), sim())
         const text = write.mock.calls.map((c) => String(c[0])).join('')
         expect(text).toMatch(/^scenario\s+gate\s+window/)
         expect(text).toContain('PASS: 2 scenarios, 7/7 gates hold, 0 regressions')

@@ -5,15 +5,24 @@
 // 1 otherwise; 2 on bad input (nothing written). --update-baseline rewrites the baseline from
 // these runs (deliberately: commit the diff) and exits on the gates alone. A scenario that breaks
 // an internal invariant is recorded in summary and junit, the others still run, and the exit is 3.
-import { appendFileSync, readFileSync } from 'node:fs'
+// `--jobs N` runs the scenarios in N worker threads; every file it writes is the same, byte for
+// byte, whatever N (junit.xml's wall times aside), since each scenario is deterministic and the
+// outcomes are put back in scenario order before the summary is made.
+import { existsSync, appendFileSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
-import { runScenario } from '../../sim/run-scenario.js'
-import { loadScenario, type ResolvedScenario } from '../../sim/scenario.js'
-import { renderReportFiles } from '../../report/files.js'
-import { runGate, type GateSim } from '../../report/gate-run.js'
+import { BadInputError } from '../../common/errors.js'
+import { runPool } from '../../common/worker-pool.js'
+import { InvariantError } from '../../engine/errors.js'
+import type { ResolvedScenario } from '../../sim/scenario.js'
+import { SIM_ERROR_KINDS } from '../../sim/sweep/pool-errors.js'
+import { runGate, runGateWith, type GateRunner, type GateSim, type ScenarioOutcome } from '../../report/gate-run.js'
 import { renderGateTable } from '../../report/summary.js'
 import { EXIT_GATE_FAILED, EXIT_INTERNAL, EXIT_OK } from '../exit-codes.js'
-import { VERSION } from '../version.js'
+import type { GateJob } from './gate-worker.js'
+import { simulatorGateSim } from './gate-sim.js'
+
+export { simulatorGateSim } from './gate-sim.js'
 
 export interface GateFlags {
   readonly out: string
@@ -21,24 +30,60 @@ export interface GateFlags {
   readonly scenariosDir: string
   readonly updateBaseline?: boolean
   readonly quiet?: boolean
+  readonly jobs?: string
 }
 
-export const simulatorGateSim: GateSim<ResolvedScenario> = {
-  load: (path) => loadScenario(path),
-  run: (scenario, path) => runScenario(scenario, { scenarioPath: path, toolVersion: VERSION }),
-  files: (report) => renderReportFiles(report),
+/**
+ * Scenarios run one after the other by default: on the loaded 2-core CI machine two workers
+ * measured no faster (wall 1.17x at the median) for 1.7x the peak memory (BENCHMARKS.md, "Gate:
+ * `--jobs 2` against `--jobs 1`"). Ask for more where cores are idle.
+ */
+export const DEFAULT_GATE_JOBS = 1
+/** Worker threads at most (a limit on everything). */
+export const MAX_GATE_JOBS = 64
+
+export function parseGateJobs(flag: string | undefined): number {
+  if (flag === undefined) return DEFAULT_GATE_JOBS
+  const j = Number(flag)
+  if (!/^\d+$/.test(flag.trim()) || !Number.isInteger(j) || j < 1 || j > MAX_GATE_JOBS) throw new BadInputError(`--jobs: must be an integer from 1 to ${MAX_GATE_JOBS} (got ${JSON.stringify(flag)})`)
+  return j
 }
 
-export function gateCommand(scenarios: readonly string[], flags: GateFlags, sim: GateSim<ResolvedScenario> = simulatorGateSim): number {
+const WORKER_URL = new URL('./gate-worker.js', import.meta.url)
+
+/** Runs the scenarios in up to `jobs` worker threads, each outcome handed back as it comes. */
+export function workerRunner(jobs: number): GateRunner<ResolvedScenario> {
+  return async (chosen, done) => {
+    await runPool<GateJob, ScenarioOutcome, null>({
+      workerUrl: WORKER_URL,
+      jobs: chosen.map((c) => ({ path: c.path })),
+      size: jobs,
+      finished: (i, outcome) => {
+        done(i, outcome)
+        return null
+      },
+      errors: SIM_ERROR_KINDS,
+      crashError: (m) => new InvariantError(`gate ${m}`),
+    })
+  }
+}
+
+export async function gateCommand(scenarios: readonly string[], flags: GateFlags, sim: GateSim<ResolvedScenario> = simulatorGateSim): Promise<number> {
   const quiet = flags.quiet === true
-  const result = runGate(sim, {
+  const jobs = parseGateJobs(flags.jobs)
+  const opts = {
     scenarios,
     scenariosDir: flags.scenariosDir,
     outDir: flags.out,
     baselinePath: flags.baseline,
     updateBaseline: flags.updateBaseline === true,
-    log: quiet ? undefined : (line) => process.stderr.write(`gate: ${line}\n`),
-  })
+    log: quiet ? undefined : (line: string): boolean => process.stderr.write(`gate: ${line}\n`),
+  }
+  // Worker threads run the compiled simulator: from the sources (tests) or with another simulator
+  // plugged in, the scenarios run on this thread.
+  const threads = jobs > 1 && sim === simulatorGateSim && existsSync(fileURLToPath(WORKER_URL))
+  if (threads) opts.log?.(`running the scenarios in ${jobs} worker threads`)
+  const result = threads ? await runGateWith(sim, opts, workerRunner(jobs)) : runGate(sim, opts)
   const o = result.outcome
   if (!quiet) {
     process.stdout.write(renderGateTable(o))
@@ -74,8 +119,9 @@ export function registerGate(program: Command): void {
     .option('--baseline <file>', 'perf baseline', 'reports/baseline.json')
     .option('--scenarios-dir <dir>', 'where to find gate scenarios when none are named', 'scenarios')
     .option('--update-baseline', 'rewrite the baseline from these runs instead of checking it')
+    .option('--jobs <n>', `run the scenarios in n worker threads (default ${DEFAULT_GATE_JOBS}); the files written are the same whatever n`)
     .option('--quiet', 'print nothing but errors')
-    .action((scenarios: string[], flags: GateFlags) => {
-      process.exitCode = gateCommand(scenarios, flags)
+    .action(async (scenarios: string[], flags: GateFlags) => {
+      process.exitCode = await gateCommand(scenarios, flags)
     })
 }

@@ -12,13 +12,13 @@
 // would be cells of a fault timing; a grid over those should shorten the scenario instead.
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { Worker } from 'node:worker_threads'
-import { BadInputError } from '../../common/errors.js'
+import { runPool } from '../../common/worker-pool.js'
 import { InvariantError } from '../../engine/errors.js'
 import type { Report } from '../report-types.js'
 import { nameFromFile } from '../scenario.js'
 import { cellScenario, readRaw, runCell, type CellJob, type CellOutcome } from './cell.js'
 import { expandGrid, type Axis, type Cell } from './grid.js'
+import { SIM_ERROR_KINDS } from './pool-errors.js'
 import { SWEEP_SCHEMA_VERSION, type SweepCell, type SweepReport } from './sweep-types.js'
 
 export interface SweepOptions {
@@ -39,6 +39,35 @@ export interface SweepOptions {
   readonly columns?: readonly string[]
   /** Aborting stops every worker; the sweep then rejects with SweepAbortedError. */
   readonly abort?: AbortSignal
+  /**
+   * Run only share `index` of `count` (0-based): the cells `shardIndices` deals it. Every cell is
+   * still validated. The sweep returned lists only those cells, in grid order; everything else is
+   * what the whole sweep has.
+   */
+  readonly shard?: SweepShard
+}
+
+export interface SweepShard {
+  readonly index: number
+  readonly count: number
+}
+
+/** The share that grid cell `k` is dealt to: round robin, each round of `count` cells turned by one. */
+export function shardOf(k: number, count: number): number {
+  return (k + Math.floor(k / count)) % count
+}
+
+/**
+ * The grid indices of one share of `total` cells, ascending. The cells are dealt in grid order,
+ * one to each share per round of `count` (so shares differ by one cell at most), the round
+ * turned by one share each time: plain round robin would give a share the same place in every
+ * round, i.e. a single value of the last axis when it has `count` values (the strict cells of a
+ * strict/default grid in 2 shares), and the cost of a cell often follows an axis.
+ */
+export function shardIndices(total: number, shard: SweepShard): number[] {
+  const out: number[] = []
+  for (let k = 0; k < total; k++) if (shardOf(k, shard.count) === shard.index) out.push(k)
+  return out
 }
 
 /** The sweep was stopped through its abort signal before every cell finished. */
@@ -66,7 +95,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepReport> {
   const cells = expandGrid(o.axes, master)
   // Validate every cell before running any.
   const resolved = cells.map((c) => cellScenario(raw, o.file, c))
-  const jobs: CellJob[] = cells.map((cell) => ({
+  const chosen = o.shard === undefined ? cells : shardIndices(cells.length, o.shard).map((i) => cells[i]!)
+  const jobs: CellJob[] = chosen.map((cell) => ({
     file: o.file,
     cell,
     replay: sweepReplay(o.file, o.axes, master, cell),
@@ -80,8 +110,20 @@ export async function runSweep(o: SweepOptions): Promise<SweepReport> {
     reportPath: o.onCellReport?.(cells[r.index]!, r.report) ?? null,
   })
   const pool = existsSync(fileURLToPath(WORKER_URL))
-  const figures = pool ? await runPool(jobs, Math.max(1, Math.min(o.jobs, jobs.length)), finished, o.onCell, o.abort) : runInline(jobs, finished, o.onCell)
-  const out: SweepCell[] = cells.map((cell, i) => {
+  const figures = pool
+    ? await runPool({
+        workerUrl: WORKER_URL,
+        jobs,
+        size: o.jobs,
+        finished: (_i, r: CellOutcome) => finished(r),
+        errors: SIM_ERROR_KINDS,
+        crashError: (m) => new InvariantError(`sweep ${m}`),
+        abortError: () => new SweepAbortedError(),
+        ...(o.onCell !== undefined ? { onDone: o.onCell } : {}),
+        ...(o.abort !== undefined ? { abort: o.abort } : {}),
+      })
+    : runInline(jobs, finished, o.onCell)
+  const out: SweepCell[] = chosen.map((cell, i) => {
     const f = figures[i]!
     return { params: cell.params, seed: cell.seed, replay: jobs[i]!.replay, metrics: f.metrics, gates: f.gates, pass: f.pass, report_path: f.reportPath }
   })
@@ -111,84 +153,5 @@ function runInline(jobs: readonly CellJob[], finished: (r: CellOutcome) => CellF
     const f = finished(runCell(j))
     onCell?.(i + 1, jobs.length)
     return f
-  })
-}
-
-interface WorkerReply {
-  readonly ok?: CellOutcome
-  readonly error?: string
-  readonly badInput?: boolean
-}
-
-function runPool(
-  jobs: readonly CellJob[],
-  size: number,
-  finished: (r: CellOutcome) => CellFigures,
-  onCell?: (done: number, total: number) => void,
-  abort?: AbortSignal,
-): Promise<CellFigures[]> {
-  return new Promise((resolve, reject) => {
-    if (abort?.aborted === true) {
-      reject(new SweepAbortedError())
-      return
-    }
-    const results: (CellFigures | undefined)[] = new Array<CellFigures | undefined>(jobs.length).fill(undefined)
-    const workers: Worker[] = []
-    let next = 0
-    let done = 0
-    let failed = false
-    const stopAll = (): void => {
-      for (const w of workers) void w.terminate()
-    }
-    abort?.addEventListener(
-      'abort',
-      () => {
-        if (failed) return
-        failed = true
-        Promise.all(workers.map((w) => w.terminate())).then(
-          () => reject(new SweepAbortedError()),
-          () => reject(new SweepAbortedError()),
-        )
-      },
-      { once: true },
-    )
-    const feed = (w: Worker): void => {
-      if (next < jobs.length) w.postMessage(jobs[next++])
-      else void w.terminate()
-    }
-    for (let i = 0; i < size; i++) {
-      const w = new Worker(new URL('./worker.js', import.meta.url))
-      workers.push(w)
-      w.on('message', (m: WorkerReply) => {
-        if (failed) return
-        if (m.error !== undefined || m.ok === undefined) {
-          failed = true
-          stopAll()
-          reject(m.badInput === true ? new BadInputError(m.error ?? 'bad input') : new InvariantError(m.error ?? 'worker failed'))
-          return
-        }
-        try {
-          results[m.ok.index] = finished(m.ok)
-        } catch (err) {
-          failed = true
-          stopAll()
-          reject(err as Error)
-          return
-        }
-        done++
-        onCell?.(done, jobs.length)
-        if (done === jobs.length) {
-          stopAll()
-          resolve(results as CellFigures[])
-        } else feed(w)
-      })
-      w.on('error', (err) => {
-        if (failed) return
-        failed = true
-        stopAll()
-        reject(new InvariantError(`sweep worker crashed: ${err.message}`))
-      })
-      feed(w)
-    }
   })
 }
