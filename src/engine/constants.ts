@@ -36,6 +36,12 @@ export const LOOKUP_QUORUM = 3
  * chance) hold most of its k closest places, and the honest peers they push out are still here.
  */
 export const WIDE_REGION_K = 2
+/**
+ * A lookup that flagged a cluster stores (PROVIDE) and looks for (GET_PROVIDERS that found nothing)
+ * records on this many times k of the nearest peers that are left: the cluster it excluded may be
+ * larger than what one round uncovered, and the honest peers it pushed out are further away.
+ */
+export const SUSPECT_REGION_K = 4
 /** Disjoint lookup paths (S/Kademlia); 1 is plain Kademlia. */
 export const DISJOINT_PATHS = 1
 /** Bits in a key: SHA-256 / BLAKE3-256 sized ids. */

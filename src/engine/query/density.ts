@@ -9,6 +9,7 @@ import type { Lookup } from './lookup.js'
 import { estimateSize, sizeFromDistances } from '../size-estimator.js'
 import { densityEvidence, LOG_P_CLEAN, LOG_P_FLAG, sortedDistances } from './density-evidence.js'
 import type { DensityEvidence } from './density-evidence.js'
+import { KEY_BITS, SUSPECT_REGION_K } from '../constants.js'
 
 /**
  * A lookup stops re-checking once it has excluded this many times k peers: a cluster larger than
@@ -100,6 +101,8 @@ function excludeWindow(core: EngineCore, l: Lookup, d: readonly number[], ev: De
   // attacked key holds the cluster as its neighbours, and Sybils name only each other): the
   // lookup goes on from our next-nearest contacts too (those in the excluded range are refused).
   l.seed(core.table.closest(l.target, core.cfg.k + l.suspects))
+  // Records of a suspected region are stored, and looked for, on a wider region (SUSPECT_REGION_K).
+  if (l.op === 'PROVIDE') l.width = Math.max(l.width, SUSPECT_REGION_K * core.cfg.k)
   // Another round may uncover the rest of a cluster larger than k (l.suspects counts the excluded).
   l.densityChecked = l.suspects >= MAX_EXCLUDED_K * core.cfg.k
   core.count(core.rejected, 'sybil-suspect')
@@ -108,14 +111,59 @@ function excludeWindow(core: EngineCore, l: Lookup, d: readonly number[], ev: De
 }
 
 /**
- * The size the detector judges by: the upper quartile over recent ordinary lookups or, until there
- * are enough of them, what our own neighbourhood in the routing table says (full precision). The
+ * The size the lookups say: the upper quartile over recent ordinary lookups or, until there are
+ * enough of them, what our own neighbourhood in the routing table says (full precision). The
  * table's word is not taken over the lookups': a cluster packed around our own id (a victim
  * eclipse) inflates it, and an inflated estimate makes every cluster look sparse.
  */
-export function detectorSizeEstimate(core: EngineCore): number | undefined {
+export function lookupSizeEstimate(core: EngineCore): number | undefined {
   const fromLookups = core.sizeEstimator.estimate()
   if (fromLookups !== undefined) return fromLookups
+  // Not before our join lookup is done: until then the table holds what the bootstraps named,
+  // not our neighbourhood, and says the network is a few dozen peers (every join lookup was flagged).
+  return core.joined ? neighbourhoodSize(core) : undefined
+}
+
+/**
+ * The size the detector judges by: the lookups' estimate, but never below half of what our own
+ * neighbourhood in the table says, unless that neighbourhood itself looks packed (a cluster
+ * around our id inflates it). Some peers' lookups say the network is many times smaller than it
+ * is (misrouting answers and excluded clusters leave them the far peers only): judged by such an
+ * estimate, an honest neighbourhood looks dense and clean lookups are flagged. Our neighbourhood
+ * is the peers that found us by their own self-lookups, which a misrouting attacker cannot thin
+ * out; half of it leaves room for its own noise (k distances).
+ */
+export function detectorSizeEstimate(core: EngineCore): number | undefined {
+  const fromLookups = lookupSizeEstimate(core)
+  if (core.sizeEstimator.estimate() === undefined) return fromLookups // that is the neighbourhood's already
+  const own = neighbourhoodSize(core)
+  if (own === undefined || fromLookups === undefined || own / 2 <= fromLookups) return fromLookups
+  return own > NEIGHBOURHOOD_PACKED * shallowSize(core) ? fromLookups : own / 2
+}
+
+/**
+ * Our neighbourhood looks packed (a cluster around our id) when it says the network is more than
+ * this many times what our shallow buckets say.
+ */
+const NEIGHBOURHOOD_PACKED = 4
+
+/**
+ * The size our shallow buckets say: k * 2^i for the first bucket i holding fewer than k/2
+ * contacts (bucket i holds N / 2^(i+1) peers of an honest network, so this is between about 0.6
+ * and 1.3 N). A cluster packed around our id sits in the deep buckets and cannot inflate it; it is
+ * coarse (a factor of 2), and only used to tell such a cluster (tens of times N) from an honest
+ * neighbourhood.
+ */
+function shallowSize(core: EngineCore): number {
+  const t = core.table
+  const k = core.cfg.k
+  let i = 0
+  while (i < KEY_BITS && t.bucketSize(i) >= k / 2) i++
+  return k * 2 ** i
+}
+
+/** Our own neighbourhood's size estimate (k closest contacts to our id, full precision), or undefined below k/2. */
+function neighbourhoodSize(core: EngineCore): number | undefined {
   const k = core.cfg.k
   const neighbours = core.table.closest(core.self.id, k)
   if (neighbours.length < k / 2) return undefined
@@ -125,6 +173,30 @@ export function detectorSizeEstimate(core: EngineCore): number | undefined {
       neighbours.map((c) => c.id),
     ),
   )
+}
+
+/** Shared bits past log2(network size) from which a contact counts as packed around us. */
+const PACKED_EXTRA_BITS = 3
+
+/**
+ * Whether k/4 or more of our contacts share log2(N) + PACKED_EXTRA_BITS bits with us: a Sybil
+ * cluster is packed around our id. Contacts sharing that many bits are about 1/8 of a peer in an
+ * honest network, dozens inside a cluster. N is the smaller of the lookups' estimate and the one
+ * our shallow buckets give (k * 2^(b+1) for the first bucket b that is not full): a cluster
+ * around us inflates what our neighbourhood says, and the lookups' estimate falls back to that
+ * until there are enough lookups; the cluster has no ids in the shallow buckets.
+ */
+export function packedAroundUs(core: EngineCore): boolean {
+  const t = core.table
+  const k = core.cfg.k
+  let b = 0
+  while (b < KEY_BITS && t.bucketSize(b) >= k) b++
+  const n = Math.min(lookupSizeEstimate(core) ?? Infinity, k * 2 ** (b + 1))
+  if (!(n >= 2)) return false
+  const from = Math.ceil(Math.log2(n)) + PACKED_EXTRA_BITS
+  let packed = 0
+  for (let i = from; i <= Math.min(t.deepestBucket(), KEY_BITS - 1); i++) packed += t.bucketSize(i)
+  return packed >= k / 4
 }
 
 /**
