@@ -7,7 +7,7 @@
 import type { EngineCore } from '../core.js'
 import type { Lookup } from './lookup.js'
 import { estimateSize, sizeFromDistances } from '../size-estimator.js'
-import { densityEvidence, LOG_P_CLEAN, LOG_P_FLAG, sortedDistances } from './density-evidence.js'
+import { densityEvidence, LOG_P_CLEAN, LOG_P_FLAG, LOG_P_SUSPECT, sortedDistances } from './density-evidence.js'
 import type { DensityEvidence } from './density-evidence.js'
 import { KEY_BITS, SUSPECT_REGION_K } from '../constants.js'
 
@@ -62,7 +62,10 @@ export function densityCheck(core: EngineCore, l: Lookup): boolean {
     // lookup flagged.
     const local = sizeFromDistances(d)
     if (local !== undefined && l.suspects === 0 && closest.length >= cfg.k / 2 && ev !== undefined && ev.logP > LOG_P_CLEAN) core.sizeEstimator.add(local)
-    return false
+    // Not dense enough to flag, but not ordinary either (a loose cluster, a few times the honest
+    // density, that k distances cannot tell from chance at the flag threshold): the region is
+    // suspect, and its records are stored and looked for on a wider region. No peer is excluded.
+    return ev !== undefined && ev.logP <= LOG_P_SUSPECT && suspectRegion(core, l)
   }
   return excludeWindow(core, l, d, ev, network)
 }
@@ -101,12 +104,24 @@ function excludeWindow(core: EngineCore, l: Lookup, d: readonly number[], ev: De
   // attacked key holds the cluster as its neighbours, and Sybils name only each other): the
   // lookup goes on from our next-nearest contacts too (those in the excluded range are refused).
   l.seed(core.table.closest(l.target, core.cfg.k + l.suspects))
-  // Records of a suspected region are stored, and looked for, on a wider region (SUSPECT_REGION_K).
-  if (l.op === 'PROVIDE') l.width = Math.max(l.width, SUSPECT_REGION_K * core.cfg.k)
+  suspectRegion(core, l)
   // Another round may uncover the rest of a cluster larger than k (l.suspects counts the excluded).
   l.densityChecked = l.suspects >= MAX_EXCLUDED_K * core.cfg.k
   core.count(core.rejected, 'sybil-suspect')
   core.emit({ kind: 'sybil-suspected', target: l.target, ratio: ev.ratio })
+  return true
+}
+
+/**
+ * Marks the lookup's region suspect: a PROVIDE stores its records on SUSPECT_REGION_K times k of
+ * the nearest peers, a GET_PROVIDERS that finds nothing looks as far (queue.ts), instead of
+ * WIDE_REGION_K. Returns true when the lookup must go on (a PROVIDE not yet that wide).
+ */
+function suspectRegion(core: EngineCore, l: Lookup): boolean {
+  l.suspectRegion = true
+  const wide = SUSPECT_REGION_K * core.cfg.k
+  if (l.op !== 'PROVIDE' || l.width >= wide) return false
+  l.width = wide
   return true
 }
 
@@ -125,41 +140,49 @@ export function lookupSizeEstimate(core: EngineCore): number | undefined {
 }
 
 /**
- * The size the detector judges by: the lookups' estimate, but never below half of what our own
- * neighbourhood in the table says, unless that neighbourhood itself looks packed (a cluster
- * around our id inflates it). Some peers' lookups say the network is many times smaller than it
- * is (misrouting answers and excluded clusters leave them the far peers only): judged by such an
+ * The size the detector judges by: the lookups' estimate, but never below half of what our shallow
+ * buckets say, nor below half of what our own neighbourhood in the table says unless that
+ * neighbourhood itself looks packed (a cluster around our id inflates it). Some peers' lookups say
+ * the network is many times smaller than it is (those made while the network was still joining, or
+ * while misrouting answers and excluded clusters left them the far peers only): judged by such an
  * estimate, an honest neighbourhood looks dense and clean lookups are flagged. Our neighbourhood
  * is the peers that found us by their own self-lookups, which a misrouting attacker cannot thin
- * out; half of it leaves room for its own noise (k distances).
+ * out; half of it leaves room for its own noise (k distances). Undefined before our join is done.
  */
 export function detectorSizeEstimate(core: EngineCore): number | undefined {
   const fromLookups = lookupSizeEstimate(core)
-  if (core.sizeEstimator.estimate() === undefined) return fromLookups // that is the neighbourhood's already
+  if (fromLookups === undefined) return undefined
+  const shallow = shallowSize(core)
   const own = neighbourhoodSize(core)
-  if (own === undefined || fromLookups === undefined || own / 2 <= fromLookups) return fromLookups
-  return own > NEIGHBOURHOOD_PACKED * shallowSize(core) ? fromLookups : own / 2
+  const ownFloor = own === undefined || own > NEIGHBOURHOOD_PACKED * Math.max(shallow, fromLookups) ? 0 : own / 2
+  return Math.max(fromLookups, shallow / 2, ownFloor)
 }
 
 /**
  * Our neighbourhood looks packed (a cluster around our id) when it says the network is more than
- * this many times what our shallow buckets say.
+ * this many times what our shallow buckets and our lookups say. An honest neighbourhood's estimate
+ * was up to ~10x the lower of them (k distances are noisy, a young or thinned table's buckets are
+ * thin, early lookups saw a smaller network); a cluster around us is hundreds of times. A packed cluster near our id that this lets through is still caught judged by half its
+ * own density: only a loose one (a few times the honest density) is judged more leniently.
  */
-const NEIGHBOURHOOD_PACKED = 4
+const NEIGHBOURHOOD_PACKED = 16
 
 /**
- * The size our shallow buckets say: k * 2^i for the first bucket i holding fewer than k/2
- * contacts (bucket i holds N / 2^(i+1) peers of an honest network, so this is between about 0.6
- * and 1.3 N). A cluster packed around our id sits in the deep buckets and cannot inflate it; it is
- * coarse (a factor of 2), and only used to tell such a cluster (tens of times N) from an honest
- * neighbourhood.
+ * The size our shallow buckets say: k * 2^i for the first bucket i, past the first one holding k/2
+ * contacts or more, that holds fewer than k/2 with the next one too (bucket i holds N / 2^(i+1)
+ * peers of an honest network, so this is about 0.6-1.3 N; thin buckets before a thick one, or a
+ * single thin one, are skipped: a young table's shallow buckets are often thin). A cluster packed
+ * around our id sits in deep buckets behind empty ones and cannot inflate it. 0 for a table with
+ * no bucket of k/2.
  */
 function shallowSize(core: EngineCore): number {
   const t = core.table
-  const k = core.cfg.k
+  const half = core.cfg.k / 2
   let i = 0
-  while (i < KEY_BITS && t.bucketSize(i) >= k / 2) i++
-  return k * 2 ** i
+  while (i < KEY_BITS && t.bucketSize(i) < half) i++
+  if (i >= KEY_BITS - 1) return 0
+  while (i < KEY_BITS - 1 && (t.bucketSize(i) >= half || t.bucketSize(i + 1) >= half)) i++
+  return core.cfg.k * 2 ** i
 }
 
 /** Our own neighbourhood's size estimate (k closest contacts to our id, full precision), or undefined below k/2. */

@@ -101,11 +101,12 @@ export function finish(core: EngineCore, l: Lookup, error?: string): void {
     advance(core, l) // continues beyond the excluded cluster, or finishes (the check ran: no recursion)
     return
   }
-  const region = (l.suspects > 0 ? SUSPECT_REGION_K : WIDE_REGION_K) * core.cfg.k
-  if (error === undefined && core.cfg.policy.sybilDetection && l.op === 'GET_PROVIDERS' && l.providers.length === 0 && l.width < region) {
-    // Nothing among the k nearest: look as far as a PROVIDE stores before saying not-found (further
-    // in a region where a cluster was found: SUSPECT_REGION_K).
-    l.width = region
+  const k = core.cfg.k
+  if (error === undefined && core.cfg.policy.sybilDetection && l.op === 'GET_PROVIDERS' && l.providers.length === 0 && l.width < SUSPECT_REGION_K * k) {
+    // Nothing among the k nearest: look as far as a PROVIDE stores before saying not-found, and
+    // then as far as one stores in a suspect region (SUSPECT_REGION_K): misrouting Sybils packed
+    // near the key hide honest peers from a lookup, and a wider one reaches those they hid.
+    l.width = l.width < WIDE_REGION_K * k ? WIDE_REGION_K * k : SUSPECT_REGION_K * k
     advance(core, l) // widened (at most twice): finishes when the wider region is heard from
     return
   }
