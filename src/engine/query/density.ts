@@ -48,9 +48,11 @@ export function densityCheck(core: EngineCore, l: Lookup): boolean {
     if (local !== undefined && closest.length >= cfg.k / 2) core.sizeEstimator.add(local)
     return false
   }
-  const d = sortedDistances(
-    l.target,
-    closest.map((c) => c.contact.id),
+  const d = awayFromTarget(
+    sortedDistances(
+      l.target,
+      closest.map((c) => c.contact.id),
+    ),
   )
   const network = detectorSizeEstimate(core)
   const ev = network === undefined ? undefined : densityEvidence(d, network)
@@ -79,15 +81,33 @@ export function densityCheck(core: EngineCore, l: Lookup): boolean {
  * estimate nothing (the final check does). Returns true when it excluded a cluster.
  */
 export function earlyDensityCheck(core: EngineCore, l: Lookup): boolean {
-  if (!core.cfg.policy.sybilDetection || l.densityChecked) return false
-  const d = sortedDistances(
-    l.target,
-    l.closestAnswered().map((c) => c.contact.id),
+  // Not before our join is done: until then the table holds what the bootstraps named, not our
+  // neighbourhood, and says the network is a few dozen peers; judged by that, the few far answers
+  // an early check sees flagged nearly every join lookup. The final check still runs on it (a
+  // victim's join lookup must see past the cluster packed around its id).
+  if (!core.cfg.policy.sybilDetection || l.densityChecked || !core.joined) return false
+  const d = awayFromTarget(
+    sortedDistances(
+      l.target,
+      l.closestAnswered().map((c) => c.contact.id),
+    ),
   )
   const network = detectorSizeEstimate(core)
   const ev = network === undefined ? undefined : densityEvidence(d, network)
   if (network === undefined || ev === undefined || ev.logP >= LOG_P_FLAG) return false
   return excludeWindow(core, l, d, ev, network)
+}
+
+/**
+ * The distances without the peer whose id is the target itself (a lookup for a peer's id finds
+ * that peer at distance 0). It is whoever owns the id, not evidence of a cluster, and scored it
+ * made every such lookup "infinitely" dense at the window [0, 0]: the exclusion then reached only
+ * half an honest spacing by the size estimate, not the dense window the cluster actually fills.
+ */
+function awayFromTarget(d: number[]): number[] {
+  let z = 0
+  while (z < d.length && d[z] === 0) z++
+  return z === 0 ? d : d.slice(z)
 }
 
 function excludeWindow(core: EngineCore, l: Lookup, d: readonly number[], ev: DensityEvidence, network: number): boolean {
@@ -134,9 +154,7 @@ function suspectRegion(core: EngineCore, l: Lookup): boolean {
 export function lookupSizeEstimate(core: EngineCore): number | undefined {
   const fromLookups = core.sizeEstimator.estimate()
   if (fromLookups !== undefined) return fromLookups
-  // Not before our join lookup is done: until then the table holds what the bootstraps named,
-  // not our neighbourhood, and says the network is a few dozen peers (every join lookup was flagged).
-  return core.joined ? neighbourhoodSize(core) : undefined
+  return neighbourhoodSize(core)
 }
 
 /**
@@ -147,7 +165,7 @@ export function lookupSizeEstimate(core: EngineCore): number | undefined {
  * while misrouting answers and excluded clusters left them the far peers only): judged by such an
  * estimate, an honest neighbourhood looks dense and clean lookups are flagged. Our neighbourhood
  * is the peers that found us by their own self-lookups, which a misrouting attacker cannot thin
- * out; half of it leaves room for its own noise (k distances). Undefined before our join is done.
+ * out; half of it leaves room for its own noise (k distances).
  */
 export function detectorSizeEstimate(core: EngineCore): number | undefined {
   const fromLookups = lookupSizeEstimate(core)
