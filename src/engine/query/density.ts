@@ -22,6 +22,14 @@ const MAX_EXCLUDED_K = 6
 const HALF_SPACING = 0.5
 
 /**
+ * The flag threshold before our join is done (the join lookup's final check): the size estimate
+ * is then our young table's, 10-60x too small, and an honest neighbourhood judged by it scored ln p
+ * down to -33 (baseline.yaml, eclipse-victim.yaml); a cluster packed around a victim's id scored
+ * -171 at its join. Flagging it there lets the victim's join lookup see past the cluster.
+ */
+const LOG_P_FLAG_JOINING = Math.log(1e-40)
+
+/**
  * A lookup under way is checked each time this many more of its queries have answered, up to
  * EARLY_CHECKS times: often enough to catch a packed cluster a round before the lookup has heard
  * from all of it, seldom enough that a clean lookup pays a few scorings of at most k distances.
@@ -56,7 +64,7 @@ export function densityCheck(core: EngineCore, l: Lookup): boolean {
   )
   const network = detectorSizeEstimate(core)
   const ev = network === undefined ? undefined : densityEvidence(d, network)
-  if (network === undefined || ev === undefined || ev.logP >= LOG_P_FLAG) {
+  if (network === undefined || ev === undefined || ev.logP >= (core.joined ? LOG_P_FLAG : LOG_P_FLAG_JOINING)) {
     // Only a lookup that looks ordinary against an estimate teaches it: a near-threshold cluster
     // (or one met before any estimate existed) must not raise the size later lookups are judged by.
     // Nor does one that excluded a cluster: its closest are what is left beyond the gap, too far
@@ -83,8 +91,9 @@ export function densityCheck(core: EngineCore, l: Lookup): boolean {
 export function earlyDensityCheck(core: EngineCore, l: Lookup): boolean {
   // Not before our join is done: until then the table holds what the bootstraps named, not our
   // neighbourhood, and says the network is a few dozen peers; judged by that, the few far answers
-  // an early check sees flagged nearly every join lookup. The final check still runs on it (a
-  // victim's join lookup must see past the cluster packed around its id).
+  // an early check sees flagged nearly every join lookup. The final check still runs on it, at a
+  // stricter threshold (LOG_P_FLAG_JOINING): a victim's join lookup must see past the cluster
+  // packed around its id.
   if (!core.cfg.policy.sybilDetection || l.densityChecked || !core.joined) return false
   const d = awayFromTarget(
     sortedDistances(
