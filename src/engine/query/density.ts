@@ -25,9 +25,11 @@ const HALF_SPACING = 0.5
  * The flag threshold before our join is done (the join lookup's final check): the size estimate
  * is then our young table's, 10-60x too small, and an honest neighbourhood judged by it scored ln p
  * down to -33 (baseline.yaml, eclipse-victim.yaml); a cluster packed around a victim's id scored
- * -171 at its join. Flagging it there lets the victim's join lookup see past the cluster.
+ * -171 at its join. Flagging it there lets the victim's join lookup see past the cluster. (1e-20,
+ * ln -46; 1e-40 gave the same clean-network figures, and eclipse.yaml seed 8 a latency page left
+ * firing at the end.)
  */
-const LOG_P_FLAG_JOINING = Math.log(1e-40)
+const LOG_P_FLAG_JOINING = Math.log(1e-20)
 
 /**
  * A lookup under way is checked each time this many more of its queries have answered, up to
