@@ -37,9 +37,9 @@ export const LOOKUP_QUORUM = 3
  */
 export const WIDE_REGION_K = 2
 /**
- * A lookup that flagged a cluster stores (PROVIDE) and looks for (GET_PROVIDERS that found nothing)
- * records on this many times k of the nearest peers that are left: the cluster it excluded may be
- * larger than what one round uncovered, and the honest peers it pushed out are further away.
+ * A PROVIDE whose region looks suspect (flagged, or nearly: query/density.ts) stores on this many
+ * times k of the nearest peers, and a GET_PROVIDERS that found nothing among WIDE_REGION_K times k
+ * looks this far: a loose cluster or misrouting Sybils near the key hide honest peers further out.
  */
 export const SUSPECT_REGION_K = 4
 /** Disjoint lookup paths (S/Kademlia); 1 is plain Kademlia. */

@@ -144,12 +144,11 @@ function excludeWindow(core: EngineCore, l: Lookup, d: readonly number[], ev: De
 }
 
 /**
- * Marks the lookup's region suspect: a PROVIDE stores its records on SUSPECT_REGION_K times k of
- * the nearest peers, a GET_PROVIDERS that finds nothing looks as far (queue.ts), instead of
- * WIDE_REGION_K. Returns true when the lookup must go on (a PROVIDE not yet that wide).
+ * The lookup's region is suspect: a PROVIDE stores its records on SUSPECT_REGION_K times k of the
+ * nearest peers instead of WIDE_REGION_K (a GET_PROVIDERS that finds nothing looks that far in any
+ * case: queue.ts). Returns true when the lookup must go on (a PROVIDE not yet that wide).
  */
 function suspectRegion(core: EngineCore, l: Lookup): boolean {
-  l.suspectRegion = true
   const wide = SUSPECT_REGION_K * core.cfg.k
   if (l.op !== 'PROVIDE' || l.width >= wide) return false
   l.width = wide

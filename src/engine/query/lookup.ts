@@ -98,8 +98,6 @@ export class Lookup {
   /** The density check ran (it runs once per lookup). */
   densityChecked = false
   suspects = 0
-  /** The density check found the region suspect (flagged, or nearly): its records go wider (SUSPECT_REGION_K). */
-  suspectRegion = false
   /**
    * How many of the nearest candidates the lookup must hear from, and its result holds: k, or more
    * once widened (a record of a key whose neighbourhood may be held by Sybils is stored on, and
