@@ -3,7 +3,8 @@
 // and then once a refresh interval, and the neighbours that join after it, or that it did not
 // reach through the cluster, never hear of us: with the cluster in the same quarter of their
 // buckets as we are (routing-table.ts: quarterFull), none of them keeps us, and a FIND_NODE for our
-// id finds only the cluster. So while our own table says that we are inside a cluster, we repeat
+// id finds only the cluster. So while our own table says that we are inside a cluster (query/density.ts:
+// packedAroundUs), we repeat
 // the self-lookup every ANNOUNCE_INTERVAL_MS. The check is the table's: contacts sharing
 // PACKED_EXTRA_BITS more bits with us than the network size says any peer should are about 1/8
 // of a peer in an honest network, dozens inside a cluster; k/4 of them is the sign. A node not
@@ -11,12 +12,9 @@
 // announcements (the strict profile) is any of this done.
 import type { EngineCore } from './core.js'
 import { requestLookup } from './query/queue.js'
-import { detectorSizeEstimate } from './query/density.js'
+import { packedAroundUs } from './query/density.js'
 import { ANNOUNCE, timerPayload } from './timer-kinds.js'
-import { ANNOUNCE_INTERVAL_MS, KEY_BITS } from './constants.js'
-
-/** Shared bits past log2(network size) from which a contact counts as packed around us. */
-const PACKED_EXTRA_BITS = 3
+import { ANNOUNCE_INTERVAL_MS } from './constants.js'
 
 /** Arms the next check, ANNOUNCE_INTERVAL_MS from now (a no-op without an announcement policy). */
 export function armAnnounce(core: EngineCore): void {
@@ -28,24 +26,4 @@ export function armAnnounce(core: EngineCore): void {
 export function onAnnounceTimer(core: EngineCore): void {
   if (core.joined && packedAroundUs(core)) requestLookup(core, 'FIND_NODE', core.self.id, core.self.id, -1, 'refresh')
   armAnnounce(core)
-}
-
-/**
- * Whether k/4 or more of our contacts share log2(N) + PACKED_EXTRA_BITS bits with us. N is the
- * smaller of the detector's estimate and the one our shallow buckets give (k * 2^(b+1) for the
- * first bucket b that is not full): a cluster around us inflates what our neighbourhood says, and
- * the detector falls back to that until its lookups have an estimate; the cluster has no ids in
- * the shallow buckets.
- */
-export function packedAroundUs(core: EngineCore): boolean {
-  const t = core.table
-  const k = core.cfg.k
-  let b = 0
-  while (b < KEY_BITS && t.bucketSize(b) >= k) b++
-  const n = Math.min(detectorSizeEstimate(core) ?? Infinity, k * 2 ** (b + 1))
-  if (!(n >= 2)) return false
-  const from = Math.ceil(Math.log2(n)) + PACKED_EXTRA_BITS
-  let packed = 0
-  for (let i = from; i <= Math.min(t.deepestBucket(), KEY_BITS - 1); i++) packed += t.bucketSize(i)
-  return packed >= k / 4
 }

@@ -36,6 +36,12 @@ export const LOOKUP_QUORUM = 3
  * chance) hold most of its k closest places, and the honest peers they push out are still here.
  */
 export const WIDE_REGION_K = 2
+/**
+ * A PROVIDE whose region looks suspect (flagged, or nearly: query/density.ts) stores on this many
+ * times k of the nearest peers, and a GET_PROVIDERS that found nothing among WIDE_REGION_K times k
+ * looks this far: a loose cluster or misrouting Sybils near the key hide honest peers further out.
+ */
+export const SUSPECT_REGION_K = 4
 /** Disjoint lookup paths (S/Kademlia); 1 is plain Kademlia. */
 export const DISJOINT_PATHS = 1
 /** Bits in a key: SHA-256 / BLAKE3-256 sized ids. */

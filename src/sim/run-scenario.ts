@@ -85,7 +85,10 @@ export function runScenario(scenario: ResolvedScenario, opts: RunOptions = {}): 
 function buildReport(sim: Simulation, scenario: ResolvedScenario, replay: string, version: string, opts: RunOptions, chaos?: ChaosRun): Report {
   const warmupMs = scenario.warmup_s * 1000
   const endMs = sim.durationMs
-  const chaosMetrics = chaos !== undefined && hasChaos(chaosOf(scenario)) ? chaos.metricsFor('all') : {}
+  // Without chaos, a run with the detector on (the strict profile) still reports what it flagged:
+  // on a clean network every detection is a false alarm.
+  const detector: Record<string, number> = chaos !== undefined && scenario.dht.policy === 'strict' ? { sybil_suspected: chaos.detections('all') } : {}
+  const chaosMetrics = chaos !== undefined && hasChaos(chaosOf(scenario)) ? chaos.metricsFor('all') : detector
   const metrics: Record<string, number | null> = { ...sim.metrics.compute(warmupMs, endMs), ...chaosMetrics, ...opts.extraMetrics?.(sim) }
   const gates = checkGates(scenario.gates, (window) => {
     if (chaos !== undefined) return window === 'all' ? { ...chaos.gateMetrics('all'), ...metrics } : chaos.gateMetrics(window)

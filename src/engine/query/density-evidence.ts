@@ -86,6 +86,13 @@ export interface DensityEvidence {
 export const LOG_P_FLAG = Math.log(1e-8)
 /** A lookup this ordinary (corrected p above it) may feed the network-size estimate. */
 export const LOG_P_CLEAN = Math.log(1e-3)
+/**
+ * A lookup this unusual (corrected p at or below it) but not flagged has its region treated as
+ * suspect: its records are stored on, and looked for at, a wider region (density.ts). A loose
+ * cluster (a few times the honest density) reaches it long before the flag threshold; a clean
+ * lookup's corrected p is below it in well under 1 % of lookups (the correction is conservative).
+ */
+export const LOG_P_SUSPECT = Math.log(1e-2)
 
 /**
  * Scores the sorted distances `d` (fractions of the keyspace, nearest first) against a network

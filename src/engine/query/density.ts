@@ -7,8 +7,9 @@
 import type { EngineCore } from '../core.js'
 import type { Lookup } from './lookup.js'
 import { estimateSize, sizeFromDistances } from '../size-estimator.js'
-import { densityEvidence, LOG_P_CLEAN, LOG_P_FLAG, sortedDistances } from './density-evidence.js'
+import { densityEvidence, LOG_P_CLEAN, LOG_P_FLAG, LOG_P_SUSPECT, sortedDistances } from './density-evidence.js'
 import type { DensityEvidence } from './density-evidence.js'
+import { KEY_BITS, SUSPECT_REGION_K } from '../constants.js'
 
 /**
  * A lookup stops re-checking once it has excluded this many times k peers: a cluster larger than
@@ -19,6 +20,16 @@ const MAX_EXCLUDED_K = 6
 
 /** The least a flagged lookup excludes, in honest spacings (1/N of the keyspace). */
 const HALF_SPACING = 0.5
+
+/**
+ * The flag threshold before our join is done (the join lookup's final check): the size estimate
+ * is then our young table's, 10-60x too small, and an honest neighbourhood judged by it scored ln p
+ * down to -33 (baseline.yaml, eclipse-victim.yaml); a cluster packed around a victim's id scored
+ * -171 at its join. Flagging it there lets the victim's join lookup see past the cluster. (1e-20,
+ * ln -46; 1e-40 gave the same clean-network figures, and eclipse.yaml seed 8 a latency page left
+ * firing at the end.)
+ */
+const LOG_P_FLAG_JOINING = Math.log(1e-20)
 
 /**
  * A lookup under way is checked each time this many more of its queries have answered, up to
@@ -47,13 +58,15 @@ export function densityCheck(core: EngineCore, l: Lookup): boolean {
     if (local !== undefined && closest.length >= cfg.k / 2) core.sizeEstimator.add(local)
     return false
   }
-  const d = sortedDistances(
-    l.target,
-    closest.map((c) => c.contact.id),
+  const d = awayFromTarget(
+    sortedDistances(
+      l.target,
+      closest.map((c) => c.contact.id),
+    ),
   )
   const network = detectorSizeEstimate(core)
   const ev = network === undefined ? undefined : densityEvidence(d, network)
-  if (network === undefined || ev === undefined || ev.logP >= LOG_P_FLAG) {
+  if (network === undefined || ev === undefined || ev.logP >= (core.joined ? LOG_P_FLAG : LOG_P_FLAG_JOINING)) {
     // Only a lookup that looks ordinary against an estimate teaches it: a near-threshold cluster
     // (or one met before any estimate existed) must not raise the size later lookups are judged by.
     // Nor does one that excluded a cluster: its closest are what is left beyond the gap, too far
@@ -61,7 +74,10 @@ export function densityCheck(core: EngineCore, l: Lookup): boolean {
     // lookup flagged.
     const local = sizeFromDistances(d)
     if (local !== undefined && l.suspects === 0 && closest.length >= cfg.k / 2 && ev !== undefined && ev.logP > LOG_P_CLEAN) core.sizeEstimator.add(local)
-    return false
+    // Not dense enough to flag, but not ordinary either (a loose cluster, a few times the honest
+    // density, that k distances cannot tell from chance at the flag threshold): the region is
+    // suspect, and its records are stored and looked for on a wider region. No peer is excluded.
+    return ev !== undefined && ev.logP <= LOG_P_SUSPECT && suspectRegion(core, l)
   }
   return excludeWindow(core, l, d, ev, network)
 }
@@ -75,15 +91,34 @@ export function densityCheck(core: EngineCore, l: Lookup): boolean {
  * estimate nothing (the final check does). Returns true when it excluded a cluster.
  */
 export function earlyDensityCheck(core: EngineCore, l: Lookup): boolean {
-  if (!core.cfg.policy.sybilDetection || l.densityChecked) return false
-  const d = sortedDistances(
-    l.target,
-    l.closestAnswered().map((c) => c.contact.id),
+  // Not before our join is done: until then the table holds what the bootstraps named, not our
+  // neighbourhood, and says the network is a few dozen peers; judged by that, the few far answers
+  // an early check sees flagged nearly every join lookup. The final check still runs on it, at a
+  // stricter threshold (LOG_P_FLAG_JOINING): a victim's join lookup must see past the cluster
+  // packed around its id.
+  if (!core.cfg.policy.sybilDetection || l.densityChecked || !core.joined) return false
+  const d = awayFromTarget(
+    sortedDistances(
+      l.target,
+      l.closestAnswered().map((c) => c.contact.id),
+    ),
   )
   const network = detectorSizeEstimate(core)
   const ev = network === undefined ? undefined : densityEvidence(d, network)
   if (network === undefined || ev === undefined || ev.logP >= LOG_P_FLAG) return false
   return excludeWindow(core, l, d, ev, network)
+}
+
+/**
+ * The distances without the peer whose id is the target itself (a lookup for a peer's id finds
+ * that peer at distance 0). It is whoever owns the id, not evidence of a cluster, and scored it
+ * made every such lookup "infinitely" dense at the window [0, 0]: the exclusion then reached only
+ * half an honest spacing by the size estimate, not the dense window the cluster actually fills.
+ */
+function awayFromTarget(d: number[]): number[] {
+  let z = 0
+  while (z < d.length && d[z] === 0) z++
+  return z === 0 ? d : d.slice(z)
 }
 
 function excludeWindow(core: EngineCore, l: Lookup, d: readonly number[], ev: DensityEvidence, network: number): boolean {
@@ -100,6 +135,7 @@ function excludeWindow(core: EngineCore, l: Lookup, d: readonly number[], ev: De
   // attacked key holds the cluster as its neighbours, and Sybils name only each other): the
   // lookup goes on from our next-nearest contacts too (those in the excluded range are refused).
   l.seed(core.table.closest(l.target, core.cfg.k + l.suspects))
+  suspectRegion(core, l)
   // Another round may uncover the rest of a cluster larger than k (l.suspects counts the excluded).
   l.densityChecked = l.suspects >= MAX_EXCLUDED_K * core.cfg.k
   core.count(core.rejected, 'sybil-suspect')
@@ -108,14 +144,77 @@ function excludeWindow(core: EngineCore, l: Lookup, d: readonly number[], ev: De
 }
 
 /**
- * The size the detector judges by: the upper quartile over recent ordinary lookups or, until there
- * are enough of them, what our own neighbourhood in the routing table says (full precision). The
+ * The lookup's region is suspect: a PROVIDE stores its records on SUSPECT_REGION_K times k of the
+ * nearest peers instead of WIDE_REGION_K (a GET_PROVIDERS that finds nothing looks that far in any
+ * case: queue.ts). Returns true when the lookup must go on (a PROVIDE not yet that wide).
+ */
+function suspectRegion(core: EngineCore, l: Lookup): boolean {
+  const wide = SUSPECT_REGION_K * core.cfg.k
+  if (l.op !== 'PROVIDE' || l.width >= wide) return false
+  l.width = wide
+  return true
+}
+
+/**
+ * The size the lookups say: the upper quartile over recent ordinary lookups or, until there are
+ * enough of them, what our own neighbourhood in the routing table says (full precision). The
  * table's word is not taken over the lookups': a cluster packed around our own id (a victim
  * eclipse) inflates it, and an inflated estimate makes every cluster look sparse.
  */
-export function detectorSizeEstimate(core: EngineCore): number | undefined {
+export function lookupSizeEstimate(core: EngineCore): number | undefined {
   const fromLookups = core.sizeEstimator.estimate()
   if (fromLookups !== undefined) return fromLookups
+  return neighbourhoodSize(core)
+}
+
+/**
+ * The size the detector judges by: the lookups' estimate, but never below half of what our shallow
+ * buckets say, nor below half of what our own neighbourhood in the table says unless that
+ * neighbourhood itself looks packed (a cluster around our id inflates it). Some peers' lookups say
+ * the network is many times smaller than it is (those made while the network was still joining, or
+ * while misrouting answers and excluded clusters left them the far peers only): judged by such an
+ * estimate, an honest neighbourhood looks dense and clean lookups are flagged. Our neighbourhood
+ * is the peers that found us by their own self-lookups, which a misrouting attacker cannot thin
+ * out; half of it leaves room for its own noise (k distances).
+ */
+export function detectorSizeEstimate(core: EngineCore): number | undefined {
+  const fromLookups = lookupSizeEstimate(core)
+  if (fromLookups === undefined) return undefined
+  const shallow = shallowSize(core)
+  const own = neighbourhoodSize(core)
+  const ownFloor = own === undefined || own > NEIGHBOURHOOD_PACKED * Math.max(shallow, fromLookups) ? 0 : own / 2
+  return Math.max(fromLookups, shallow / 2, ownFloor)
+}
+
+/**
+ * Our neighbourhood looks packed (a cluster around our id) when it says the network is more than
+ * this many times what our shallow buckets and our lookups say. An honest neighbourhood's estimate
+ * was up to ~10x the lower of them (k distances are noisy, a young or thinned table's buckets are
+ * thin, early lookups saw a smaller network); a cluster around us is hundreds of times. A packed cluster near our id that this lets through is still caught judged by half its
+ * own density: only a loose one (a few times the honest density) is judged more leniently.
+ */
+const NEIGHBOURHOOD_PACKED = 16
+
+/**
+ * The size our shallow buckets say: k * 2^i for the first bucket i, past the first one holding k/2
+ * contacts or more, that holds fewer than k/2 with the next one too (bucket i holds N / 2^(i+1)
+ * peers of an honest network, so this is about 0.6-1.3 N; thin buckets before a thick one, or a
+ * single thin one, are skipped: a young table's shallow buckets are often thin). A cluster packed
+ * around our id sits in deep buckets behind empty ones and cannot inflate it. 0 for a table with
+ * no bucket of k/2.
+ */
+function shallowSize(core: EngineCore): number {
+  const t = core.table
+  const half = core.cfg.k / 2
+  let i = 0
+  while (i < KEY_BITS && t.bucketSize(i) < half) i++
+  if (i >= KEY_BITS - 1) return 0
+  while (i < KEY_BITS - 1 && (t.bucketSize(i) >= half || t.bucketSize(i + 1) >= half)) i++
+  return core.cfg.k * 2 ** i
+}
+
+/** Our own neighbourhood's size estimate (k closest contacts to our id, full precision), or undefined below k/2. */
+function neighbourhoodSize(core: EngineCore): number | undefined {
   const k = core.cfg.k
   const neighbours = core.table.closest(core.self.id, k)
   if (neighbours.length < k / 2) return undefined
@@ -125,6 +224,30 @@ export function detectorSizeEstimate(core: EngineCore): number | undefined {
       neighbours.map((c) => c.id),
     ),
   )
+}
+
+/** Shared bits past log2(network size) from which a contact counts as packed around us. */
+const PACKED_EXTRA_BITS = 3
+
+/**
+ * Whether k/4 or more of our contacts share log2(N) + PACKED_EXTRA_BITS bits with us: a Sybil
+ * cluster is packed around our id. Contacts sharing that many bits are about 1/8 of a peer in an
+ * honest network, dozens inside a cluster. N is the smaller of the lookups' estimate and the one
+ * our shallow buckets give (k * 2^(b+1) for the first bucket b that is not full): a cluster
+ * around us inflates what our neighbourhood says, and the lookups' estimate falls back to that
+ * until there are enough lookups; the cluster has no ids in the shallow buckets.
+ */
+export function packedAroundUs(core: EngineCore): boolean {
+  const t = core.table
+  const k = core.cfg.k
+  let b = 0
+  while (b < KEY_BITS && t.bucketSize(b) >= k) b++
+  const n = Math.min(lookupSizeEstimate(core) ?? Infinity, k * 2 ** (b + 1))
+  if (!(n >= 2)) return false
+  const from = Math.ceil(Math.log2(n)) + PACKED_EXTRA_BITS
+  let packed = 0
+  for (let i = from; i <= Math.min(t.deepestBucket(), KEY_BITS - 1); i++) packed += t.bucketSize(i)
+  return packed >= k / 4
 }
 
 /**

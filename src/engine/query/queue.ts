@@ -15,7 +15,7 @@ import { ANSWERED } from './candidate-state.js'
 import type { Candidate, LookupPurpose } from './lookup.js'
 import { densityCheck, earlyDensityCheck, EARLY_CHECK_EVERY, EARLY_CHECKS, networkSizeEstimate } from './density.js'
 import { LOOKUP_HEDGE, timerPayload } from '../timer-kinds.js'
-import { KEY_BYTES, LOOKUP_QUORUM, MAX_CANDIDATES_PER_PATH, WIDE_REGION_K } from '../constants.js'
+import { KEY_BYTES, LOOKUP_QUORUM, MAX_CANDIDATES_PER_PATH, SUSPECT_REGION_K, WIDE_REGION_K } from '../constants.js'
 import { EngineMisuseError } from '../errors.js'
 
 export function requestLookup(core: EngineCore, op: LookupOp, key: Uint8Array, target: NodeId, tag: number, purpose: LookupPurpose): void {
@@ -101,10 +101,13 @@ export function finish(core: EngineCore, l: Lookup, error?: string): void {
     advance(core, l) // continues beyond the excluded cluster, or finishes (the check ran: no recursion)
     return
   }
-  if (error === undefined && core.cfg.policy.sybilDetection && l.op === 'GET_PROVIDERS' && l.providers.length === 0 && l.width < WIDE_REGION_K * core.cfg.k) {
-    // Nothing among the k nearest: look as far as a PROVIDE stores before saying not-found.
-    l.width = WIDE_REGION_K * core.cfg.k
-    advance(core, l) // widened once: finishes when the wider region is heard from
+  const k = core.cfg.k
+  if (error === undefined && core.cfg.policy.sybilDetection && l.op === 'GET_PROVIDERS' && l.providers.length === 0 && l.width < SUSPECT_REGION_K * k) {
+    // Nothing among the k nearest: look as far as a PROVIDE stores before saying not-found, and
+    // then as far as one stores in a suspect region (SUSPECT_REGION_K): misrouting Sybils packed
+    // near the key hide honest peers from a lookup, and a wider one reaches those they hid.
+    l.width = l.width < WIDE_REGION_K * k ? WIDE_REGION_K * k : SUSPECT_REGION_K * k
+    advance(core, l) // widened (at most twice): finishes when the wider region is heard from
     return
   }
   const nowMs = core.nowMs

@@ -371,6 +371,15 @@ export class ChaosRun {
     return n
   }
 
+  /**
+   * Lookups the Sybil-density detector flagged in honest peers (sybil-suspected events) in the
+   * window: with the strict profile on a network without an attacker, every one is a false alarm.
+   */
+  detections(window: string): number {
+    const { fromMs, toMs } = this.windowRange(window)
+    return this.suspects.counts(fromMs, toMs)['rejected_sybil_suspected'] ?? 0
+  }
+
   /** Chaos metrics over a window (see CHAOS_METRIC_NAMES), plus rejected_<reason>. */
   metricsFor(window: string): Record<string, number | null> {
     const { fromMs, toMs, fault } = this.windowRange(window)
@@ -397,7 +406,7 @@ export class ChaosRun {
     const sum = (k: 'flipped_nodes' | 'false_alarms'): number | null => (ms.length === 0 ? null : ms.reduce((n, m) => n + (m?.[k] ?? 0), 0))
     let fired = 0
     for (const e of this.evaluator?.episodes ?? []) if (e.firedMs >= fromMs && e.firedMs < toMs) fired++
-    const suspected = this.suspects.counts(fromMs, toMs)['rejected_sybil_suspected'] ?? 0
+    const suspected = this.detections(window)
     // Paging alerts still firing when the run ends: a defence whose price keeps someone awake.
     const pagesAtEnd = this.pagesFiringAt(Infinity)
     return {

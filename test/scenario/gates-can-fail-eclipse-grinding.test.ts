@@ -1,0 +1,6 @@
+// eclipse-grinding.yaml at reduced size: its gate holds, and fails with the defences off (see
+// gate-breakers.ts).
+import { describe, expect, it } from 'vitest'
+import { CASES, caseTests } from './gate-breakers.js'
+
+describe('every gate of eclipse-grinding.yaml can fail', () => caseTests(CASES.find((c) => c.file === 'eclipse-grinding.yaml')!, it, expect))
