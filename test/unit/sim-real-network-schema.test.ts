@@ -28,7 +28,7 @@ describe('scenario schema: a real network', () => {
   it('absent, nothing new appears in the resolved scenario', () => {
     const s = parseScenarioText(MIN, 's.yaml')
     expect(Object.keys(s.network)).toEqual(['peers', 'bootstraps', 'join_spread_s', 'regions', 'access_latency_ms', 'jitter_ms', 'loss', 'wire_codec'])
-    expect(Object.keys(s.churn)).toEqual(['turnover_per_hour', 'session', 'downtime', 'weibull_shape', 'downtime_mean_s'])
+    expect(Object.keys(s.churn)).toEqual(['turnover_per_hour', 'session', 'downtime', 'weibull_shape', 'downtime_mean_s', 'amnesia'])
     expect(Object.keys(s.workload)).not.toContain('issuers')
     expect(Object.keys(s)).not.toContain('reference')
   })
