@@ -40,7 +40,7 @@ import type { NodeId } from './ids.js'
 import { commonPrefixLength, compareDistance, idEquals } from './ids.js'
 import { KEY_BITS } from './constants.js'
 import type { PolicyConfig } from './config.js'
-import { M_BASE, M_LEN, M_REP_LEN, META_STRIDE, TableSlots } from './table-slots.js'
+import { M_BASE, M_EVEN, M_LEN, M_REP_LEN, META_STRIDE, TableSlots } from './table-slots.js'
 import { AnnouncedPeers } from './announced-peers.js'
 
 /** A snapshot of one table entry. */
@@ -236,16 +236,25 @@ export class RoutingTable extends TableSlots {
    * contacts stay unless they crowd (Kademlia's preference for old contacts, within each sub-range).
    */
   private balanceVictim(i: number, id: NodeId): number {
-    if (i + SUBRANGE_BITS >= PREFIX_BITS) return -1
+    // Most newcomers reach far buckets that are long even: one read then, not a scan.
+    if (i + SUBRANGE_BITS >= PREFIX_BITS || this.i32[i * META_STRIDE + M_EVEN] === 1) return -1
     const counts = this.scratch.subranges
     counts.fill(0)
     const s0 = this.i32[i * META_STRIDE + M_BASE]!
     const end = s0 + this.i32[i * META_STRIDE + M_LEN]!
     for (let s = s0; s < end; s++) counts[this.subrangeOf(s, i)]!++
+    let f = 0
+    let low = counts[0]!
+    for (let j = 1; j < SUBRANGES; j++) {
+      if (counts[j]! > counts[f]!) f = j
+      if (counts[j]! < low) low = counts[j]!
+    }
+    if (counts[f]! < low + 2) {
+      this.i32[i * META_STRIDE + M_EVEN] = 1
+      return -1
+    }
     let e = 0
     for (let b = 1; b <= SUBRANGE_BITS; b++) e = (e << 1) | idBit(id, i + b)
-    let f = 0
-    for (let j = 1; j < SUBRANGES; j++) if (counts[j]! > counts[f]!) f = j
     if (counts[f]! < counts[e]! + 2) return -1
     for (let s = end - 1; s >= s0; s--) if (this.subrangeOf(s, i) === f) return s
     return -1
