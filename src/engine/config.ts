@@ -26,6 +26,13 @@ export interface PolicyConfig {
    */
   readonly maxPerIdQuarter?: number
   /**
+   * A full bucket takes a newcomer from a sub-range of its id range (1/32 of it) that holds at
+   * least two fewer contacts than its fullest sub-range, whose youngest contact goes to the
+   * replacement cache for it: a bucket's contacts then cover its range evenly, which is what
+   * makes lookup hops as few as ideal tables' (routing-table.ts: balanceVictim).
+   */
+  readonly balanceIdRange?: boolean
+  /**
    * Peers remembered after announcing themselves (a self-lookup reaching us), to answer a
    * FIND_NODE for exactly their id even when their bucket is full of others (announced-peers.ts);
    * 0 or absent: none.
@@ -78,6 +85,7 @@ export const DEFAULT_POLICY: PolicyConfig = {
   perPeerBurst: Infinity,
   sybilDetection: false,
   sybilDensityFactor: 4,
+  balanceIdRange: true,
 }
 
 /**

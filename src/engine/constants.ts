@@ -105,6 +105,8 @@ export const ANNOUNCE_TTL_MS = 2 * REFRESH_INTERVAL_MS
  * neighbours joining after it hear of it within a minute; only such a node does.
  */
 export const ANNOUNCE_INTERVAL_MS = 30_000
+/** Between the join's bucket-fill lookups (refresh.ts: one at a time, each where the last left the biggest hole). */
+export const JOIN_FILL_GAP_MS = 30_000
 /** Refresh lookups started per refresh round (deepest stale buckets first), to bound maintenance traffic. */
 export const MAX_REFRESH_LOOKUPS_PER_ROUND = 4
 /**

@@ -1,20 +1,31 @@
 // Bucket refresh: every refresh interval, lookups into the buckets no lookup went into lately
-// (at most maxRefreshLookupsPerRound a round), and right after joining into the buckets farther
-// than our closest neighbour (Kademlia's join).
+// (at most maxRefreshLookupsPerRound a round), and after joining into the buckets farther than our
+// closest neighbour (Kademlia's join): as many lookups, one at a time, JOIN_FILL_GAP_MS apart.
+// A lookup into a bucket aims at the part of its range where the bucket holds fewest contacts.
 import type { EngineCore } from './core.js'
 import { commonPrefixLength, randomIdInBucket } from './ids.js'
 import { requestLookup } from './query/queue.js'
 import { networkSizeEstimate } from './query/density.js'
 import { BUCKET_REFRESH, timerPayload } from './timer-kinds.js'
 import { armAnnounce } from './announce.js'
+import { JOIN_FILL_GAP_MS } from './constants.js'
+import type { NodeId } from './ids.js'
+import { SUBRANGE_BITS } from './routing-table.js'
 
 /** Arms the next refresh round, one interval from now. */
 export function armRefresh(core: EngineCore): void {
   core.timers.push(core.nowMs + core.cfg.refreshIntervalMs, timerPayload(BUCKET_REFRESH))
 }
 
-/** The refresh timer: one round, and the next one armed. */
-export function onRefreshTimer(core: EngineCore): void {
+/**
+ * The refresh timer: with `joinFillLeft` 0, one round, and the next one armed; else one step of
+ * the join's bucket fill, with that many lookups left (this one included).
+ */
+export function onRefreshTimer(core: EngineCore, joinFillLeft: number): void {
+  if (joinFillLeft > 0) {
+    joinFillStep(core, joinFillLeft)
+    return
+  }
   refresh(core)
   armRefresh(core)
 }
@@ -38,13 +49,27 @@ function refresh(core: EngineCore): void {
   refreshNeediest(core, stale, budget)
 }
 
-/** After joining: populate buckets farther than our closest neighbour (Kademlia's join); start the announcement checks. */
+/**
+ * After joining: populate buckets farther than our closest neighbour (Kademlia's join), and start
+ * the announcement checks. The lookups go one at a time, JOIN_FILL_GAP_MS apart, each into the
+ * bucket that then lacks the most: a lookup's answers and the peers that hear of us meanwhile fill
+ * buckets too, so the later ones go where the earlier ones left holes. Sent at once (as a round
+ * is), they were chosen from the table the join left and went into the same holes; with every
+ * peer of a network joining in the same minutes, the storm of them filled the far buckets worse,
+ * for the same messages (BENCHMARKS.md, the scale section).
+ */
 export function refreshFarBuckets(core: EngineCore): void {
   armAnnounce(core)
+  joinFillStep(core, core.cfg.maxRefreshLookupsPerRound)
+}
+
+/** One lookup of the join's bucket fill (into the neediest bucket farther than our closest neighbour), and the next step armed. */
+function joinFillStep(core: EngineCore, left: number): void {
   const nearest = core.table.closest(core.self.id, 1)[0]
-  if (nearest === undefined) return
+  if (nearest === undefined || left <= 0) return
   const upTo = commonPrefixLength(core.self.id, nearest.id) - 1
-  refreshNeediest(core, core.table.staleBuckets(core.nowMs - core.cfg.refreshIntervalMs, upTo), core.cfg.maxRefreshLookupsPerRound)
+  if (refreshNeediest(core, core.table.staleBuckets(core.nowMs - core.cfg.refreshIntervalMs, upTo), 1) === 0) return
+  if (left > 1) core.timers.push(core.nowMs + JOIN_FILL_GAP_MS, timerPayload(BUCKET_REFRESH, left - 1))
 }
 
 /**
@@ -58,14 +83,41 @@ export function refreshFarBuckets(core: EngineCore): void {
  * cache: topping those up cost maintenance traffic without making lookups faster or more
  * successful (docs/ARCHITECTURE.md: maintenance traffic).
  */
-function refreshNeediest(core: EngineCore, stale: readonly number[], budget: number): void {
-  if (budget <= 0 || stale.length === 0) return
+function refreshNeediest(core: EngineCore, stale: readonly number[], budget: number): number {
+  if (budget <= 0 || stale.length === 0) return 0
   const k = core.cfg.k
   const n = networkSizeEstimate(core) ?? Infinity
   const lack = (i: number): number => Math.min(k, n / 2 ** (i + 1)) - core.table.bucketSize(i)
   const order = stale.map((i) => ({ i, lack: lack(i) })).filter((b) => b.lack >= k / 4).sort((a, b) => b.lack - a.lack || a.i - b.i)
-  for (const { i } of order.slice(0, budget)) {
-    const target = randomIdInBucket(core.self.id, i, core.rng)
+  const chosen = order.slice(0, budget)
+  for (const { i } of chosen) {
+    const target = aimInBucket(core, i)
     requestLookup(core, 'FIND_NODE', target, target, -1, 'refresh')
   }
+  return chosen.length
+}
+
+/**
+ * A random id in bucket i, in the sub-range of its range where the bucket holds fewest contacts
+ * (the first such from a random start; RoutingTable.subrangeCounts): a lookup's answers come from
+ * around its target, so this fills the part of the bucket that lookups into it miss most, and
+ * the table's balanced admission keeps what it brings.
+ */
+function aimInBucket(core: EngineCore, i: number): NodeId {
+  const target = randomIdInBucket(core.self.id, i, core.rng)
+  const counts = core.table.subrangeCounts(i)
+  if (counts === undefined) return target
+  const n = counts.length
+  const from = core.rng.int(n)
+  let e = from
+  for (let j = 1; j < n; j++) {
+    const f = (from + j) % n
+    if (counts[f]! < counts[e]!) e = f
+  }
+  for (let b = 0; b < SUBRANGE_BITS; b++) {
+    const bit = i + 1 + b
+    const mask = 0x80 >> (bit & 7)
+    target[bit >> 3] = (e >> (SUBRANGE_BITS - 1 - b)) & 1 ? target[bit >> 3]! | mask : target[bit >> 3]! & ~mask
+  }
+  return target
 }

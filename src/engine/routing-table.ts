@@ -40,7 +40,7 @@ import type { NodeId } from './ids.js'
 import { commonPrefixLength, compareDistance, idEquals } from './ids.js'
 import { KEY_BITS } from './constants.js'
 import type { PolicyConfig } from './config.js'
-import { M_BASE, M_LEN, M_REP_LEN, META_STRIDE, TableSlots } from './table-slots.js'
+import { M_BASE, M_EVEN, M_LEN, M_REP_LEN, META_STRIDE, TableSlots } from './table-slots.js'
 import { AnnouncedPeers } from './announced-peers.js'
 
 /** A snapshot of one table entry. */
@@ -69,7 +69,7 @@ export const OBS_FULL = 5
 
 /** The diversity limits the table applies (the /16 ones are optional: Infinity when absent), and its announcement memory (absent: none). */
 export type TablePolicy = Pick<PolicyConfig, 'maxPerGroupPerBucket' | 'maxPerGroupPerTable'> &
-  Partial<Pick<PolicyConfig, 'maxPer16PerBucket' | 'maxPer16PerTable' | 'maxPerIdQuarter' | 'announcedPeers'>>
+  Partial<Pick<PolicyConfig, 'maxPer16PerBucket' | 'maxPer16PerTable' | 'maxPerIdQuarter' | 'announcedPeers' | 'balanceIdRange'>>
 
 /** "10.1" of the /24 group "10.1.2" (the group as it is, when it has no two dots). */
 export function group16Of(group: string): string {
@@ -208,8 +208,72 @@ export class RoutingTable extends TableSlots {
       this.dropReplacement(i, contact, h)
       return OBS_ADDED
     }
+    if (this.policy.balanceIdRange === true) {
+      const v = this.balanceVictim(i, contact.id)
+      if (v >= 0) {
+        const old = this.contacts[v]!
+        this.removeAt(i, v)
+        this.append(i, contact, h, nowMs)
+        this.dropReplacement(i, contact, h)
+        this.addReplacement(i, old, hashString(old.peer))
+        return OBS_ADDED
+      }
+    }
     this.addReplacement(i, contact, h)
     return OBS_FULL
+  }
+
+  /**
+   * The slot that leaves full bucket i for a newcomer with `id`, or -1: the youngest contact of
+   * the bucket's fullest sub-range (one of 2^SUBRANGE_BITS parts of its id range, by the bits after
+   * its prefix; the lowest on a tie) when that sub-range holds at least two more than the
+   * newcomer's. A bucket's contacts come from lookups and from the peers that query us, and both
+   * crowd around a few points of its range (a lookup into the bucket meets the peers near its
+   * target; a self-lookup meets the part of the range nearest us); a lookup for a target elsewhere
+   * in the range then starts farther from it and takes a hop more. Kept even, a full bucket's k
+   * contacts cover its range as evenly as a random draw from it would, or better. Only a newcomer
+   * that proved alive is judged, and a member leaves only for one of a thinner sub-range, so old
+   * contacts stay unless they crowd (Kademlia's preference for old contacts, within each sub-range).
+   */
+  private balanceVictim(i: number, id: NodeId): number {
+    // Most newcomers reach far buckets that are long even: one read then, not a scan.
+    if (i + SUBRANGE_BITS >= PREFIX_BITS || this.i32[i * META_STRIDE + M_EVEN] === 1) return -1
+    const counts = this.scratch.subranges
+    counts.fill(0)
+    const s0 = this.i32[i * META_STRIDE + M_BASE]!
+    const end = s0 + this.i32[i * META_STRIDE + M_LEN]!
+    for (let s = s0; s < end; s++) counts[this.subrangeOf(s, i)]!++
+    let f = 0
+    let low = counts[0]!
+    for (let j = 1; j < SUBRANGES; j++) {
+      if (counts[j]! > counts[f]!) f = j
+      if (counts[j]! < low) low = counts[j]!
+    }
+    if (counts[f]! < low + 2) {
+      this.i32[i * META_STRIDE + M_EVEN] = 1
+      return -1
+    }
+    let e = 0
+    for (let b = 1; b <= SUBRANGE_BITS; b++) e = (e << 1) | idBit(id, i + b)
+    if (counts[f]! < counts[e]! + 2) return -1
+    for (let s = end - 1; s >= s0; s--) if (this.subrangeOf(s, i) === f) return s
+    return -1
+  }
+
+  /** Contacts of bucket i in each of the 2^SUBRANGE_BITS sub-ranges of its id range; undefined for a bucket too deep for the id prefix columns. */
+  subrangeCounts(i: number): number[] | undefined {
+    if (i + SUBRANGE_BITS >= PREFIX_BITS) return undefined
+    const counts = new Array<number>(SUBRANGES).fill(0)
+    if (!this.exists(i)) return counts
+    const s0 = this.i32[i * META_STRIDE + M_BASE]!
+    for (let s = s0; s < s0 + this.i32[i * META_STRIDE + M_LEN]!; s++) counts[this.subrangeOf(s, i)]!++
+    return counts
+  }
+
+  /** The sub-range of bucket i's id range that slot s's contact lies in (the SUBRANGE_BITS bits after the bucket's prefix; i + SUBRANGE_BITS < 48). */
+  private subrangeOf(s: number, i: number): number {
+    const prefix = (this.i32[this.oHi + s]! & 0xffff) * 4294967296 + (this.i32[this.oLo + s]! >>> 0)
+    return Math.floor(prefix / 2 ** (PREFIX_BITS - 1 - i - SUBRANGE_BITS)) % SUBRANGES
   }
 
   /** When a non-empty bucket's least-recently-seen entry was last heard from. */
@@ -593,6 +657,13 @@ export class RoutingTable extends TableSlots {
   }
 }
 
+/**
+ * A bucket's range is cut into 2^SUBRANGE_BITS sub-ranges by the bits after its prefix, over which
+ * the balanced admission (balanceVictim) and the refresh's aim keep its contacts spread.
+ */
+export const SUBRANGE_BITS = 5
+const SUBRANGES = 1 << SUBRANGE_BITS
+
 /** Bits in the id prefix columns (hi 16 + lo 32). */
 const PREFIX_BITS = 48
 
@@ -637,6 +708,8 @@ export function hashString(s: string): number {
  */
 export class TableScratch {
   readonly slots: number[] = []
+  /** balanceVictim's contacts per sub-range of a bucket's range. */
+  readonly subranges: number[] = new Array<number>(SUBRANGES).fill(0)
   readonly keys: number[] = []
   readonly out: Contact[] = []
 }

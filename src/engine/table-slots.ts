@@ -36,6 +36,12 @@ const M_CAP = 3
 export const M_REP_LEN = 4
 const M_REP_HEAD = 5
 const M_REP_BASE = 6
+/**
+ * 1 when the bucket's contacts were last found spread evenly over its id range (no sub-range holds
+ * two more than another: routing-table.ts, balanceVictim), so no newcomer can displace one; any
+ * change of its members clears it.
+ */
+export const M_EVEN = 7
 /** Fields per bucket (32 bytes: a bucket's bookkeeping rarely straddles two cache lines). */
 export const META_STRIDE = 8
 
@@ -103,6 +109,7 @@ export class TableSlots {
     const m = i * META_STRIDE
     if (this.i32[m + M_LEN] === this.i32[m + M_CAP]) this.growBlock(i)
     const s = this.i32[m + M_BASE]! + this.i32[m + M_LEN]!++
+    this.i32[m + M_EVEN] = 0
     const id = contact.id
     this.contacts[s] = contact
     this.i32[this.oHi + s] = (id[0]! << 8) | id[1]!
@@ -120,6 +127,7 @@ export class TableSlots {
     for (let t = s; t < end; t++) this.copySlot(t, t + 1)
     this.contacts[end] = undefined
     this.i32[i * META_STRIDE + M_LEN]!--
+    this.i32[i * META_STRIDE + M_EVEN] = 0
     return c
   }
 

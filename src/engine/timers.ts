@@ -26,7 +26,7 @@ export function onTimers(core: EngineCore): void {
         break
       }
       case BUCKET_REFRESH:
-        onRefreshTimer(core)
+        onRefreshTimer(core, timerArg(p))
         break
       case PROVIDER_SWEEP:
         onSweepTimer(core)

@@ -2,7 +2,7 @@
 // guards is broken. The gates are the scenario file's own, checked on the same metrics `dht-sim
 // gate` reads:
 //   - honest peers' p95 and success while the group is pegged fail when the pegged peers are in
-//     effect dead (nearly every peer, a minute per unit of work, no room to queue);
+//     effect dead (99 % of the peers, a minute per unit of work, no room to queue, no refusals);
 //   - the pegged peers' refusals (rejected_overloaded > 0) fail when admission control is off;
 //   - MTTR fails when admission control is off and the queue may grow: the work a pegged peer
 //     accepted keeps it answering late long after the fault is removed. The same run with
@@ -63,11 +63,16 @@ describe('drill: cpu-saturation (reduced)', () => {
   })
 
   it('fails the honest peers\' gates when the pegged peers are in effect dead', () => {
+    // Dead: no admission control, so they do not even refuse (a quick "overloaded" lets a lookup
+    // move on), and one message a minute gets through. At 90 % of the peers so pegged, honest
+    // lookups still succeeded 0.95-0.996 across seeds (they reach the other honest peers); at
+    // 99 % they succeed 0.87-0.96 with p95 1.0-1.8 s (seeds 1, 101-103, 105).
     const { chaos } = runChaosYaml(
       reduced((r) => {
-        r.groups[0].fraction = 0.9
+        r.groups[0].fraction = 0.99
         r.faults[0].service_ms = 60_000
         r.faults[0].queue_max = 1
+        r.dht = ADMISSION_OFF
       }),
     )
     const v = verdicts(chaos)

@@ -147,16 +147,22 @@ export const CASES: readonly GateCase[] = [
   },
   {
     file: 'latency-inter-region.yaml',
+    // The fault's window is 10 min, as the file's is long (15 min): in its first two minutes the
+    // network has not yet settled to the slow links (p95 about 950 ms a minute there, about 500-700
+    // ms from the third minute on), and a 3-min window measured mostly that (p95 750-920 ms across
+    // seeds, the same on either join fill), where the file's measures mostly the settled network.
+    // The burst as the file has it (400 lookups/s, 60 s), well inside the settled part.
     reduce: (r) => {
-      reduceDrill(420, { 'wan-latency': { at_s: 120, for_s: 180 }, burst: { at_s: 180, for_s: 20 } })(r)
+      reduceDrill(840, { 'wan-latency': { at_s: 120, for_s: 600 }, burst: { at_s: 400, for_s: 60 } })(r)
       r.workload.find_node_per_s = 3
-      r.faults[1].lookups_per_s = 300
     },
     breakers: [
-      { label: 'inter-region links +1500 ms instead of +300', patch: (r) => (r.faults[0].add_ms = 1500), breaks: ['lookup_p95_ms < 800 [during:wan-latency]'] },
+      // Not "inter-region links +1500 ms": p95 settles within minutes however slow the far links
+      // are (680 ms over the 10-min window at +1500), as long as near peers stay fast.
+      { label: 'the +300 ms on every link, intra-region too', patch: (r) => (r.faults[0].targets = 'all'), breaks: ['lookup_p95_ms < 800 [during:wan-latency]'] },
       {
         label: 'every link also loses 80 % of its packets',
-        patch: (r) => r.faults.push({ id: 'wan-loss', at_s: 120, for_s: 180, kind: 'loss', percent: 80, targets: 'all' }),
+        patch: (r) => r.faults.push({ id: 'wan-loss', at_s: 120, for_s: 600, kind: 'loss', percent: 80, targets: 'all' }),
         breaks: ['unshed_success >= 0.999 [during:wan-latency]'],
       },
       // No admission bound worth the name: the burst queues instead of being shed.
@@ -193,7 +199,16 @@ export const CASES: readonly GateCase[] = [
   },
   {
     file: 'loss-bootstrap-collapse.yaml',
-    reduce: reduceDrill(1100, { 'boot-loss': { at_s: 300, for_s: 500 }, 'wide-loss': { at_s: 480, for_s: 300 } }),
+    // 500 peers and the file's workload: at 150 peers the 4 bootstraps are among the closest peers
+    // of a large share of keys, so their loss alone failed over 1 % of the lookups in the fault's
+    // first minute (a collapse, before readiness flips at 30 s), and with 2.7 lookups/s a minute
+    // held ~160 lookups, two failures enough (lead -30 s at three of five seeds, on either join
+    // fill). The file's network collapses only when the wide loss comes (seeds 1, 101-103).
+    reduce: (r) => {
+      reduceDrill(1100, { 'boot-loss': { at_s: 300, for_s: 500 }, 'wide-loss': { at_s: 480, for_s: 300 } })(r)
+      r.network.peers = 500
+      r.workload = { find_node_per_s: 10, provide_per_s: 1, get_providers_per_s: 5 }
+    },
     breakers: [
       { label: 'readiness blind to bootstraps', patch: (r) => (r.dht = { ...r.dht, bootstrap_live_window_s: 86_400 }), breaks: ['readiness_lead_s > 0 [during:boot-loss]'] },
       { label: 'the network never heals after the fault', patch: neverRecovers(800, 1100), breaks: ['mttr_s < 300 [after:boot-loss]'] },

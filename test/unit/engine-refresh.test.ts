@@ -3,7 +3,8 @@ import { DhtEngine } from '../../src/engine/engine.js'
 import { engineConfig } from '../../src/engine/config.js'
 import { commonPrefixLength, randomIdInBucket } from '../../src/engine/ids.js'
 import { SeededRng } from '../../src/engine/rng.js'
-import type { Contact, Output, Request } from '../../src/engine/types.js'
+import type { Contact, Input, Output, Request } from '../../src/engine/types.js'
+import { JOIN_FILL_GAP_MS } from '../../src/engine/constants.js'
 
 const rng = new SeededRng('refresh-test')
 const self: Contact = { id: rng.bytes(32), peer: 'self', addrs: [], ipGroup: '' }
@@ -14,30 +15,47 @@ const inBucket = (i: number): Contact => {
   return { id: randomIdInBucket(self.id, i, rng), peer: `p${n}`, addrs: [], ipGroup: `10.${n >> 8}.${n & 255}` }
 }
 
-function requests(out: Output): { to: Contact; req: Request }[] {
-  return out.sends.flatMap((s) => (s.msg.kind === 'request' ? [{ to: s.to, req: s.msg }] : []))
+function requests(sends: Output['sends']): { to: Contact; req: Request }[] {
+  return sends.flatMap((s) => (s.msg.kind === 'request' ? [{ to: s.to, req: s.msg }] : []))
 }
 
 /**
  * Joins with `known` in the table, every peer asked answering that it knows nobody closer, and
- * returns the buckets the join's refresh lookups go to (they all start in one step).
+ * returns the join's bucket-fill lookups: the bucket each went into and when it started.
  */
-function refreshesAfterJoin(known: readonly Contact[]): number[] {
+function fillAfterJoin(known: readonly Contact[]): { bucket: number; atMs: number }[] {
   const engine = new DhtEngine({ self, config: engineConfig(), rng: new SeededRng('e') })
   engine.step(0, { kind: 'seed-contacts', contacts: known })
-  let asked = requests(engine.step(0, { kind: 'start', bootstraps: [inBucket(0)] }))
   const answer = (req: Request) => ({ kind: 'response' as const, rpcId: req.rpcId, type: req.type, closer: [], providers: [] })
-  const refreshed = new Set<number>()
-  for (let t = 10; asked.length > 0 && refreshed.size === 0 && t < 10_000; t += 10) {
-    asked = asked.flatMap(({ to, req }) => requests(engine.step(t, { kind: 'message', from: to, msg: answer(req) })))
+  const fills: { bucket: number; atMs: number }[] = []
+  let deadline = Infinity
+  const stepAt = (atMs: number, input: Input): Output['sends'] => {
+    const out = engine.step(atMs, input)
+    deadline = out.nextDeadlineMs
+    return out.sends
+  }
+  let sends = stepAt(0, { kind: 'start', bootstraps: [inBucket(0)] })
+  let t = 0
+  // Every request is answered 10 ms later; when none is outstanding, the engine's next timer fires.
+  while (t < 10 * 60_000) {
+    const asked = requests(sends)
     for (const { req } of asked) {
       const cpl = commonPrefixLength(req.target, self.id)
-      if (req.type === 'FIND_NODE' && cpl < 256) refreshed.add(cpl)
+      if (req.type === 'FIND_NODE' && cpl < 256 && !fills.some((f) => f.bucket === cpl)) fills.push({ bucket: cpl, atMs: t })
     }
+    if (asked.length > 0) {
+      t += 10
+      sends = asked.flatMap(({ to, req }) => stepAt(t, { kind: 'message', from: to, msg: answer(req) }))
+    } else if (Number.isFinite(deadline)) {
+      t = Math.max(t, deadline)
+      sends = stepAt(t, { kind: 'timer' })
+    } else break
   }
-  expect(asked.length === 0 || refreshed.size > 0, 'the join finished').toBe(true)
-  return [...refreshed].sort((a, b) => a - b)
+  return fills
 }
+
+/** The buckets the join's bucket fill went into, in order. */
+const refreshesAfterJoin = (known: readonly Contact[]): number[] => fillAfterJoin(known).map((f) => f.bucket)
 
 /** `n` contacts in each of the given buckets. */
 const contacts = (n: number, buckets: readonly number[]): Contact[] => buckets.flatMap((i) => Array.from({ length: n }, () => inBucket(i)))
@@ -48,8 +66,11 @@ describe('bucket refresh after a join', () => {
     // neighbourhood (buckets 10-11) full, and nothing in between.
     const known = [...contacts(3, [0, 1, 2, 3]), ...contacts(12, [10, 11])]
     // Buckets 4-7 lack all k contacts (a network this deep has >= 20 peers in each); buckets 0-3
-    // lack 17 each. The four refresh lookups of the join go to the four neediest buckets.
-    expect(refreshesAfterJoin(known)).toEqual([4, 5, 6, 7])
+    // lack 17 each. The four refresh lookups of the join go to the four neediest buckets
+    // (the shallower first on a tie), one at a time, JOIN_FILL_GAP_MS apart.
+    const fills = fillAfterJoin(known)
+    expect(fills.map((f) => f.bucket)).toEqual([4, 5, 6, 7])
+    expect(fills.slice(1).map((f, j) => f.atMs - fills[j]!.atMs)).toEqual([JOIN_FILL_GAP_MS, JOIN_FILL_GAP_MS, JOIN_FILL_GAP_MS])
   })
 
   it('skips buckets that lack less than a quarter of their contacts', () => {
