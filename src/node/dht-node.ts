@@ -70,6 +70,11 @@ export interface DhtNodeOptions {
   readonly pqOffered?: boolean
   /** Source address of outbound TCP connections (a testbed node on its own loopback address). */
   readonly dialFrom?: string
+  /**
+   * libp2p's connection monitor: it pings every open connection this often (ms) and aborts one
+   * whose ping times out. Default: libp2p's (on, every 10 s); 0 switches it off.
+   */
+  readonly connectionMonitorMs?: number
   /** The user-space link shaper (fault injection): off unless given; `true` for no latency model. */
   readonly shaper?: boolean | Omit<ShaperOptions, 'self'>
   /** Where the ML-DSA-87 key lives; default: beside the cache in dataDir (none under amnesia). */
@@ -181,6 +186,7 @@ export class DhtNode implements AdminApi {
       privateKey: key,
       listen: o.listen,
       ...(o.dialFrom !== undefined ? { dialFrom: o.dialFrom } : {}),
+      ...(o.connectionMonitorMs !== undefined ? { connectionMonitorMs: o.connectionMonitorMs } : {}),
       ...(o.allow ? { allow: o.allow } : {}),
       limits: this.limits,
       // Through the event feed once it exists, so connection refusals reach the event tail too.

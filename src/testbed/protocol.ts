@@ -16,7 +16,7 @@ export interface NodeSpec {
 }
 
 export type ToWorker =
-  | { readonly t: 'init'; readonly engine: EngineConfig; readonly directory: readonly (readonly [string, PeerPlace])[]; readonly jitter: { median: number; sigma: number }; readonly loss: number; readonly adminToken: string; readonly seed: string; readonly pq: boolean; readonly stack: Pick<StackSpec, 'setup_rtts' | 'stream_rtts'> | null }
+  | { readonly t: 'init'; readonly engine: EngineConfig; readonly directory: readonly (readonly [string, PeerPlace])[]; readonly jitter: { median: number; sigma: number }; readonly loss: number; readonly adminToken: string; readonly seed: string; readonly pq: boolean; readonly connectionMonitor: boolean; readonly stack: Pick<StackSpec, 'setup_rtts' | 'stream_rtts'> | null }
   | { readonly t: 'start'; readonly node: NodeSpec }
   | { readonly t: 'stop'; readonly idx: number }
   | { readonly t: 'lookup'; readonly id: number; readonly idx: number; readonly op: LookupOp; readonly key: string }

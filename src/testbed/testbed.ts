@@ -58,6 +58,11 @@ export interface TestbedOptions {
   readonly workers?: number
   /** Run the PQ (ML-DSA-87) challenge on every connection, as production nodes do (default off). */
   readonly pq?: boolean
+  /**
+   * Run libp2p's connection monitor (a ping on every connection every 10 s), as production nodes
+   * do (default off: a testbed's nodes are fully meshed on one machine, see docs/testbed.md).
+   */
+  readonly connectionMonitor?: boolean
   /** The prometheus binary to scrape the nodes and evaluate the alert rules with (findPrometheus); off when absent. */
   readonly prometheus?: string
   readonly scenarioPath?: string
@@ -358,6 +363,7 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
           adminToken,
           seed,
           pq: opts.pq === true,
+          connectionMonitor: opts.connectionMonitor === true,
           stack: net.stack !== undefined ? { setup_rtts: net.stack.setup_rtts, stream_rtts: net.stack.stream_rtts } : null,
         })
         return p

@@ -25,6 +25,7 @@ let loss = 0
 let adminToken = randomBytes(16).toString('hex')
 let seed = 'testbed'
 let pq = false
+let connectionMonitor = false
 let stack: Extract<ToWorker, { t: 'init' }>['stack'] = null
 const nodes = new Map<number, DhtNode>()
 const probe = new Probe()
@@ -71,6 +72,8 @@ async function start(spec: NodeSpec): Promise<void> {
       amnesia: true,
       pqOffered: pq,
       dialFrom: loopbackHost(spec.idx),
+      // libp2p's connection monitor pings every connection every 10 s: see docs/testbed.md.
+      ...(connectionMonitor ? {} : { connectionMonitorMs: 0 }),
       // Many nodes share two cores: a handshake waits for CPU far longer than on a host of its own.
       limits: { ...DEFAULT_LIMITS, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS },
       privateKey,
@@ -163,6 +166,7 @@ process.on('message', (raw) => {
       adminToken = m.adminToken
       seed = m.seed
       pq = m.pq
+      connectionMonitor = m.connectionMonitor
       stack = m.stack
       send({ t: 'ready-to-work' })
       return

@@ -33,7 +33,7 @@ export async function calibrateCommand(file: string, flags: CalibrateFlags): Pro
   const sim = runScenario(scaled, { seed, scenarioPath: file, toolVersion: VERSION })
   return withInterrupt(async (signal) => {
     if (!flags.quiet) process.stderr.write(`calibrate: testbed, ${n} real nodes\n`)
-    const tb = await runTestbed(scenario, { nodes: n, seed, scenarioPath: file, toolVersion: VERSION, signal, pq: flags.pq === true, ...(prometheus !== undefined ? { prometheus } : {}), ...(workers !== undefined ? { workers } : {}) })
+    const tb = await runTestbed(scenario, { nodes: n, seed, scenarioPath: file, toolVersion: VERSION, signal, pq: flags.pq === true, connectionMonitor: flags.connectionMonitor === true, ...(prometheus !== undefined ? { prometheus } : {}), ...(workers !== undefined ? { workers } : {}) })
     writeReportFiles(join(outDir, 'sim'), renderReportFiles(sim))
     writeReportFiles(join(outDir, 'testbed'), renderReportFiles(tb))
     const cal = { ...compareRuns(sim, tb, n, tolerancesOf(scenario), tb.testbed.probe), partial: tb.testbed.partial, probe: tb.testbed.probe }
@@ -58,6 +58,7 @@ export function registerCalibrate(program: Command): void {
     .option('--seed <seed>', 'master seed (overrides the scenario)')
     .option('--out <dir>', 'output directory (default reports/<scenario name>-calibration/)')
     .option('--pq', 'run the PQ (ML-DSA-87) challenge on every connection, as production nodes do (off: two signatures per connection are most of the CPU of a many-node testbed)')
+    .option('--connection-monitor', 'run libp2p\'s connection monitor (a ping on every connection every 10 s), as production nodes do (off: N nodes on one machine pay N times a node\'s pings, see docs/testbed.md)')
     .option('--no-prometheus', 'do not start Prometheus (no alert timings in the testbed report)')
     .option('--workers <n>', 'testbed worker processes')
     .option('--quiet', 'no progress lines and no summary')

@@ -19,6 +19,7 @@ export interface TestbedFlags {
   readonly out?: string
   readonly workers?: string
   readonly pq?: boolean
+  readonly connectionMonitor?: boolean
   /** false with --no-prometheus. */
   readonly prometheus?: boolean
   readonly quiet?: boolean
@@ -66,6 +67,7 @@ export async function testbedCommand(file: string, flags: TestbedFlags): Promise
       ...(nodes !== undefined ? { nodes } : {}),
       ...(workers !== undefined ? { workers } : {}),
       pq: flags.pq === true,
+      connectionMonitor: flags.connectionMonitor === true,
       ...(prometheus !== undefined ? { prometheus } : {}),
       ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
       scenarioPath: file,
@@ -104,6 +106,7 @@ export function registerTestbed(program: Command): void {
     .option('--seed <seed>', 'master seed (overrides the scenario)')
     .option('--out <dir>', 'output directory (default reports/<scenario name>-testbed/)')
     .option('--pq', 'run the PQ (ML-DSA-87) challenge on every connection, as production nodes do (off: two signatures per connection are most of the CPU of a many-node testbed)')
+    .option('--connection-monitor', 'run libp2p\'s connection monitor (a ping on every connection every 10 s), as production nodes do (off: N nodes on one machine pay N times a node\'s pings, see docs/testbed.md)')
     .option('--no-prometheus', 'do not start Prometheus (no alert timings in the testbed report)')
     .option('--workers <n>', 'worker processes (default: one per 50 nodes)')
     .option('--quiet', 'no progress lines and no summary')

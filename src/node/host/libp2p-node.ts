@@ -36,6 +36,8 @@ export interface StackOptions {
    * (the OS would pick 127.0.0.1 for all of them).
    */
   readonly dialFrom?: string
+  /** libp2p's connection monitor: ping period (ms), 0 = off; default libp2p's (10 s). */
+  readonly connectionMonitorMs?: number
 }
 
 export type NodeStack = Libp2p<{ identify: unknown; ping: unknown }>
@@ -96,6 +98,9 @@ export async function createStack(opts: StackOptions): Promise<NodeStack> {
       ...(l !== undefined ? { maxIncomingPendingConnections: l.pendingConnections, inboundUpgradeTimeout: l.handshakeTimeoutMs } : {}),
     },
     ...(guard !== undefined || opts.allowPeer !== undefined ? { connectionGater: withPeerGate(guard?.gater() ?? {}, opts.allowPeer) } : {}),
+    ...(opts.connectionMonitorMs !== undefined
+      ? { connectionMonitor: opts.connectionMonitorMs > 0 ? { pingInterval: opts.connectionMonitorMs } : { enabled: false } }
+      : {}),
     services: { identify: identify(), ping: ping() },
   })) as unknown as NodeStack
   guard?.attach((peer) => node.getConnections(peer))
