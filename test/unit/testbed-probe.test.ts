@@ -1,7 +1,7 @@
 // The testbed's starvation probe: the kernel's run-queue accounting and the event loop's lateness,
 // pooled over the workers and judged against the bounds; a starved calibration is not judged.
 import { describe, expect, it } from 'vitest'
-import { judgeProbes, parseSchedstat, Probe, quantile, STARVED_CPU_WAIT_SHARE, STARVED_LOOP_P99_MS, type WorkerProbe } from '../../src/testbed/probe.js'
+import { judgeProbes, parseSchedstat, Probe, quantile, STARVED_CPU_WAIT_PER_RUN_MS, STARVED_LOOP_P99_MS, type WorkerProbe } from '../../src/testbed/probe.js'
 import { compareRuns, renderCalibrationMarkdown } from '../../src/testbed/calibrate.js'
 import type { Report } from '../../src/sim/report-types.js'
 
@@ -9,6 +9,7 @@ const LOAD = { start: 1, end: 1.5, cores: 2 }
 const worker = (o: Partial<WorkerProbe> = {}): WorkerProbe => ({
   cpuRunNs: 8e9,
   cpuWaitNs: 1e9,
+  cpuRuns: 10_000,
   loopDelayP50Ms: 10,
   loopDelayP99Ms: 20,
   loopDelayMaxMs: 40,
@@ -20,7 +21,8 @@ const worker = (o: Partial<WorkerProbe> = {}): WorkerProbe => ({
 
 describe('starvation probe', () => {
   it('reads /proc/<pid>/schedstat: ns on CPU, ns waiting', () => {
-    expect(parseSchedstat('123456 7890 12\n')).toEqual({ runNs: 123456, waitNs: 7890 })
+    expect(parseSchedstat('123456 7890 12\n')).toEqual({ runNs: 123456, waitNs: 7890, runs: 12 })
+    expect(parseSchedstat('123456 7890\n')).toEqual({ runNs: 123456, waitNs: 7890, runs: null })
     expect(parseSchedstat('garbage')).toBeNull()
     expect(quantile([1, 2, 3, 4], 0.5)).toBe(2)
     expect(quantile([1, 2, 3, 4], 0.95)).toBe(4)
@@ -30,6 +32,8 @@ describe('starvation probe', () => {
   it('pools the workers: wait share over all of them, the worst loop and set-up figures', () => {
     const p = judgeProbes([worker(), worker({ cpuRunNs: 2e9, cpuWaitNs: 1e9, loopDelayP99Ms: 30, setupP95Ms: 12 })], LOAD)
     expect(p.cpu_wait_share).toBeCloseTo(2 / 12, 3)
+    // 2e9 ns of waiting over 20,000 runs: 0.1 ms a run.
+    expect(p.cpu_wait_per_run_ms).toBeCloseTo(0.1, 6)
     expect(p.loop_delay_p99_ms).toBe(30)
     expect(p.setups).toBe(20)
     expect(p.setup_p95_ms).toBe(12)
@@ -39,14 +43,19 @@ describe('starvation probe', () => {
   })
 
   it('judges a run starved when the workers wait for a CPU, or the event loop runs late, past the bounds', () => {
-    const waiting = judgeProbes([worker({ cpuRunNs: 1e9, cpuWaitNs: 3e9 })], LOAD)
+    // 3 s of waiting over 1,000 runs: 3 ms a run.
+    const waiting = judgeProbes([worker({ cpuRunNs: 1e9, cpuWaitNs: 3e9, cpuRuns: 1_000 })], LOAD)
     expect(waiting.starved).toBe(true)
-    expect(waiting.starved_because[0]).toMatch(/waited for a CPU 75 % of the time/)
+    expect(waiting.starved_because[0]).toMatch(/waited 3 ms for a CPU each time they ran \(bound 1 ms; 75 % of the time/)
     const late = judgeProbes([worker({ loopDelayP99Ms: STARVED_LOOP_P99_MS + 1 })], LOAD)
     expect(late.starved).toBe(true)
     expect(late.starved_because[0]).toMatch(/event loop p99/)
-    const edge = judgeProbes([worker({ cpuRunNs: 1e9 * (1 - STARVED_CPU_WAIT_SHARE), cpuWaitNs: 1e9 * STARVED_CPU_WAIT_SHARE })], LOAD)
+    const edge = judgeProbes([worker({ cpuRunNs: 1e9, cpuWaitNs: 1e6 * STARVED_CPU_WAIT_PER_RUN_MS * 1_000, cpuRuns: 1_000 })], LOAD)
     expect(edge.starved).toBe(false)
+    // Short runs with the idle machine's wake-up latency: a large share of waiting, not starved.
+    const idle = judgeProbes([worker({ cpuRunNs: 2.6e9, cpuWaitNs: 1e9, cpuRuns: 10_000 })], LOAD)
+    expect(idle.cpu_wait_share).toBeGreaterThan(0.25)
+    expect(idle.starved).toBe(false)
     // Without /proc the share is not measured, and not held against the run.
     expect(judgeProbes([worker({ cpuRunNs: null, cpuWaitNs: null })], LOAD).cpu_wait_share).toBeNull()
   })
@@ -97,12 +106,12 @@ function report(metrics: Record<string, number | null>): Report {
 describe('a starved calibration', () => {
   it('is reported, not judged: verdict starved, whatever the pairs say', () => {
     const m = { lookup_p95_ms: 300, lookup_success: 1, messages_per_lookup: 10 }
-    const starved = judgeProbes([worker({ cpuRunNs: 1e9, cpuWaitNs: 3e9 })], LOAD)
+    const starved = judgeProbes([worker({ cpuRunNs: 1e9, cpuWaitNs: 3e9, cpuRuns: 1_000 })], LOAD)
     const c = compareRuns(report(m), report({ ...m, lookup_p95_ms: 9000 }), 50, undefined, starved)
     expect(c.pass).toBe(false)
     expect(c.starved).toBe(true)
     expect(c.verdict).toBe('starved')
-    expect(renderCalibrationMarkdown(c)).toMatch(/STARVED, not judged: the testbed was short of CPU \(workers waited for a CPU 75 %/)
+    expect(renderCalibrationMarkdown(c)).toMatch(/STARVED, not judged: the testbed was short of CPU \(workers waited 3 ms for a CPU each time they ran/)
     const fine = compareRuns(report(m), report({ ...m, lookup_p95_ms: 9000 }), 50, undefined, judgeProbes([worker()], LOAD))
     expect(fine.verdict).toBe('fail')
     expect(renderCalibrationMarkdown(fine)).not.toMatch(/STARVED/)

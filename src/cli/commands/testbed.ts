@@ -89,7 +89,7 @@ export async function testbedCommand(file: string, flags: TestbedFlags): Promise
       )
       const p = tb.probe
       process.stdout.write(
-        `probe: CPU wait ${p.cpu_wait_share === null ? 'n/a' : `${Math.round(p.cpu_wait_share * 100)} %`}, event loop p99 ${p.loop_delay_p99_ms} ms late, ${p.setups} set-ups (p50 ${p.setup_p50_ms} ms, p95 ${p.setup_p95_ms} ms), load ${p.load_avg_start} -> ${p.load_avg_end} on ${p.cores} cores${p.starved ? `: STARVED (${p.starved_because.join('; ')})` : ''}\n`,
+        `probe: CPU wait ${p.cpu_wait_share === null ? 'n/a' : `${Math.round(p.cpu_wait_share * 100)} %`} (${p.cpu_wait_per_run_ms ?? 'n/a'} ms a run), event loop p99 ${p.loop_delay_p99_ms} ms late, ${p.setups} set-ups (p50 ${p.setup_p50_ms} ms, p95 ${p.setup_p95_ms} ms), load ${p.load_avg_start} -> ${p.load_avg_end} on ${p.cores} cores${p.starved ? `: STARVED (${p.starved_because.join('; ')})` : ''}\n`,
       )
     }
     if (report.testbed.partial) return EXIT_INTERRUPTED
