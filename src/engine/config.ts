@@ -19,10 +19,11 @@ export interface PolicyConfig {
   /** Kept for configurations that name it; the detector no longer has a density threshold (query/density-evidence.ts). */
   readonly sybilDensityFactor: number
   /**
-   * A full bucket keeps at most this many contacts in one quarter of its id range against a
-   * newcomer from another quarter: the youngest of a fuller quarter leaves for it (absent: never).
-   * A full bucket of honest ids holds about k/4 per quarter; a Sybil cluster packed around a node
-   * falls in one quarter of each of its neighbours' buckets.
+   * A bucket admits no newcomer into a quarter of its id range that already holds this many
+   * contacts (routing-table.ts: quarterFull; absent: no limit). A full bucket of honest ids holds
+   * about k/4 per quarter; a Sybil cluster packed around a node falls in one quarter of each of
+   * its neighbours' buckets. At k/4, a full bucket holds exactly that many in every quarter, so
+   * this refuses every newcomer to a full bucket before balanceIdRange is consulted.
    */
   readonly maxPerIdQuarter?: number
   /**
