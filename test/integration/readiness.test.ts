@@ -77,14 +77,20 @@ describe('readiness', () => {
     expect(settled).toBe(true)
   })
 
+  /** A bootstrap `a`, and `b` (ready) that keeps its state in `dir`: `opts` starts `b` again. */
+  async function bootstrapAndKeeper(dir: string) {
+    const a = await startOurNode({ engine: testEngineConfig({ warmTableSize: 1 }) })
+    nodes.push(a)
+    const opts = { amnesia: false, dataDir: join(dir, 'data'), identityFile: join(dir, 'id.key'), bootstraps: [loopbackAddr(a.multiaddrs)], engine: testEngineConfig({ warmTableSize: 1 }) }
+    const b = await startOurNode(opts)
+    await eventually('b ready', () => (b.readiness().ready ? true : undefined))
+    return { a, b, opts }
+  }
+
   it('saves the routing table at shutdown and seeds it at restart (amnesia off)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dht-cache-'))
     try {
-      const a = await startOurNode({ engine: testEngineConfig({ warmTableSize: 1 }) })
-      nodes.push(a)
-      const opts = { amnesia: false, dataDir: join(dir, 'data'), identityFile: join(dir, 'id.key'), bootstraps: [loopbackAddr(a.multiaddrs)], engine: testEngineConfig({ warmTableSize: 1 }) }
-      const b = await startOurNode(opts)
-      await eventually('b ready', () => (b.readiness().ready ? true : undefined))
+      const { b, opts } = await bootstrapAndKeeper(dir)
       const peer = b.peerId
       await b.drain()
       expect(existsSync(join(dir, 'data', 'routing-table.json'))).toBe(true)
@@ -103,11 +109,7 @@ describe('readiness', () => {
   it('keeps the keys it provides and the records it holds across a restart (amnesia off)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dht-content-'))
     try {
-      const a = await startOurNode({ engine: testEngineConfig({ warmTableSize: 1 }) })
-      nodes.push(a)
-      const opts = { amnesia: false, dataDir: join(dir, 'data'), identityFile: join(dir, 'id.key'), bootstraps: [loopbackAddr(a.multiaddrs)], engine: testEngineConfig({ warmTableSize: 1 }) }
-      const b = await startOurNode(opts)
-      await eventually('b ready', () => (b.readiness().ready ? true : undefined))
+      const { a, b, opts } = await bootstrapAndKeeper(dir)
       const key = new TextEncoder().encode('records-across-restarts')
       expect((await b.host.lookup('PROVIDE', key)).success).toBe(true)
       // a announces its own key: b holds a's record.

@@ -14,6 +14,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { BadInputError } from '../../common/errors.js'
 import type { Contact, EngineContent, HeldRecord, ProvidedKey } from '../../engine/index.js'
 import { fromHex, toHex } from '../../engine/index.js'
+import { MAX_ADDRS_PER_CONTACT } from '../../wire/peers.js'
 
 /** Contacts kept in the cache file at most (a limit on everything). */
 export const MAX_CACHED_CONTACTS = 5_000
@@ -68,12 +69,17 @@ export async function loadContacts(dataDir: string): Promise<CachedContact[]> {
     for (const c of j.contacts.slice(0, MAX_CACHED_CONTACTS) as unknown[]) {
       const o = c as { peer?: unknown; addrs?: unknown }
       if (typeof o.peer !== 'string' || !Array.isArray(o.addrs)) continue
-      out.push({ peer: o.peer, addrs: o.addrs.filter((a): a is string => typeof a === 'string').slice(0, 16) })
+      out.push({ peer: o.peer, addrs: savedAddrs(o.addrs) })
     }
     return out
   } catch {
     return []
   }
+}
+
+/** A saved contact's addresses: the strings among them, as many as a contact keeps. */
+function savedAddrs(addrs: unknown): string[] {
+  return Array.isArray(addrs) ? addrs.filter((a): a is string => typeof a === 'string').slice(0, MAX_ADDRS_PER_CONTACT) : []
 }
 
 export const CONTENT_FILE = 'provider-records.json'
@@ -130,7 +136,7 @@ export async function loadContent(
     if (typeof o.key !== 'string' || typeof o.target !== 'string' || o.key.length > 2 * MAX_WIRE_KEY_BYTES || !/^([0-9a-f]{2})+$/.test(o.key)) continue
     const target = fromHex(o.target)
     if (target === undefined) continue
-    provided.push({ key: Uint8Array.from(o.key.match(/../g)!.map((b) => parseInt(b, 16))), target })
+    provided.push({ key: new Uint8Array(Buffer.from(o.key, 'hex')), target })
   }
   const records: HeldRecord[] = []
   for (const r of (Array.isArray(j.records) ? j.records : []).slice(0, MAX_SAVED_RECORDS) as unknown[]) {
@@ -139,8 +145,7 @@ export async function loadContent(
     if (typeof o.target !== 'string' || fromHex(o.target) === undefined || typeof o.peer !== 'string' || typeof o.expires_in_ms !== 'number' || !Number.isFinite(o.expires_in_ms)) continue
     const leftMs = o.expires_in_ms - downMs
     if (leftMs <= 0) continue
-    const addrs = Array.isArray(o.addrs) ? o.addrs.filter((a): a is string => typeof a === 'string').slice(0, 16) : []
-    const provider = contactOf(o.peer, addrs)
+    const provider = contactOf(o.peer, savedAddrs(o.addrs))
     if (provider === undefined) continue
     records.push({ keyHex: o.target.toLowerCase(), provider, expiresMs: nowMs + leftMs })
   }
