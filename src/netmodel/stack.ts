@@ -82,9 +82,13 @@ export class StackModel {
   opened = 0
   reused = 0
   closed = 0
+  /** Connections opened by requests handed over at or after `windowFromMs` (the report's measured window). */
+  openedInWindow = 0
+  private readonly windowFromMs: number
 
-  constructor(spec: StackSpec, peers: number) {
+  constructor(spec: StackSpec, peers: number, windowFromMs = 0) {
     this.spec = spec
+    this.windowFromMs = windowFromMs
     this.conns = new Array<Map<number, Conn> | undefined>(peers).fill(undefined)
   }
 
@@ -98,6 +102,7 @@ export class StackModel {
       c = { readyMs: startMs + this.spec.setup_rtts * rttMs + this.spec.setup_cpu_ms }
       this.link(from, to, c)
       this.opened++
+      if (startMs >= this.windowFromMs) this.openedInWindow++
     } else {
       this.touch(from, to, c)
       this.reused++

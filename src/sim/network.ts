@@ -72,6 +72,8 @@ export interface NetworkOptions {
   readonly rng: Rng
   /** The libp2p stack's costs (connections, streams, processing); off when absent. */
   readonly stack?: StackSpec | undefined
+  /** Where the measured window starts (the stack model counts connections opened from then). */
+  readonly windowFromMs?: number
   /** 1 for peers nobody can dial (reachability.ts): requests to them are dropped as "unreachable". */
   readonly unreachable?: Uint8Array | undefined
 }
@@ -110,7 +112,7 @@ export class Network {
     this.loss = opts.loss
     this.lossRng = opts.rng.fork('loss')
     this.jitterRng = opts.rng.fork('jitter')
-    this.stack = opts.stack === undefined ? undefined : new StackModel(opts.stack, opts.regionOf.length)
+    this.stack = opts.stack === undefined ? undefined : new StackModel(opts.stack, opts.regionOf.length, opts.windowFromMs)
     this.unreachable = opts.unreachable
     this.packet = { fromPeer: 0, toPeer: 0, fromRegion: 0, toRegion: 0, msg: undefined as unknown as Message, nowMs: 0 }
   }

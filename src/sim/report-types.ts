@@ -133,6 +133,11 @@ export const reportSchema = z.object({
       bytes: num,
     })
     .optional(),
+  /**
+   * Connections opened in the measured window (after the warm-up), each counted once: the
+   * simulator's stack model (network.stack on) or, on the testbed, the real nodes' dials.
+   */
+  connections: z.object({ opened: num }).optional(),
   /** Published figures beside this run's predictions (the scenario's `reference:`); absent without one. */
   reference: z
     .array(

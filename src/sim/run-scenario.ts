@@ -132,6 +132,7 @@ function buildReport(sim: Simulation, scenario: ResolvedScenario, replay: string
     alerts,
     variants: [],
     ...(sim.codec !== undefined ? { wire: sim.codec.section() } : {}),
+    ...(sim.network.stack !== undefined ? { connections: { opened: sim.network.stack.openedInWindow } } : {}),
     ...(scenario.reference !== undefined
       ? { reference: measureReference(scenario.reference, { metrics, latencyQuantileMs: (q, op, ok) => sim.metrics.latencyQuantile(warmupMs, endMs, q, op, ok) }) }
       : {}),

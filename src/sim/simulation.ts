@@ -224,6 +224,7 @@ export class Simulation {
       loss: net.loss,
       rng: this.rng.fork('net'),
       stack: net.stack,
+      windowFromMs: scenario.warmup_s * 1000,
       unreachable,
     })
     this.codec = net.wire_codec === true ? new SimWireCodec() : undefined

@@ -95,6 +95,7 @@ export function compareRuns(sim: Report, tb: Report, nodes: number, tol: Toleran
     row('lookup_success', m(sim, 'lookup_success'), m(tb, 'lookup_success'), abs(tol.success_abs)),
     row('provider_success', m(sim, 'provider_success'), m(tb, 'provider_success')),
     row('messages_per_lookup', m(sim, 'messages_per_lookup'), m(tb, 'messages_per_lookup'), pct(tol.messages_pct)),
+    row('connections_opened', sim.connections?.opened, tb.connections?.opened),
     row('time_to_ready_p50_s', m(sim, 'time_to_ready_p50_s'), m(tb, 'time_to_ready_p50_s')),
     row('time_to_ready_p99_s', m(sim, 'time_to_ready_p99_s'), m(tb, 'time_to_ready_p99_s')),
     ...alertRows(sim, tb, tol.alert_s),

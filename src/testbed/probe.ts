@@ -9,7 +9,8 @@
 // - how late its event loop ran (perf_hooks' event-loop delay histogram): a timer, a socket read
 //   or an answer waits that long before any of its nodes' code runs;
 // - how long its nodes' connection set-ups took (a connection's socket opening to libp2p's
-//   `connection:open`: Noise and yamux with their multistream negotiations, on the loopback).
+//   `connection:open`: Noise and yamux with their multistream negotiations, on the loopback),
+//   each connection counted once, by the node that dialled it.
 // The orchestrator pools the workers' figures and judges the run starved when the wait per run
 // or the event loop's lateness is past what the calibration's tolerance can absorb: then the
 // latencies measure the machine's queue, not the nodes, and `calibrate` does not judge the pairs.

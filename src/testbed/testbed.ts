@@ -552,6 +552,10 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
     }
     const mb = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10
     const wallS = endMs / 1000
+    const probe = judgeProbes(
+      probes.filter((p): p is WorkerProbe => p !== undefined),
+      { start: loadStart, end: loadavg()[0]!, cores: availableParallelism() },
+    )
     return {
       schema_version: REPORT_SCHEMA_VERSION,
       tool: { name: 'dht-sim', version: opts.toolVersion ?? '0.0.0' },
@@ -569,6 +573,7 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
       // Prometheus' own alert episodes (fired / cleared, seconds into the run).
       alerts: prom?.alerts() ?? [],
       variants: [],
+      connections: { opened: probe.setups },
       testbed: {
         nodes: n,
         workers: workerCount,
@@ -583,10 +588,7 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
         shaper_drops: totalDrops,
         worker_pids: workers.map((w) => w.proc.pid ?? -1),
         prometheus_pid: prom?.pid ?? null,
-        probe: judgeProbes(
-          probes.filter((p): p is WorkerProbe => p !== undefined),
-          { start: loadStart, end: loadavg()[0]!, cores: availableParallelism() },
-        ),
+        probe,
       },
     }
   }

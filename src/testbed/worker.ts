@@ -98,8 +98,12 @@ async function start(spec: NodeSpec): Promise<void> {
       const pid = peerIdOf(peer)
       return pid !== undefined && node.stack.getConnections(pid).some((c) => c.status === 'open')
     }
-    // Set-up time: the socket opening (after TCP's connect) to the upgraded connection.
-    node.stack.addEventListener('connection:open', (e) => probe.setup(Date.now() - e.detail.timeline.open))
+    // Set-up time: the socket opening (after TCP's connect) to the upgraded connection. Both
+    // ends see each connection open; its dialer counts it, so a connection is one set-up (as in
+    // the simulator's stack model, report.connections).
+    node.stack.addEventListener('connection:open', (e) => {
+      if (e.detail.direction === 'outbound') probe.setup(Date.now() - e.detail.timeline.open)
+    })
     nodes.set(spec.idx, node)
     const addr = node.multiaddrs.find((a) => a.startsWith('/ip4/127.')) ?? node.multiaddrs[0]!
     send({ t: 'started', idx: spec.idx, peerId: node.peerId, addr, httpPort: node.httpPort })

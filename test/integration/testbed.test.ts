@@ -90,6 +90,8 @@ describe('dht-sim testbed', () => {
     // The starvation probe measured the workers: connection set-ups, the event loop, a verdict.
     const probe = report.testbed.probe
     expect(probe.setups).toBeGreaterThan(0)
+    // Each connection counted once (by its dialer), as the simulator's stack model counts them.
+    expect(report.connections?.opened).toBe(probe.setups)
     expect(probe.setup_p50_ms).toBeGreaterThan(0)
     expect(probe.loop_delay_max_ms).toBeGreaterThanOrEqual(probe.loop_delay_p99_ms)
     expect(typeof probe.starved).toBe('boolean')

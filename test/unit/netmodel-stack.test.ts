@@ -60,6 +60,16 @@ describe('StackModel', () => {
     expect(m.request(0, 1, 300, 1)).toBe(4 + 3 + 1 + 0.5)
   })
 
+  it('counts the connections opened from the start of the measured window, each once', () => {
+    const m = new StackModel(spec, 4, 1000)
+    m.request(0, 1, 0, 1) // before the window
+    m.request(1, 0, 1500, 1) // the same connection, reused the other way
+    m.request(0, 2, 1000, 1) // in the window
+    m.request(2, 3, 2000, 1)
+    expect(m.opened).toBe(3)
+    expect(m.openedInWindow).toBe(2)
+  })
+
   it('defaults: 4 set-up round trips, 1 per stream, the node\'s connection limit', () => {
     const d = stackSpec()
     expect(d.setup_rtts).toBe(STACK_DEFAULTS.setupRtts)
@@ -131,6 +141,10 @@ describe('network.stack in a run', () => {
     expect(renderJson(run('{}'))).toBe(renderJson(on))
     // Lookups pay a stream round trip per hop and set-ups on first contact: slower than without.
     expect(on.metrics.lookup_p50_ms!).toBeGreaterThan(1.2 * off.metrics.lookup_p50_ms!)
+    // It reports the connections opened after the warm-up, fewer than the run's requests.
+    expect(off.connections).toBeUndefined()
+    expect(on.connections!.opened).toBeGreaterThan(0)
+    expect(on.connections!.opened).toBeLessThan(on.metrics.lookups! * on.metrics.messages_per_lookup!)
     // The routing is the same engine's: hops do not move much.
     expect(Math.abs(on.metrics.hops_p99! - off.metrics.hops_p99!)).toBeLessThanOrEqual(1)
   })

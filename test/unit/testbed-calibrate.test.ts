@@ -47,6 +47,13 @@ describe('calibration', () => {
     expect(renderCalibrationHtml(far)).toContain('<path d="M')
   })
 
+  it('shows the connections each side opened, unjudged', () => {
+    const sim = { ...report({ lookup_p95_ms: 400, lookup_success: 1, messages_per_lookup: 10 }, [0, 1]), connections: { opened: 1440 } }
+    const tb = { ...report({ lookup_p95_ms: 400, lookup_success: 1, messages_per_lookup: 10 }, [0, 1]), connections: { opened: 1684 } }
+    expect(compareRuns(sim, tb, 200).rows.find((r) => r.metric === 'connections_opened')).toMatchObject({ sim: 1440, testbed: 1684, ratio: 1.169, verdict: 'info' })
+    expect(compareRuns(report({}, []), tb, 200).rows.find((r) => r.metric === 'connections_opened')!.verdict).toBe('missing')
+  })
+
   it('fails a toleranced pair the testbed did not measure', () => {
     const c = compareRuns(report({ lookup_p95_ms: 400, lookup_success: 1, messages_per_lookup: 10 }, [0, 1]), report({ lookup_p95_ms: null, lookup_success: 1, messages_per_lookup: 10 }, [0, 1]), 10)
     expect(c.rows.find((r) => r.metric === 'lookup_p95_ms')!.verdict).toBe('missing')
