@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Connection, PrivateKey } from '@libp2p/interface'
 import { DhtEngine } from '../engine/engine.js'
-import { SeededRng, type Contact, type EngineConfig, type LookupOp, type LookupResult } from '../engine/index.js'
+import { SeededRng, type Contact, type EngineConfig, type LookupOp, type LookupResult, type RpcType } from '../engine/index.js'
 import { ContactBook } from './host/contacts.js'
 import { KadHost } from './host/kad-host.js'
 import { createStack, startStack, KAD_PROTOCOL, type NodeStack } from './host/libp2p-node.js'
@@ -75,6 +75,8 @@ export interface DhtNodeOptions {
    * whose ping times out. Default: libp2p's (on, every 10 s); 0 switches it off.
    */
   readonly connectionMonitorMs?: number
+  /** Each answered outbound request's round trip in ms, and whether it needed a connection first (the testbed's calibration). */
+  readonly onRpc?: (type: RpcType, ms: number, firstContact: boolean) => void
   /** The user-space link shaper (fault injection): off unless given; `true` for no latency model. */
   readonly shaper?: boolean | Omit<ShaperOptions, 'self'>
   /** Where the ML-DSA-87 key lives; default: beside the cache in dataDir (none under amnesia). */
@@ -237,6 +239,7 @@ export class DhtNode implements AdminApi {
       penalty: this.penalty,
       ...(o.allow ? { allow: o.allow } : {}),
       ...(this.shaper !== undefined ? { shaper: this.shaper } : {}),
+      ...(o.onRpc !== undefined ? { onRpc: o.onRpc } : {}),
     })
     await this.host.register()
     this.feed.start()

@@ -63,6 +63,14 @@ export interface AgeBand {
   readonly success: number | null
 }
 
+/** Time to ready over a range of starts (MetricsLog.readiness). */
+export interface Readiness {
+  /** Starts that became ready (a start that never did is not counted). */
+  readonly starts: number
+  readonly time_to_ready_p50_s: number | null
+  readonly time_to_ready_p99_s: number | null
+}
+
 export function ageBandLabel(fromH: number, toH: number): string {
   return Number.isFinite(toH) ? `${fromH}-${toH} h` : `>= ${fromH} h`
 }
@@ -279,6 +287,20 @@ export class MetricsLog {
       table_fill: roundOrNull(this.tableFill, 4),
       table_fill_far: roundOrNull(this.tableFillFar, 4),
     }
+  }
+
+  /**
+   * Time to ready of every (re)start in [fromMs, toMs), the initial joins included when the range
+   * starts at 0 (the metrics' time_to_ready_* count the starts in the measured window only).
+   */
+  readiness(fromMs: number, toMs: number): Readiness {
+    const ready: number[] = []
+    for (let i = 0; i < this.readySize; i++) {
+      const s = this.readyStartMs[i]!
+      if (s >= fromMs && s < toMs) ready.push(this.readyS[i]!)
+    }
+    ready.sort((x, y) => x - y)
+    return { starts: ready.length, time_to_ready_p50_s: roundOrNull(quantile(ready, 0.5), 3), time_to_ready_p99_s: roundOrNull(quantile(ready, 0.99), 3) }
   }
 
   /**

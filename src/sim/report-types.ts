@@ -8,6 +8,7 @@ export const REPORT_SCHEMA_VERSION = 1
 
 const num = z.number().finite()
 const nullableNum = num.nullable()
+const rpcQuantilesSchema = z.object({ requests: num, p50_ms: nullableNum, p95_ms: nullableNum, p99_ms: nullableNum })
 /** Every figure the summary table shows, by snake_case metric name; null when not measured. */
 const metricsSchema = z.record(z.string(), nullableNum)
 
@@ -134,10 +135,27 @@ export const reportSchema = z.object({
     })
     .optional(),
   /**
+   * Time to ready of every start of the run, the initial joins included (the metrics'
+   * time_to_ready_* count only the restarts of the measured window). Absent in older reports.
+   */
+  readiness: z.object({ starts: num, time_to_ready_p50_s: nullableNum, time_to_ready_p99_s: nullableNum }).optional(),
+  /**
    * Connections opened in the measured window (after the warm-up), each counted once: the
    * simulator's stack model (network.stack on) or, on the testbed, the real nodes' dials.
    */
   connections: z.object({ opened: num }).optional(),
+  /**
+   * Round trips of the answered requests sent in the measured window (send to answer, ms), all
+   * and split by first contact / open connection (netmodel/rpc-times.ts): the simulator's with
+   * network.stack on, the testbed's from its nodes' clocks.
+   */
+  rpc: z
+    .object({
+      all: rpcQuantilesSchema,
+      first_contact: rpcQuantilesSchema,
+      open_connection: rpcQuantilesSchema,
+    })
+    .optional(),
   /** Published figures beside this run's predictions (the scenario's `reference:`); absent without one. */
   reference: z
     .array(

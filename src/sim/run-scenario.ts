@@ -132,7 +132,9 @@ function buildReport(sim: Simulation, scenario: ResolvedScenario, replay: string
     alerts,
     variants: [],
     ...(sim.codec !== undefined ? { wire: sim.codec.section() } : {}),
+    readiness: sim.metrics.readiness(0, endMs),
     ...(sim.network.stack !== undefined ? { connections: { opened: sim.network.stack.openedInWindow } } : {}),
+    ...(sim.rpcTimes !== undefined ? { rpc: sim.rpcTimes.section() } : {}),
     ...(scenario.reference !== undefined
       ? { reference: measureReference(scenario.reference, { metrics, latencyQuantileMs: (q, op, ok) => sim.metrics.latencyQuantile(warmupMs, endMs, q, op, ok) }) }
       : {}),

@@ -25,6 +25,7 @@ import type { Contact, EngineContent, EngineEvent, Input, LookupOp, Message, Out
 import { applyProfile, engineConfig, type EngineConfig } from '../engine/config.js'
 import { Scheduler } from './scheduler.js'
 import { Network } from './network.js'
+import { MAX_RPC_SAMPLES, RpcTimes } from '../netmodel/rpc-times.js'
 import { SimWireCodec } from './wire-codec.js'
 import { oneWayMatrix } from '../netmodel/latency.js'
 import { createPeers, peerIndex, type SimContact } from './peers.js'
@@ -133,6 +134,10 @@ export class Simulation {
   readonly network: Network
   /** The node's wire codec on every message (network.wire_codec), or undefined. */
   readonly codec: SimWireCodec | undefined
+  /** Round trips of answered requests sent after the warm-up (network.stack on), or undefined. */
+  readonly rpcTimes: RpcTimes | undefined
+  /** Requests in flight that rpcTimes will time: key peer * 2^32 + rpcId. */
+  private readonly rpcSent = new Map<number, { readonly atMs: number; readonly first: boolean }>()
   readonly metrics = new MetricsLog()
   readonly contacts: readonly SimContact[]
   readonly n: number
@@ -228,6 +233,7 @@ export class Simulation {
       unreachable,
     })
     this.codec = net.wire_codec === true ? new SimWireCodec() : undefined
+    this.rpcTimes = net.stack === undefined ? undefined : new RpcTimes()
 
     this.engines = new Array<EngineLike | undefined>(this.n).fill(undefined)
     this.online = new Uint8Array(this.n)
@@ -456,6 +462,24 @@ export class Simulation {
     this.apply(peer, out)
   }
 
+  /**
+   * rpcTimes, as the node times a request (rpc-io.ts): from the engine's send (`sentMs`) to the
+   * answer's arrival. A request whose answer never comes is forgotten when its id is reused; the
+   * map is bounded all the same (past the bound, requests are not timed).
+   */
+  private timeRpc(from: number, to: number, msg: Message, sentMs: number, arrivesMs: number): void {
+    if (msg.kind === 'request') {
+      if (msg.type === 'ADD_PROVIDER' || sentMs < this.scenario.warmup_s * 1000 || this.rpcSent.size >= MAX_RPC_SAMPLES) return
+      this.rpcSent.set(from * 4294967296 + msg.rpcId, { atMs: sentMs, first: this.network.stack!.lastConnectedAtMs >= 0 })
+      return
+    }
+    const key = to * 4294967296 + msg.rpcId
+    const sent = this.rpcSent.get(key)
+    if (sent === undefined) return
+    this.rpcSent.delete(key)
+    this.rpcTimes!.add(arrivesMs - sent.atMs, sent.first)
+  }
+
   /** Applies a step's output; its sends leave `sendAfterMs` later (the work that produced them took that long). */
   private apply(peer: number, out: Output, sendAfterMs = 0): void {
     const now = this.sched.nowMs
@@ -478,6 +502,7 @@ export class Simulation {
         continue
       }
       if (this.network.stack !== undefined && this.network.stack.lastConnectedAtMs >= 0 && msg.kind === 'request') this.firstContact(peer, msg.rpcId, now + sendAfterMs, this.network.stack.lastConnectedAtMs)
+      if (this.rpcTimes !== undefined) this.timeRpc(peer, to, msg, now, now + sendAfterMs + delay)
       this.sched.push(now + sendAfterMs + delay, EV_DELIVER, to, peer, msg)
     }
     const events = out.events

@@ -22,7 +22,8 @@ export type ToWorker =
   | { readonly t: 'lookup'; readonly id: number; readonly idx: number; readonly op: LookupOp; readonly key: string }
   | { readonly t: 'fault'; readonly spec: FaultSpec; readonly members: readonly string[] | null }
   | { readonly t: 'clear'; readonly id: string }
-  | { readonly t: 'stats' }
+  /** Memory, CPU and the probe; `final`: also the answered requests' round trips since the window began. */
+  | { readonly t: 'stats'; readonly final?: boolean }
   /** The measured window starts: the starvation probe starts over. */
   | { readonly t: 'probe-reset' }
   | { readonly t: 'shutdown' }
@@ -44,7 +45,7 @@ export type FromWorker =
       readonly providers: readonly string[]
       readonly closest: readonly string[]
     }
-  | { readonly t: 'stats'; readonly rssBytes: number; readonly cpuUserUs: number; readonly cpuSystemUs: number; readonly nodes: number; readonly drops: number; readonly probe: WorkerProbe }
+  | { readonly t: 'stats'; readonly rssBytes: number; readonly cpuUserUs: number; readonly cpuSystemUs: number; readonly nodes: number; readonly drops: number; readonly probe: WorkerProbe; readonly rpc?: { readonly first: readonly number[]; readonly open: readonly number[] } }
   | { readonly t: 'bye' }
 
 /** 127.<1 + idx / 256>.<idx % 256>.1: a /24 of its own per node. */

@@ -44,6 +44,7 @@ import { REPORT_SCHEMA_VERSION, type FaultWindow, type Report, type SeriesPoint 
 import type { ResolvedScenario } from '../sim/scenario.js'
 import { loopbackHost, type FromWorker, type NodeSpec, type ToWorker } from './protocol.js'
 import { PrometheusServer } from './prometheus.js'
+import { RpcTimes } from '../netmodel/rpc-times.js'
 import { judgeProbes, type ProbeSection, type WorkerProbe } from './probe.js'
 
 /** Nodes one testbed may run on this machine: beyond this, ports, memory and 2 cores give out. */
@@ -184,6 +185,7 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
   let t0 = performance.now()
   const now = (): number => performance.now() - t0
   const log = new MetricsLog()
+  const rpcTimes = new RpcTimes()
   const online = new Uint8Array(n)
   const ready = new Uint8Array(n)
   const startedAt = new Float64Array(n)
@@ -261,6 +263,7 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
         cpuUs[w] = m.cpuUserUs + m.cpuSystemUs
         drops[w] = m.drops
         probes[w] = m.probe
+        if (m.rpc !== undefined) rpcTimes.merge(m.rpc)
         waiters.get(`stats/${w}`)?.()
         return
       case 'bye':
@@ -485,7 +488,7 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
     // Last stats, then every node drained and every worker gone (each stopped by its own id).
     await Promise.all(workers.map((_, w) => {
       const p = waitFor(`stats/${w}`, 5_000)
-      sendTo(w, { t: 'stats' })
+      sendTo(w, { t: 'stats', final: true })
       return p
     }))
     return buildReport(samples)
@@ -573,7 +576,9 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
       // Prometheus' own alert episodes (fired / cleared, seconds into the run).
       alerts: prom?.alerts() ?? [],
       variants: [],
+      readiness: log.readiness(0, endMs),
       connections: { opened: probe.setups },
+      rpc: rpcTimes.section(),
       testbed: {
         nodes: n,
         workers: workerCount,

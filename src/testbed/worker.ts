@@ -14,6 +14,7 @@ import type { EngineConfig } from '../engine/index.js'
 import type { PeerPlace } from '../node/shaper/link-shaper.js'
 import { loopbackHost, type FromWorker, type NodeSpec, type ToWorker } from './protocol.js'
 import { Probe } from './probe.js'
+import { RpcTimes } from '../netmodel/rpc-times.js'
 
 const READY_POLL_MS = 200
 const HANDSHAKE_TIMEOUT_MS = 15_000
@@ -29,6 +30,8 @@ let connectionMonitor = false
 let stack: Extract<ToWorker, { t: 'init' }>['stack'] = null
 const nodes = new Map<number, DhtNode>()
 const probe = new Probe()
+/** Round trips of the nodes' answered requests in the measured window (report.rpc). */
+const rpcTimes = new RpcTimes()
 const peerIds = new Map<string, PeerId>()
 
 function peerIdOf(peer: string): PeerId | undefined {
@@ -89,6 +92,7 @@ async function start(spec: NodeSpec): Promise<void> {
         seed: `${seed}/shaper/${spec.idx}`,
         ...(stack !== null ? { stack, connected: (peer: string) => connected(peer) } : {}),
       },
+      onRpc: (_type, ms, firstContact) => rpcTimes.add(ms, firstContact),
       log,
       version: 'testbed',
       commit: 'testbed',
@@ -194,11 +198,12 @@ process.on('message', (raw) => {
       const cpu = process.cpuUsage()
       let drops = 0
       for (const n of nodes.values()) for (const d of n.shaper?.drops.values() ?? []) drops += d
-      send({ t: 'stats', rssBytes: mem.rss, cpuUserUs: cpu.user, cpuSystemUs: cpu.system, nodes: nodes.size, drops, probe: probe.sample() })
+      send({ t: 'stats', rssBytes: mem.rss, cpuUserUs: cpu.user, cpuSystemUs: cpu.system, nodes: nodes.size, drops, probe: probe.sample(), ...(m.final === true ? { rpc: rpcTimes.samples() } : {}) })
       return
     }
     case 'probe-reset':
       probe.reset()
+      rpcTimes.reset()
       return
     case 'shutdown':
       void Promise.allSettled([...nodes.keys()].map((i) => stop(i))).then(() => {

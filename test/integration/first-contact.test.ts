@@ -10,7 +10,7 @@
 // relay guarantees the set-up is slower than a hop, and the budget is far larger than that.
 import { afterEach, describe, expect, it } from 'vitest'
 import { createServer, connect, type Server, type Socket } from 'node:net'
-import type { DhtNode } from '../../src/node/dht-node.js'
+import type { DhtNode, DhtNodeOptions } from '../../src/node/dht-node.js'
 import { engineConfig } from '../../src/engine/index.js'
 import { DEFAULT_LIMITS } from '../../src/node/host/limits.js'
 import { eventually, getJson, httpUrl, loopbackAddr, metricValue, startOurNode, testEngineConfig } from './helpers.js'
@@ -52,7 +52,7 @@ describe('first contact', () => {
     }
   })
 
-  async function joinThroughSlowRelay(firstContactTimeoutMs: number): Promise<{ node: DhtNode; failedRounds: number; held: number }> {
+  async function joinThroughSlowRelay(firstContactTimeoutMs: number, onRpc?: DhtNodeOptions['onRpc']): Promise<{ node: DhtNode; failedRounds: number; held: number }> {
     const boot = await startOurNode({ engine: testEngineConfig({ warmTableSize: 1, rpcTimeoutMs: HOP_MS }), limits: { ...DEFAULT_LIMITS, handshakeTimeoutMs: 30_000 } })
     nodes.push(boot)
     const direct = loopbackAddr(boot.multiaddrs)
@@ -60,16 +60,23 @@ describe('first contact', () => {
     const relay = await slowRelay(port, HOLD_MS)
     servers.push(relay.server)
     const viaRelay = `/ip4/127.0.0.1/tcp/${relay.port}/p2p/${boot.peerId}`
-    const node = await startOurNode({ bootstraps: [viaRelay], engine: testEngineConfig({ warmTableSize: 1, rpcTimeoutMs: HOP_MS, firstContactTimeoutMs }) })
+    const node = await startOurNode({ bootstraps: [viaRelay], engine: testEngineConfig({ warmTableSize: 1, rpcTimeoutMs: HOP_MS, firstContactTimeoutMs }), ...(onRpc !== undefined ? { onRpc } : {}) })
     nodes.push(node)
     await eventually('joined through the relay', async () => ((await getJson(httpUrl(node, '/readyz'))).status === 200 ? true : undefined), 60_000)
     return { node, failedRounds: await metricValue(node, 'ron_dht_bootstrap_rounds_failed_total'), held: relay.held() }
   }
 
   it('a join whose connection set-up is slower than a hop succeeds in its first round', async () => {
-    const r = await joinThroughSlowRelay(30_000)
+    const timed: { ms: number; first: boolean }[] = []
+    const r = await joinThroughSlowRelay(30_000, (_type, ms, first) => timed.push({ ms, first }))
     expect(r.held).toBeGreaterThanOrEqual(1) // the join did go through the slow relay
     expect(r.failedRounds).toBe(0)
+    // The node timed its answered requests: the first, which set the connection up through the
+    // relay, took the relay's hold; the later ones, on the open connection, did not.
+    expect(timed[0]).toMatchObject({ first: true })
+    expect(timed[0]!.ms).toBeGreaterThanOrEqual(HOLD_MS)
+    await eventually('a request on the open connection', () => timed.find((t) => !t.first))
+    expect(timed.find((t) => !t.first)!.ms).toBeLessThan(HOLD_MS)
   })
 
   it('the same join charged to the per-hop timeout alone fails its first round (what the budget prevents)', async () => {

@@ -83,6 +83,9 @@ describe('dht-sim testbed', () => {
     // Lookups were issued by ready nodes and timed; readiness came from /readyz.
     expect(report.metrics.lookups).toBeGreaterThan(0)
     expect(report.metrics.restarts).toBeGreaterThan(0)
+    // Every node's first start is in the run's readiness, beside the window's restarts.
+    expect(report.readiness!.starts).toBeGreaterThanOrEqual(12)
+    expect(report.readiness!.time_to_ready_p50_s).toBeGreaterThan(0)
     expect(report.faults.map((f) => f.id)).toEqual(['boot-loss'])
     expect(report.gates.map((g) => g.metric)).toEqual(['lookup_success'])
     expect(existsSync(join(out, 'report.md'))).toBe(true)
@@ -92,6 +95,11 @@ describe('dht-sim testbed', () => {
     expect(probe.setups).toBeGreaterThan(0)
     // Each connection counted once (by its dialer), as the simulator's stack model counts them.
     expect(report.connections?.opened).toBe(probe.setups)
+    // The nodes timed their answered requests of the window, split by first contact.
+    const rpc = report.rpc!
+    expect(rpc.all.requests).toBeGreaterThan(0)
+    expect(rpc.all.requests).toBe(rpc.first_contact.requests + rpc.open_connection.requests)
+    expect(rpc.all.p50_ms).toBeGreaterThan(0)
     expect(probe.setup_p50_ms).toBeGreaterThan(0)
     expect(probe.loop_delay_max_ms).toBeGreaterThanOrEqual(probe.loop_delay_p99_ms)
     expect(typeof probe.starved).toBe('boolean')

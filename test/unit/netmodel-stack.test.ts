@@ -145,6 +145,13 @@ describe('network.stack in a run', () => {
     expect(off.connections).toBeUndefined()
     expect(on.connections!.opened).toBeGreaterThan(0)
     expect(on.connections!.opened).toBeLessThan(on.metrics.lookups! * on.metrics.messages_per_lookup!)
+    // Each answered request's round trip: a first contact pays the set-up's round trips on top.
+    expect(off.rpc).toBeUndefined()
+    const rpc = on.rpc!
+    expect(rpc.first_contact.requests).toBeGreaterThan(0)
+    expect(rpc.open_connection.requests).toBeGreaterThan(0)
+    expect(rpc.all.requests).toBe(rpc.first_contact.requests + rpc.open_connection.requests)
+    expect(rpc.first_contact.p50_ms!).toBeGreaterThan(2 * rpc.open_connection.p50_ms!)
     // The routing is the same engine's: hops do not move much.
     expect(Math.abs(on.metrics.hops_p99! - off.metrics.hops_p99!)).toBeLessThanOrEqual(1)
   })

@@ -49,6 +49,9 @@ describe('MetricsLog', () => {
     expect(r.restarts).toBe(1)
     expect(r.time_to_ready_p99_s).toBe(2.5)
     expect(m.hopsHistogram(1000, 10_000)).toEqual([0, 0, 90, 0, 8])
+    // Over the whole run, the start before the window (an initial join) counts too.
+    expect(m.readiness(0, 10_000)).toEqual({ starts: 2, time_to_ready_p50_s: 2.5, time_to_ready_p99_s: 99 })
+    expect(m.readiness(50_000, 60_000)).toEqual({ starts: 0, time_to_ready_p50_s: null, time_to_ready_p99_s: null })
     const empty = m.compute(50_000, 60_000)
     expect(empty.lookups).toBe(0)
     expect(empty.lookup_success).toBeNull()

@@ -54,6 +54,13 @@ describe('calibration', () => {
     expect(compareRuns(report({}, []), tb, 200).rows.find((r) => r.metric === 'connections_opened')!.verdict).toBe('missing')
   })
 
+  it('compares the readiness of every start, the initial joins included, unjudged', () => {
+    const withReady = (p50: number, p99: number) => ({ ...report({}, []), readiness: { starts: 200, time_to_ready_p50_s: p50, time_to_ready_p99_s: p99 } })
+    const rows = compareRuns(withReady(1.2, 4), withReady(1.5, 5), 200).rows
+    expect(rows.find((r) => r.metric === 'all_starts_ready_p50_s')).toMatchObject({ sim: 1.2, testbed: 1.5, ratio: 1.25, verdict: 'info' })
+    expect(rows.find((r) => r.metric === 'all_starts_ready_p99_s')).toMatchObject({ sim: 4, testbed: 5, verdict: 'info' })
+  })
+
   it('fails a toleranced pair the testbed did not measure', () => {
     const c = compareRuns(report({ lookup_p95_ms: 400, lookup_success: 1, messages_per_lookup: 10 }, [0, 1]), report({ lookup_p95_ms: null, lookup_success: 1, messages_per_lookup: 10 }, [0, 1]), 10)
     expect(c.rows.find((r) => r.metric === 'lookup_p95_ms')!.verdict).toBe('missing')

@@ -91,6 +91,8 @@ export interface KadHostOptions {
   readonly allow?: readonly string[]
   /** The penalty box the connection gater also reads (default: one of its own, from `limits`). */
   readonly penalty?: PenaltyBox
+  /** Each answered outbound request's round trip (the testbed's calibration reads them). */
+  readonly onRpc?: RpcContext['timed']
 }
 
 interface PendingInbound {
@@ -181,6 +183,7 @@ export class KadHost {
       rejected: (reason) => this.observer?.rejected(reason),
       ...(opts.shaper !== undefined ? { shaper: opts.shaper } : {}),
       ...(opts.admission !== undefined ? { admission: opts.admission } : {}),
+      ...(opts.onRpc !== undefined ? { timed: opts.onRpc } : {}),
     }
   }
 

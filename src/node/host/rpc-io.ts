@@ -67,9 +67,12 @@ export interface RpcContext {
   /** Fault injection (off: undefined). */
   readonly shaper?: LinkShaper
   readonly admission?: PeerAdmission
+  /** Each answered request's time (ms) from the engine's send to the answer's arrival, and whether it needed a connection first. */
+  readonly timed?: (type: RpcType, ms: number, firstContact: boolean) => void
 }
 
 export async function sendRpc(ctx: RpcContext, to: Contact, req: Request): Promise<void> {
+  const startMs = ctx.timed === undefined ? 0 : performance.now()
   let stream: Stream | undefined
   let res: Response
   const hold = ctx.shaper === undefined ? 0 : (ctx.shaper.request?.(to.peer) ?? ctx.shaper.outbound(to.peer))
@@ -114,6 +117,8 @@ export async function sendRpc(ctx: RpcContext, to: Contact, req: Request): Promi
     stream?.abort(e as Error)
     return failed(ctx, to, req, errorReason(e))
   }
+  // An ADD_PROVIDER has no answer (its "response" is made here once the stream is closed).
+  if (ctx.timed !== undefined && req.type !== 'ADD_PROVIDER') ctx.timed(req.type, performance.now() - startMs, dialing)
   // Outside the try: an engine failure here is a bug, not a failed RPC.
   ctx.input({ kind: 'message', from: to, msg: res })
 }
