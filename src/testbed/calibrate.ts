@@ -95,6 +95,9 @@ export function compareRuns(sim: Report, tb: Report, nodes: number, tol: Toleran
     row('lookup_success', m(sim, 'lookup_success'), m(tb, 'lookup_success'), abs(tol.success_abs)),
     row('provider_success', m(sim, 'provider_success'), m(tb, 'provider_success')),
     row('messages_per_lookup', m(sim, 'messages_per_lookup'), m(tb, 'messages_per_lookup'), pct(tol.messages_pct)),
+    // The routing tables at the end against the ideal ones: a hops gap starts here.
+    row('table_fill', m(sim, 'table_fill'), m(tb, 'table_fill')),
+    row('table_fill_far', m(sim, 'table_fill_far'), m(tb, 'table_fill_far')),
     row('connections_opened', sim.connections?.opened, tb.connections?.opened),
     // Each request's round trip (send to answer): a lookup gap that these share is in the
     // requests; one they do not is in how many a lookup waits for.

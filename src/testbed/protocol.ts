@@ -4,6 +4,7 @@ import type { FaultSpec } from '../netmodel/faults.js'
 import type { PeerPlace } from '../node/shaper/link-shaper.js'
 import type { StackSpec } from '../netmodel/stack.js'
 import type { WorkerProbe } from './probe.js'
+import type { TableDump } from './table-fill.js'
 
 export interface NodeSpec {
   readonly idx: number
@@ -45,7 +46,7 @@ export type FromWorker =
       readonly providers: readonly string[]
       readonly closest: readonly string[]
     }
-  | { readonly t: 'stats'; readonly rssBytes: number; readonly cpuUserUs: number; readonly cpuSystemUs: number; readonly nodes: number; readonly drops: number; readonly probe: WorkerProbe; readonly rpc?: { readonly first: readonly number[]; readonly open: readonly number[] } }
+  | { readonly t: 'stats'; readonly rssBytes: number; readonly cpuUserUs: number; readonly cpuSystemUs: number; readonly nodes: number; readonly drops: number; readonly probe: WorkerProbe; readonly rpc?: { readonly first: readonly number[]; readonly open: readonly number[] }; readonly tables?: readonly TableDump[] }
   | { readonly t: 'bye' }
 
 /** 127.<1 + idx / 256>.<idx % 256>.1: a /24 of its own per node. */

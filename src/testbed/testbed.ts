@@ -45,6 +45,7 @@ import type { ResolvedScenario } from '../sim/scenario.js'
 import { loopbackHost, type FromWorker, type NodeSpec, type ToWorker } from './protocol.js'
 import { PrometheusServer } from './prometheus.js'
 import { RpcTimes } from '../netmodel/rpc-times.js'
+import { tableFillOf, type TableDump } from './table-fill.js'
 import { judgeProbes, type ProbeSection, type WorkerProbe } from './probe.js'
 
 /** Nodes one testbed may run on this machine: beyond this, ports, memory and 2 cores give out. */
@@ -186,6 +187,7 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
   const now = (): number => performance.now() - t0
   const log = new MetricsLog()
   const rpcTimes = new RpcTimes()
+  const tables: TableDump[] = []
   const online = new Uint8Array(n)
   const ready = new Uint8Array(n)
   const startedAt = new Float64Array(n)
@@ -264,6 +266,7 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
         drops[w] = m.drops
         probes[w] = m.probe
         if (m.rpc !== undefined) rpcTimes.merge(m.rpc)
+        if (m.tables !== undefined) tables.push(...m.tables)
         waiters.get(`stats/${w}`)?.()
         return
       case 'bye':
@@ -526,6 +529,10 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
     for (const d of drops) totalDrops += d
     metrics.packets_sent = null
     metrics.packets_dropped = totalDrops
+    // The tables every node held at the end (none when interrupted: the last stats were not asked).
+    const fill = tableFillOf(tables, scenario.dht.k)
+    metrics.table_fill = fill.fill === null ? null : Math.round(fill.fill * 1e4) / 1e4
+    metrics.table_fill_far = fill.far === null ? null : Math.round(fill.far * 1e4) / 1e4
     const faultWindows: FaultWindow[] = (scenario.faults ?? []).map((f) => ({ id: f.id, kind: f.kind, at_s: f.at_s, until_s: f.at_s + f.for_s }))
     const windowMetrics = (w: string): Readonly<Record<string, number | null>> => {
       if (w === 'all') return metrics

@@ -15,6 +15,7 @@ import type { PeerPlace } from '../node/shaper/link-shaper.js'
 import { loopbackHost, type FromWorker, type NodeSpec, type ToWorker } from './protocol.js'
 import { Probe } from './probe.js'
 import { RpcTimes } from '../netmodel/rpc-times.js'
+import type { TableDump } from './table-fill.js'
 
 const READY_POLL_MS = 200
 const HANDSHAKE_TIMEOUT_MS = 15_000
@@ -156,6 +157,12 @@ async function lookup(m: Extract<ToWorker, { t: 'lookup' }>): Promise<void> {
   })
 }
 
+/** Every node's routing table now (its id and its contacts' ids), for the report's table_fill. */
+function tableDumps(): TableDump[] {
+  const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+  return [...nodes.values()].map((n) => ({ id: hex(n.engine.self.id), contacts: n.engine.contacts().map((c) => hex(c.id)) }))
+}
+
 async function stop(idx: number): Promise<void> {
   const node = nodes.get(idx)
   nodes.delete(idx)
@@ -198,7 +205,7 @@ process.on('message', (raw) => {
       const cpu = process.cpuUsage()
       let drops = 0
       for (const n of nodes.values()) for (const d of n.shaper?.drops.values() ?? []) drops += d
-      send({ t: 'stats', rssBytes: mem.rss, cpuUserUs: cpu.user, cpuSystemUs: cpu.system, nodes: nodes.size, drops, probe: probe.sample(), ...(m.final === true ? { rpc: rpcTimes.samples() } : {}) })
+      send({ t: 'stats', rssBytes: mem.rss, cpuUserUs: cpu.user, cpuSystemUs: cpu.system, nodes: nodes.size, drops, probe: probe.sample(), ...(m.final === true ? { rpc: rpcTimes.samples(), tables: tableDumps() } : {}) })
       return
     }
     case 'probe-reset':

@@ -86,6 +86,9 @@ describe('dht-sim testbed', () => {
     // Every node's first start is in the run's readiness, beside the window's restarts.
     expect(report.readiness!.starts).toBeGreaterThanOrEqual(12)
     expect(report.readiness!.time_to_ready_p50_s).toBeGreaterThan(0)
+    // The nodes' tables at the end, against the ideal tables of the nodes then online.
+    expect(report.metrics.table_fill).toBeGreaterThan(0)
+    expect(report.metrics.table_fill).toBeLessThanOrEqual(1)
     expect(report.faults.map((f) => f.id)).toEqual(['boot-loss'])
     expect(report.gates.map((g) => g.metric)).toEqual(['lookup_success'])
     expect(existsSync(join(out, 'report.md'))).toBe(true)
