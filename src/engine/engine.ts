@@ -38,7 +38,7 @@ import { onJoinDone, start } from './bootstrap.js'
 import { checkReadiness, countLiveBootstraps, readiness } from './readiness.js'
 import { observe } from './liveness.js'
 import { setLoad } from './admission.js'
-import { engineContent, rememberProvided, seedContent } from './republish.js'
+import { engineContent, rememberProvided, reprovideNow, seedContent } from './republish.js'
 import { nextDeadlineMs, onTimers } from './timers.js'
 import { assertInvariants, findBrokenInvariant } from './invariants.js'
 import { KEY_BYTES } from './constants.js'
@@ -127,6 +127,9 @@ export class DhtEngine {
           break
         case 'load':
           setLoad(core, input.delayMs, input.inflight)
+          break
+        case 'reprovide':
+          reprovideNow(core)
           break
         case 'stop':
           core.stopped = true // first: the lookups that end now start nothing new

@@ -90,6 +90,20 @@ export function onRepublishTimer(core: EngineCore): void {
   if (next < Infinity) armRepublish(core, next)
 }
 
+/**
+ * An operator's reprovide: every key this node provides is due now (the republish timer sends
+ * them in batches the lookup queue can take, as it always does). The number of keys.
+ */
+export function reprovideNow(core: EngineCore): number {
+  for (const p of core.provided.values()) {
+    p.dueMs = core.nowMs
+    p.retryMs = 0
+    p.short = undefined
+  }
+  if (core.provided.size > 0) armRepublish(core, core.nowMs)
+  return core.provided.size
+}
+
 /** Republish lookups the queue can take now: free running slots plus half the free wait queue. */
 function republishRoom(core: EngineCore): number {
   const running = Math.max(0, core.cfg.maxInflightLookups - core.active.size)

@@ -80,6 +80,11 @@ export type Input =
    * requests it holds unanswered. Holds until the next one; 0/0 admits everything.
    */
   | { readonly kind: 'load'; readonly delayMs: number; readonly inflight: number }
+  /**
+   * Re-announce now every key this node provides (an operator's command): after a switch to the
+   * strict profile, records placed before it may sit only on Sybils that never stored them.
+   */
+  | { readonly kind: 'reprovide' }
   /** Stop: pending lookups end with error "stopped"; no more timers. */
   | { readonly kind: 'stop' }
 

@@ -488,6 +488,19 @@ export class DhtNode implements AdminApi {
     return m.holders.length
   }
 
+  /**
+   * Re-announces now every key this node provides (the runbook's eclipse response: records placed
+   * before a switch to the strict profile may sit only on Sybils that never stored them). The
+   * engine sends them in batches its lookup queue can take. Logged at warn and emitted.
+   */
+  reprovide(by: string): { keys: number } {
+    const keys = this.engine.content().provided.length
+    this.host.input({ kind: 'reprovide' })
+    this.opts.log.warn({ audit: 'reprovide', keys, by }, 'provided keys re-announced through the admin API')
+    this.events.emit('admin', { event: 'reprovide', keys, by })
+    return { keys }
+  }
+
   requestDrain(by: string): void {
     this.opts.log.warn({ audit: 'drain', by }, 'drain requested through the admin API')
     this.events.emit('admin', { event: 'drain_requested', by })

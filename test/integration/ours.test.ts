@@ -50,6 +50,23 @@ describe('a small network of our nodes', () => {
     expect((got.body.providers as Array<{ peer: string }>).map((p) => p.peer)).toContain(nodes[2]!.peerId)
   })
 
+  it('re-announces what it provides on the admin reprovide, and says so on the event tail', async () => {
+    const n = nodes[2]! // provided KEY in the test above
+    const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
+    // ADD_PROVIDER requests the other nodes have served: a re-announce sends the record again.
+    const stored = (): number => nodes.filter((x) => x !== n).reduce((sum, x) => sum + (x.engine.stats(x.host.now()).served.ADD_PROVIDER ?? 0), 0)
+    const before = stored()
+    expect(before).toBeGreaterThan(0)
+    const r = await getJson(httpUrl(n, '/admin/reprovide'), { method: 'POST', headers: auth })
+    expect(r.status).toBe(202)
+    expect(r.body.keys).toBe(1)
+    await eventually('re-announced', () => (stored() > before ? true : undefined))
+    const got = await getJson(httpUrl(nodes[1]!, `/v1/providers/${KEY}`))
+    expect((got.body.providers as Array<{ peer: string }>).map((p) => p.peer)).toContain(n.peerId)
+    const tail = await (await fetch(httpUrl(n, '/admin/events?topic=admin&replay=10&follow=0'), { headers: auth })).text()
+    expect(tail).toMatch(/"event":"reprovide"/)
+  })
+
   it('answers 404 for a key nobody provides and 400 for a bad key', async () => {
     const none = await getJson(httpUrl(nodes[1]!, `/v1/providers/b3:${'cd'.repeat(32)}`))
     expect(none.status).toBe(404)

@@ -48,4 +48,24 @@ describe('PROVIDE retry', () => {
     expect(finds.length).toBeGreaterThan(before) // re-announced within the retry delay
     expect(holders(mesh, replicas).length * 2).toBeGreaterThanOrEqual(replicas.length)
   })
+  it('re-announces every provided key at once on the operator\'s reprovide, and only then', () => {
+    const finds: number[] = []
+    const mesh = new Mesh({ n: N, seed: 'reprovide', onDeliver: (_to, from, msg: Message, at) => {
+      if (from.peer === 'p1' && msg.kind === 'request' && msg.type === 'FIND_NODE' && toHex(msg.target) === toHex(KEY)) finds.push(at)
+    } })
+    mesh.startAll()
+    mesh.runUntil(60_000)
+    mesh.lookup(1, 'PROVIDE', KEY, 1)
+    mesh.runUntil(120_000)
+    expect(mesh.result(1)?.success).toBe(true)
+    // Well placed: nothing goes out again for hours.
+    const placed = finds.length
+    mesh.runUntil(600_000)
+    expect(finds.length).toBe(placed)
+    const t = mesh.nowMs
+    mesh.input(1, { kind: 'reprovide' })
+    mesh.runUntil(t + 10_000)
+    expect(finds.length).toBeGreaterThan(placed)
+    expect(Math.min(...finds.slice(placed))).toBeLessThan(t + 1_000)
+  })
 })

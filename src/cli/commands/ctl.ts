@@ -247,6 +247,13 @@ export function registerCtl(program: Command): void {
     })
 
   ctl
+    .command('reprovide')
+    .description('re-announce now every key the node provides (after switching to the strict profile: RUNBOOK.md, "Eclipse response")')
+    .action(async () => {
+      print(expectOk(await call(target(), 'POST', '/admin/reprovide'), 'reprovide'))
+    })
+
+  ctl
     .command('repair')
     .description('re-provide a key until rf copies are observed; exit 1 when the network falls short')
     .requiredOption('--key <key>', 'b3:<64 hex> or a CID')

@@ -1,4 +1,4 @@
-// Operator routes beyond the client API: status, the PQ switch, the event tail, repair, peers,
+// Operator routes beyond the client API: status, the PQ switch, the event tail, repair, reprovide, peers,
 // and the node's own identity. All /admin/* routes need the admin token (or the Unix socket);
 // every state change is logged at warn with `audit` and emitted on the event tail.
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -26,6 +26,8 @@ export interface AdminApi {
   setRequirePq(on: boolean, by: string): { changed: boolean; require_pq_on: boolean }
   repair(r: RepairRequest): Promise<Record<string, unknown>>
   replicas(key: Uint8Array, rfTarget: number): Promise<Record<string, unknown>>
+  /** Re-announces now every key the node provides; the number of keys. Audited. */
+  reprovide(by: string): { keys: number }
   /** Starts a drain as SIGTERM would (the process exits when it ends). */
   requestDrain(by: string): void
   degraded: boolean
@@ -85,6 +87,14 @@ export function adminRoutes(api: AdminApi, log: NodeLogger): RouteSpec[] {
         const key = parseKey(p[0]!)
         return [200, await api.replicas(key.bytes, rfOf(query(req)))]
       },
+    },
+    {
+      method: 'POST',
+      re: /^\/admin\/reprovide$/,
+      op: 'admin_reprovide',
+      client: false,
+      admin: true,
+      handler: async (req) => [202, api.reprovide(by(req))],
     },
     {
       method: 'POST',
