@@ -195,8 +195,8 @@ export const scenarioSchema = z
       ctx.addIssue({ code: 'custom', path: ['warmup_s'], message: `must be < duration_s (${s.duration_s}) (got ${s.warmup_s})` })
     }
     for (const issue of chaosIssues(s, s.duration_s, s.network.peers, s.network.bootstraps)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message })
-    // Fault ids a gate window may name.
-    const faultIds: string[] = s.faults.map((f) => f.id)
+    // Fault and response ids a gate window may name.
+    const faultIds: string[] = [...s.faults.map((f) => f.id), ...(s.response ?? []).map((r) => r.id)]
     s.gates.forEach((g, i) => {
       const parsed = parseGate(g)
       if (parsed.error !== undefined) {
@@ -206,7 +206,7 @@ export const scenarioSchema = z
       const w = parsed.gate!.window
       const id = w.slice(w.indexOf(':') + 1)
       if (w !== 'all' && !faultIds.includes(id)) {
-        ctx.addIssue({ code: 'custom', path: ['gates', i], message: `window "${w}" names no fault of this scenario` })
+        ctx.addIssue({ code: 'custom', path: ['gates', i], message: `window "${w}" names no fault or response of this scenario` })
       }
     })
   })
@@ -312,6 +312,7 @@ export function resolveScenario(raw: unknown, where: string, fallbackName = 'sce
     ...(s.probe !== undefined ? { probe: s.probe } : {}),
     readiness: s.readiness,
     variants: s.variants,
+    ...(s.response !== undefined ? { response: s.response } : {}),
   }
   // Explicit key order: the resolved scenario is part of report.json, whose bytes must be stable.
   return {

@@ -47,6 +47,8 @@ export interface EngineLike {
   contacts?(): readonly Contact[]
   /** What a restart keeps (the keys it provides, the records it holds); an engine without it restarts empty. */
   content?(): EngineContent
+  /** A hot reload of the engine's settings; an engine without it keeps the ones it started with. */
+  reconfigure?(config: EngineConfig): void
 }
 export type EngineFactory = (opts: EngineOptions) => EngineLike
 
@@ -143,7 +145,11 @@ export class Simulation {
   readonly n: number
   readonly bootstrapCount: number
   readonly durationMs: number
-  readonly engineConfig: EngineConfig
+  /** The engines' configuration: what a peer starting now gets (reconfigure() changes it). */
+  get engineConfig(): EngineConfig {
+    return this.config
+  }
+  private config: EngineConfig
   /** 1 for the peers in data centres (network.hosted), or undefined. */
   readonly hosted: Uint8Array | undefined
   /** Fault windows and alerts for the report (the chaos machinery appends). */
@@ -199,7 +205,7 @@ export class Simulation {
     this.factory = opts.engineFactory ?? ((o) => new DhtEngine(o))
     this.onEngineEvents = opts.onEngineEvents
     this.engineInvariantsEvery = opts.engineInvariantsEvery ?? ENGINE_INVARIANTS_EVERY
-    this.engineConfig = engineConfigFor(scenario.dht)
+    this.config = engineConfigFor(scenario.dht)
     this.sched = new Scheduler({ maxEvents: scenario.limits.max_events, maxPending: scenario.limits.max_pending })
     this.durationMs = scenario.duration_s * 1000
     const net = scenario.network
@@ -450,6 +456,18 @@ export class Simulation {
     input.from = this.contacts[this.sched.curAux]!
     input.msg = this.sched.curPayload as Message
     this.step(node, input as Input)
+  }
+
+  /**
+   * A hot reload of every engine that `only` accepts and that takes one (as a node does on
+   * SIGHUP: tables, records and lookups under way are kept), and of the peers that start later.
+   */
+  reconfigure(config: EngineConfig, only: (peer: number) => boolean): void {
+    this.config = config
+    for (let p = 0; p < this.n; p++) {
+      const e = this.engines[p]
+      if (e?.reconfigure !== undefined && only(p)) e.reconfigure(config)
+    }
   }
 
   /** Calls the peer's engine and applies its output. */

@@ -13,11 +13,11 @@
 import { DhtEngine, type EngineOptions } from '../../engine/engine.js'
 import type { Rng } from '../../engine/rng.js'
 import type { Contact, EngineEvent } from '../../engine/types.js'
-import type { EngineFactory, EngineLike, Simulation, SimulationOptions } from '../simulation.js'
+import { engineConfigFor, type EngineFactory, type EngineLike, type Simulation, type SimulationOptions } from '../simulation.js'
 import { peerIndex, type SimContact } from '../peers.js'
 import type { ResolvedScenario } from '../scenario.js'
 import type { AlertRecord } from '../report-types.js'
-import type { ChaosSpec } from '../faults/chaos-schema.js'
+import { RESPONSE_SETTINGS, type ChaosSpec, type ResponseSpec } from '../faults/chaos-schema.js'
 import { FaultTimeline, type ActiveFault } from '../faults/timeline.js'
 import { RejectLog } from '../faults/reject-log.js'
 import { resolveGroups, type PeerLayout, type Target } from '../faults/targets.js'
@@ -56,10 +56,12 @@ export interface FaultMeasures {
   readonly missed: readonly string[]
 }
 
+type ResponseSetting = (typeof RESPONSE_SETTINGS)[number]
+
 type MeasureKey = 'readiness_flip_s' | 'collapse_s' | 'readiness_lead_s' | 'mttr_s' | 'recovery_s' | 'time_to_alert_s'
 
 export function hasChaos(c: ChaosSpec): boolean {
-  return c.faults.length > 0 || c.adversary.fraction > 0 || c.adversary.eclipse !== undefined || c.probe !== undefined
+  return c.faults.length > 0 || (c.response?.length ?? 0) > 0 || c.adversary.fraction > 0 || c.adversary.eclipse !== undefined || c.probe !== undefined
 }
 
 export class ChaosRun {
@@ -201,6 +203,7 @@ export class ChaosRun {
       this.rejects.register(QUEUE_FULL)
     }
     this.timeline.install(sim)
+    this.installResponses(sim)
 
     const r = this.chaos.readiness
     const sampleMs = r.sample_s * 1000
@@ -246,6 +249,50 @@ export class ChaosRun {
       this.probe = new Probe(this.chaos.probe, key, this.plan.adversary, sim.n, sim.bootstrapCount, this.rng, this.takeTag, victim)
       this.probe.install(sim)
     }
+  }
+
+  /**
+   * The operator's response (scenario `response`): at each action's at_s every honest node gets a
+   * hot reload of the settings it names (then, with reprovide, re-announces what it provides), and
+   * at its end (for_s) those settings go back to what they were just before it. Each action is a window in report.faults (kind "response") that gate
+   * windows may name.
+   */
+  private installResponses(sim: Simulation): void {
+    const list = this.chaos.response ?? []
+    // The settings in force: the scenario's, as each action changes them in turn.
+    const current: Record<ResponseSetting, unknown> = { policy: this.scenario.dht.policy, alpha: this.scenario.dht.alpha, beta: this.scenario.dht.beta }
+    const honest = (p: number): boolean => this.plan.adversary[p] !== 1
+    const reload = (): void => sim.reconfigure(engineConfigFor({ ...this.scenario.dht, ...current } as ResolvedScenario['dht']), honest)
+    for (const r of list) {
+      const [fromMs, untilMs] = this.responseRange(r)
+      sim.faults.push({ id: r.id, kind: 'response', at_s: fromMs / 1000, until_s: untilMs / 1000 })
+      const saved: Partial<Record<ResponseSetting, unknown>> = {}
+      sim.at(fromMs, () => {
+        let changed = false
+        for (const k of RESPONSE_SETTINGS) {
+          if (r[k] === undefined) continue
+          saved[k] = current[k]
+          current[k] = r[k]
+          changed = true
+        }
+        if (changed) reload()
+        // After the reload: the keys go out under the settings just put in force.
+        if (r.reprovide === true) for (let p = 0; p < sim.n; p++) if (sim.online[p] === 1 && honest(p)) sim.step(p, { kind: 'reprovide' })
+      })
+      if (r.for_s !== undefined && untilMs < sim.durationMs) {
+        sim.at(untilMs, () => {
+          Object.assign(current, saved)
+          reload()
+        })
+      }
+    }
+  }
+
+  /** [from, until) in ms of a response action: until its for_s ends, or the run does. */
+  private responseRange(r: ResponseSpec): [number, number] {
+    const end = this.sim?.durationMs ?? this.scenario.duration_s * 1000
+    const fromMs = r.at_s * 1000
+    return [fromMs, r.for_s === undefined ? end : Math.min((r.at_s + r.for_s) * 1000, end)]
   }
 
   /** After the run: computes each fault's readiness / recovery / alert figures. */
@@ -334,7 +381,12 @@ export class ChaosRun {
     if (window === 'all') return { fromMs: this.scenario.warmup_s * 1000, toMs: end, fault: undefined }
     const [kind, id] = window.split(':') as [string, string]
     const f = this.timeline?.byId(id)
-    if (f === undefined) return { fromMs: end, toMs: end, fault: undefined }
+    if (f === undefined) {
+      const r = (this.chaos.response ?? []).find((x) => x.id === id)
+      if (r === undefined) return { fromMs: end, toMs: end, fault: undefined }
+      const [fromMs, untilMs] = this.responseRange(r)
+      return kind === 'during' ? { fromMs, toMs: untilMs, fault: undefined } : { fromMs: untilMs, toMs: end, fault: undefined }
+    }
     if (kind === 'during') return { fromMs: f.startMs, toMs: Math.min(f.endMs, end), fault: f }
     return { fromMs: Math.min(f.endMs, end), toMs: end, fault: f }
   }

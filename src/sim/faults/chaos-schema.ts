@@ -87,6 +87,23 @@ export const variantSchema = z.strictObject({
   set: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).describe('dotted scenario paths and their values, e.g. {dht.policy: default}'),
 })
 
+export const responseSchema = z
+  .strictObject({
+    id,
+    at_s: num(0, 30 * 86_400).describe('virtual time the operator acts'),
+    for_s: num(0.001, 30 * 86_400).optional().describe('undone after this long (each setting back to what it was just before); absent: kept to the end of the run'),
+    policy: z.enum(['default', 'strict']).optional().describe('switch every honest node to this policy profile'),
+    alpha: int(1, 32).optional().describe('set every honest node\'s alpha (parallel requests per lookup)'),
+    beta: int(0, 32).optional().describe('set every honest node\'s beta (slow requests a lookup stops waiting for)'),
+    reprovide: z.boolean().optional().describe('true: every honest node re-announces now the keys it provides (`dht-sim ctl reprovide`), once, at at_s'),
+  })
+  .describe(
+    "an operator's action on every honest node at at_s: a hot reload of these engine settings (what the runbook does with SIGHUP; tables, records and lookups under way are kept), in force until for_s ends; gate windows during:<id> and after:<id>",
+  )
+
+/** The engine settings a response may set. */
+export const RESPONSE_SETTINGS = ['policy', 'alpha', 'beta'] as const
+
 /** The fields the chaos part adds to the scenario schema. */
 export const chaosFields = {
   groups: z.array(groupSchema).max(64).default([]),
@@ -95,6 +112,7 @@ export const chaosFields = {
   probe: probeSchema.optional(),
   readiness: readinessSchema,
   variants: z.array(variantSchema).max(8).default([]).describe('the same run with these changes, shown beside it in the report'),
+  response: z.array(responseSchema).max(32).optional().describe("the operator's response on the timeline (the runbook's actions), shown in the report as windows"),
 }
 
 export const chaosSchema = z.strictObject(chaosFields)
@@ -104,6 +122,7 @@ export type AdversarySpec = z.output<typeof adversarySchema>
 export type ProbeSpec = z.output<typeof probeSchema>
 export type ReadinessSpec = z.output<typeof readinessSchema>
 export type VariantSpec = z.output<typeof variantSchema>
+export type ResponseSpec = z.output<typeof responseSchema>
 export type ChaosSpec = z.output<typeof chaosSchema>
 
 /** Cross-field checks (ids unique, groups named by targets exist, windows inside the run). */
@@ -124,6 +143,11 @@ export function chaosIssues(c: ChaosSpec, durationS: number, peers: number, boot
     if (f.targets === 'inter-region' && f.kind !== 'loss' && f.kind !== 'latency' && f.kind !== 'partition') {
       out.push({ path: ['faults', i, 'targets'], message: `inter-region names links, not peers: not valid for kind ${f.kind}` })
     }
+  })
+  ;(c.response ?? []).forEach((r, i) => {
+    if (ids.includes(r.id) || (c.response ?? []).findIndex((x) => x.id === r.id) !== i) out.push({ path: ['response', i, 'id'], message: `duplicate id "${r.id}" (fault and response ids name gate windows)` })
+    if (r.at_s >= durationS) out.push({ path: ['response', i, 'at_s'], message: `must be < duration_s (${durationS}) (got ${r.at_s})` })
+    if (RESPONSE_SETTINGS.every((k) => r[k] === undefined) && r.reprovide !== true) out.push({ path: ['response', i], message: `does nothing: needs one of ${RESPONSE_SETTINGS.join(', ')} or reprovide: true` })
   })
   const e = c.adversary.eclipse
   if (e !== undefined) {
@@ -156,6 +180,7 @@ export function chaosOf(s: Partial<ChaosSpec>): ChaosSpec {
     ...(s.probe !== undefined ? { probe: s.probe } : {}),
     readiness: s.readiness ?? d.readiness,
     variants: s.variants ?? d.variants,
+    ...(s.response !== undefined ? { response: s.response } : {}),
   }
 }
 
