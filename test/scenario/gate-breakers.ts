@@ -264,6 +264,34 @@ export const CASES: readonly GateCase[] = [
     }),
   ),
   {
+    // The runbook's response to the eclipse: the switch to strict and a reprovide, in the reduced
+    // timeline after the probe has started failing.
+    file: 'eclipse-response.yaml',
+    reduce: (r) => {
+      reduceEclipse(r)
+      r.duration_s = 420
+      r.response = [{ ...r.response[0], at_s: 180 }]
+    },
+    breakers: [
+      // A reload that keeps the default profile: the reprovide stores the records on the Sybils again.
+      { label: 'reload without the strict profile', patch: (r) => (r.response = [{ ...r.response[0], policy: 'default' }]), breaks: ['honest_provider_success >= 0.99 [during:strict-on]'] },
+      { label: 'every lookup widened', patch: (r) => (r.dht = { ...r.dht, disjoint_paths: 8, beta: 8 }), breaks: ['messages_per_lookup <= 41.8 [during:strict-on]'] },
+      {
+        label: 'links slow to the end',
+        patch: (r) => {
+          r.faults ??= []
+          neverRecovers(200, 420)!(r)
+        },
+        breaks: ['lookup_p95_ms < 500 [during:strict-on]'],
+      },
+      {
+        label: 'bootstraps unreachable to the end',
+        patch: (r) => (r.faults = [{ id: 'boot-cut', at_s: 240, for_s: 180, kind: 'loss', percent: 100, targets: 'bootstrap' }]),
+        breaks: ['pages_firing_at_end == 0 [all]'],
+      },
+    ],
+  },
+  {
     file: 'records-days.yaml',
     reduce: reduceRecordsDays,
     breakers: [
