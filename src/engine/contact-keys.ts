@@ -13,6 +13,7 @@
 // id (KEY_BYTES long): keyed() therefore also says the id's length is right.
 import type { Contact } from './types.js'
 import { KEY_BYTES } from './constants.js'
+import { idEquals } from './ids.js'
 
 /** The id's first 16 bits (id KEY_BYTES long). */
 export function idHiOfId(id: Uint8Array): number {
@@ -57,6 +58,13 @@ export function peerHashOf(c: Contact): number {
 /** Whether the id has the right length (read from the keys when the contact has them). */
 export function wellFormedId(c: Contact): boolean {
   return c.peerHash !== undefined || c.id.length === KEY_BYTES
+}
+
+/** idEquals(c.id, id), deciding most unequal pairs from c's keys (c's id's bytes are then not read). */
+export function hasId(c: Contact, id: Uint8Array): boolean {
+  const hi = c.idHi
+  if (hi !== undefined && id.length === KEY_BYTES && (hi !== idHiOfId(id) || c.idLo !== idLoOfId(id))) return false
+  return idEquals(c.id, id)
 }
 
 /** Whether a and b name the same peer (the same object, or equal handles). */

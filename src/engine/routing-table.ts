@@ -460,10 +460,11 @@ export class RoutingTable extends TableSlots {
    * The same contacts as closest(), in no particular order: the answer to every FIND_NODE and
    * GET_PROVIDERS (the asker ranks what it gets itself). A bucket group that fits whole is taken
    * as it is; only the group that straddles n is ranked, to choose its members. Most answers come
-   * from one full bucket and need no ranking at all.
+   * from one full bucket and need no ranking at all. `excludeHash` is hashString(exclude), when the
+   * caller has it (a keyed contact's peerHash: the handle's characters are then not read).
    */
-  closestSet(target: NodeId, n: number, exclude?: string, skipSuspect = false, nowMs?: number): Contact[] {
-    const out = this.nearest(target, n, exclude, skipSuspect, false)
+  closestSet(target: NodeId, n: number, exclude?: string, skipSuspect = false, nowMs?: number, excludeHash?: number): Contact[] {
+    const out = this.nearest(target, n, exclude, skipSuspect, false, excludeHash)
     const a = this.announced
     if (a === undefined || nowMs === undefined || n <= 0) return out
     const c = a.find(target, nowMs)
@@ -484,10 +485,10 @@ export class RoutingTable extends TableSlots {
     this.announced?.note(contact, nowMs)
   }
 
-  private nearest(target: NodeId, n: number, exclude: string | undefined, skipSuspect: boolean, ordered: boolean): Contact[] {
+  private nearest(target: NodeId, n: number, exclude: string | undefined, skipSuspect: boolean, ordered: boolean, excludeHash?: number): Contact[] {
     if (n <= 0 || this.count === 0) return []
     const b = this.bucketIndex(target)
-    const exHash = exclude === undefined ? 0 : hashString(exclude)
+    const exHash = exclude === undefined ? 0 : (excludeHash ?? hashString(exclude))
     const top = this.deepest // the buckets past it are empty
     let got = 0
     if (b <= top) got = this.flush(got, n, this.collectInto(b, 0, exclude, exHash, skipSuspect), target, ordered)

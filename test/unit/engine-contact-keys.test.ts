@@ -1,7 +1,7 @@
 // A contact's derived keys (contact-keys.ts) are a cache: the engine must behave exactly the same
 // whether its contacts carry them or not (the simulator's do, the node's and most tests' do not).
 import { describe, expect, it } from 'vitest'
-import { hashString, idHiOf, idLoOf, isPeer, peerHashOf, samePeer, wellFormedId, withKeys } from '../../src/engine/contact-keys.js'
+import { hashString, hasId, idHiOf, idLoOf, isPeer, peerHashOf, samePeer, wellFormedId, withKeys } from '../../src/engine/contact-keys.js'
 import { SeededRng } from '../../src/engine/rng.js'
 import type { Contact } from '../../src/engine/types.js'
 import { Mesh } from '../helpers/mesh.js'
@@ -33,6 +33,15 @@ describe('contact keys', () => {
     expect([samePeer(a, a), samePeer(a, a2), samePeer(a2, a), samePeer(a, b), samePeer(a2, b)]).toEqual([true, true, true, false, false])
     expect([isPeer(a, 'alice', hashString('alice')), isPeer(a2, 'alice', hashString('alice')), isPeer(b, 'alice', hashString('alice'))]).toEqual([true, true, false])
   })
+
+  it('compare ids as idEquals does, past the 48 bits the keys hold too', () => {
+    const id = Uint8Array.from({ length: 32 }, (_, i) => i)
+    const past = Uint8Array.from(id, (x, i) => (i === 31 ? x ^ 1 : x)) // the same keys
+    const within = Uint8Array.from(id, (x, i) => (i === 4 ? x ^ 1 : x))
+    for (const c of [plain(id, 'p'), withKeys(plain(id, 'p'))]) {
+      expect([hasId(c, id), hasId(c, past), hasId(c, within), hasId(c, id.subarray(0, 6))]).toEqual([true, false, false, false])
+    }
+  })
 })
 
 describe('an engine network with keyed contacts', () => {
@@ -52,7 +61,7 @@ describe('an engine network with keyed contacts', () => {
       for (let t = 0; t < 40; t++) mesh.lookup((t * 7) % 120, t % 3 === 0 ? 'PROVIDE' : t % 3 === 1 ? 'GET_PROVIDERS' : 'FIND_NODE', rng.bytes(32), t)
       mesh.runUntil(60_000)
       const results = mesh.results().map((r) => [r.tag, r.success, r.hops, r.messages, r.endMs, r.closest.map((c) => c.peer), r.providers.map((c) => c.peer)])
-      return { results, delivered: mesh.delivered, tables: mesh.nodes.map((e) => e.stats().tableSize) }
+      return { results, delivered: mesh.delivered, tables: mesh.nodes.map((e) => e.stats(60_000).tableSize) }
     }
     const keyed = run(true)
     expect(keyed.results).toHaveLength(40)
