@@ -6,11 +6,12 @@ import type { EngineCore } from './core.js'
 import { EMPTY } from './core.js'
 import type { Contact } from './types.js'
 import { OBS_FULL, OBS_REJECTED_BUCKET, OBS_REJECTED_TABLE } from './routing-table.js'
-import { KEY_BYTES, LIVENESS_CHECK_AFTER_MS } from './constants.js'
+import { LIVENESS_CHECK_AFTER_MS } from './constants.js'
+import { wellFormedId } from './contact-keys.js'
 
 /** A contact proved alive (it sent us something or answered). */
 export function observe(core: EngineCore, c: Contact): void {
-  if (c.id.length !== KEY_BYTES) return
+  if (!wellFormedId(c)) return
   const table = core.table
   const r = table.observeCode(c, core.nowMs)
   if (r === OBS_REJECTED_BUCKET) {
@@ -18,7 +19,7 @@ export function observe(core: EngineCore, c: Contact): void {
   } else if (r === OBS_REJECTED_TABLE) {
     core.count(core.rejected, 'diversity-table')
   } else if (r === OBS_FULL) {
-    const bucket = table.bucketIndex(c.id)
+    const bucket = table.bucketOf(c)
     if (!core.livenessBuckets.has(bucket) && core.nowMs - table.headSeenMs(bucket) >= LIVENESS_CHECK_AFTER_MS) {
       const head = table.headEntry(bucket)
       core.livenessBuckets.add(bucket)
@@ -29,5 +30,5 @@ export function observe(core: EngineCore, c: Contact): void {
 
 /** The liveness ping of `to`'s bucket is over (answered, refused or failed): another may go out. */
 export function livenessDone(core: EngineCore, to: Contact): void {
-  core.livenessBuckets.delete(core.table.bucketIndex(to.id))
+  core.livenessBuckets.delete(core.table.bucketOf(to))
 }

@@ -42,6 +42,9 @@ import { KEY_BITS } from './constants.js'
 import type { PolicyConfig } from './config.js'
 import { M_BASE, M_EVEN, M_LEN, M_REP_LEN, META_STRIDE, TableSlots } from './table-slots.js'
 import { AnnouncedPeers } from './announced-peers.js'
+import { hashString, idHiOf, idLoOf, peerHashOf } from './contact-keys.js'
+
+export { hashString }
 
 /** A snapshot of one table entry. */
 export interface TableEntry {
@@ -138,6 +141,12 @@ export class RoutingTable extends TableSlots {
     return x !== 0 ? Math.clz32(x) : commonPrefixLength(this.selfId, id)
   }
 
+  /** bucketIndex(c.id), from the contact's keys when it has them (its id's bytes are then read only past 32 equal bits). */
+  bucketOf(c: Contact): number {
+    const x = ((idHiOf(c) << 16) | (idLoOf(c) >>> 16)) ^ this.selfWord
+    return x !== 0 ? Math.clz32(x) : commonPrefixLength(this.selfId, c.id)
+  }
+
   /** The slot of `contact`'s handle in bucket i, or -1. */
   private slotOf(i: number, contact: Contact, h: number): number {
     const m = i * META_STRIDE
@@ -154,9 +163,9 @@ export class RoutingTable extends TableSlots {
   }
 
   find(contact: Contact): TableEntry | undefined {
-    const i = this.bucketIndex(contact.id)
+    const i = this.bucketOf(contact)
     if (!this.exists(i)) return undefined
-    const s = this.slotOf(i, contact, hashString(contact.peer))
+    const s = this.slotOf(i, contact, peerHashOf(contact))
     return s < 0 ? undefined : this.entryAt(s)
   }
 
@@ -182,7 +191,7 @@ export class RoutingTable extends TableSlots {
       case OBS_REJECTED_TABLE:
         return { kind: 'rejected', reason: 'diversity-table' }
       default: {
-        const i = this.bucketIndex(contact.id)
+        const i = this.bucketOf(contact)
         return { kind: 'full', head: this.headEntry(i), bucket: i }
       }
     }
@@ -190,10 +199,10 @@ export class RoutingTable extends TableSlots {
 
   /** observe() as an OBS_* code (no allocation). After OBS_FULL, see headSeenMs / headEntry. */
   observeCode(contact: Contact, nowMs: number): number {
-    const i = this.bucketIndex(contact.id)
+    const i = this.bucketOf(contact)
     if (i >= KEY_BITS) return OBS_SELF
     this.ensureBucket(i)
-    const h = hashString(contact.peer)
+    const h = peerHashOf(contact)
     const s = this.slotOf(i, contact, h)
     if (s >= 0) {
       if (nowMs > this.f64[this.oSeen + s]!) this.f64[this.oSeen + s] = nowMs
@@ -212,10 +221,11 @@ export class RoutingTable extends TableSlots {
       const v = this.balanceVictim(i, contact.id)
       if (v >= 0) {
         const old = this.contacts[v]!
+        const oldHash = this.i32[this.oPeer + v]! // hashString(old.peer), kept beside it
         this.removeAt(i, v)
         this.append(i, contact, h, nowMs)
         this.dropReplacement(i, contact, h)
-        this.addReplacement(i, old, hashString(old.peer))
+        this.addReplacement(i, old, oldHash)
         return OBS_ADDED
       }
     }
@@ -409,9 +419,9 @@ export class RoutingTable extends TableSlots {
    * the contact left the table.
    */
   fail(contact: Contact, nowMs: number, maxFailures: number, evictNow = false): boolean {
-    const i = this.bucketIndex(contact.id)
+    const i = this.bucketOf(contact)
     if (!this.exists(i)) return false
-    const h = hashString(contact.peer)
+    const h = peerHashOf(contact)
     const s = this.slotOf(i, contact, h)
     if (s < 0) {
       this.dropReplacement(i, contact, h)
@@ -450,10 +460,11 @@ export class RoutingTable extends TableSlots {
    * The same contacts as closest(), in no particular order: the answer to every FIND_NODE and
    * GET_PROVIDERS (the asker ranks what it gets itself). A bucket group that fits whole is taken
    * as it is; only the group that straddles n is ranked, to choose its members. Most answers come
-   * from one full bucket and need no ranking at all.
+   * from one full bucket and need no ranking at all. `excludeHash` is hashString(exclude), when the
+   * caller has it (a keyed contact's peerHash: the handle's characters are then not read).
    */
-  closestSet(target: NodeId, n: number, exclude?: string, skipSuspect = false, nowMs?: number): Contact[] {
-    const out = this.nearest(target, n, exclude, skipSuspect, false)
+  closestSet(target: NodeId, n: number, exclude?: string, skipSuspect = false, nowMs?: number, excludeHash?: number): Contact[] {
+    const out = this.nearest(target, n, exclude, skipSuspect, false, excludeHash)
     const a = this.announced
     if (a === undefined || nowMs === undefined || n <= 0) return out
     const c = a.find(target, nowMs)
@@ -474,10 +485,10 @@ export class RoutingTable extends TableSlots {
     this.announced?.note(contact, nowMs)
   }
 
-  private nearest(target: NodeId, n: number, exclude: string | undefined, skipSuspect: boolean, ordered: boolean): Contact[] {
+  private nearest(target: NodeId, n: number, exclude: string | undefined, skipSuspect: boolean, ordered: boolean, excludeHash?: number): Contact[] {
     if (n <= 0 || this.count === 0) return []
     const b = this.bucketIndex(target)
-    const exHash = exclude === undefined ? 0 : hashString(exclude)
+    const exHash = exclude === undefined ? 0 : (excludeHash ?? hashString(exclude))
     const top = this.deepest // the buckets past it are empty
     let got = 0
     if (b <= top) got = this.flush(got, n, this.collectInto(b, 0, exclude, exHash, skipSuspect), target, ordered)
@@ -691,13 +702,6 @@ function sameGroup16(g: string, g16: string): boolean {
 const UPDATED: ObserveResult = Object.freeze({ kind: 'updated' })
 const ADDED: ObserveResult = Object.freeze({ kind: 'added' })
 const SELF: ObserveResult = Object.freeze({ kind: 'self' })
-
-/** 30-bit FNV-1a (a small integer in V8) of a string's UTF-16 code units: a filter before comparing handles, never an identity. */
-export function hashString(s: string): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
-  return h & 0x3fffffff
-}
 
 /**
  * closest()'s working space, reused from call to call so that the hot path allocates only its

@@ -19,6 +19,7 @@
 // something needs more room (docs/ARCHITECTURE.md: why the hot paths look as they do).
 import type { Contact } from './types.js'
 import { KEY_BITS } from './constants.js'
+import { idHiOf, idLoOf } from './contact-keys.js'
 
 // A bucket's fields, at bucket i * META_STRIDE of the i32 view.
 /** 1 once the bucket exists (touched or observed into). */
@@ -110,10 +111,9 @@ export class TableSlots {
     if (this.i32[m + M_LEN] === this.i32[m + M_CAP]) this.growBlock(i)
     const s = this.i32[m + M_BASE]! + this.i32[m + M_LEN]!++
     this.i32[m + M_EVEN] = 0
-    const id = contact.id
     this.contacts[s] = contact
-    this.i32[this.oHi + s] = (id[0]! << 8) | id[1]!
-    this.i32[this.oLo + s] = (id[2]! << 24) | (id[3]! << 16) | (id[4]! << 8) | id[5]!
+    this.i32[this.oHi + s] = idHiOf(contact)
+    this.i32[this.oLo + s] = idLoOf(contact)
     this.i32[this.oPeer + s] = h
     this.i32[this.oGroup + s] = groupHash
     this.f64[this.oSeen + s] = nowMs

@@ -16,6 +16,15 @@ export interface Contact {
   readonly addrs: readonly string[]
   /** IPv4 /24 group ("10.1.2") used by diversity rules; "" when unknown. */
   readonly ipGroup: string
+  /**
+   * Derived keys, optional (contact-keys.ts): the id's first 16 bits, its next 32 bits (signed) and
+   * hashString(peer). A driver that sets them (the simulator does, through contact-keys.ts) spares
+   * the hot paths a read of the id's bytes and of the handle's characters; they must agree with id
+   * and peer, and be set only for a KEY_BYTES-long id.
+   */
+  readonly idHi?: number
+  readonly idLo?: number
+  readonly peerHash?: number
 }
 
 export type RpcType = 'PING' | 'FIND_NODE' | 'GET_PROVIDERS' | 'ADD_PROVIDER'

@@ -1,10 +1,13 @@
 // Virtual peers: identities, addresses and placement, created once per run from the master seed.
 // One Contact object per peer for the whole run (a returning peer keeps its id and address), so
-// routing tables share it; it carries its index for O(1) lookup by the driver.
+// routing tables share it; it carries its index for O(1) lookup by the driver, and its derived
+// keys (engine/contact-keys.ts: the engine then reads its id's bytes and its handle's characters
+// only on a tie, which at 10^5 peers spares each message several cache misses).
 import type { Contact } from '../engine/types.js'
 import type { Rng } from '../engine/rng.js'
 import { accessLatencyMs } from '../netmodel/latency.js'
 import { KEY_BYTES } from '../engine/constants.js'
+import { hashString, idHiOfId, idLoOfId } from '../engine/contact-keys.js'
 import { pickWeighted } from './network.js'
 
 /** A Contact as the simulator creates it: `idx` is the peer's index (never sent, never trusted). */
@@ -13,6 +16,12 @@ export interface SimContact extends Contact {
 }
 
 export const SIM_PORT = 9444
+
+/** A simulated peer's contact, with its derived keys (id KEY_BYTES long). Every one is made here: one shape for all. */
+export function simContact(id: Uint8Array, peer: string, addrs: readonly string[], ipGroup: string, idx: number): SimContact {
+  if (id.length !== KEY_BYTES) throw new Error(`simContact: an id of ${id.length} bytes`)
+  return { id, peer, addrs, ipGroup, idx, idHi: idHiOfId(id), idLo: idLoOfId(id), peerHash: hashString(peer) }
+}
 
 export interface PeerSet {
   readonly contacts: readonly SimContact[]
@@ -39,7 +48,7 @@ export function createPeers(rng: Rng, o: PlacementOptions): PeerSet {
     const x = own.int(256)
     const y = own.int(256)
     const z = 1 + own.int(254)
-    contacts.push({ id, peer: `p${i}`, addrs: [`10.${x}.${y}.${z}:${SIM_PORT}`], ipGroup: `10.${x}.${y}`, idx: i })
+    contacts.push(simContact(id, `p${i}`, [`10.${x}.${y}.${z}:${SIM_PORT}`], `10.${x}.${y}`, i))
     regionOf[i] = pickWeighted(place, o.regionWeights)
     accessMs[i] = accessLatencyMs(place, { median: o.accessMedianMs, sigma: o.accessSigma })
   }

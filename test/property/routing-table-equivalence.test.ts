@@ -2,7 +2,9 @@
 // (kept in test/helpers/reference-routing-table.ts): same observe/fail verdicts, same heads, same
 // replacement-cache promotions, same closest() order and the same stale buckets, on arbitrary
 // sequences of operations — including a handle reused with another id and ids tied on 48 bits —
-// with small k, and with larger k over more buckets (blocks that grow and shift one another).
+// with small k, and with larger k over more buckets (blocks that grow and shift one another);
+// and the same when the table is given contacts with their derived keys (contact-keys.ts) and the
+// reference the same contacts without them.
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { randomIdInBucket } from '../../src/engine/ids.js'
@@ -10,6 +12,7 @@ import { RoutingTable } from '../../src/engine/routing-table.js'
 import { RoutingTable as ReferenceTable } from '../helpers/reference-routing-table.js'
 import { SeededRng } from '../../src/engine/rng.js'
 import type { Contact } from '../../src/engine/types.js'
+import { withKeys } from '../../src/engine/contact-keys.js'
 
 /** At least `minOps` operations on `peers` peers spread over the first `buckets` buckets. */
 const opsOn = (peers: number, buckets: number, minOps = 0) =>
@@ -39,12 +42,19 @@ describe('routing table: typed-array layout vs the reference', () => {
       { numRuns: 100 },
     )
   })
+
+  it('gives the same answers when the table is given contacts with their keys (the reference without)', () => {
+    fc.assert(
+      fc.property(fc.nat(), opsOn(60, 12, 100), fc.integer({ min: 2, max: 20 }), fc.nat(9), (seed, ops, k, rcap) => sameAnswers(seed, ops, k, rcap, 60, 12, true)),
+      { numRuns: 100 },
+    )
+  })
 })
 
 type Op = ReturnType<typeof opsOn> extends fc.Arbitrary<(infer T)[]> ? T : never
 
 /** Runs `ops` on a table and on the reference, for `peers` peers in the first `buckets` buckets; expects the same answers. */
-function sameAnswers(seed: number, ops: Op[], k: number, rcap: number, peers: number, buckets: number): void {
+function sameAnswers(seed: number, ops: Op[], k: number, rcap: number, peers: number, buckets: number, keyed = false): void {
   const rng = new SeededRng(seed)
   const self = rng.bytes(32)
   // Peers crowd the first buckets so they fill; every 7th shares its first 6 bytes with the
@@ -57,12 +67,23 @@ function sameAnswers(seed: number, ops: Op[], k: number, rcap: number, peers: nu
   }
   // The same handle with another id in the same bucket (last byte flipped), or far away.
   const altIds = ids.map((id, i) => (i % 2 === 0 ? Uint8Array.from(id, (x, j) => (j === 31 ? x ^ 0xff : x)) : ids[(i * 7 + 5) % peers]!))
-  const contact = (i: number, alt: boolean): Contact => ({
+  const plain = (i: number, alt: boolean): Contact => ({
     id: alt ? altIds[i]! : ids[i]!,
     peer: `p${i}`,
     addrs: [],
     ipGroup: `g${i % 5}`,
   })
+  // With keys: one keyed object per (peer, id), as a driver would hand them out.
+  const withKeysOf = new Map<string, Contact>()
+  const contactA = (i: number, alt: boolean): Contact => {
+    if (!keyed) return plain(i, alt)
+    const key = `${i}/${alt}`
+    let c = withKeysOf.get(key)
+    if (c === undefined) withKeysOf.set(key, (c = withKeys(plain(i, alt))))
+    return c
+  }
+  // Compared without the keys: the reference's contacts have none.
+  const bare = (cs: readonly Contact[]) => cs.map((c) => ({ id: c.id, peer: c.peer, addrs: c.addrs, ipGroup: c.ipGroup }))
   const policy = { maxPerGroupPerBucket: Infinity, maxPerGroupPerTable: Infinity }
   const a = new RoutingTable(self, k, rcap, policy)
   const b = new ReferenceTable(self, k, rcap, policy)
@@ -71,9 +92,8 @@ function sameAnswers(seed: number, ops: Op[], k: number, rcap: number, peers: nu
     now += rng.int(3) === 0 ? 0 : 1 // ties on lastSeenMs too
     switch (o.op) {
       case 'observe': {
-        const c = contact(o.peer, o.alt)
-        const x = a.observe(c, now)
-        const y = b.observe(c, now)
+        const x = a.observe(contactA(o.peer, o.alt), now)
+        const y = b.observe(plain(o.peer, o.alt), now)
         expect(x.kind).toBe(y.kind)
         if (x.kind === 'full' && y.kind === 'full') {
           expect([x.bucket, x.head.contact.peer, x.head.lastSeenMs, x.head.failures]).toEqual([y.bucket, y.head.contact.peer, y.head.lastSeenMs, y.head.failures])
@@ -82,8 +102,7 @@ function sameAnswers(seed: number, ops: Op[], k: number, rcap: number, peers: nu
         break
       }
       case 'fail': {
-        const c = contact(o.peer, false)
-        expect(a.fail(c, now, 2, o.now)).toBe(b.fail(c, now, 2, o.now))
+        expect(a.fail(contactA(o.peer, false), now, 2, o.now)).toBe(b.fail(plain(o.peer, false), now, 2, o.now))
         break
       }
       case 'touch': {
@@ -96,7 +115,7 @@ function sameAnswers(seed: number, ops: Op[], k: number, rcap: number, peers: nu
         const t = randomIdInBucket(self, o.bucket, rng)
         const ex = o.exclude === null ? undefined : `p${o.exclude}`
         const want = b.closest(t, o.n, ex, o.suspect)
-        expect(a.closest(t, o.n, ex, o.suspect)).toEqual(want)
+        expect(bare(a.closest(t, o.n, ex, o.suspect))).toEqual(bare(want))
         // The answer to a FIND_NODE: the same contacts, in any order.
         const peers = (cs: readonly { peer: string }[]) => cs.map((c) => c.peer).sort()
         expect(peers(a.closestSet(t, o.n, ex, o.suspect))).toEqual(peers(want))
@@ -112,7 +131,7 @@ function sameAnswers(seed: number, ops: Op[], k: number, rcap: number, peers: nu
     }
     expect(a.size).toBe(b.size)
   }
-  expect(a.all()).toEqual(b.all())
+  expect(bare(a.all())).toEqual(bare(b.all()))
   expect(a.bucketSizes()).toEqual(b.bucketSizes())
   expect(a.deepestBucket()).toBe(b.deepestBucket())
   expect(a.checkInvariants()).toBeUndefined()

@@ -37,6 +37,7 @@ import type { Contact, LookupOp } from '../types.js'
 import type { NodeId } from '../ids.js'
 import { compareDistance, idEquals } from '../ids.js'
 import { distanceFractionFull } from './density-evidence.js'
+import { hashString, idHiOf, idLoOf, isPeer, samePeer } from '../contact-keys.js'
 import { ANSWERED, FAILED, INFLIGHT, SLOW, SUSPECT, WAITING, isIn, moveTo, stateSet } from './candidate-state.js'
 import type { CandidateState, StateSet } from './candidate-state.js'
 
@@ -131,6 +132,8 @@ export class Lookup {
   /** The target's first 16 and next 32 bits (for candidates' distance keys). */
   private readonly thi: number
   private readonly tlo: number
+  /** hashString(selfPeer): the self check reads a contact's handle only on a match. */
+  private readonly selfHash: number
 
   constructor(
     readonly id: number,
@@ -148,6 +151,7 @@ export class Lookup {
     this.placeLost = this.slowHoldPlace ? stateSet(FAILED, SUSPECT) : OUT_OF_RACE
     this.thi = (target[0]! << 8) | target[1]!
     this.tlo = (target[2]! << 24) | (target[3]! << 16) | (target[4]! << 8) | target[5]!
+    this.selfHash = hashString(selfPeer)
     const d = Math.max(1, Math.floor(p.disjointPaths))
     for (let i = 0; i < d; i++) this.paths.push({ cands: [], dks: [], flying: [] })
     this.claimed = d > 1 ? new Set() : undefined
@@ -162,22 +166,21 @@ export class Lookup {
   }
 
   private add(c: Contact, hop: number, path: number): boolean {
-    if (c.peer === this.selfPeer || this.inExcluded(c.id)) return false
+    if (isPeer(c, this.selfPeer, this.selfHash) || this.inExcluded(c.id)) return false
     const claimed = this.claimed
     if (claimed !== undefined && claimed.has(c.peer)) return false
     const { cands, dks } = this.paths[path]!
-    const id = c.id
-    const dk = this.distKey(id)
+    const dk = this.distKey(c)
     // binary search for the insertion point (after equals: stable)
     let lo = 0
     let hi = dks.length
     while (lo < hi) {
       const mid = (lo + hi) >> 1
       const m = dks[mid]!
-      if (m < dk || (m === dk && compareDistance(cands[mid]!.contact.id, id, this.target) <= 0)) lo = mid + 1
+      if (m < dk || (m === dk && this.tie(cands[mid]!.contact, c) <= 0)) lo = mid + 1
       else hi = mid
     }
-    if (claimed === undefined && this.heldBefore(this.paths[path]!, lo, c.peer, dk)) return false
+    if (claimed === undefined && this.heldBefore(this.paths[path]!, lo, c, dk)) return false
     if (cands.length >= this.p.maxCandidatesPerPath) {
       // Full: the newcomer takes the farthest one's place if it is nearer (lo is then inside).
       const last = cands[cands.length - 1]!
@@ -200,9 +203,17 @@ export class Lookup {
     return true
   }
 
-  /** The first 48 bits of id's XOR distance to the target, as a number. */
-  private distKey(id: NodeId): number {
-    return (((id[0]! << 8) | id[1]!) ^ this.thi) * 4294967296 + ((((id[2]! << 24) | (id[3]! << 16) | (id[4]! << 8) | id[5]!) ^ this.tlo) >>> 0)
+  /** The first 48 bits of c's id's XOR distance to the target, as a number (from the contact's keys when it has them). */
+  private distKey(c: Contact): number {
+    return (idHiOf(c) ^ this.thi) * 4294967296 + ((idLoOf(c) ^ this.tlo) >>> 0)
+  }
+
+  /**
+   * compareDistance of a's and b's ids to the target, for two contacts with the same distance key:
+   * mostly one contact met again (an answer names peers the path holds), whose id is not read.
+   */
+  private tie(a: Contact, b: Contact): number {
+    return a === b ? 0 : compareDistance(a.id, b.id, this.target)
   }
 
   /**
@@ -225,15 +236,14 @@ export class Lookup {
     const inC = (this.inC ??= [])
     const inK = (this.inK ??= [])
     const at = (this.inAt ??= [])
-    const target = this.target
     // Sort the answer by distance, stable (a contact goes after its equals, as add() puts it).
     let m = 0
     for (let i = 0; i < closer.length; i++) {
       const c = closer[i]!
-      if (c.peer === this.selfPeer || this.inExcluded(c.id)) continue
-      const dk = this.distKey(c.id)
+      if (isPeer(c, this.selfPeer, this.selfHash) || this.inExcluded(c.id)) continue
+      const dk = this.distKey(c)
       let j = m
-      while (j > 0 && (inK[j - 1]! > dk || (inK[j - 1] === dk && compareDistance(inC[j - 1]!.id, c.id, target) > 0))) {
+      while (j > 0 && (inK[j - 1]! > dk || (inK[j - 1] === dk && this.tie(inC[j - 1]!, c) > 0))) {
         inC[j] = inC[j - 1]!
         inK[j] = inK[j - 1]!
         j--
@@ -251,12 +261,12 @@ export class Lookup {
       const c = inC[j]!
       const dk = inK[j]!
       if (claimed !== undefined && claimed.has(c.peer)) continue
-      while (pos < n0 && (dks[pos]! < dk || (dks[pos] === dk && compareDistance(cands[pos]!.contact.id, c.id, target) <= 0))) pos++
+      while (pos < n0 && (dks[pos]! < dk || (dks[pos] === dk && this.tie(cands[pos]!.contact, c) <= 0))) pos++
       if (claimed === undefined) {
-        if (this.heldBefore(P, pos, c.peer, dk)) continue
+        if (this.heldBefore(P, pos, c, dk)) continue
         let dup = false
         for (let q = a - 1; q >= 0 && inK[q] === dk; q--) {
-          if (inC[q]!.peer === c.peer) {
+          if (samePeer(inC[q]!, c)) {
             dup = true
             break
           }
@@ -297,12 +307,12 @@ export class Lookup {
   }
 
   /**
-   * One path: whether `peer` is already a candidate. Its id is a function of its handle (the node
+   * One path: whether c's peer is already a candidate. Its id is a function of its handle (the node
    * hashes the peer id; the simulator's contacts are fixed), so it sorts just before the
    * insertion point `lo`, among the candidates with the same distance prefix.
    */
-  private heldBefore(path: Path, lo: number, peer: string, dk: number): boolean {
-    for (let j = lo - 1; j >= 0 && path.dks[j] === dk; j--) if (path.cands[j]!.contact.peer === peer) return true
+  private heldBefore(path: Path, lo: number, c: Contact, dk: number): boolean {
+    for (let j = lo - 1; j >= 0 && path.dks[j] === dk; j--) if (samePeer(path.cands[j]!.contact, c)) return true
     return false
   }
 

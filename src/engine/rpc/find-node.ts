@@ -4,10 +4,10 @@
 import type { EngineCore } from '../core.js'
 import { EMPTY } from '../core.js'
 import type { Contact, Request } from '../types.js'
-import { idEquals } from '../ids.js'
+import { hasId, peerHashOf } from '../contact-keys.js'
 import { respond } from './respond.js'
 
 export function handleFindNode(core: EngineCore, from: Contact, req: Request): void {
-  if (idEquals(req.target, from.id)) core.table.noteAnnounce(from, core.nowMs)
-  respond(core, from, req, core.table.closestSet(req.target, core.cfg.k, from.peer, true, core.nowMs), EMPTY)
+  if (hasId(from, req.target)) core.table.noteAnnounce(from, core.nowMs)
+  respond(core, from, req, core.table.closestSet(req.target, core.cfg.k, from.peer, true, core.nowMs, peerHashOf(from)), EMPTY)
 }

@@ -8,6 +8,7 @@ import { EMPTY } from '../core.js'
 import type { Contact, Message, Request } from '../types.js'
 import { KEY_BYTES } from '../constants.js'
 import { observe } from '../liveness.js'
+import { samePeer, wellFormedId } from '../contact-keys.js'
 import { OVERLOADED, overloaded } from '../admission.js'
 import { onResponse } from './outbound.js'
 import { respond } from './respond.js'
@@ -17,7 +18,7 @@ import { handleGetProviders } from './get-providers.js'
 import { handleAddProvider } from './add-provider.js'
 
 export function onMessage(core: EngineCore, from: Contact, msg: Message): void {
-  if (from.id.length !== KEY_BYTES || from.peer === core.self.peer) {
+  if (!wellFormedId(from) || samePeer(from, core.self)) {
     core.emit({ kind: 'peer-misbehaved', peer: from.peer, reason: 'bad-sender' })
     return
   }

@@ -5,7 +5,7 @@
 import type { EngineCore, Pending } from '../core.js'
 import { EMPTY } from '../core.js'
 import type { Contact, Response } from '../types.js'
-import { KEY_BYTES } from '../constants.js'
+import { samePeer, wellFormedId } from '../contact-keys.js'
 import { RPC_TIMEOUT, timerPayload } from '../timer-kinds.js'
 import { livenessDone, observe } from '../liveness.js'
 import { noteBootstrapAnswer, noteWarmJoinAnswer, onBootstrapPingFailed } from '../bootstrap.js'
@@ -14,7 +14,7 @@ import { advance, lookupQueryFailed } from '../query/queue.js'
 
 export function onResponse(core: EngineCore, from: Contact, res: Response): void {
   const p = core.pending.get(res.rpcId)
-  if (p === undefined || p.to.peer !== from.peer) {
+  if (p === undefined || !samePeer(p.to, from)) {
     // Late (already timed out) or unsolicited: the peer is alive, but the content is ignored.
     if (p === undefined) {
       core.ignored.lateResponse++
@@ -79,7 +79,7 @@ export function onRpcTimeout(core: EngineCore, rpcId: number): void {
 /** The driver could not deliver request rpcId to `to` (or its connection broke). */
 export function onRpcFailed(core: EngineCore, to: Contact, rpcId: number): void {
   const p = core.pending.get(rpcId)
-  if (p === undefined || p.to.peer !== to.peer) {
+  if (p === undefined || !samePeer(p.to, to)) {
     core.ignored.unknownRpcFailure++
     return
   }
@@ -106,11 +106,11 @@ function failRpc(core: EngineCore, p: Pending): void {
 /** Drops malformed contacts and truncates to `max`: remote input never breaks the engine. */
 function sanitize(list: readonly Contact[], max: number): readonly Contact[] {
   let ok = list.length <= max
-  if (ok) for (const c of list) if (c.id.length !== KEY_BYTES) ok = false
+  if (ok) for (const c of list) if (!wellFormedId(c)) ok = false
   if (ok) return list
   const out: Contact[] = []
   for (const c of list) {
-    if (c.id.length === KEY_BYTES) out.push(c)
+    if (wellFormedId(c)) out.push(c)
     if (out.length >= max) break
   }
   return out

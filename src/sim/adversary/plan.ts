@@ -10,6 +10,7 @@
 import type { Rng } from '../../engine/rng.js'
 import { KEY_BYTES } from '../../engine/constants.js'
 import type { SimContact } from '../peers.js'
+import { simContact } from '../peers.js'
 import type { AdversarySpec } from '../faults/chaos-schema.js'
 import { drawSample } from '../faults/targets.js'
 
@@ -121,7 +122,7 @@ export function applyAdversaryPlan(
     }
     const ipGroup = groupName(eclipse ? e!.addresses : spec.addresses, spec.address_groups, i, own)
     const port = c.addrs[0]?.split(':')[1] ?? '9444'
-    contacts[i] = { id, peer: c.peer, addrs: [`${ipGroup}.${1 + own.int(254)}:${port}`], ipGroup, idx: c.idx }
+    contacts[i] = simContact(id, c.peer, [`${ipGroup}.${1 + own.int(254)}:${port}`], ipGroup, c.idx)
   }
   return { ...plan, eclipseTarget: target }
 }
