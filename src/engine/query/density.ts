@@ -58,6 +58,9 @@ export function densityCheck(core: EngineCore, l: Lookup): boolean {
     if (local !== undefined && closest.length >= cfg.k / 2) core.sizeEstimator.add(local)
     return false
   }
+  // A GET_PROVIDERS that stopped at its providers (providerStopAllowed) heard from a few peers on
+  // the way, not from the neighbourhood: nothing to score, and nothing to teach the size estimate.
+  if (l.stopAtProvider === true && l.op === 'GET_PROVIDERS') return false
   const d = awayFromTarget(
     sortedDistances(
       l.target,
@@ -107,6 +110,24 @@ export function earlyDensityCheck(core: EngineCore, l: Lookup): boolean {
   const ev = network === undefined ? undefined : densityEvidence(d, network)
   if (network === undefined || ev === undefined || ev.logP >= LOG_P_FLAG) return false
   return excludeWindow(core, l, d, ev, network)
+}
+
+/**
+ * Whether a GET_PROVIDERS that has the providers it wants may stop at them, as it does without
+ * detection, instead of walking its whole neighbourhood for the density check: yes unless it
+ * already excluded a cluster, or the nearest peers it has heard of so far (answered or only named)
+ * are not ordinary (corrected p at or below LOG_P_SUSPECT). Those are a subset of the true
+ * neighbourhood, so on an honest key they look sparser than it, never denser; around a cluster the
+ * peers near the key name the cluster (it holds their nearest places), and a Sybil names its
+ * colluders, so a provider that came from there is not taken alone. A clean GET then costs what it
+ * costs without detection; one that looks attacked walks on, is scored, and widens as before.
+ */
+export function providerStopAllowed(core: EngineCore, l: Lookup): boolean {
+  if (l.suspects > 0) return false
+  const network = detectorSizeEstimate(core)
+  if (network === undefined) return true
+  const ev = densityEvidence(awayFromTarget(sortedDistances(l.target, l.closestKnownIds())), network)
+  return ev === undefined || ev.logP > LOG_P_SUSPECT
 }
 
 /**
