@@ -234,17 +234,38 @@ function shallowSize(core: EngineCore): number {
   return core.cfg.k * 2 ** i
 }
 
-/** Our own neighbourhood's size estimate (k closest contacts to our id, full precision), or undefined below k/2. */
+/**
+ * Our own neighbourhood's size estimate (k closest contacts to our id, full precision, up to the
+ * first hole: untilHole), or undefined below k/2 contacts.
+ */
 function neighbourhoodSize(core: EngineCore): number | undefined {
   const k = core.cfg.k
   const neighbours = core.table.closest(core.self.id, k)
   if (neighbours.length < k / 2) return undefined
   return sizeFromDistances(
-    sortedDistances(
-      core.self.id,
-      neighbours.map((c) => c.id),
+    untilHole(
+      sortedDistances(
+        core.self.id,
+        neighbours.map((c) => c.id),
+      ),
     ),
   )
+}
+
+/** A jump in distance this large from one rank to the next is a hole in the table, not chance. */
+const HOLE_FACTOR = 4
+
+/**
+ * The sorted distances up to the first hole past the 4th: a young table (a peer just joined or
+ * restarted) holds its neighbourhood and a few far contacts, with its middle buckets still empty
+ * (the join fills them one lookup at a time); its k closest then end with contacts hundreds of
+ * spacings away, and the least-squares estimate over them said 150-500 peers for 2,000 — judged by
+ * that, its clean lookups were flagged. In an honest table the (i+1)-th closest is farther than
+ * HOLE_FACTOR times the i-th with probability HOLE_FACTOR^-i (d_i / d_{i+1} is Beta(i, 1)).
+ */
+function untilHole(d: readonly number[]): readonly number[] {
+  for (let i = 3; i + 1 < d.length; i++) if (d[i + 1]! > HOLE_FACTOR * d[i]!) return d.slice(0, i + 1)
+  return d
 }
 
 /** Shared bits past log2(network size) from which a contact counts as packed around us. */
