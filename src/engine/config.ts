@@ -22,17 +22,15 @@ export interface PolicyConfig {
    * A bucket admits no newcomer into a quarter of its id range that already holds this many
    * contacts (routing-table.ts: quarterFull; absent: no limit). A full bucket of honest ids holds
    * about k/4 per quarter; a Sybil cluster packed around a node falls in one quarter of each of
-   * its neighbours' buckets. At k/4, a full bucket holds exactly that many in every quarter; with
-   * balanceIdRange a newcomer to a full quarter then takes the place of one of that quarter's own
-   * contacts (the balance within the quarter), never of another quarter's.
+   * its neighbours' buckets. At k/4, a full bucket holds exactly that many in every quarter, so
+   * this refuses every newcomer to a full bucket before balanceIdRange is consulted.
    */
   readonly maxPerIdQuarter?: number
   /**
    * A full bucket takes a newcomer from a sub-range of its id range (1/32 of it) that holds at
    * least two fewer contacts than its fullest sub-range, whose youngest contact goes to the
    * replacement cache for it: a bucket's contacts then cover its range evenly, which is what
-   * makes lookup hops as few as ideal tables' (routing-table.ts: balanceVictim). Under
-   * maxPerIdQuarter the same balance runs within the newcomer's quarter (quarterBalanceVictim).
+   * makes lookup hops as few as ideal tables' (routing-table.ts: balanceVictim).
    */
   readonly balanceIdRange?: boolean
   /**
@@ -109,7 +107,6 @@ export const STRICT_POLICY: PolicyConfig = {
   sybilDetection: true,
   sybilDensityFactor: 4,
   maxPerIdQuarter: 5,
-  balanceIdRange: true,
   announcedPeers: 256,
 }
 

@@ -200,16 +200,8 @@ export class RoutingTable extends TableSlots {
       this.i32[this.oFails + s] = 0
       return OBS_UPDATED
     }
-    const quarterFull = this.quarterFull(i, contact.id)
-    const rejected = quarterFull ? 'diversity-bucket' : this.addressVerdict(i, contact)
-    if (rejected !== undefined) {
-      // A full quarter takes a newcomer only in place of one of its own contacts (the balance
-      // within the quarter), and only when the newcomer passes the address limits too.
-      const v = quarterFull && this.policy.balanceIdRange === true ? this.quarterBalanceVictim(i, contact.id) : -1
-      if (v < 0 || this.addressVerdict(i, contact) !== undefined) return rejected === 'diversity-bucket' ? OBS_REJECTED_BUCKET : OBS_REJECTED_TABLE
-      this.replace(i, v, contact, h, nowMs)
-      return OBS_ADDED
-    }
+    const rejected = this.diversityVerdict(i, contact)
+    if (rejected !== undefined) return rejected === 'diversity-bucket' ? OBS_REJECTED_BUCKET : OBS_REJECTED_TABLE
     if (this.i32[i * META_STRIDE + M_LEN]! < this.k) {
       this.append(i, contact, h, nowMs)
       if (i > this.deepest) this.deepest = i
@@ -219,48 +211,16 @@ export class RoutingTable extends TableSlots {
     if (this.policy.balanceIdRange === true) {
       const v = this.balanceVictim(i, contact.id)
       if (v >= 0) {
-        this.replace(i, v, contact, h, nowMs)
+        const old = this.contacts[v]!
+        this.removeAt(i, v)
+        this.append(i, contact, h, nowMs)
+        this.dropReplacement(i, contact, h)
+        this.addReplacement(i, old, hashString(old.peer))
         return OBS_ADDED
       }
     }
     this.addReplacement(i, contact, h)
     return OBS_FULL
-  }
-
-  /** Slot v of bucket i leaves for the newcomer `contact` (hash h) and waits in the replacement cache. */
-  private replace(i: number, v: number, contact: Contact, h: number, nowMs: number): void {
-    const old = this.contacts[v]!
-    this.removeAt(i, v)
-    this.append(i, contact, h, nowMs)
-    this.dropReplacement(i, contact, h)
-    this.addReplacement(i, old, hashString(old.peer))
-  }
-
-  /**
-   * balanceVictim() within one quarter of bucket i's id range, for a newcomer with `id` whose
-   * quarter is full (maxPerIdQuarter): the youngest contact of the quarter's fullest sub-range
-   * (the lowest on a tie) when that sub-range holds at least two more than the newcomer's, or -1.
-   * The quarter keeps its count, so the quarter limit holds as before, and its contacts spread
-   * over its range as the default profile's do over the bucket's: without this, a strict table's
-   * full buckets keep whatever crowded in first, and its lookups take more hops. A cluster packed
-   * around one point sits in one sub-range, so it never displaces a contact through this; an
-   * honest newcomer elsewhere in the quarter displaces the cluster's surplus.
-   */
-  private quarterBalanceVictim(i: number, id: NodeId): number {
-    if (i + SUBRANGE_BITS >= PREFIX_BITS) return -1
-    let e = 0
-    for (let b = 1; b <= SUBRANGE_BITS; b++) e = (e << 1) | idBit(id, i + b)
-    const first = e & ~(QUARTER_SUBRANGES - 1)
-    const counts = this.scratch.subranges
-    counts.fill(0)
-    const s0 = this.i32[i * META_STRIDE + M_BASE]!
-    const end = s0 + this.i32[i * META_STRIDE + M_LEN]!
-    for (let s = s0; s < end; s++) counts[this.subrangeOf(s, i)]!++
-    let f = first
-    for (let j = first + 1; j < first + QUARTER_SUBRANGES; j++) if (counts[j]! > counts[f]!) f = j
-    if (counts[f]! < counts[e]! + 2) return -1
-    for (let s = end - 1; s >= s0; s--) if (this.subrangeOf(s, i) === f) return s
-    return -1
   }
 
   /**
@@ -341,11 +301,6 @@ export class RoutingTable extends TableSlots {
 
   private diversityVerdict(i: number, contact: Contact): 'diversity-bucket' | 'diversity-table' | undefined {
     if (this.quarterFull(i, contact.id)) return 'diversity-bucket'
-    return this.addressVerdict(i, contact)
-  }
-
-  /** The address limits (per /24 and per /16, in the bucket and the table) on a newcomer to bucket i. */
-  private addressVerdict(i: number, contact: Contact): 'diversity-bucket' | 'diversity-table' | undefined {
     const g = contact.ipGroup
     if (g === '') return undefined
     if (this.groupCounts !== undefined && (this.groupCounts.get(g) ?? 0) >= this.policy.maxPerGroupPerTable) {
@@ -708,8 +663,6 @@ export class RoutingTable extends TableSlots {
  */
 export const SUBRANGE_BITS = 5
 const SUBRANGES = 1 << SUBRANGE_BITS
-/** Sub-ranges in one quarter of a bucket's range (quarterFull's quarters are the first two of SUBRANGE_BITS). */
-const QUARTER_SUBRANGES = SUBRANGES / 4
 
 /** Bits in the id prefix columns (hi 16 + lo 32). */
 const PREFIX_BITS = 48

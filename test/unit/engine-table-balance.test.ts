@@ -1,10 +1,9 @@
-// The balanced admission (RoutingTable.balanceVictim): a full bucket takes a newcomer from a
-// thinner sub-range of its id range in place of the youngest contact of its fullest one, and only
-// then; under the strict profile's quarter limit, the same within the newcomer's quarter
-// (quarterBalanceVictim).
+// The default policy's balanced admission (RoutingTable.balanceVictim): a full bucket takes a
+// newcomer from a thinner sub-range of its id range in place of the youngest contact of its
+// fullest one, and only then.
 import { describe, expect, it } from 'vitest'
 import { RoutingTable, SUBRANGE_BITS } from '../../src/engine/routing-table.js'
-import { DEFAULT_POLICY, STRICT_POLICY } from '../../src/engine/config.js'
+import { DEFAULT_POLICY } from '../../src/engine/config.js'
 import type { Contact } from '../../src/engine/types.js'
 
 const self = new Uint8Array(32) // all zeros: bucket 0 holds the ids with the first bit set
@@ -47,49 +46,9 @@ describe('balanced admission into a full bucket', () => {
     expect(t.all().map((c) => c.peer).sort()).toEqual(['p0-0', 'p1-0', 'p2-0', 'p3-0'])
   })
 
-  it('is off unless the policy asks for it (a bare policy keeps Kademlia\'s order)', () => {
+  it('is off unless the policy asks for it (the strict profile and a bare policy keep Kademlia\'s order)', () => {
     const t = new RoutingTable(self, 4, 4, unbalanced)
     for (let n = 0; n < 4; n++) t.observe(inSub(0, n), n)
     expect(t.observe(inSub(1, 0), 10).kind).toBe('full')
-  })
-})
-
-describe('balanced admission within a full quarter (maxPerIdQuarter)', () => {
-  // Sub-ranges 0-7 are the first quarter of bucket 0's range, 8-15 the second, and so on.
-  const quarterOnly = { ...unbalanced, maxPerIdQuarter: 2 }
-  const balanced = { ...quarterOnly, balanceIdRange: true }
-
-  it('a newcomer of a thin sub-range of a full quarter takes the place of the youngest of its crowded one', () => {
-    const t = new RoutingTable(self, 8, 4, balanced)
-    expect(t.observe(inSub(0, 0), 1).kind).toBe('added')
-    expect(t.observe(inSub(0, 1), 2).kind).toBe('added') // the first quarter is full (2), the bucket is not (8)
-    expect(t.observe(inSub(5, 0), 3).kind).toBe('added')
-    expect(t.all().map((c) => c.peer).sort()).toEqual(['p0-0', 'p5-0'])
-    expect(t.checkInvariants()).toBeUndefined()
-    // The quarter is even now (1 + 1): a newcomer of a third sub-range is refused, as is one of a crowded sub-range.
-    expect(t.observe(inSub(3, 0), 4).kind).toBe('rejected')
-    // Another quarter fills and balances on its own, never at the first quarter's expense.
-    expect(t.observe(inSub(8, 0), 5).kind).toBe('added')
-    expect(t.observe(inSub(8, 1), 6).kind).toBe('added')
-    expect(t.observe(inSub(9, 0), 7).kind).toBe('added')
-    expect(t.subrangeCounts(0)!.slice(0, 10)).toEqual([1, 0, 0, 0, 0, 1, 0, 0, 1, 1])
-    expect(t.size).toBe(4)
-  })
-
-  it('a cluster in one sub-range keeps at most its share of the quarter once honest peers of the quarter come', () => {
-    const t = new RoutingTable(self, 20, 4, { ...balanced, maxPerIdQuarter: 5 })
-    for (let n = 0; n < 5; n++) expect(t.observe(inSub(2, n), n).kind).toBe('added')
-    for (let n = 0; n < 8; n++) expect(t.observe(inSub(2, 100 + n), 10 + n).kind).toBe('rejected') // more of the cluster
-    for (const r of [0, 1, 3, 4]) expect(t.observe(inSub(r, 0), 20 + r).kind).toBe('added')
-    expect(t.subrangeCounts(0)!.slice(0, 8)).toEqual([1, 1, 1, 1, 1, 0, 0, 0])
-    expect(t.checkInvariants()).toBeUndefined()
-  })
-
-  it('without balanceIdRange a full quarter refuses every newcomer; the strict profile balances', () => {
-    const t = new RoutingTable(self, 8, 4, quarterOnly)
-    t.observe(inSub(0, 0), 1)
-    t.observe(inSub(0, 1), 2)
-    expect(t.observe(inSub(5, 0), 3).kind).toBe('rejected')
-    expect(STRICT_POLICY.balanceIdRange).toBe(true)
   })
 })
