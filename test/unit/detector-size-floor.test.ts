@@ -51,10 +51,12 @@ describe('detector: a young table\'s neighbourhood estimate', () => {
     for (let i = 0; i < 17; i++) add(`near${i}`, (i + 0.5) / n, i)
     for (let i = 0; i < 3; i++) add(`far${i}`, 0.3 + 0.1 * i, 17 + i)
     expect(core.table.size).toBe(20)
-    // No lookup has taught it anything: the estimate is the neighbourhood's (the far three
-    // included, it said about 140).
-    const est = lookupSizeEstimate(core)!
-    expect(est).toBeGreaterThan(n / 2)
-    expect(est).toBeLessThan(n * 2)
+    // No lookup has taught it anything: the lookups' estimate is the whole neighbourhood's (the
+    // far three included: about 120), and the detector's floor half of the neighbourhood's up to
+    // its hole.
+    expect(lookupSizeEstimate(core)!).toBeLessThan(n / 8)
+    const est = detectorSizeEstimate(core)!
+    expect(est).toBeGreaterThan(n / 4)
+    expect(est).toBeLessThan(n)
   })
 })
