@@ -58,6 +58,9 @@ export function densityCheck(core: EngineCore, l: Lookup): boolean {
     if (local !== undefined && closest.length >= cfg.k / 2) core.sizeEstimator.add(local)
     return false
   }
+  // A GET_PROVIDERS that stopped at its providers (providerStopAllowed) heard from a few peers on
+  // the way, not from the neighbourhood: nothing to score, and nothing to teach the size estimate.
+  if (l.stopAtProvider === true && l.op === 'GET_PROVIDERS') return false
   const d = awayFromTarget(
     sortedDistances(
       l.target,
@@ -107,6 +110,24 @@ export function earlyDensityCheck(core: EngineCore, l: Lookup): boolean {
   const ev = network === undefined ? undefined : densityEvidence(d, network)
   if (network === undefined || ev === undefined || ev.logP >= LOG_P_FLAG) return false
   return excludeWindow(core, l, d, ev, network)
+}
+
+/**
+ * Whether a GET_PROVIDERS that has the providers it wants may stop at them, as it does without
+ * detection, instead of walking its whole neighbourhood for the density check: yes unless it
+ * already excluded a cluster, or the nearest peers it has heard of so far (answered or only named)
+ * are not ordinary (corrected p at or below LOG_P_SUSPECT). Those are a subset of the true
+ * neighbourhood, so on an honest key they look sparser than it, never denser; around a cluster the
+ * peers near the key name the cluster (it holds their nearest places), and a Sybil names its
+ * colluders, so a provider that came from there is not taken alone. A clean GET then costs what it
+ * costs without detection; one that looks attacked walks on, is scored, and widens as before.
+ */
+export function providerStopAllowed(core: EngineCore, l: Lookup): boolean {
+  if (l.suspects > 0) return false
+  const network = detectorSizeEstimate(core)
+  if (network === undefined) return true
+  const ev = densityEvidence(awayFromTarget(sortedDistances(l.target, l.closestKnownIds())), network)
+  return ev === undefined || ev.logP > LOG_P_SUSPECT
 }
 
 /**
@@ -175,16 +196,27 @@ export function lookupSizeEstimate(core: EngineCore): number | undefined {
  * while misrouting answers and excluded clusters left them the far peers only): judged by such an
  * estimate, an honest neighbourhood looks dense and clean lookups are flagged. Our neighbourhood
  * is the peers that found us by their own self-lookups, which a misrouting attacker cannot thin
- * out; half of it leaves room for its own noise (k distances).
+ * out; half of it leaves room for its own noise (k distances). The neighbourhood is taken twice:
+ * whole, and up to its first hole (untilHole), which a young table needs.
  */
 export function detectorSizeEstimate(core: EngineCore): number | undefined {
   const fromLookups = lookupSizeEstimate(core)
   if (fromLookups === undefined) return undefined
   const shallow = shallowSize(core)
-  const own = neighbourhoodSize(core)
-  const ownFloor = own === undefined || own > NEIGHBOURHOOD_PACKED * Math.max(shallow, fromLookups) ? 0 : own / 2
-  return Math.max(fromLookups, shallow / 2, ownFloor)
+  const ref = Math.max(shallow, fromLookups)
+  const ownFloor = (own: number | undefined, packed: number): number => (own === undefined || own > packed * ref ? 0 : own / 2)
+  const d = neighbourhoodDistances(core)
+  if (d === undefined) return Math.max(fromLookups, shallow / 2)
+  return Math.max(fromLookups, shallow / 2, ownFloor(sizeFromDistances(d), NEIGHBOURHOOD_PACKED), ownFloor(sizeFromDistances(untilHole(d)), HOLE_PACKED))
 }
+
+/**
+ * The neighbourhood up to its hole looks packed past this many times what our shallow buckets and
+ * lookups say. A young table has neither (its lookups' estimate is the whole neighbourhood's, which
+ * its far contacts drag down 4-17x), so the bound is looser than NEIGHBOURHOOD_PACKED; a cluster
+ * packed around our id is far past it (eclipse-victim.yaml's: ~10^4 times the honest density).
+ */
+const HOLE_PACKED = 64
 
 /**
  * Our neighbourhood looks packed (a cluster around our id) when it says the network is more than
@@ -215,15 +247,38 @@ function shallowSize(core: EngineCore): number {
 
 /** Our own neighbourhood's size estimate (k closest contacts to our id, full precision), or undefined below k/2. */
 function neighbourhoodSize(core: EngineCore): number | undefined {
+  const d = neighbourhoodDistances(core)
+  return d === undefined ? undefined : sizeFromDistances(d)
+}
+
+/** The sorted distances of our k closest contacts to our id, or undefined below k/2 contacts. */
+function neighbourhoodDistances(core: EngineCore): number[] | undefined {
   const k = core.cfg.k
   const neighbours = core.table.closest(core.self.id, k)
   if (neighbours.length < k / 2) return undefined
-  return sizeFromDistances(
-    sortedDistances(
-      core.self.id,
-      neighbours.map((c) => c.id),
-    ),
+  return sortedDistances(
+    core.self.id,
+    neighbours.map((c) => c.id),
   )
+}
+
+/** A jump in distance this large from one rank to the next is a hole in the table, not chance. */
+const HOLE_FACTOR = 4
+
+/**
+ * The sorted distances up to the first hole past the 4th: a young table (a peer just joined or
+ * restarted) holds its neighbourhood and a few far contacts, with its middle buckets still empty
+ * (the join fills them one lookup at a time); its k closest then end with contacts hundreds of
+ * spacings away, and the least-squares estimate over them said 140-490 peers for 2,000 — judged by
+ * that, its clean lookups were flagged. In an honest table the (i+1)-th closest is farther than
+ * HOLE_FACTOR times the i-th with probability HOLE_FACTOR^-i (d_i / d_{i+1} is Beta(i, 1)). Only
+ * the detector's floor takes it: the estimate the lookups fall back on, and packedAroundUs with
+ * it, keep the whole k (taken there too, eclipse-victim.yaml seed 7 found its victim in 0.048 of
+ * the lookups instead of 1.000; not traced further).
+ */
+function untilHole(d: readonly number[]): readonly number[] {
+  for (let i = 3; i + 1 < d.length; i++) if (d[i + 1]! > HOLE_FACTOR * d[i]!) return d.slice(0, i + 1)
+  return d
 }
 
 /** Shared bits past log2(network size) from which a contact counts as packed around us. */

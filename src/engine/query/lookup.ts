@@ -64,7 +64,11 @@ export interface LookupParams {
   readonly providersWanted: number
   /** Answers from the k closest needed before the lookup stops waiting for overdue ones. */
   readonly quorum: number
-  /** When true, GET_PROVIDERS does not stop early: the density check needs the full neighbourhood. */
+  /**
+   * When true, GET_PROVIDERS stops at its providers only once the engine allows it (stopAtProvider:
+   * the neighbourhood it has heard of looks ordinary); otherwise it walks the whole neighbourhood,
+   * which the density check needs.
+   */
   readonly fullNeighbourhood: boolean
 }
 
@@ -111,6 +115,12 @@ export class Lookup {
   earlyChecks = 0
   /** Requests sent (FIND_NODE / GET_PROVIDERS; ADD_PROVIDERs are added by the engine). */
   messages = 0
+  /**
+   * With fullNeighbourhood: the engine judged, when the wanted providers had come, that this
+   * GET_PROVIDERS may stop at them (true) or must walk its whole neighbourhood (false); undefined
+   * until then.
+   */
+  stopAtProvider: boolean | undefined = undefined
   /** Hop of the answer that completed a GET_PROVIDERS early (0 until then). */
   private providerHop = 0
   private stopped = false
@@ -530,7 +540,7 @@ export class Lookup {
 
   isDone(nowMs: number): boolean {
     if (this.stopped) return true
-    if (this.op === 'GET_PROVIDERS' && !this.p.fullNeighbourhood && this.providers.length >= this.p.providersWanted) return true
+    if (this.op === 'GET_PROVIDERS' && (!this.p.fullNeighbourhood || this.stopAtProvider === true) && this.providers.length >= this.p.providersWanted) return true
     for (const path of this.paths) if (!this.pathDone(path, nowMs)) return false
     return true
   }
@@ -563,6 +573,25 @@ export class Lookup {
   /** The k nearest answered contacts over all paths, nearest first (what the density check scores). */
   closestAnswered(): Candidate[] {
     return this.nearest(undefined, this.p.k)
+  }
+
+  /**
+   * The ids of the k nearest candidates heard of, answered or not (neither failed nor excluded),
+   * nearest first: what the lookup knows of the target's neighbourhood before it has asked it.
+   */
+  closestKnownIds(): NodeId[] {
+    const all: Candidate[] = []
+    for (const path of this.paths) {
+      let n = 0
+      for (const c of path.cands) {
+        if (c.state === FAILED || c.state === SUSPECT) continue
+        all.push(c)
+        if (++n >= this.p.k) break
+      }
+    }
+    if (this.paths.length > 1) all.sort((x, y) => x.dk - y.dk || compareDistance(x.contact.id, y.contact.id, this.target))
+    if (all.length > this.p.k) all.length = this.p.k
+    return all.map((c) => c.contact.id)
   }
 
   /**

@@ -13,7 +13,7 @@ import type { EngineEvent, LookupOp } from '../types.js'
 import { Lookup } from './lookup.js'
 import { ANSWERED } from './candidate-state.js'
 import type { Candidate, LookupPurpose } from './lookup.js'
-import { densityCheck, earlyDensityCheck, EARLY_CHECK_EVERY, EARLY_CHECKS, networkSizeEstimate } from './density.js'
+import { densityCheck, earlyDensityCheck, EARLY_CHECK_EVERY, EARLY_CHECKS, networkSizeEstimate, providerStopAllowed } from './density.js'
 import { LOOKUP_HEDGE, timerPayload } from '../timer-kinds.js'
 import { KEY_BYTES, LOOKUP_QUORUM, MAX_CANDIDATES_PER_PATH, SUSPECT_REGION_K, WIDE_REGION_K } from '../constants.js'
 import { EngineMisuseError } from '../errors.js'
@@ -65,6 +65,9 @@ export function advance(core: EngineCore, l: Lookup): void {
   if (core.cfg.policy.sybilDetection && l.earlyChecks < EARLY_CHECKS && l.answers >= (l.earlyChecks + 1) * EARLY_CHECK_EVERY) {
     l.earlyChecks++
     earlyDensityCheck(core, l)
+  }
+  if (l.stopAtProvider === undefined && l.op === 'GET_PROVIDERS' && core.cfg.policy.sybilDetection && l.providers.length >= core.cfg.providersWanted) {
+    l.stopAtProvider = providerStopAllowed(core, l)
   }
   if (l.isDone(nowMs)) {
     finish(core, l)
