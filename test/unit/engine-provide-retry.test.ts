@@ -25,15 +25,21 @@ function replicasOf(mesh: Mesh): number[] {
   return others.sort((a, b) => compareDistance(mesh.contacts[a]!.id, mesh.contacts[b]!.id, KEY)).slice(0, 20)
 }
 
+/** A joined mesh (a minute in) and the times node 1's lookups for KEY reached a peer. */
+function joinedMesh(seed: string): { mesh: Mesh; finds: number[] } {
+  const finds: number[] = []
+  const mesh = new Mesh({ n: N, seed, onDeliver: (_to, from, msg: Message, at) => {
+    if (from.peer === 'p1' && msg.kind === 'request' && msg.type === 'FIND_NODE' && toHex(msg.target) === toHex(KEY)) finds.push(at)
+  } })
+  mesh.startAll()
+  mesh.runUntil(60_000)
+  return { mesh, finds }
+}
+
 describe('PROVIDE retry', () => {
   it('re-announces soon when most replicas were silent, and the records reach them once they answer', () => {
     // Node 0 is the bootstrap; it stays alive.
-    const finds: number[] = []
-    const mesh = new Mesh({ n: N, seed: 'provide-retry', onDeliver: (_to, from, msg: Message, at) => {
-      if (from.peer === 'p1' && msg.kind === 'request' && msg.type === 'FIND_NODE' && toHex(msg.target) === toHex(KEY)) finds.push(at)
-    } })
-    mesh.startAll()
-    mesh.runUntil(60_000)
+    const { mesh, finds } = joinedMesh('provide-retry')
     const replicas = replicasOf(mesh)
     const silent = replicas.filter((i) => i !== 0).slice(0, 15)
     for (const i of silent) mesh.dead.add(i)
@@ -48,13 +54,9 @@ describe('PROVIDE retry', () => {
     expect(finds.length).toBeGreaterThan(before) // re-announced within the retry delay
     expect(holders(mesh, replicas).length * 2).toBeGreaterThanOrEqual(replicas.length)
   })
+
   it('re-announces every provided key at once on the operator\'s reprovide, and only then', () => {
-    const finds: number[] = []
-    const mesh = new Mesh({ n: N, seed: 'reprovide', onDeliver: (_to, from, msg: Message, at) => {
-      if (from.peer === 'p1' && msg.kind === 'request' && msg.type === 'FIND_NODE' && toHex(msg.target) === toHex(KEY)) finds.push(at)
-    } })
-    mesh.startAll()
-    mesh.runUntil(60_000)
+    const { mesh, finds } = joinedMesh('reprovide')
     mesh.lookup(1, 'PROVIDE', KEY, 1)
     mesh.runUntil(120_000)
     expect(mesh.result(1)?.success).toBe(true)
