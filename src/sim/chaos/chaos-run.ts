@@ -254,8 +254,8 @@ export class ChaosRun {
   /**
    * The operator's response (scenario `response`): at each action's at_s every honest node gets a
    * hot reload of the settings it names (then, with reprovide, re-announces what it provides), and
-   * at its end (for_s) those settings go back to what they were just before it. Each action is a window in report.faults (kind "response") that gate
-   * windows may name.
+   * at its end (for_s) those settings go back to what they were just before it. Each action is a
+   * window in report.faults (kind "response") that gate windows may name.
    */
   private installResponses(sim: Simulation): void {
     const list = this.chaos.response ?? []
