@@ -9,6 +9,8 @@
 // for it, or one still being set up) pays the set-up; a request on an open connection pays a
 // stream's negotiation and the link.
 
+import { quantile } from '../common/quantile.js'
+
 /** Quantiles of one class of requests. */
 export interface RpcQuantiles {
   readonly requests: number
@@ -72,7 +74,9 @@ export class RpcTimes {
 
 function quantiles(ms: number[], requests: number): RpcQuantiles {
   ms.sort((a, b) => a - b)
-  // Nearest rank, as the report's lookup quantiles (sim/metrics.ts).
-  const q = (f: number): number | null => (ms.length === 0 ? null : Math.round(ms[Math.min(ms.length, Math.max(1, Math.ceil(f * ms.length))) - 1]! * 10) / 10)
+  const q = (f: number): number | null => {
+    const v = quantile(ms, f)
+    return v === null ? null : Math.round(v * 10) / 10
+  }
   return { requests, p50_ms: q(0.5), p95_ms: q(0.95), p99_ms: q(0.99) }
 }

@@ -2,6 +2,7 @@
 // that grow by doubling (100k-peer runs make millions of rows), reduced to the snake_case
 // figures of the report over any virtual-time range.
 import type { LookupOp } from '../engine/types.js'
+import { quantile } from '../common/quantile.js'
 
 export const OP_CODES: Readonly<Record<LookupOp, number>> = { FIND_NODE: 0, GET_PROVIDERS: 1, PROVIDE: 2 }
 export const OUTCOME_FAIL = 0
@@ -454,12 +455,7 @@ export class TableFillTally {
   }
 }
 
-/** Nearest-rank quantile of a sorted array; null when empty. */
-export function quantile(sorted: ArrayLike<number>, q: number): number | null {
-  if (sorted.length === 0) return null
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)))
-  return sorted[rank - 1]!
-}
+export { quantile }
 
 export function round(x: number, digits: number): number {
   const f = 10 ** digits
