@@ -112,6 +112,31 @@ export const neverRecovers = (fromS: number, untilS: number): Breaker['patch'] =
   r.faults.push({ id: 'never-heals', at_s: fromS, for_s: untilS - fromS, kind: 'latency', add_ms: 2000, targets: 'all' })
 }
 
+/**
+ * The eclipse defence's price gates, each broken (messages and p95 judged over `window`): every
+ * lookup pays for the defence (many disjoint paths, wide hedging) attacked or not; links slow from
+ * slowFromS to the run's end (endS); and a page left firing at the end, no bootstrap answering from
+ * cutAtS on.
+ */
+function priceBreakers(window: string, slowFromS: number, endS: number, cutAtS: number): Breaker[] {
+  return [
+    { label: 'every lookup widened', patch: (r) => (r.dht = { ...r.dht, disjoint_paths: 8, beta: 8 }), breaks: [`messages_per_lookup <= 41.8 [${window}]`] },
+    {
+      label: 'links slow to the end',
+      patch: (r) => {
+        r.faults ??= []
+        neverRecovers(slowFromS, endS)!(r)
+      },
+      breaks: [`lookup_p95_ms < 500 [${window}]`],
+    },
+    {
+      label: 'bootstraps unreachable to the end',
+      patch: (r) => (r.faults = [{ id: 'boot-cut', at_s: cutAtS, for_s: endS - cutAtS, kind: 'loss', percent: 100, targets: 'bootstrap' }]),
+      breaks: ['pages_firing_at_end == 0 [all]'],
+    },
+  ]
+}
+
 export const CASES: readonly GateCase[] = [
   {
     file: 'baseline.yaml',
@@ -235,22 +260,7 @@ export const CASES: readonly GateCase[] = [
     breakers: [
       // The scenario's own variant: the same attack with the defences of the strict profile off.
       { label: 'defences off', patch: (r) => (r.dht = { ...r.dht, policy: 'default' }), breaks: ['honest_provider_success >= 0.99 [all]'] },
-      // The price: every lookup pays for the defence (many disjoint paths, wide hedging), attacked or not.
-      { label: 'every lookup widened', patch: (r) => (r.dht = { ...r.dht, disjoint_paths: 8, beta: 8 }), breaks: ['messages_per_lookup <= 41.8 [all]'] },
-      {
-        label: 'links slow to the end',
-        patch: (r) => {
-          r.faults ??= []
-          neverRecovers(150, 260)!(r)
-        },
-        breaks: ['lookup_p95_ms < 500 [all]'],
-      },
-      // A page left firing at the end: no bootstrap answers for the last minutes of the run.
-      {
-        label: 'bootstraps unreachable to the end',
-        patch: (r) => (r.faults = [{ id: 'boot-cut', at_s: 100, for_s: 160, kind: 'loss', percent: 100, targets: 'bootstrap' }]),
-        breaks: ['pages_firing_at_end == 0 [all]'],
-      },
+      ...priceBreakers('all', 150, 260, 100),
     ],
   },
   // The published attacks (eclipse-active, -censorship, -grinding): reduced as eclipse.yaml is
@@ -275,20 +285,7 @@ export const CASES: readonly GateCase[] = [
     breakers: [
       // A reload that keeps the default profile: the reprovide stores the records on the Sybils again.
       { label: 'reload without the strict profile', patch: (r) => (r.response = [{ ...r.response[0], policy: 'default' }]), breaks: ['honest_provider_success >= 0.99 [during:strict-on]'] },
-      { label: 'every lookup widened', patch: (r) => (r.dht = { ...r.dht, disjoint_paths: 8, beta: 8 }), breaks: ['messages_per_lookup <= 41.8 [during:strict-on]'] },
-      {
-        label: 'links slow to the end',
-        patch: (r) => {
-          r.faults ??= []
-          neverRecovers(200, 420)!(r)
-        },
-        breaks: ['lookup_p95_ms < 500 [during:strict-on]'],
-      },
-      {
-        label: 'bootstraps unreachable to the end',
-        patch: (r) => (r.faults = [{ id: 'boot-cut', at_s: 240, for_s: 180, kind: 'loss', percent: 100, targets: 'bootstrap' }]),
-        breaks: ['pages_firing_at_end == 0 [all]'],
-      },
+      ...priceBreakers('during:strict-on', 200, 420, 240),
     ],
   },
   {
