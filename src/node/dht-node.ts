@@ -36,7 +36,7 @@ import { EventFeed } from './event-feed.js'
 import { PqAuth } from './pq/auth.js'
 import { loadPqIdentity, PQ_KEY_FILE } from './pq/keys.js'
 import { PinStore, PQ_PINS_FILE } from './pq/pins.js'
-import { OverloadMonitor, openInboundStreams } from './overload.js'
+import { OverloadMonitor } from './overload.js'
 
 export interface DhtNodeOptions {
   /** libp2p listen multiaddrs ("/ip4/0.0.0.0/tcp/9444"). */
@@ -75,6 +75,11 @@ export interface DhtNodeOptions {
    * whose ping times out. Default: libp2p's (on, every 10 s); 0 switches it off.
    */
   readonly connectionMonitorMs?: number
+  /**
+   * prom-client's process and runtime metrics (process_*, nodejs_*) on /metrics; default on.
+   * Off for many nodes in one process (the testbed's workers): see NodeMetrics.
+   */
+  readonly processMetrics?: boolean
   /** Each answered outbound request's round trip in ms, and whether it needed a connection first (the testbed's calibration). */
   readonly onRpc?: (type: RpcType, ms: number, firstContact: boolean) => void
   /** The user-space link shaper (fault injection): off unless given; `true` for no latency model. */
@@ -138,7 +143,7 @@ export class DhtNode implements AdminApi {
       connections: () => this.connectionCounts(),
       contactBookBytes: () => this.book.bytes,
       engineRejected: () => (this.engine ? this.engine.stats(this.host.now()).rejected : {}),
-    })
+    }, opts.processMetrics ?? true)
     this.events.onDrop = () => this.metrics.eventSubscribersDropped.inc()
   }
 
@@ -244,7 +249,7 @@ export class DhtNode implements AdminApi {
     await this.host.register()
     this.feed.start()
     // The engine's admission control hears the event-loop delay and the open inbound streams.
-    this.overload = new OverloadMonitor({ feed: (l) => this.host.input({ kind: 'load', ...l }), inflight: () => openInboundStreams(this.stack.getConnections(), KAD_PROTOCOL) })
+    this.overload = new OverloadMonitor({ feed: (l) => this.host.input({ kind: 'load', ...l }), inflight: () => this.host.inboundServing })
     this.overload.start()
     o.log.info({ pq_fingerprint: this.pq.fingerprint, require_pq_on: this.pq.required }, 'PQ authentication (ML-DSA-87) offered; Noise stays classical for confidentiality')
     this.http = new HttpServer({

@@ -6,8 +6,9 @@
 //             perf_hooks.monitorEventLoopDelay saw since the last sample, or the lateness of this
 //             sampling timer itself, whichever is larger (a loop blocked for the whole period
 //             shows as a late timer: the histogram's own timer could not run either);
-//   inflight  inbound kad streams open on the node's connections (requests accepted and not yet
-//             answered and closed).
+//   inflight  inbound kad streams the node is serving (requests accepted and not yet answered):
+//             a counter kept by the kad host, not a walk over every connection's streams (each
+//             node of a process samples ten times a second).
 // After a block, Node runs due timers before it polls sockets, so the sample taken when the loop
 // frees up reaches the engine before the requests that queued behind the block do: those are
 // refused "overloaded" at once (one short error, no table walk), counted in
@@ -106,11 +107,4 @@ export class OverloadMonitor {
     this.last = figures
     this.opts.feed(figures)
   }
-}
-
-/** Inbound streams of `protocol` open on these connections. */
-export function openInboundStreams(conns: readonly { readonly streams: readonly { readonly direction: string; readonly protocol?: string }[] }[], protocol: string): number {
-  let n = 0
-  for (const c of conns) for (const s of c.streams) if (s.direction === 'inbound' && s.protocol === protocol) n++
-  return n
 }

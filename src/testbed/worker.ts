@@ -78,6 +78,9 @@ async function start(spec: NodeSpec): Promise<void> {
       dialFrom: loopbackHost(spec.idx),
       // libp2p's connection monitor pings every connection every 10 s: see docs/testbed.md.
       ...(connectionMonitor ? {} : { connectionMonitorMs: 0 }),
+      // The worker's tens of nodes share one process: its open files and handles, read per node at
+      // every scrape, were a tenth of a 200-node testbed's CPU (docs/testbed.md).
+      processMetrics: false,
       // Many nodes share two cores: a handshake waits for CPU far longer than on a host of its own.
       limits: { ...DEFAULT_LIMITS, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS },
       privateKey,

@@ -9,7 +9,7 @@ import type { DhtNode } from '../../src/node/dht-node.js'
 import { KAD_PROTOCOL } from '../../src/node/host/libp2p-node.js'
 import { frame } from '../../src/node/host/index.js'
 import { decodeMessage, MessageType } from '../../src/wire/message.js'
-import { httpUrl, loopbackAddr, startOurNode, startRawClient } from './helpers.js'
+import { eventually, httpUrl, loopbackAddr, startOurNode, startRawClient } from './helpers.js'
 
 async function streamsByPath(node: DhtNode): Promise<{ fast: number; libp2p: number }> {
   const text = await (await fetch(httpUrl(node, '/metrics'))).text()
@@ -156,5 +156,33 @@ describe('inbound kad streams: every way of negotiating works', () => {
     ps.send(payload)
     expect(Buffer.from((await pingInbox.take(32))!)).toEqual(payload)
     await ps.close()
+  })
+
+  it('a stream being served counts as in flight for the overload monitor until it ends', async () => {
+    expect(node.host.inboundServing).toBe(0)
+    const s = await conn.newStream(KAD_PROTOCOL)
+    // Negotiated, no request yet: the node holds the stream open, waiting for its frame.
+    await eventually('the stream counted', () => (node.host.inboundServing === 1 ? true : undefined), 5_000)
+    const inbox = collect(s)
+    s.send(PING_REQUEST)
+    await expectPingAnswer(inbox)
+    await s.close()
+    await eventually('the stream released', () => (node.host.inboundServing === 0 ? true : undefined), 5_000)
+  })
+})
+
+describe('/metrics of a node in a process of many nodes (processMetrics off)', () => {
+  it('keeps process_start_time_seconds and drops the per-process collectors', async () => {
+    const node = await startOurNode({ processMetrics: false })
+    try {
+      const text = await (await fetch(httpUrl(node, '/metrics'))).text()
+      const start = Number(/^process_start_time_seconds (\d+)$/m.exec(text)?.[1])
+      expect(Math.abs(start - (Date.now() / 1000 - process.uptime()))).toBeLessThan(5)
+      expect(text).not.toMatch(/^process_open_fds /m)
+      expect(text).not.toMatch(/^nodejs_active_handles /m)
+      expect(text).toMatch(/^ron_dht_routing_table_peers /m)
+    } finally {
+      await node.drain()
+    }
   })
 })

@@ -126,6 +126,8 @@ export class KadHost {
   private readonly lookups = new Map<number, (r: LookupResult) => void>()
   private nextInboundRpc = 1
   private nextTag = 1
+  /** Inbound kad streams being served (see inboundServing). */
+  private serving = 0
   private timer: NodeJS.Timeout | undefined
   private armedAtMs = Infinity
   private stopped = false
@@ -262,6 +264,11 @@ export class KadHost {
     })
   }
 
+  /** Inbound kad streams being served now: admitted, and not yet answered (the overload monitor's inflight). */
+  get inboundServing(): number {
+    return this.serving
+  }
+
   get inflightLookups(): number {
     return this.lookups.size
   }
@@ -351,9 +358,11 @@ export class KadHost {
     }
     const peer = conn.remotePeer.toString()
     const reader = new FrameReader(stream, { ...(early !== undefined ? { early } : {}), budget: this.buffers, peer })
+    this.serving++
     try {
       await this.serveStream(stream, conn, reader)
     } finally {
+      this.serving--
       reader.finish({ onTrailing: () => this.observer?.rejected('trailing-bytes'), lingerMs: INBOUND_IDLE_MS })
     }
   }

@@ -54,7 +54,13 @@ export class NodeMetrics implements HostObserver, PqObserver {
   readonly rfObserved: Histogram
   readonly eventSubscribersDropped: Counter
 
-  constructor(version: string, commit: string, source: GaugeSource) {
+  /**
+   * `processMetrics`: prom-client's process and runtime metrics (process_*, nodejs_*). A process
+   * that holds many nodes (a testbed worker) turns them off: each node would read the same
+   * process's open files and handles at every scrape. process_start_time_seconds stays either way
+   * (the restart-burst alert counts its changes).
+   */
+  constructor(version: string, commit: string, source: GaugeSource, processMetrics = true) {
     const registers = [this.registry]
     this.lookupSeconds = new Histogram({
       name: N.LOOKUP_SECONDS,
@@ -209,8 +215,14 @@ export class NodeMetrics implements HostObserver, PqObserver {
     info.set({ version, commit }, 1)
     this.bootstrapFailures = new Counter({ name: N.BOOTSTRAP_ROUNDS_FAILED_TOTAL, help: 'Bootstrap rounds that gave up (BootstrapTimeout)', registers })
     this.configReloadFailed = new Counter({ name: N.CONFIG_RELOAD_FAILED_TOTAL, help: 'SIGHUP reloads refused because the new config was invalid', registers })
-    // process_start_time_seconds and friends (the restart-burst alert watches the start time).
-    collectDefaultMetrics({ register: this.registry })
+    if (processMetrics) {
+      // process_start_time_seconds and friends (the restart-burst alert watches the start time).
+      collectDefaultMetrics({ register: this.registry })
+    } else {
+      // prom-client's own definition of the figure, without its other collectors.
+      const start = new Gauge({ name: N.PROCESS_START_TIME_SECONDS, help: 'Start time of the process since unix epoch in seconds.', registers })
+      start.set(Math.round(Date.now() / 1000 - process.uptime()))
+    }
   }
 
   rejected(reason: string): void {
