@@ -10,6 +10,7 @@ import { ping } from '@libp2p/ping'
 import { BadInputError } from '../../common/errors.js'
 import { coalescingEncrypter } from './coalesce-writes.js'
 import { ConnectionGuard } from './connection-guard.js'
+import { noiseCrypto } from './noise-crypto.js'
 import type { NodeLimits } from './limits.js'
 
 export const KAD_PROTOCOL = '/ipfs/kad/1.0.0'
@@ -83,7 +84,7 @@ export async function createStack(opts: StackOptions): Promise<NodeStack> {
     // net.connect takes localAddress; the transport's option type names only a subset.
     transports: [tcp(opts.dialFrom !== undefined ? { dialOpts: { localAddress: opts.dialFrom } as TCPSocketOptions } : {})],
     // One socket write per event-loop turn: see coalesce-writes.ts.
-    connectionEncrypters: [coalescingEncrypter(noise())],
+    connectionEncrypters: [coalescingEncrypter(noise({ crypto: noiseCrypto }))],
     // Streams a dialer opens the instant its side of the handshake is done can reach us before our
     // side has set the connection up; libp2p holds at most 10 such early streams and past that
     // aborts the whole connection (a stock client starting 30 lookups at once lost all of them).
