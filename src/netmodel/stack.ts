@@ -32,12 +32,12 @@ export const STACK_DEFAULTS = {
   streamRtts: 1,
   /**
    * CPU of one set-up, both ends (TCP accept, Noise XX's X25519 and Ed25519 work, yamux, the
-   * multistream negotiations): 12.8 ms measured by bench/stack-costs.ts on this project's 2-core
-   * machine (BENCHMARKS.md, "The libp2p stack's costs").
+   * multistream negotiations): 11.0 ms measured by bench/stack-costs.ts on this project's 2-core
+   * machine, with the node's Noise crypto (BENCHMARKS.md, "The libp2p stack's costs").
    */
-  setupCpuMs: 13,
-  /** CPU of one RPC on an open connection, both ends (stream, frames, protobuf, engine): 1.9 ms, as above. */
-  rpcCpuMs: 2,
+  setupCpuMs: 11,
+  /** CPU of one RPC on an open connection, both ends (stream, frames, protobuf, engine): 2.8 ms, measured with it. */
+  rpcCpuMs: 3,
   /** The node's libp2p connection manager limit (libp2p-node.ts). */
   maxConnections: 1024,
 } as const
