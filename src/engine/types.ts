@@ -138,6 +138,13 @@ export interface LookupResult {
   readonly providers: readonly Contact[]
   /** Why it failed, when it did: "busy" (shed), "stopped", "no-contacts", "not-found", "exhausted". */
   readonly error?: string
+  /**
+   * A PROVIDE with detection on, answered once the k nearest peers were sent the record: its store
+   * on the wider region (2k, 4k in a suspect region) goes on, and a `provide-stored` event with the
+   * same tag follows when it ends. `messages` counts the requests sent until this answer. Absent
+   * otherwise.
+   */
+  readonly storing?: true
 }
 
 export type EngineEvent =
@@ -147,6 +154,12 @@ export type EngineEvent =
   | { readonly kind: 'request-rejected'; readonly peer: string; readonly reason: string }
   | { readonly kind: 'bootstrap-round-failed'; readonly attempt: number; readonly retryInMs: number }
   | { readonly kind: 'sybil-suspected'; readonly target: NodeId; readonly ratio: number }
+  /**
+   * The wider store of a PROVIDE answered early (lookup-done with `storing`) is done: `messages`
+   * more requests were sent after the answer (FIND_NODEs and ADD_PROVIDERs), and the record went
+   * to `placed` of the nearest peers the lookup ended with (late answerers still get it).
+   */
+  | { readonly kind: 'provide-stored'; readonly tag: number; readonly messages: number; readonly placed: number }
 
 export interface Output {
   readonly sends: Send[]

@@ -154,7 +154,8 @@ export class MetricsLog {
     return this.l.size
   }
 
-  addLookup(r: LookupRow): void {
+  /** Adds a lookup's row; returns its index (for addMessages). */
+  addLookup(r: LookupRow): number {
     const l = this.l
     if (l.size === l.capacity) l.grow()
     const i = l.size++
@@ -167,6 +168,13 @@ export class MetricsLog {
     l.accurate[i] = r.accurate
     l.providerOk[i] = r.providerOk
     l.recordAgeS[i] = r.recordAgeS ?? -1
+    return i
+  }
+
+  /** Requests a lookup sent after it was reported (a PROVIDE's wider store): added to row i's. */
+  addMessages(i: number, messages: number): void {
+    const l = this.l
+    l.messages[i] = Math.min(65535, l.messages[i]! + Math.max(0, messages))
   }
 
   addLeave(tMs: number): void {

@@ -184,6 +184,8 @@ export class Simulation {
   private readonly truth: GroundTruth
   private readonly keys: ContentKeys
   private readonly pending = new Map<number, PendingLookup>()
+  /** PROVIDEs answered before their wider store ended (lookup-done with `storing`): tag -> metrics row. */
+  private readonly storing = new Map<number, { issuer: number; row: number }>()
   private readonly messageInput: { readonly kind: 'message'; from: Contact; msg: Message } = { kind: 'message', from: undefined as unknown as Contact, msg: undefined as unknown as Message }
   private nextTag = 1
   private readonly bootstrapContacts: readonly Contact[]
@@ -528,6 +530,7 @@ export class Simulation {
       const ev = events[i]!
       if (ev.kind === 'lookup-done') this.lookupDone(peer, ev)
       else if (ev.kind === 'ready-changed') this.readyChanged(peer, ev.ready)
+      else if (ev.kind === 'provide-stored') this.provideStored(peer, ev.tag, ev.messages)
     }
     const d = out.nextDeadlineMs
     if (Number.isNaN(d)) throw new InvariantError(`peer p${peer} returned a NaN deadline`)
@@ -616,7 +619,10 @@ export class Simulation {
     if (engine !== undefined) {
       const out = engine.step(now, STOP_INPUT)
       if (this.onEngineEvents !== undefined && out.events.length > 0) this.onEngineEvents(peer, out.events)
-      for (const ev of out.events) if (ev.kind === 'lookup-done') this.lookupDone(peer, ev)
+      for (const ev of out.events) {
+        if (ev.kind === 'lookup-done') this.lookupDone(peer, ev)
+        else if (ev.kind === 'provide-stored') this.provideStored(peer, ev.tag, ev.messages)
+      }
       if (comeBack && !this.scenario.churn.amnesia && engine.content !== undefined) this.kept[peer] = engine.content()
     }
     this.engines[peer] = undefined
@@ -723,7 +729,7 @@ export class Simulation {
     return -1
   }
 
-  private lookupDone(peer: number, ev: { tag: number; success: boolean; hops: number; messages: number; closest: readonly Contact[]; providers: readonly Contact[]; error?: string }): void {
+  private lookupDone(peer: number, ev: { tag: number; success: boolean; hops: number; messages: number; closest: readonly Contact[]; providers: readonly Contact[]; error?: string; storing?: true }): void {
     const p = this.pending.get(ev.tag)
     if (p === undefined || p.issuer !== peer) return // the engine's own lookups (refresh, self-lookup)
     this.pending.delete(ev.tag)
@@ -750,7 +756,7 @@ export class Simulation {
     let providerOk = NA
     if (p.op === 'GET_PROVIDERS' && !shed && p.providerOnline) providerOk = ev.providers.length > 0 ? 1 : 0
     if (p.op === 'PROVIDE' && ev.success) this.keys.markProvided(p.key, peer, now)
-    this.metrics.addLookup({
+    const row = this.metrics.addLookup({
       op: p.op,
       outcome: shed ? OUTCOME_SHED : ev.success ? OUTCOME_OK : OUTCOME_FAIL,
       startMs: p.issuedMs,
@@ -761,6 +767,18 @@ export class Simulation {
       providerOk,
       ...(providerOk !== NA ? { recordAgeS: p.recordAgeS } : {}),
     })
+    if (ev.storing === true) this.storing.set(ev.tag, { issuer: peer, row })
+  }
+
+  /**
+   * A PROVIDE answered early has finished its wider store: the requests it sent after its answer
+   * count in its lookup's messages (its latency stays the answer's).
+   */
+  private provideStored(peer: number, tag: number, messages: number): void {
+    const s = this.storing.get(tag)
+    if (s === undefined || s.issuer !== peer) return
+    this.storing.delete(tag)
+    this.metrics.addMessages(s.row, messages)
   }
 }
 

@@ -28,6 +28,17 @@ describe('MetricsLog', () => {
     providerOk: extra.providerOk ?? NA,
   })
 
+  it("adds requests sent after a lookup was reported (a PROVIDE's wider store) to its row, not its latency", () => {
+    const m = new MetricsLog()
+    const a = m.addLookup(row(1000, OUTCOME_OK, 100, 2, { op: 'PROVIDE' }))
+    const b = m.addLookup(row(1001, OUTCOME_OK, 300, 2))
+    expect([a, b]).toEqual([0, 1])
+    m.addMessages(a, 30)
+    const r = m.compute(0, 10_000)
+    expect(r.messages_per_lookup).toBe((10 + 30 + 10) / 2)
+    expect(r.lookup_p50_ms).toBe(100)
+  })
+
   it('computes the metrics over the lookups started in the range, in METRIC_NAMES order', () => {
     const m = new MetricsLog()
     m.addLookup(row(500, OUTCOME_FAIL, 9999, 9)) // in the warm-up: excluded

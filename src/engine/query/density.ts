@@ -131,6 +131,16 @@ export function providerStopAllowed(core: EngineCore, l: Lookup): boolean {
 }
 
 /**
+ * Whether a widened PROVIDE (detection on) may answer its caller once its k nearest have the
+ * record, before its wider store is done: the same test as providerStopAllowed, nothing excluded
+ * and the nearest peers heard of look ordinary. One that looks attacked answers when it ends, after
+ * the density check has judged its region (and widened it to SUSPECT_REGION_K if suspect).
+ */
+export function provideAnswerAllowed(core: EngineCore, l: Lookup): boolean {
+  return providerStopAllowed(core, l)
+}
+
+/**
  * The distances without the peer whose id is the target itself (a lookup for a peer's id finds
  * that peer at distance 0). It is whoever owns the id, not evidence of a cluster, and scored it
  * made every such lookup "infinitely" dense at the window [0, 0]: the exclusion then reached only

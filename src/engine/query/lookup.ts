@@ -115,6 +115,19 @@ export class Lookup {
   earlyChecks = 0
   /** Requests sent (FIND_NODE / GET_PROVIDERS; ADD_PROVIDERs are added by the engine). */
   messages = 0
+  /** A PROVIDE's ADD_PROVIDER requests sent while it ran (to the candidates in `stored`). */
+  stores = 0
+  /**
+   * A PROVIDE storing on a wider region than k (detection on): whether its caller may be answered
+   * once the k nearest have the record (judged once, when they first have all answered; undefined
+   * until then), and whether it was. Its store on the wider region goes on after that answer.
+   */
+  earlyAnswer: boolean | undefined = undefined
+  callerAnswered = false
+  /** The messages the caller's answer reported (the rest are reported when the store is done). */
+  reportedMessages = 0
+  /** The candidates a PROVIDE has sent the record to (undefined until the first). */
+  private stored: Set<Candidate> | undefined
   /**
    * With fullNeighbourhood: the engine judged, when the wanted providers had come, that this
    * GET_PROVIDERS may stop at them (true) or must walk its whole neighbourhood (false); undefined
@@ -504,6 +517,19 @@ export class Lookup {
     return true
   }
 
+  /** True (once) when c has not been sent the record yet; it is marked as sent. */
+  markStored(c: Candidate): boolean {
+    const s = (this.stored ??= new Set())
+    if (s.has(c)) return false
+    s.add(c)
+    return true
+  }
+
+  /** True when c was sent the record (markStored). */
+  isStored(c: Candidate): boolean {
+    return this.stored?.has(c) ?? false
+  }
+
   /** A PROVIDE's replica that had not answered when the lookup ended: store there if it answers late. */
   deferProvide(c: Candidate): void {
     if (this.deferred === undefined) this.deferred = new Set()
@@ -550,7 +576,7 @@ export class Lookup {
    * has answered, when the rest are overdue: the answers from the target's neighbourhood already
    * name it, and a far peer's round trip is not worth waiting for (it stays in the result).
    */
-  private pathDone(path: Path, nowMs: number): boolean {
+  private pathDone(path: Path, nowMs: number, width = this.width): boolean {
     let n = 0
     let answered = 0
     let overdue = false
@@ -563,11 +589,27 @@ export class Lookup {
       }
       if (c.state === ANSWERED) answered++
       if (c.state === WAITING) waitingInTopK = true
-      if (++n >= this.width) break
+      if (++n >= width) break
     }
     if (!waitingInTopK) return !overdue || answered >= Math.min(this.p.quorum, n)
     // Waiting candidates remain but the budget is spent: done once nothing is in flight.
     return this.messages >= this.p.maxQueries && path.flying.length === 0
+  }
+
+  /**
+   * True when the lookup would be done were its width k (every path's k nearest live candidates
+   * have answered, or a quorum of them and the rest are overdue): where a lookup that was never
+   * widened ends. A widened PROVIDE answers its caller there (queue.ts).
+   */
+  nearestDone(nowMs: number): boolean {
+    if (this.stopped) return false
+    for (const path of this.paths) if (!this.pathDone(path, nowMs, this.p.k)) return false
+    return true
+  }
+
+  /** What result() would be with width k: the k nearest that answered, or are slow or overdue. */
+  nearestResult(nowMs: number): Candidate[] {
+    return this.nearest(this.slowHoldPlace ? nowMs : undefined, this.p.k)
   }
 
   /** The k nearest answered contacts over all paths, nearest first (what the density check scores). */

@@ -3,7 +3,9 @@
 // a user's lookup is shed with "busy" (back-pressure) and a refresh or republish is dropped and
 // counted ("maintenance-shed"). A running lookup is advanced whenever
 // something happened to it (an answer, a failure, a hedge wake-up) and finished here: its result
-// is reported, a PROVIDE stores its records, and the next queued lookup starts.
+// is reported, a PROVIDE stores its records, and the next queued lookup starts. A user's PROVIDE
+// that stores on a wider region than k (detection on) reports its result earlier, where a lookup
+// of width k ends, and stores there first (answerProvideCaller); its end reports the rest.
 import type { EngineCore, QueuedLookup } from '../core.js'
 import { EMPTY } from '../core.js'
 import type { EngineConfig } from '../config.js'
@@ -13,7 +15,7 @@ import type { EngineEvent, LookupOp } from '../types.js'
 import { Lookup } from './lookup.js'
 import { ANSWERED } from './candidate-state.js'
 import type { Candidate, LookupPurpose } from './lookup.js'
-import { densityCheck, earlyDensityCheck, EARLY_CHECK_EVERY, EARLY_CHECKS, networkSizeEstimate, providerStopAllowed } from './density.js'
+import { densityCheck, earlyDensityCheck, EARLY_CHECK_EVERY, EARLY_CHECKS, networkSizeEstimate, provideAnswerAllowed, providerStopAllowed } from './density.js'
 import { LOOKUP_HEDGE, timerPayload } from '../timer-kinds.js'
 import { KEY_BYTES, LOOKUP_QUORUM, MAX_CANDIDATES_PER_PATH, SUSPECT_REGION_K, WIDE_REGION_K } from '../constants.js'
 import { EngineMisuseError } from '../errors.js'
@@ -73,6 +75,10 @@ export function advance(core: EngineCore, l: Lookup): void {
     finish(core, l)
     return
   }
+  if (l.earlyAnswer === undefined && l.op === 'PROVIDE' && l.purpose === 'user' && l.width > core.cfg.k && l.nearestDone(nowMs)) {
+    l.earlyAnswer = provideAnswerAllowed(core, l)
+    if (l.earlyAnswer) answerProvideCaller(core, l)
+  }
   const qs = l.nextQueries(nowMs)
   const type = l.op === 'GET_PROVIDERS' ? 'GET_PROVIDERS' : 'FIND_NODE'
   for (const c of qs) {
@@ -120,9 +126,9 @@ export function finish(core: EngineCore, l: Lookup, error?: string): void {
   const closestC = l.result(nowMs)
   l.failInflight()
   const closest = closestC.map((c) => c.contact)
-  let messages = l.messages
   let success = error === undefined && closest.length > 0
   let err = error ?? (closest.length === 0 ? 'exhausted' : undefined)
+  let placedAtEnd = 0
   if (l.op === 'GET_PROVIDERS' && error === undefined) {
     success = l.providers.length > 0
     err = success ? undefined : 'not-found'
@@ -130,19 +136,23 @@ export function finish(core: EngineCore, l: Lookup, error?: string): void {
   if (l.op === 'PROVIDE' && error === undefined) {
     // Records go to replicas that answered; one that is still silent (far, or dead) gets its
     // record when its late answer comes in, and never if it does not.
+    // Those the caller's early answer stored on already count as placed (no second record).
     const n = Math.min(l.width > cfg.k ? Math.max(cfg.replication, l.width) : cfg.replication, closestC.length)
     let placed = 0
     for (let i = 0; i < n; i++) {
       const c = closestC[i]!
+      if (l.isStored(c)) {
+        placed++
+        continue
+      }
       if (c.state !== ANSWERED) {
         l.deferProvide(c)
         continue
       }
-      core.sendRequest(c.contact, 'ADD_PROVIDER', l.key, l.target, [core.self], undefined)
-      messages++
+      storeOn(core, l, c)
       placed++
     }
-    core.store.add(toHex(l.target), core.self, nowMs + cfg.providerTtlMs)
+    if (!l.callerAnswered) core.store.add(toHex(l.target), core.self, nowMs + cfg.providerTtlMs)
     // Placement is judged against the replicas the records should reach — the replication factor,
     // or fewer when the network (its size estimate, or our table) is smaller — not against what
     // this lookup found: a PROVIDE cut off by a partition finds only the few peers it can reach
@@ -155,15 +165,50 @@ export function finish(core: EngineCore, l: Lookup, error?: string): void {
     const unfound = wanted - n
     const pending = unfound === 0 ? l : { deferredLeft: () => l.deferredLeft() + unfound }
     if (l.purpose === 'user' || l.purpose === 'republish') core.onProvided(l.key, l.target, placed, wanted, pending)
+    placedAtEnd = placed
   }
+  const messages = l.messages + l.stores
   if (l.purpose === 'join') core.onJoinDone(closest.length > 0)
-  if (l.purpose === 'user') {
+  if (l.callerAnswered) {
+    core.emit({ kind: 'provide-stored', tag: l.tag, messages: messages - l.reportedMessages, placed: placedAtEnd })
+  } else if (l.purpose === 'user') {
     emitDone(core, {
       tag: l.tag, op: l.op, target: l.target, startMs: l.startMs, endMs: nowMs,
       hops: success ? l.hops(closestC) : 0, messages, success, closest, providers: l.providers, error: err,
     })
   }
   drainQueue(core)
+}
+
+/** Sends a PROVIDE's record to candidate c (which has answered), once. */
+function storeOn(core: EngineCore, l: Lookup, c: Candidate): void {
+  if (!l.markStored(c)) return
+  core.sendRequest(c.contact, 'ADD_PROVIDER', l.key, l.target, [core.self], undefined)
+  l.stores++
+}
+
+/**
+ * A user's PROVIDE that stores on a wider region than k (detection on) answers its caller where a
+ * lookup of width k would have ended — its k nearest live candidates have answered, and the
+ * neighbourhood it has heard of looks ordinary (provideAnswerAllowed) — once the record is sent to
+ * the k nearest that answered, as a PROVIDE of the default profile does when it ends. The lookup
+ * goes on to the wider region and stores there too when it ends (finish): its messages after the
+ * answer are reported by a provide-stored event. The caller's latency is that of its record on the
+ * k nearest, the default profile's own measure; the wider copies are there for a reader whose k
+ * nearest are Sybils.
+ */
+function answerProvideCaller(core: EngineCore, l: Lookup): void {
+  const nowMs = core.nowMs
+  const closestC = l.nearestResult(nowMs)
+  if (closestC.length === 0) return // nothing found: the end reports it
+  for (const c of closestC) if (c.state === ANSWERED) storeOn(core, l, c)
+  core.store.add(toHex(l.target), core.self, nowMs + core.cfg.providerTtlMs)
+  l.callerAnswered = true
+  l.reportedMessages = l.messages + l.stores
+  emitDone(core, {
+    tag: l.tag, op: l.op, target: l.target, startMs: l.startMs, endMs: nowMs,
+    hops: l.hops(closestC), messages: l.reportedMessages, success: true, closest: closestC.map((c) => c.contact), providers: l.providers, storing: true,
+  })
 }
 
 /**

@@ -345,6 +345,10 @@ export class KadHost {
       case 'sybil-suspected':
         this.log.warn({ ratio: e.ratio }, 'sybil suspected')
         break
+      case 'provide-stored':
+        // The caller had its answer (lookup-done with `storing`); the wider store is done now.
+        this.log.debug({ messages: e.messages, placed: e.placed }, 'provide stored on the wider region')
+        break
     }
   }
 
