@@ -126,6 +126,8 @@ export class EngineCore {
   stopped = false
   joined = false
   joinAttempts = 0
+  /** The last refresh round left out its self-lookup (refresh.ts: the neighbourhood had spoken); the next one makes it. */
+  selfLookupSkipped = false
   lastReady = false
   nowMs = 0
   /** The current step's output; the shared empty arrays until something is pushed (most steps emit no event, and many send nothing). */

@@ -80,3 +80,60 @@ describe('bucket refresh after a join', () => {
     expect(refreshesAfterJoin([...contacts(17, [0, 1, 2, 3, 5, 6, 7, 8, 9]), ...contacts(12, [4, 10, 11])])).toEqual([4])
   })
 })
+
+describe("a refresh round's self-lookup", () => {
+  /**
+   * Joins with buckets 4-11 full-ish (bucket 11 the deepest), every request answered 10 ms later
+   * with nobody closer, and the peers of the deepest two buckets sending us a PING at each of
+   * `spokeAtMs`; returns the refresh rounds (1 = the first, 30 min after joining) that made a
+   * self-lookup.
+   */
+  function selfLookupRounds(spokeAtMs: readonly number[]): number[] {
+    const near = contacts(12, [10, 11])
+    const engine = new DhtEngine({ self, config: engineConfig(), rng: new SeededRng('e') })
+    engine.step(0, { kind: 'seed-contacts', contacts: [...contacts(20, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), ...near] })
+    const answer = (req: Request) => ({ kind: 'response' as const, rpcId: req.rpcId, type: req.type, closer: [], providers: [] })
+    const interval = engineConfig().refreshIntervalMs
+    const rounds = new Set<number>()
+    let deadline = Infinity
+    let rpc = 0
+    const stepAt = (atMs: number, input: Input): Output['sends'] => {
+      const out = engine.step(atMs, input)
+      deadline = out.nextDeadlineMs
+      return out.sends
+    }
+    let sends = stepAt(0, { kind: 'start', bootstraps: [inBucket(0)] })
+    let t = 0
+    const pings = [...spokeAtMs]
+    while (t < 3.5 * interval) {
+      const asked = requests(sends)
+      for (const { req } of asked) {
+        if (t > 60_000 && req.type === 'FIND_NODE' && commonPrefixLength(req.target, self.id) === 256) rounds.add(Math.round(t / interval))
+      }
+      if (asked.length > 0) {
+        t += 10
+        sends = asked.flatMap(({ to, req }) => stepAt(t, { kind: 'message', from: to, msg: answer(req) }))
+      } else if (pings.length > 0 && pings[0]! <= deadline) {
+        t = Math.max(t, pings.shift()!)
+        sends = near.flatMap((c) => stepAt(t, { kind: 'message', from: c, msg: { kind: 'request', rpcId: ++rpc, type: 'PING', key: c.id, target: c.id, providers: [] } }))
+      } else if (Number.isFinite(deadline)) {
+        t = Math.max(t, deadline)
+        sends = stepAt(t, { kind: 'timer' })
+      } else break
+    }
+    return [...rounds]
+  }
+
+  it('is made when the neighbourhood was silent, and left out of the next round when it answered the last one', () => {
+    // Round 1: the deepest bucket last spoke at the join, 30 min ago. Round 2: it answered round
+    // 1's self-lookup. Round 3: silent since round 1 again.
+    expect(selfLookupRounds([])).toEqual([1, 3])
+  })
+
+  it('is left out when the neighbourhood spoke to us within the interval, but never two rounds running', () => {
+    const interval = engineConfig().refreshIntervalMs
+    // They spoke before rounds 1 and 2; round 2 makes one all the same (round 1 left it out), and
+    // round 3 leaves it out (they answered round 2's).
+    expect(selfLookupRounds([0.9 * interval, 1.9 * interval])).toEqual([2])
+  })
+})
