@@ -19,21 +19,32 @@ function requests(sends: Output['sends']): { to: Contact; req: Request }[] {
   return sends.flatMap((s) => (s.msg.kind === 'request' ? [{ to: s.to, req: s.msg }] : []))
 }
 
+/** `from`'s answer to `req`: it knows nobody closer. */
+const answer = (from: Contact, req: Request): Input => ({ kind: 'message', from, msg: { kind: 'response', rpcId: req.rpcId, type: req.type, closer: [], providers: [] } })
+
+/** An engine with `known` in its table, stepped by `stepAt`, which keeps the engine's next deadline. */
+function seeded(known: readonly Contact[]): { deadline: number; stepAt(atMs: number, input: Input): Output['sends'] } {
+  const engine = new DhtEngine({ self, config: engineConfig(), rng: new SeededRng('e') })
+  engine.step(0, { kind: 'seed-contacts', contacts: known })
+  const driver = {
+    deadline: Infinity,
+    stepAt(atMs: number, input: Input): Output['sends'] {
+      const out = engine.step(atMs, input)
+      driver.deadline = out.nextDeadlineMs
+      return out.sends
+    },
+  }
+  return driver
+}
+
 /**
  * Joins with `known` in the table, every peer asked answering that it knows nobody closer, and
  * returns the join's bucket-fill lookups: the bucket each went into and when it started.
  */
 function fillAfterJoin(known: readonly Contact[]): { bucket: number; atMs: number }[] {
-  const engine = new DhtEngine({ self, config: engineConfig(), rng: new SeededRng('e') })
-  engine.step(0, { kind: 'seed-contacts', contacts: known })
-  const answer = (req: Request) => ({ kind: 'response' as const, rpcId: req.rpcId, type: req.type, closer: [], providers: [] })
+  const driver = seeded(known)
+  const stepAt = driver.stepAt
   const fills: { bucket: number; atMs: number }[] = []
-  let deadline = Infinity
-  const stepAt = (atMs: number, input: Input): Output['sends'] => {
-    const out = engine.step(atMs, input)
-    deadline = out.nextDeadlineMs
-    return out.sends
-  }
   let sends = stepAt(0, { kind: 'start', bootstraps: [inBucket(0)] })
   let t = 0
   // Every request is answered 10 ms later; when none is outstanding, the engine's next timer fires.
@@ -45,9 +56,9 @@ function fillAfterJoin(known: readonly Contact[]): { bucket: number; atMs: numbe
     }
     if (asked.length > 0) {
       t += 10
-      sends = asked.flatMap(({ to, req }) => stepAt(t, { kind: 'message', from: to, msg: answer(req) }))
-    } else if (Number.isFinite(deadline)) {
-      t = Math.max(t, deadline)
+      sends = asked.flatMap(({ to, req }) => stepAt(t, answer(to, req)))
+    } else if (Number.isFinite(driver.deadline)) {
+      t = Math.max(t, driver.deadline)
       sends = stepAt(t, { kind: 'timer' })
     } else break
   }
@@ -90,18 +101,11 @@ describe("a refresh round's self-lookup", () => {
    */
   function selfLookupRounds(spokeAtMs: readonly number[]): number[] {
     const near = contacts(12, [10, 11])
-    const engine = new DhtEngine({ self, config: engineConfig(), rng: new SeededRng('e') })
-    engine.step(0, { kind: 'seed-contacts', contacts: [...contacts(20, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), ...near] })
-    const answer = (req: Request) => ({ kind: 'response' as const, rpcId: req.rpcId, type: req.type, closer: [], providers: [] })
+    const driver = seeded([...contacts(20, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), ...near])
+    const stepAt = driver.stepAt
     const interval = engineConfig().refreshIntervalMs
     const rounds = new Set<number>()
-    let deadline = Infinity
     let rpc = 0
-    const stepAt = (atMs: number, input: Input): Output['sends'] => {
-      const out = engine.step(atMs, input)
-      deadline = out.nextDeadlineMs
-      return out.sends
-    }
     let sends = stepAt(0, { kind: 'start', bootstraps: [inBucket(0)] })
     let t = 0
     const pings = [...spokeAtMs]
@@ -112,12 +116,12 @@ describe("a refresh round's self-lookup", () => {
       }
       if (asked.length > 0) {
         t += 10
-        sends = asked.flatMap(({ to, req }) => stepAt(t, { kind: 'message', from: to, msg: answer(req) }))
-      } else if (pings.length > 0 && pings[0]! <= deadline) {
+        sends = asked.flatMap(({ to, req }) => stepAt(t, answer(to, req)))
+      } else if (pings.length > 0 && pings[0]! <= driver.deadline) {
         t = Math.max(t, pings.shift()!)
         sends = near.flatMap((c) => stepAt(t, { kind: 'message', from: c, msg: { kind: 'request', rpcId: ++rpc, type: 'PING', key: c.id, target: c.id, providers: [] } }))
-      } else if (Number.isFinite(deadline)) {
-        t = Math.max(t, deadline)
+      } else if (Number.isFinite(driver.deadline)) {
+        t = Math.max(t, driver.deadline)
         sends = stepAt(t, { kind: 'timer' })
       } else break
     }
