@@ -42,6 +42,14 @@ export const STACK_DEFAULTS = {
   maxConnections: 1024,
 } as const
 
+export const hostsSchema = z
+  .strictObject({
+    processes: z.number().int().min(1).max(1_000_000).describe('OS processes the peers run in, peer i in process i mod processes (as the testbed places nodes on its workers); each is one event loop'),
+    cores: z.number().int().min(1).max(4096).describe('cores the processes share'),
+    background_cpu_ms: z.number().min(0).max(1000).default(0).describe('CPU each peer costs its process per second besides its requests and set-ups (timers, metrics, garbage collection), ms'),
+  })
+  .describe('peers share processes and cores: each process handles one message at a time, so work waits behind other peers\' work (off when absent: every peer has a CPU of its own)')
+
 export const stackSchema = z
   .strictObject({
     setup_rtts: z.number().min(0).max(100).default(STACK_DEFAULTS.setupRtts).describe('round trips a first contact costs before its request goes out (TCP, Noise XX, multistream, yamux)'),
@@ -49,10 +57,12 @@ export const stackSchema = z
     setup_cpu_ms: z.number().min(0).max(60_000).default(STACK_DEFAULTS.setupCpuMs).describe('processing time of one connection set-up (handshakes\' public-key work), ms'),
     rpc_cpu_ms: z.number().min(0).max(60_000).default(STACK_DEFAULTS.rpcCpuMs).describe('processing time of one RPC on the two nodes, ms'),
     max_connections: z.number().int().min(1).max(1_000_000).default(STACK_DEFAULTS.maxConnections).describe('open connections per peer; beyond it the least recently used is closed'),
+    hosts: hostsSchema.optional(),
   })
   .describe('model the libp2p stack: connection set-up on first contact, connection reuse, a stream negotiation and processing time per RPC (off when absent)')
 
 export type StackSpec = z.output<typeof stackSchema>
+export type HostsSpec = z.output<typeof hostsSchema>
 
 /** The spec with every default (the scenario's `stack: {}`). */
 export function stackSpec(partial: Partial<StackSpec> = {}): StackSpec {
@@ -62,6 +72,18 @@ export function stackSpec(partial: Partial<StackSpec> = {}): StackSpec {
 /** Round trips a request waits before its frame goes out: a stream, plus a set-up when not connected. */
 export function requestRtts(spec: Pick<StackSpec, 'setup_rtts' | 'stream_rtts'>, connected: boolean): number {
   return spec.stream_rtts + (connected ? 0 : spec.setup_rtts)
+}
+
+/**
+ * The processes' CPU (`stack.hosts`), as the stack model needs it: the simulator's host model
+ * (sim/host-cpu.ts). Absent, every peer has a CPU of its own and a set-up's and an RPC's CPU are
+ * fixed delays.
+ */
+export interface StackCpu {
+  /** ms a message reaching `peer`'s process at `atMs` waits there before it runs. */
+  waitMs(peer: number, atMs: number): number
+  /** Queues `cpuMs` of work on `peer`'s process at `atMs`, behind what waits there; returns when it is done. */
+  work(peer: number, atMs: number, cpuMs: number): number
 }
 
 interface Conn {
@@ -86,6 +108,9 @@ export class StackModel {
   openedInWindow = 0
   private readonly windowFromMs: number
 
+  /** The processes' CPU queues when peers share them (`hosts`); set by the simulation. */
+  cpu: StackCpu | undefined = undefined
+
   constructor(spec: StackSpec, peers: number, windowFromMs = 0) {
     this.spec = spec
     this.windowFromMs = windowFromMs
@@ -97,9 +122,10 @@ export class StackModel {
    * `rttMs`: the ms it waits before its frame goes out (set-up if needed, the stream, processing).
    */
   request(from: number, to: number, startMs: number, rttMs: number): number {
+    const cpu = this.cpu
     let c = this.conns[from]?.get(to)
     if (c === undefined) {
-      c = { readyMs: startMs + this.spec.setup_rtts * rttMs + this.spec.setup_cpu_ms }
+      c = { readyMs: startMs + this.spec.setup_rtts * rttMs + (cpu === undefined ? this.spec.setup_cpu_ms : this.setupCpuMs(cpu, from, to, startMs)) }
       this.link(from, to, c)
       this.opened++
       if (startMs >= this.windowFromMs) this.openedInWindow++
@@ -107,9 +133,25 @@ export class StackModel {
       this.touch(from, to, c)
       this.reused++
     }
-    const streamAtMs = Math.max(startMs, c.readyMs) + this.spec.stream_rtts * rttMs
+    const openMs = Math.max(startMs, c.readyMs)
+    let streamAtMs = openMs + this.spec.stream_rtts * rttMs
+    // With shared processes, the stream's negotiation is read at the far end, then its echo at
+    // ours, each behind what waits in that process; the RPC's own CPU is queued at the two ends
+    // by the simulation (the request where it is served, the answer where it is read).
+    if (cpu !== undefined && this.spec.stream_rtts > 0) streamAtMs += this.spec.stream_rtts * (cpu.waitMs(to, openMs + rttMs / 2) + cpu.waitMs(from, openMs + rttMs))
     this.lastConnectedAtMs = c.readyMs > startMs ? streamAtMs : -1
-    return streamAtMs - startMs + this.spec.rpc_cpu_ms
+    return streamAtMs - startMs + (cpu === undefined ? this.spec.rpc_cpu_ms : 0)
+  }
+
+  /**
+   * A set-up's CPU on shared processes: half of it at each end, each queued behind what waits in
+   * its process; the ms it adds to the set-up's round trips. Both halves are queued at the dial:
+   * the listener's really runs a round trip or so later, but work queued for a later time would
+   * hold up every message that reaches its process before then.
+   */
+  private setupCpuMs(cpu: StackCpu, from: number, to: number, startMs: number): number {
+    const half = this.spec.setup_cpu_ms / 2
+    return cpu.work(from, startMs, half) - startMs + (cpu.work(to, startMs, half) - startMs)
   }
 
   /** True when a connection between the two is open (or being set up). */

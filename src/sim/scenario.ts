@@ -191,6 +191,16 @@ export const scenarioSchema = z
     if (s.workload.issuers === 'hosted' && (s.network.hosted === undefined || s.network.hosted.share === 0)) {
       ctx.addIssue({ code: 'custom', path: ['workload', 'issuers'], message: '"hosted" needs network.hosted with a share > 0' })
     }
+    const hosts = s.network.stack?.hosts
+    if (hosts !== undefined) {
+      // The processes' CPU queues are the simulator's one service model; a `cpu` fault installs another.
+      if (s.faults.some((f) => f.kind === 'cpu')) ctx.addIssue({ code: 'custom', path: ['network', 'stack', 'hosts'], message: 'cannot be combined with a "cpu" fault (both model the peers\' CPU)' })
+      const share = Math.min(1, hosts.cores / hosts.processes)
+      const background = (Math.ceil(s.network.peers / hosts.processes) * hosts.background_cpu_ms) / 1000
+      if (background >= share) {
+        ctx.addIssue({ code: 'custom', path: ['network', 'stack', 'hosts', 'background_cpu_ms'], message: `a process's peers need ${background.toFixed(2)} of a core for background work alone, and a process gets ${share.toFixed(2)}` })
+      }
+    }
     if (s.warmup_s >= s.duration_s) {
       ctx.addIssue({ code: 'custom', path: ['warmup_s'], message: `must be < duration_s (${s.duration_s}) (got ${s.warmup_s})` })
     }

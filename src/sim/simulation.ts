@@ -25,6 +25,7 @@ import type { Contact, EngineContent, EngineEvent, Input, LookupOp, Message, Out
 import { applyProfile, engineConfig, type EngineConfig } from '../engine/config.js'
 import { Scheduler } from './scheduler.js'
 import { Network } from './network.js'
+import { HostCpu } from './host-cpu.js'
 import { MAX_RPC_SAMPLES, RpcTimes } from '../netmodel/rpc-times.js'
 import { SimWireCodec } from './wire-codec.js'
 import { oneWayMatrix } from '../netmodel/latency.js'
@@ -240,6 +241,12 @@ export class Simulation {
       windowFromMs: scenario.warmup_s * 1000,
       unreachable,
     })
+    // Peers sharing processes and cores (network.stack.hosts): one CPU queue per process.
+    if (net.stack?.hosts !== undefined) {
+      const cpu = new HostCpu(net.stack.hosts, net.stack.rpc_cpu_ms, this.n)
+      this.network.service = cpu
+      this.network.stack!.cpu = cpu
+    }
     this.codec = net.wire_codec === true ? new SimWireCodec() : undefined
     this.rpcTimes = net.stack === undefined ? undefined : new RpcTimes()
 
@@ -484,8 +491,10 @@ export class Simulation {
 
   /**
    * rpcTimes, as the node times a request (rpc-io.ts): from the engine's send (`sentMs`) to the
-   * answer's arrival. A request whose answer never comes is forgotten when its id is reused; the
-   * map is bounded all the same (past the bound, requests are not timed).
+   * answer's arrival — on shared processes (network.stack.hosts), to when the requester's process
+   * gets to read it, as the node's clock stops once the answer is read (the wait is what is queued
+   * there when the answer is sent). A request whose answer never comes is forgotten when its id
+   * is reused; the map is bounded all the same (past the bound, requests are not timed).
    */
   private timeRpc(from: number, to: number, msg: Message, sentMs: number, arrivesMs: number): void {
     if (msg.kind === 'request') {
@@ -497,7 +506,8 @@ export class Simulation {
     const sent = this.rpcSent.get(key)
     if (sent === undefined) return
     this.rpcSent.delete(key)
-    this.rpcTimes!.add(arrivesMs - sent.atMs, sent.first)
+    const cpu = this.network.stack!.cpu
+    this.rpcTimes!.add(arrivesMs + (cpu === undefined ? 0 : cpu.waitMs(to, arrivesMs)) - sent.atMs, sent.first)
   }
 
   /** Applies a step's output; its sends leave `sendAfterMs` later (the work that produced them took that long). */

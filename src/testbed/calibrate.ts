@@ -7,8 +7,25 @@
 // section when it has one, else the defaults below (p95 within 15 %, mean hops within 0.5).
 // A testbed the starvation probe judged starved (probe.ts) is not judged: its pairs are shown,
 // but what they compare is the machine's CPU queue with the model, not the nodes with the model.
+// The testbed runs its nodes tens to a process on a few cores; with the stack model on, the
+// simulator is told so (`network.stack.hosts`: the testbed's worker processes and this machine's
+// cores), so that it queues the same work behind the same neighbours (sim/host-cpu.ts).
 import type { Report } from '../sim/report-types.js'
+import type { ResolvedScenario } from '../sim/scenario.js'
+import { hostsSchema } from '../netmodel/stack.js'
 import type { ProbeSection } from './probe.js'
+
+/**
+ * The scenario the simulator runs beside a testbed of `processes` worker processes on `cores`
+ * cores: its stack model's peers share processes as the testbed's nodes do (a `background_cpu_ms`
+ * the scenario declares is kept). Without the stack model, nothing changes: the model has no CPU.
+ */
+export function withTestbedHosts(s: ResolvedScenario, processes: number, cores: number): ResolvedScenario {
+  const stack = s.network.stack
+  if (stack === undefined) return s
+  const hosts = hostsSchema.parse({ ...(stack.hosts ?? {}), processes, cores })
+  return { ...s, network: { ...s.network, stack: { ...stack, hosts } } }
+}
 
 export interface Tolerances {
   /** Relative difference allowed on latency quantiles, percent. */

@@ -39,6 +39,8 @@ export interface ProbeSection {
   readonly cpu_wait_share: number | null
   /** The mean wait (ms) in the run queue each time a worker's main thread was put on a CPU. */
   readonly cpu_wait_per_run_ms: number | null
+  /** The workers' main threads' CPU in the window, per node and second (ms; null: not measured). */
+  readonly cpu_ms_per_node_per_s: number | null
   /** The worst worker's event-loop delay, p99 and max (ms). */
   readonly loop_delay_p99_ms: number
   readonly loop_delay_max_ms: number
@@ -145,7 +147,7 @@ export class Probe {
 }
 
 /** Pools the workers' probes and judges the run. */
-export function judgeProbes(workers: readonly WorkerProbe[], load: { start: number; end: number; cores: number }): ProbeSection {
+export function judgeProbes(workers: readonly WorkerProbe[], load: { start: number; end: number; cores: number; nodes?: number; windowS?: number }): ProbeSection {
   let run = 0
   let wait = 0
   let measured = false
@@ -174,6 +176,7 @@ export function judgeProbes(workers: readonly WorkerProbe[], load: { start: numb
   }
   const share = measured && run + wait > 0 ? Math.round((wait / (run + wait)) * 1000) / 1000 : null
   const perRun = runs > 0 ? Math.round((runsWait / runs / 1e6) * 1000) / 1000 : null
+  const perNode = measured && load.nodes !== undefined && load.nodes > 0 && load.windowS !== undefined && load.windowS > 0 ? Math.round((run / 1e6 / load.nodes / load.windowS) * 100) / 100 : null
   const because: string[] = []
   if (perRun !== null && perRun > STARVED_CPU_WAIT_PER_RUN_MS) because.push(`workers waited ${perRun} ms for a CPU each time they ran (bound ${STARVED_CPU_WAIT_PER_RUN_MS} ms${share === null ? '' : `; ${Math.round(share * 100)} % of the time they wanted one`})`)
   if (p99 > STARVED_LOOP_P99_MS) because.push(`event loop p99 ${p99} ms late (bound ${STARVED_LOOP_P99_MS} ms)`)
@@ -181,6 +184,7 @@ export function judgeProbes(workers: readonly WorkerProbe[], load: { start: numb
   return {
     cpu_wait_share: share,
     cpu_wait_per_run_ms: perRun,
+    cpu_ms_per_node_per_s: perNode,
     loop_delay_p99_ms: p99,
     loop_delay_max_ms: max,
     setups,

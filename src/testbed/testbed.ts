@@ -57,6 +57,18 @@ export const MAX_TESTBED_NODES = 1000
 const BYTES_PER_NODE = 12 * 1024 * 1024
 const SHUTDOWN_GRACE_MS = 15_000
 
+/**
+ * Worker processes when `--workers` is not given: one per 50 nodes, but no more than the
+ * machine's cores, and at least two (so that nodes always talk across processes too). Each worker
+ * is one event loop; with more workers than cores, every message between two of them also waits
+ * for the kernel to put the receiver on a core. At 200 nodes on 2 cores, 4 workers against 2
+ * cost 1.38x the CPU and put the lookup p95 at 1.72x the simulator's against 1.40x
+ * (BENCHMARKS.md, "Worker processes per core").
+ */
+export function defaultWorkers(nodes: number, cores: number): number {
+  return Math.max(2, Math.min(Math.ceil(nodes / 50), cores))
+}
+
 export interface TestbedOptions {
   readonly nodes?: number
   readonly seed?: string
@@ -174,7 +186,7 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
   })
 
   // ------------------------------------------------------------------ workers
-  const workerCount = Math.max(1, Math.min(opts.workers ?? Math.max(2, Math.ceil(n / 50)), 16, n))
+  const workerCount = Math.max(1, Math.min(opts.workers ?? defaultWorkers(n, availableParallelism()), 16, n))
   const workerFile = fileURLToPath(new URL('./worker.js', import.meta.url))
   const workers: Worker[] = []
   const workerOf = new Int32Array(n)
@@ -570,7 +582,7 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
     const wallS = endMs / 1000
     const probe = judgeProbes(
       probes.filter((p): p is WorkerProbe => p !== undefined),
-      { start: loadStart, end: loadavg()[0]!, cores: availableParallelism() },
+      { start: loadStart, end: loadavg()[0]!, cores: availableParallelism(), nodes: n, windowS: (endMs - warmupMs) / 1000 },
     )
     return {
       schema_version: REPORT_SCHEMA_VERSION,

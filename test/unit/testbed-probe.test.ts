@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { judgeProbes, parseSchedstat, Probe, quantile, STARVED_CPU_WAIT_PER_RUN_MS, STARVED_LOOP_P99_MS, type WorkerProbe } from '../../src/testbed/probe.js'
 import { compareRuns, renderCalibrationMarkdown } from '../../src/testbed/calibrate.js'
 import type { Report } from '../../src/sim/report-types.js'
+import { defaultWorkers } from '../../src/testbed/testbed.js'
 
 const LOAD = { start: 1, end: 1.5, cores: 2 }
 const worker = (o: Partial<WorkerProbe> = {}): WorkerProbe => ({
@@ -40,6 +41,15 @@ describe('starvation probe', () => {
     expect(p.starved).toBe(false)
     expect(p.starved_because).toEqual([])
     expect(p.load_avg_end).toBe(1.5)
+    // Without the window's length and node count, no CPU per node.
+    expect(p.cpu_ms_per_node_per_s).toBeNull()
+  })
+
+  it('gives the main threads\' CPU in the window per node and second', () => {
+    // 8e9 + 2e9 ns = 10,000 ms of CPU, 50 nodes, 100 s: 2 ms per node per second.
+    const p = judgeProbes([worker(), worker({ cpuRunNs: 2e9 })], { ...LOAD, nodes: 50, windowS: 100 })
+    expect(p.cpu_ms_per_node_per_s).toBe(2)
+    expect(judgeProbes([worker({ cpuRunNs: null, cpuWaitNs: null })], { ...LOAD, nodes: 50, windowS: 100 }).cpu_ms_per_node_per_s).toBeNull()
   })
 
   it('judges a run starved when the workers wait for a CPU, or the event loop runs late, past the bounds', () => {
@@ -115,5 +125,16 @@ describe('a starved calibration', () => {
     const fine = compareRuns(report(m), report({ ...m, lookup_p95_ms: 9000 }), 50, undefined, judgeProbes([worker()], LOAD))
     expect(fine.verdict).toBe('fail')
     expect(renderCalibrationMarkdown(fine)).not.toMatch(/STARVED/)
+  })
+})
+
+describe('worker processes by default', () => {
+  it('one per 50 nodes, never more than the cores (a starved probe is what more workers than cores buy), at least two', () => {
+    expect(defaultWorkers(200, 2)).toBe(2)
+    expect(defaultWorkers(500, 2)).toBe(2)
+    expect(defaultWorkers(200, 8)).toBe(4)
+    expect(defaultWorkers(30, 8)).toBe(2)
+    expect(defaultWorkers(30, 1)).toBe(2)
+    expect(defaultWorkers(1000, 16)).toBe(16)
   })
 })

@@ -4,14 +4,15 @@
 // pair with a tolerance is within it, 1 when one is not, 7 when the testbed was starved of CPU
 // (its probe's verdict: the pairs are reported, not judged), 130 when interrupted.
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { loadScenario } from '../../sim/scenario.js'
 import { runScenario } from '../../sim/run-scenario.js'
 import { renderReportFiles, writeReportFiles } from '../../report/files.js'
-import { runTestbed, testbedScenario } from '../../testbed/testbed.js'
+import { defaultWorkers, runTestbed, testbedScenario } from '../../testbed/testbed.js'
 import { findPrometheus } from '../../testbed/prometheus.js'
-import { compareRuns, renderCalibrationHtml, renderCalibrationMarkdown, tolerancesOf } from '../../testbed/calibrate.js'
+import { compareRuns, renderCalibrationHtml, renderCalibrationMarkdown, tolerancesOf, withTestbedHosts } from '../../testbed/calibrate.js'
 import { EXIT_GATE_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_STARVED } from '../exit-codes.js'
 import { VERSION } from '../version.js'
 import { checkSeedFlag, intFlag, withInterrupt, type TestbedFlags } from './testbed.js'
@@ -30,10 +31,12 @@ export async function calibrateCommand(file: string, flags: CalibrateFlags): Pro
   const seed = flags.seed ?? scenario.seed
   const outDir = flags.out ?? join('reports', `${scenario.name}-calibration`)
   if (!flags.quiet) process.stderr.write(`calibrate: simulator, ${n} peers\n`)
-  const sim = runScenario(scaled, { seed, scenarioPath: file, toolVersion: VERSION })
+  // The simulator's peers share processes and cores as the testbed's nodes will.
+  const processes = workers ?? defaultWorkers(n, availableParallelism())
+  const sim = runScenario(withTestbedHosts(scaled, processes, availableParallelism()), { seed, scenarioPath: file, toolVersion: VERSION })
   return withInterrupt(async (signal) => {
     if (!flags.quiet) process.stderr.write(`calibrate: testbed, ${n} real nodes\n`)
-    const tb = await runTestbed(scenario, { nodes: n, seed, scenarioPath: file, toolVersion: VERSION, signal, pq: flags.pq === true, connectionMonitor: flags.connectionMonitor === true, ...(prometheus !== undefined ? { prometheus } : {}), ...(workers !== undefined ? { workers } : {}) })
+    const tb = await runTestbed(scenario, { nodes: n, seed, scenarioPath: file, toolVersion: VERSION, signal, pq: flags.pq === true, connectionMonitor: flags.connectionMonitor === true, ...(prometheus !== undefined ? { prometheus } : {}), workers: processes })
     writeReportFiles(join(outDir, 'sim'), renderReportFiles(sim))
     writeReportFiles(join(outDir, 'testbed'), renderReportFiles(tb))
     const cal = { ...compareRuns(sim, tb, n, tolerancesOf(scenario), tb.testbed.probe), partial: tb.testbed.partial, probe: tb.testbed.probe }

@@ -89,7 +89,7 @@ export async function testbedCommand(file: string, flags: TestbedFlags): Promise
       )
       const p = tb.probe
       process.stdout.write(
-        `probe: CPU wait ${p.cpu_wait_share === null ? 'n/a' : `${Math.round(p.cpu_wait_share * 100)} %`} (${p.cpu_wait_per_run_ms ?? 'n/a'} ms a run), event loop p99 ${p.loop_delay_p99_ms} ms late, ${p.setups} set-ups (p50 ${p.setup_p50_ms} ms, p95 ${p.setup_p95_ms} ms), load ${p.load_avg_start} -> ${p.load_avg_end} on ${p.cores} cores${p.starved ? `: STARVED (${p.starved_because.join('; ')})` : ''}\n`,
+        `probe: CPU wait ${p.cpu_wait_share === null ? 'n/a' : `${Math.round(p.cpu_wait_share * 100)} %`} (${p.cpu_wait_per_run_ms ?? 'n/a'} ms a run), ${p.cpu_ms_per_node_per_s ?? 'n/a'} ms of CPU per node per second in the window, event loop p99 ${p.loop_delay_p99_ms} ms late, ${p.setups} set-ups (p50 ${p.setup_p50_ms} ms, p95 ${p.setup_p95_ms} ms), load ${p.load_avg_start} -> ${p.load_avg_end} on ${p.cores} cores${p.starved ? `: STARVED (${p.starved_because.join('; ')})` : ''}\n`,
       )
     }
     if (report.testbed.partial) return EXIT_INTERRUPTED
@@ -108,7 +108,7 @@ export function registerTestbed(program: Command): void {
     .option('--pq', 'run the PQ (ML-DSA-87) challenge on every connection, as production nodes do (off: two signatures per connection are most of the CPU of a many-node testbed)')
     .option('--connection-monitor', 'run libp2p\'s connection monitor (a ping on every connection every 10 s), as production nodes do (off: N nodes on one machine pay N times a node\'s pings, see docs/testbed.md)')
     .option('--no-prometheus', 'do not start Prometheus (no alert timings in the testbed report)')
-    .option('--workers <n>', 'worker processes (default: one per 50 nodes)')
+    .option('--workers <n>', 'worker processes (default: one per 50 nodes, at most one per core, at least 2)')
     .option('--quiet', 'no progress lines and no summary')
     .action(async (file: string, flags: TestbedFlags) => {
       process.exitCode = await testbedCommand(file, flags)
