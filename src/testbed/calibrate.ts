@@ -16,14 +16,24 @@ import { hostsSchema } from '../netmodel/stack.js'
 import type { ProbeSection } from './probe.js'
 
 /**
+ * CPU a testbed node's process spends per node per second besides its kad requests and set-ups
+ * (libp2p's timers and bookkeeping, metrics, garbage collection), ms: the probe's 2.88 ms per node
+ * per second in the window of a 200-node baseline on 2 workers, less the ~1.3 ms its requests
+ * and set-ups cost at the stack model's figures (BENCHMARKS.md, "The simulator on the testbed's
+ * processes").
+ */
+export const TESTBED_BACKGROUND_CPU_MS = 1.5
+
+/**
  * The scenario the simulator runs beside a testbed of `processes` worker processes on `cores`
- * cores: its stack model's peers share processes as the testbed's nodes do (a `background_cpu_ms`
- * the scenario declares is kept). Without the stack model, nothing changes: the model has no CPU.
+ * cores: its stack model's peers share processes as the testbed's nodes do, with the testbed's
+ * background work (a scenario that declares `hosts` keeps its own `background_cpu_ms`). Without
+ * the stack model, nothing changes: the model has no CPU.
  */
 export function withTestbedHosts(s: ResolvedScenario, processes: number, cores: number): ResolvedScenario {
   const stack = s.network.stack
   if (stack === undefined) return s
-  const hosts = hostsSchema.parse({ ...(stack.hosts ?? {}), processes, cores })
+  const hosts = hostsSchema.parse({ background_cpu_ms: TESTBED_BACKGROUND_CPU_MS, ...(stack.hosts ?? {}), processes, cores })
   return { ...s, network: { ...s.network, stack: { ...stack, hosts } } }
 }
 

@@ -8,7 +8,7 @@ import { hostsSchema, StackModel, stackSpec } from '../../src/netmodel/stack.js'
 import { parseScenarioText } from '../../src/sim/scenario.js'
 import { runScenario } from '../../src/sim/run-scenario.js'
 import { renderJson } from '../../src/report/files.js'
-import { withTestbedHosts } from '../../src/testbed/calibrate.js'
+import { TESTBED_BACKGROUND_CPU_MS, withTestbedHosts } from '../../src/testbed/calibrate.js'
 
 const hosts = (processes: number, cores: number, background_cpu_ms = 0) => hostsSchema.parse({ processes, cores, background_cpu_ms })
 
@@ -108,6 +108,8 @@ describe('network.stack.hosts in a run', () => {
   it('is set for a calibration from the testbed\'s layout, keeping a declared background', () => {
     const s = withTestbedHosts(scenario('{ hosts: { processes: 9, cores: 9, background_cpu_ms: 2 } }'), 2, 4)
     expect(s.network.stack!.hosts).toEqual({ processes: 2, cores: 4, background_cpu_ms: 2 })
+    // Not declared: the testbed's measured background.
+    expect(withTestbedHosts(scenario('{}'), 2, 2).network.stack!.hosts).toEqual({ processes: 2, cores: 2, background_cpu_ms: TESTBED_BACKGROUND_CPU_MS })
     const plain = parseScenarioText(SMALL.replace('  stack: STACK\n', ''), 'x.yaml')
     expect(withTestbedHosts(plain, 2, 4)).toBe(plain)
   })
