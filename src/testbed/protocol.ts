@@ -46,7 +46,8 @@ export type FromWorker =
       readonly providers: readonly string[]
       readonly closest: readonly string[]
     }
-  | { readonly t: 'stats'; readonly rssBytes: number; readonly cpuUserUs: number; readonly cpuSystemUs: number; readonly nodes: number; readonly drops: number; readonly probe: WorkerProbe; readonly rpc?: { readonly first: readonly number[]; readonly open: readonly number[] }; readonly tables?: readonly TableDump[] }
+  /** An answer to `stats`; the answer to a `final` one says so and carries the requests' times and the tables. */
+  | { readonly t: 'stats'; readonly rssBytes: number; readonly cpuUserUs: number; readonly cpuSystemUs: number; readonly nodes: number; readonly drops: number; readonly probe: WorkerProbe; readonly final?: boolean; readonly rpc?: { readonly first: readonly number[]; readonly open: readonly number[] }; readonly tables?: readonly TableDump[] }
   | { readonly t: 'bye' }
 
 /** 127.<1 + idx / 256>.<idx % 256>.1: a /24 of its own per node. */

@@ -283,8 +283,11 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
         cpuUs[w] = m.cpuUserUs + m.cpuSystemUs
         drops[w] = m.drops
         probes[w] = m.probe
+        if (m.final !== true) return
         if (m.rpc !== undefined) rpcTimes.merge(m.rpc)
         if (m.tables !== undefined) tables.push(...m.tables)
+        // Only the final answer ends the wait: a periodic answer still on its way when the final
+        // stats were asked would otherwise end it, and the run's requests and tables be lost.
         waiters.get(`stats/${w}`)?.()
         return
       case 'bye':

@@ -208,7 +208,7 @@ process.on('message', (raw) => {
       const cpu = process.cpuUsage()
       let drops = 0
       for (const n of nodes.values()) for (const d of n.shaper?.drops.values() ?? []) drops += d
-      send({ t: 'stats', rssBytes: mem.rss, cpuUserUs: cpu.user, cpuSystemUs: cpu.system, nodes: nodes.size, drops, probe: probe.sample(), ...(m.final === true ? { rpc: rpcTimes.samples(), tables: tableDumps() } : {}) })
+      send({ t: 'stats', rssBytes: mem.rss, cpuUserUs: cpu.user, cpuSystemUs: cpu.system, nodes: nodes.size, drops, probe: probe.sample(), ...(m.final === true ? { final: true, rpc: rpcTimes.samples(), tables: tableDumps() } : {}) })
       return
     }
     case 'probe-reset':
