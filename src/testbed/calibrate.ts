@@ -158,21 +158,38 @@ export function compareRuns(sim: Report, tb: Report, nodes: number, tol: Toleran
 }
 
 /**
- * Alert timings, rule by rule: the first episode's fire time and its clear time in each run
- * (seconds from the start), within `alertS` of each other. A rule that fired in one run only is a
- * fail (its other side missing); rules that fired in neither are not listed.
+ * Alert timings, rule by rule and episode by episode: each run's episodes of a rule (fire and
+ * clear, seconds from the start) in time order, an episode paired with the other run's next one
+ * when they fired within twice `alertS` of each other (else the earlier stands alone), and a
+ * pair's fire and clear times within `alertS`. An episode with no counterpart is a fail (its
+ * other side missing): an alert one run raised and the other did not. Rules that fired in
+ * neither run are not listed. The first episode of a rule is `alert <rule> fired_s`, later ones
+ * `alert <rule> (2) fired_s` and so on.
  */
 function alertRows(sim: Report, tb: Report, alertS: number): CalibrationRow[] {
   const names = [...new Set([...sim.alerts.map((a) => a.name), ...tb.alerts.map((a) => a.name)])].sort()
   const out: CalibrationRow[] = []
-  const first = (r: Report, name: string) => r.alerts.find((a) => a.name === name)
+  const episodes = (r: Report, name: string) => r.alerts.filter((a) => a.name === name).sort((a, b) => a.fired_s - b.fired_s)
+  const tol = { kind: 'abs' as const, value: alertS }
   for (const name of names) {
-    const s = first(sim, name)
-    const t = first(tb, name)
-    const tol = { kind: 'abs' as const, value: alertS }
-    const fired = row(`alert ${name} fired_s`, s?.fired_s, t?.fired_s, tol)
-    out.push(s === undefined || t === undefined ? { ...fired, verdict: 'fail' } : fired)
-    if (s !== undefined && t !== undefined && (s.cleared_s !== null || t.cleared_s !== null)) out.push(row(`alert ${name} cleared_s`, s.cleared_s, t.cleared_s, tol))
+    const ss = episodes(sim, name)
+    const ts = episodes(tb, name)
+    let i = 0
+    let j = 0
+    for (let n = 1; i < ss.length || j < ts.length; n++) {
+      let s = ss[i]
+      let t = ts[j]
+      if (s !== undefined && t !== undefined && Math.abs(s.fired_s - t.fired_s) > 2 * alertS) {
+        if (s.fired_s < t.fired_s) t = undefined
+        else s = undefined
+      }
+      if (s !== undefined) i++
+      if (t !== undefined) j++
+      const label = n === 1 ? `alert ${name}` : `alert ${name} (${n})`
+      const fired = row(`${label} fired_s`, s?.fired_s, t?.fired_s, tol)
+      out.push(s === undefined || t === undefined ? { ...fired, verdict: 'fail' } : fired)
+      if (s !== undefined && t !== undefined && (s.cleared_s !== null || t.cleared_s !== null)) out.push(row(`${label} cleared_s`, s.cleared_s, t.cleared_s, tol))
+    }
   }
   return out
 }

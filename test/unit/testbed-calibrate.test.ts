@@ -83,6 +83,31 @@ describe('calibration', () => {
     expect(compareRuns(sim, report(m, [0, 1], [{ name: 'DhtNotReady', fired_s: 600, cleared_s: 1240 }]), 10).pass).toBe(true)
   })
 
+  it('pairs a rule\'s episodes by time: one the other run did not raise fails on its own, and does not hide the pair after it', () => {
+    const m = { lookup_p95_ms: 400, lookup_success: 1, messages_per_lookup: 10 }
+    // The testbed raised the alert during the join (one node slow to be ready), then at the partition as the simulator did.
+    const sim = report(m, [0, 1], [{ name: 'DhtNotReady', fired_s: 240, cleared_s: 345 }])
+    const tb = report(m, [0, 1], [
+      { name: 'DhtNotReady', fired_s: 242.7, cleared_s: 347.8 },
+      { name: 'DhtNotReady', fired_s: 137.7, cleared_s: 152.7 },
+    ])
+    const c = compareRuns(sim, tb, 10)
+    const alerts = c.rows.filter((r) => r.metric.startsWith('alert '))
+    expect(alerts.map((r) => [r.metric, r.sim, r.testbed, r.verdict])).toEqual([
+      ['alert DhtNotReady fired_s', null, 137.7, 'fail'],
+      ['alert DhtNotReady (2) fired_s', 240, 242.7, 'pass'],
+      ['alert DhtNotReady (2) cleared_s', 345, 347.8, 'pass'],
+    ])
+    expect(c.pass).toBe(false)
+    // Two episodes on each side, each pair within the tolerance: every row passes.
+    const both = [
+      { name: 'DhtNotReady', fired_s: 100, cleared_s: 130 },
+      { name: 'DhtNotReady', fired_s: 240, cleared_s: 345 },
+    ]
+    const shifted = both.map((a) => ({ ...a, fired_s: a.fired_s + 20, cleared_s: a.cleared_s + 20 }))
+    expect(compareRuns(report(m, [0, 1], both), report(m, [0, 1], shifted), 10).pass).toBe(true)
+  })
+
   it('takes tolerances from the scenario, defaults for what it leaves out', () => {
     expect(tolerancesOf({})).toEqual(DEFAULT_TOLERANCES)
     expect(tolerancesOf({ calibration: { latency_pct: 20, alert_s: 45 } })).toMatchObject({ latency_pct: 20, alert_s: 45, mean_hops: 0.5 })
