@@ -19,6 +19,9 @@
 //   least recently used first here; a peer that leaves takes its connections with it.
 // A request on a connection still being set up waits for it, as a second dial to the same peer
 // joins the first in libp2p's dial queue.
+// Peers that share processes and cores (`hosts`, the simulator's sim/host-cpu.ts): the CPU is no
+// longer a fixed delay but work queued in the two ends' processes (a set-up's halves here, the
+// RPC's by the simulation), and a stream's negotiation waits for what is queued at each end.
 //
 // Deterministic: no randomness, no clock; connections are kept per peer in insertion-ordered
 // maps keyed by peer index (least recently used first).
