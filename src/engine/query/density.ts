@@ -28,7 +28,7 @@ const HALF_SPACING = 0.5
  * still 3-8x after it (the join fills the middle buckets one lookup at a time, and the quarter limit
  * refuses some of our honest neighbours), and an honest neighbourhood judged by it scored ln p down to
  * -33 (baseline.yaml, eclipse-victim.yaml; a peer just restarted in churn.yaml: -18.5 to -24.8 in
- * the lookups of the join fill, at 240-630 for 1,966 peers); a cluster packed around a victim's id
+ * its first lookups after the join, judged by 240-630 for 1,966 peers); a cluster packed around a victim's id
  * scored -171 at its join. Flagging it there lets the victim's join lookup see past the cluster.
  * (1e-20, ln -46; 1e-40 gave the same clean-network figures, and eclipse.yaml seed 8 a latency page
  * left firing at the end.)
