@@ -6,7 +6,7 @@
 // such a lookup pays for the defence: a clean one is scored and finishes as before.
 import type { EngineCore } from '../core.js'
 import type { Lookup } from './lookup.js'
-import { estimateSize, sizeFromDistances } from '../size-estimator.js'
+import { estimateSize, MIN_SAMPLES, sizeFromDistances } from '../size-estimator.js'
 import { densityEvidence, LOG_P_CLEAN, LOG_P_FLAG, LOG_P_SUSPECT, sortedDistances } from './density-evidence.js'
 import type { DensityEvidence } from './density-evidence.js'
 import { KEY_BITS, SUSPECT_REGION_K } from '../constants.js'
@@ -22,14 +22,27 @@ const MAX_EXCLUDED_K = 6
 const HALF_SPACING = 0.5
 
 /**
- * The flag threshold before our join is done (the join lookup's final check): the size estimate
- * is then our young table's, 10-60x too small, and an honest neighbourhood judged by it scored ln p
- * down to -33 (baseline.yaml, eclipse-victim.yaml); a cluster packed around a victim's id scored
- * -171 at its join. Flagging it there lets the victim's join lookup see past the cluster. (1e-20,
- * ln -46; 1e-40 gave the same clean-network figures, and eclipse.yaml seed 8 a latency page left
- * firing at the end.)
+ * The flag threshold while the size estimate is still our young table's: before our join is done,
+ * and after it until MIN_SAMPLES ordinary lookups have given an estimate of their own
+ * (estimateSound). The young table says the network is 10-60x too small before the join and
+ * still 3-8x after it (the join fills the middle buckets one lookup at a time, and the quarter limit
+ * refuses some of our honest neighbours), and an honest neighbourhood judged by it scored ln p down to
+ * -33 (baseline.yaml, eclipse-victim.yaml; a peer just restarted in churn.yaml: -18.5 to -24.8 in
+ * its first lookups after the join, judged by 240-630 for 1,966 peers); a cluster packed around a victim's id
+ * scored -171 at its join. Flagging it there lets the victim's join lookup see past the cluster.
+ * (1e-20, ln -46; 1e-40 gave the same clean-network figures, and eclipse.yaml seed 8 a latency page
+ * left firing at the end.)
  */
-const LOG_P_FLAG_JOINING = Math.log(1e-20)
+const LOG_P_FLAG_YOUNG = Math.log(1e-20)
+
+/**
+ * Whether the size estimate stands on our lookups (MIN_SAMPLES ordinary ones) and we have joined:
+ * only then is it sound enough for LOG_P_FLAG and LOG_P_CLEAN. Before, it is what our young
+ * table says.
+ */
+function estimateSound(core: EngineCore): boolean {
+  return core.joined && core.sizeEstimator.count >= MIN_SAMPLES
+}
 
 /**
  * A lookup under way is checked each time this many more of its queries have answered, up to
@@ -69,14 +82,20 @@ export function densityCheck(core: EngineCore, l: Lookup): boolean {
   )
   const network = detectorSizeEstimate(core)
   const ev = network === undefined ? undefined : densityEvidence(d, network)
-  if (network === undefined || ev === undefined || ev.logP >= (core.joined ? LOG_P_FLAG : LOG_P_FLAG_JOINING)) {
+  const sound = estimateSound(core)
+  if (network === undefined || ev === undefined || ev.logP >= (sound ? LOG_P_FLAG : LOG_P_FLAG_YOUNG)) {
     // Only a lookup that looks ordinary against an estimate teaches it: a near-threshold cluster
     // (or one met before any estimate existed) must not raise the size later lookups are judged by.
     // Nor does one that excluded a cluster: its closest are what is left beyond the gap, too far
     // for its size, and each such lookup would lower the estimate further and get the next clean
-    // lookup flagged.
+    // lookup flagged. While the estimate is still our young table's, "ordinary" is "not flagged":
+    // judged by a table 3-8x too small an honest neighbourhood is below LOG_P_CLEAN, and a peer just
+    // restarted refused its own join lookup and every lookup after it for minutes (1 sample a minute
+    // after its restart in churn.yaml), judged by the young table all that time. Once MIN_SAMPLES
+    // lookups have spoken, their upper quartile outvotes one cluster among them.
     const local = sizeFromDistances(d)
-    if (local !== undefined && l.suspects === 0 && closest.length >= cfg.k / 2 && ev !== undefined && ev.logP > LOG_P_CLEAN) core.sizeEstimator.add(local)
+    const ordinary = ev !== undefined && ev.logP > (sound ? LOG_P_CLEAN : LOG_P_FLAG_YOUNG)
+    if (local !== undefined && l.suspects === 0 && closest.length >= cfg.k / 2 && ordinary) core.sizeEstimator.add(local)
     // Not dense enough to flag, but not ordinary either (a loose cluster, a few times the honest
     // density, that k distances cannot tell from chance at the flag threshold): the region is
     // suspect, and its records are stored and looked for on a wider region. No peer is excluded.
@@ -97,8 +116,9 @@ export function earlyDensityCheck(core: EngineCore, l: Lookup): boolean {
   // Not before our join is done: until then the table holds what the bootstraps named, not our
   // neighbourhood, and says the network is a few dozen peers; judged by that, the few far answers
   // an early check sees flagged nearly every join lookup. The final check still runs on it, at a
-  // stricter threshold (LOG_P_FLAG_JOINING): a victim's join lookup must see past the cluster
-  // packed around its id.
+  // stricter threshold (LOG_P_FLAG_YOUNG): a victim's join lookup must see past the cluster
+  // packed around its id. After the join, until our lookups have given an estimate, the early
+  // checks run at that threshold too.
   if (!core.cfg.policy.sybilDetection || l.densityChecked || !core.joined) return false
   const d = awayFromTarget(
     sortedDistances(
@@ -108,7 +128,7 @@ export function earlyDensityCheck(core: EngineCore, l: Lookup): boolean {
   )
   const network = detectorSizeEstimate(core)
   const ev = network === undefined ? undefined : densityEvidence(d, network)
-  if (network === undefined || ev === undefined || ev.logP >= LOG_P_FLAG) return false
+  if (network === undefined || ev === undefined || ev.logP >= (estimateSound(core) ? LOG_P_FLAG : LOG_P_FLAG_YOUNG)) return false
   return excludeWindow(core, l, d, ev, network)
 }
 
