@@ -5,9 +5,9 @@ import type { EngineCore } from '../core.js'
 import { EMPTY } from '../core.js'
 import type { Contact, Request } from '../types.js'
 import { hasId, peerHashOf } from '../contact-keys.js'
-import { respond } from './respond.js'
+import { respondKeyed } from './respond.js'
 
 export function handleFindNode(core: EngineCore, from: Contact, req: Request): void {
   if (hasId(from, req.target)) core.table.noteAnnounce(from, core.nowMs)
-  respond(core, from, req, core.table.closestSet(req.target, core.cfg.k, from.peer, true, core.nowMs, peerHashOf(from)), EMPTY)
+  respondKeyed(core, from, req, core.table.closestSetKeyed(req.target, core.cfg.k, from.peer, true, core.nowMs, peerHashOf(from)), EMPTY)
 }
