@@ -35,7 +35,7 @@
 // and bucket j < b shares j bits; so it visits bucket b, then the j > b group, then b-1 .. 0, and
 // sorts only the group that straddles n. closestSet() (the answer to a FIND_NODE) returns the same
 // contacts unsorted, so it ranks only that straddling group, to choose its members.
-import type { CloserKeys, Contact } from './types.js'
+import type { Contact } from './types.js'
 import type { NodeId } from './ids.js'
 import { commonPrefixLength, compareDistance, idEquals } from './ids.js'
 import { KEY_BITS } from './constants.js'
@@ -465,57 +465,19 @@ export class RoutingTable extends TableSlots {
    */
   closestSet(target: NodeId, n: number, exclude?: string, skipSuspect = false, nowMs?: number, excludeHash?: number): Contact[] {
     const out = this.nearest(target, n, exclude, skipSuspect, false, excludeHash)
-    this.addAnnounced(out, target, n, exclude, nowMs)
-    return out
-  }
-
-  /**
-   * closestSet() with the contacts' keys as this table holds them (CloserKeys: id prefix and handle
-   * hash, three numbers a contact), read from the columns the search has just scanned: the answer
-   * to a FIND_NODE or GET_PROVIDERS, which the asker then ranks without reading the contacts.
-   */
-  closestSetKeyed(target: NodeId, n: number, exclude?: string, skipSuspect = false, nowMs?: number, excludeHash?: number): CloserKeys {
-    const out = this.nearest(target, n, exclude, skipSuspect, false, excludeHash)
-    const keys = new Array<number>(3 * out.length)
-    const slots = this.scratch.outSlots
-    const a = this.i32
-    for (let i = 0; i < out.length; i++) {
-      const s = slots[i]!
-      keys[3 * i] = a[this.oHi + s]!
-      keys[3 * i + 1] = a[this.oLo + s]!
-      keys[3 * i + 2] = a[this.oPeer + s]!
-    }
-    const at = this.addAnnounced(out, target, n, exclude, nowMs)
-    if (at >= 0) {
-      const c = out[at]!
-      keys[3 * at] = idHiOf(c)
-      keys[3 * at + 1] = idLoOf(c)
-      keys[3 * at + 2] = peerHashOf(c)
-    }
-    return { contacts: out, keys }
-  }
-
-  /**
-   * The announcer whose id is `target` (when one is remembered) into a closestSet() answer: it is at
-   * distance 0, so it belongs in it, in place of the farthest when the answer is full. Returns the
-   * index it took, or -1 (none, or already in the answer).
-   */
-  private addAnnounced(out: Contact[], target: NodeId, n: number, exclude: string | undefined, nowMs: number | undefined): number {
     const a = this.announced
-    if (a === undefined || nowMs === undefined || n <= 0) return -1
+    if (a === undefined || nowMs === undefined || n <= 0) return out
     const c = a.find(target, nowMs)
-    if (c === undefined || c.peer === exclude) return -1
+    if (c === undefined || c.peer === exclude) return out
+    // It is at distance 0: it belongs in the answer, in place of the farthest when the answer is full.
     let far = -1
     for (let i = 0; i < out.length; i++) {
-      if (out[i]!.peer === c.peer) return -1
+      if (out[i]!.peer === c.peer) return out
       if (far < 0 || compareDistance(out[i]!.id, out[far]!.id, target) > 0) far = i
     }
-    if (out.length < n) {
-      out.push(c)
-      return out.length - 1
-    }
-    out[far] = c
-    return far
+    if (out.length < n) out.push(c)
+    else out[far] = c
+    return out
   }
 
   /** `contact` made a self-lookup that reached us (see announced-peers.ts); a no-op unless the policy keeps announcements. */
@@ -547,12 +509,8 @@ export class RoutingTable extends TableSlots {
     if (ordered || g > n - got) return this.flushSorted(got, n, g, target)
     const ss = this.scratch.slots
     const out = this.scratch.out
-    const os = this.scratch.outSlots
     const cs = this.contacts
-    for (let i = 0; i < g; i++) {
-      out[got + i] = cs[ss[i]!]!
-      os[got + i] = ss[i]!
-    }
+    for (let i = 0; i < g; i++) out[got + i] = cs[ss[i]!]!
     return got + g
   }
 
@@ -608,11 +566,7 @@ export class RoutingTable extends TableSlots {
       ks[j + 1] = k
       m++
     }
-    const os = this.scratch.outSlots
-    for (let i = 0; i < m; i++) {
-      out[got + i] = cs[ss[i]!]!
-      os[got + i] = ss[i]!
-    }
+    for (let i = 0; i < m; i++) out[got + i] = cs[ss[i]!]!
     return got + m
   }
 
@@ -762,6 +716,4 @@ export class TableScratch {
   readonly subranges: number[] = new Array<number>(SUBRANGES).fill(0)
   readonly keys: number[] = []
   readonly out: Contact[] = []
-  /** The slot of each contact in `out` (closestSetKeyed reads its keys there). */
-  readonly outSlots: number[] = []
 }

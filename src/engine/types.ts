@@ -50,25 +50,6 @@ export interface Response {
   readonly providers: readonly Contact[]
   /** Set when the responder refused the request (e.g. "rate-limited", "overloaded"). */
   readonly error?: string
-  /**
-   * The closer contacts' derived keys, from the answering engine's own table (optional: see
-   * CloserKeys). Never decoded from the wire: the node's responses have none.
-   */
-  readonly closerKeys?: CloserKeys
-}
-
-/**
- * A response's closer contacts' keys as the answering engine's table holds them: for contact i of
- * `contacts`, its id's first 16 bits at keys[3i], its next 32 bits (signed) at keys[3i + 1] and
- * hashString(peer) at keys[3i + 2] (contact-keys.ts). An engine answering from its table sets them
- * (it has them in its flat columns), so the asker ranks the answer without reading 20 contact
- * objects that, in a large simulated network, sit in no cache. They are read only while
- * `contacts` is the response's `closer` itself (a driver that replaces `closer` makes them void),
- * and only by an engine in the same process: they must agree with the contacts.
- */
-export interface CloserKeys {
-  readonly contacts: readonly Contact[]
-  readonly keys: readonly number[]
 }
 
 export type Message = Request | Response

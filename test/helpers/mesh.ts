@@ -26,8 +26,6 @@ export interface MeshOptions {
   onDeliver?: (to: number, from: Contact, msg: Message, atMs: number) => void
   /** Contact factory override (e.g. to set ipGroup). */
   contact?: (i: number, id: Uint8Array) => Contact
-  /** Replaces every message as it is sent (a driver that rewrites what it carries). */
-  rewrite?: (msg: Message) => Message
 }
 
 export class Mesh {
@@ -42,8 +40,6 @@ export class Mesh {
   private readonly rng: SeededRng
   nowMs = 0
   delivered = 0
-  /** Messages the engines sent to a handle no node has. */
-  sentToUnknown = 0
 
   constructor(readonly opts: MeshOptions) {
     const rng = new SeededRng(opts.seed ?? 'mesh')
@@ -76,11 +72,9 @@ export class Mesh {
     const lat = this.opts.latencyMs ?? 10
     for (const s of out.sends) {
       const to = this.byPeer.get(s.to.peer)
-      if (to === undefined) this.sentToUnknown++
       if (to === undefined || this.dead.has(to)) continue
       const far = this.opts.far !== undefined && (this.opts.far.has(to) || this.opts.far.has(node))
-      const msg = this.opts.rewrite?.(s.msg) ?? s.msg
-      this.queue.push(this.nowMs + lat + (far ? (this.opts.farExtraMs ?? 300) : 0), { kind: 'deliver', to, from: this.contacts[node]!, msg })
+      this.queue.push(this.nowMs + lat + (far ? (this.opts.farExtraMs ?? 300) : 0), { kind: 'deliver', to, from: this.contacts[node]!, msg: s.msg })
     }
     for (const ev of out.events) this.events.push({ node, ev, atMs: this.nowMs })
     const at = Math.max(out.nextDeadlineMs, this.nowMs)

@@ -3,9 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { hashString, hasId, idHiOf, idLoOf, isPeer, peerHashOf, samePeer, wellFormedId, withKeys } from '../../src/engine/contact-keys.js'
 import { SeededRng } from '../../src/engine/rng.js'
-import type { Contact, Message } from '../../src/engine/types.js'
-import { RoutingTable } from '../../src/engine/routing-table.js'
-import { engineConfig } from '../../src/engine/config.js'
+import type { Contact } from '../../src/engine/types.js'
 import { Mesh } from '../helpers/mesh.js'
 
 const plain = (id: Uint8Array, peer: string): Contact => ({ id, peer, addrs: [], ipGroup: '' })
@@ -69,71 +67,5 @@ describe('an engine network with keyed contacts', () => {
     expect(keyed.results).toHaveLength(40)
     expect(keyed.delivered).toBeGreaterThan(10_000)
     expect(keyed).toEqual(run(false))
-  })
-})
-
-describe("an answer's closer keys (CloserKeys)", () => {
-  it('are the keys of the contacts closestSet() answers, the announced peer among them', () => {
-    const cfg = engineConfig({})
-    const rng = new SeededRng('closer-keys')
-    const self = rng.bytes(32)
-    const table = new RoutingTable(self, 20, 8, { ...cfg.policy, announcedPeers: 4 })
-    for (let i = 0; i < 300; i++) {
-      const c: Contact = { id: rng.bytes(32), peer: `p${i}`, addrs: [], ipGroup: `10.${i & 255}.${i >> 8}` }
-      table.observeCode(i % 2 === 0 ? withKeys(c) : c, i) // keyed or not: the table's columns are the same
-    }
-    const announcer = withKeys({ id: rng.bytes(32), peer: 'announcer', addrs: [], ipGroup: '10.9.9' })
-    table.noteAnnounce(announcer, 1000)
-    for (const [target, nowMs] of [[rng.bytes(32), 1000], [announcer.id, 1000], [self, undefined]] as const) {
-      const plainAnswer = table.closestSet(target, 20, 'p7', true, nowMs)
-      const ck = table.closestSetKeyed(target, 20, 'p7', true, nowMs)
-      expect(ck.contacts).toEqual(plainAnswer)
-      expect(ck.keys).toEqual(ck.contacts.flatMap((c) => [idHiOf(c), idLoOf(c), peerHashOf(c)]))
-    }
-    expect(table.closestSetKeyed(announcer.id, 20, 'p7', true, 1000).contacts).toContain(announcer)
-  })
-
-  it('change no lookup: with them, without them, or voided by a driver that replaced the contacts', () => {
-    let keyed = 0
-    const run = (rewrite?: (msg: Message) => Message) => {
-      const mesh = new Mesh({ n: 120, seed: 'closer-keys', contact: (i, id) => withKeys({ id, peer: `p${i}`, addrs: [], ipGroup: `10.0.${i >> 8}` }), rewrite })
-      mesh.startAll(20)
-      mesh.runUntil(20_000)
-      const rng = new SeededRng('targets')
-      for (let t = 0; t < 40; t++) mesh.lookup((t * 7) % 120, t % 3 === 0 ? 'PROVIDE' : t % 3 === 1 ? 'GET_PROVIDERS' : 'FIND_NODE', rng.bytes(32), t)
-      mesh.runUntil(60_000)
-      const results = mesh.results().map((r) => [r.tag, r.success, r.hops, r.messages, r.endMs, r.closest.map((c) => c.peer), r.providers.map((c) => c.peer)])
-      return { results, delivered: mesh.delivered, tables: mesh.nodes.map((e) => e.contacts().map((c) => c.peer)) }
-    }
-    const withThem = run((msg) => {
-      if (msg.kind === 'response' && msg.closerKeys !== undefined && msg.closer.length > 0) keyed++
-      return msg
-    })
-    expect(keyed).toBeGreaterThan(1000) // the engines' answers do carry them
-    expect(withThem.results).toHaveLength(40)
-    expect(run((msg) => (msg.kind === 'response' ? { ...msg, closerKeys: undefined } : msg))).toEqual(withThem)
-    // A copy of the contacts (as a codec's decode makes): the keys no longer describe `closer`.
-    expect(run((msg) => (msg.kind === 'response' ? { ...msg, closer: [...msg.closer] } : msg))).toEqual(withThem)
-  })
-
-  it('are not read for contacts a driver put in their place: those are checked as any answer is', () => {
-    const bad: Contact = { id: new Uint8Array(5), peer: 'bad', addrs: [], ipGroup: '' }
-    let replaced = 0
-    const mesh = new Mesh({
-      n: 40,
-      seed: 'closer-keys-void',
-      rewrite: (msg) => {
-        if (msg.kind !== 'response' || msg.closerKeys === undefined || msg.closer.length === 0) return msg
-        replaced++
-        // Same length, the keys kept: only their `contacts` tells they describe another list.
-        return { ...msg, closer: [bad, ...msg.closer.slice(1)] }
-      },
-    })
-    mesh.startAll(20)
-    mesh.runUntil(20_000)
-    expect(replaced).toBeGreaterThan(100)
-    // Taken as a candidate, 'bad' would have been queried: it was dropped as malformed instead.
-    expect(mesh.sentToUnknown).toBe(0)
-    expect(mesh.nodes.map((e) => e.checkInvariants())).toEqual(mesh.nodes.map(() => undefined))
   })
 })

@@ -143,8 +143,6 @@ export class Lookup {
   /** merge()'s working space, made at the first answer: the answer's contacts sorted, their keys, their places. */
   private inC: Contact[] | undefined
   private inK: number[] | undefined
-  /** The answer's handle hashes beside inC (from its keys; -1 without them). */
-  private inH: number[] | undefined
   private inAt: number[] | undefined
   /**
    * FIND_NODE and PROVIDE want the closest peers: a slow one keeps its place among the k closest
@@ -249,7 +247,7 @@ export class Lookup {
    * shift its tail once per contact. When the path could overflow, add() decides who stays (the
    * order of the answer matters then), so that case takes add() contact by contact.
    */
-  private merge(closer: readonly Contact[], hop: number, path: number, keys: readonly number[] | undefined): void {
+  private merge(closer: readonly Contact[], hop: number, path: number): void {
     const P = this.paths[path]!
     const { cands, dks } = P
     const n0 = cands.length
@@ -260,35 +258,21 @@ export class Lookup {
     }
     const inC = (this.inC ??= [])
     const inK = (this.inK ??= [])
-    const inH = (this.inH ??= [])
     const at = (this.inAt ??= [])
-    // Sort the answer by distance, stable (a contact goes after its equals, as add() puts it). With
-    // the answer's keys (CloserKeys) a contact's own object is read only on a tie or a hash match.
+    // Sort the answer by distance, stable (a contact goes after its equals, as add() puts it).
     let m = 0
     for (let i = 0; i < closer.length; i++) {
       const c = closer[i]!
-      let dk: number
-      let h: number
-      if (keys !== undefined) {
-        h = keys[3 * i + 2]!
-        // isPeer(c, selfPeer, selfHash) from the handle's hash; inExcluded reads the id only when a range is excluded.
-        if ((h === this.selfHash && c.peer === this.selfPeer) || (this.excluded !== undefined && this.inExcluded(c.id))) continue
-        dk = (keys[3 * i]! ^ this.thi) * 4294967296 + ((keys[3 * i + 1]! ^ this.tlo) >>> 0)
-      } else {
-        if (isPeer(c, this.selfPeer, this.selfHash) || this.inExcluded(c.id)) continue
-        dk = this.distKey(c)
-        h = -1
-      }
+      if (isPeer(c, this.selfPeer, this.selfHash) || this.inExcluded(c.id)) continue
+      const dk = this.distKey(c)
       let j = m
       while (j > 0 && (inK[j - 1]! > dk || (inK[j - 1] === dk && this.tie(inC[j - 1]!, c) > 0))) {
         inC[j] = inC[j - 1]!
         inK[j] = inK[j - 1]!
-        inH[j] = inH[j - 1]!
         j--
       }
       inC[j] = c
       inK[j] = dk
-      inH[j] = h
       m++
     }
     // Where each goes among the path's candidates, and which are held already (by the path, or by
@@ -299,15 +283,13 @@ export class Lookup {
     for (let j = 0; j < m; j++) {
       const c = inC[j]!
       const dk = inK[j]!
-      const h = inH[j]!
       if (claimed !== undefined && claimed.has(c.peer)) continue
       while (pos < n0 && (dks[pos]! < dk || (dks[pos] === dk && this.tie(cands[pos]!.contact, c) <= 0))) pos++
       if (claimed === undefined) {
         if (this.heldBefore(P, pos, c, dk)) continue
         let dup = false
         for (let q = a - 1; q >= 0 && inK[q] === dk; q--) {
-          // samePeer; from the keys' handle hashes when the answer has them (h >= 0: both keyed).
-          if (h >= 0 ? inC[q] === c || (inH[q] === h && inC[q]!.peer === c.peer) : samePeer(inC[q]!, c)) {
+          if (samePeer(inC[q]!, c)) {
             dup = true
             break
           }
@@ -317,7 +299,6 @@ export class Lookup {
       claimed?.add(c.peer)
       inC[a] = c
       inK[a] = dk
-      inH[a] = h
       at[a] = pos
       a++
     }
@@ -453,12 +434,12 @@ export class Lookup {
    * The answer to c's query. False when the lookup has no use for it: the lookup has ended, or c
    * is no longer waited for (it failed at the per-hop timeout, or was excluded as a suspect).
    */
-  answered(c: Candidate, closer: readonly Contact[], providers: readonly Contact[], keys?: readonly number[]): boolean {
+  answered(c: Candidate, closer: readonly Contact[], providers: readonly Contact[]): boolean {
     if (this.stopped || (c.state !== INFLIGHT && c.state !== SLOW)) return false
     if (c.state === INFLIGHT) this.land(c)
     moveTo(c, ANSWERED)
     this.answers++
-    this.merge(closer, c.hop + 1, c.path, keys)
+    this.merge(closer, c.hop + 1, c.path)
     for (const pv of providers) {
       this.providerSources ??= new Map()
       const sources = this.providerSources.get(pv.peer)

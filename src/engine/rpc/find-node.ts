@@ -5,9 +5,9 @@ import type { EngineCore } from '../core.js'
 import { EMPTY } from '../core.js'
 import type { Contact, Request } from '../types.js'
 import { hasId, peerHashOf } from '../contact-keys.js'
-import { respondKeyed } from './respond.js'
+import { respond } from './respond.js'
 
 export function handleFindNode(core: EngineCore, from: Contact, req: Request): void {
   if (hasId(from, req.target)) core.table.noteAnnounce(from, core.nowMs)
-  respondKeyed(core, from, req, core.table.closestSetKeyed(req.target, core.cfg.k, from.peer, true, core.nowMs, peerHashOf(from)), EMPTY)
+  respond(core, from, req, core.table.closestSet(req.target, core.cfg.k, from.peer, true, core.nowMs, peerHashOf(from)), EMPTY)
 }

@@ -3,9 +3,9 @@ import type { EngineCore } from '../core.js'
 import type { Contact, Request } from '../types.js'
 import { toHex } from '../ids.js'
 import { peerHashOf } from '../contact-keys.js'
-import { respondKeyed } from './respond.js'
+import { respond } from './respond.js'
 
 export function handleGetProviders(core: EngineCore, from: Contact, req: Request): void {
   const k = core.cfg.k
-  respondKeyed(core, from, req, core.table.closestSetKeyed(req.target, k, from.peer, true, undefined, peerHashOf(from)), core.store.get(toHex(req.target), core.nowMs, k))
+  respond(core, from, req, core.table.closestSet(req.target, k, from.peer, true, undefined, peerHashOf(from)), core.store.get(toHex(req.target), core.nowMs, k))
 }

@@ -39,15 +39,12 @@ export function onResponse(core: EngineCore, from: Contact, res: Response): void
     case 'lookup': {
       const k = core.cfg.k
       const l = p.lookup
-      // Keys from the answering engine's table (CloserKeys) vouch for the contacts' ids: they need
-      // no check, and the lookup ranks them by the keys without reading them.
-      const keys = closerKeysOf(res, k)
-      const closer = keys !== undefined ? res.closer : sanitize(res.closer, k)
+      const closer = sanitize(res.closer, k)
       const providers = l.op === 'GET_PROVIDERS' ? sanitize(res.providers, k) : EMPTY
       if (res.closer.length > k || res.providers.length > k) core.emit({ kind: 'peer-misbehaved', peer: from.peer, reason: 'oversized-response' })
       // A late answer from a replica that a finished PROVIDE left unconfirmed: store there now.
       if (l.takeDeferredProvide(p.cand)) core.sendRequest(p.to, 'ADD_PROVIDER', l.key, l.target, [core.self], undefined)
-      if (!l.answered(p.cand, closer, providers, keys)) core.ignored.unawaitedQuery++
+      if (!l.answered(p.cand, closer, providers)) core.ignored.unawaitedQuery++
       advance(core, l)
       break
     }
@@ -104,17 +101,6 @@ function failRpc(core: EngineCore, p: Pending): void {
       onBootstrapPingFailed(core)
       break
   }
-}
-
-/**
- * The keys of the response's closer contacts (CloserKeys), when it carries them for its `closer`
- * itself (not replaced since), one triple a contact, and at most `max` contacts (sanitize() would
- * keep it as it is); otherwise undefined.
- */
-function closerKeysOf(res: Response, max: number): readonly number[] | undefined {
-  const ck = res.closerKeys
-  if (ck === undefined || ck.contacts !== res.closer || res.closer.length > max || ck.keys.length !== 3 * res.closer.length) return undefined
-  return ck.keys
 }
 
 /** Drops malformed contacts and truncates to `max`: remote input never breaks the engine. */
