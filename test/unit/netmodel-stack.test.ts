@@ -6,6 +6,7 @@ import { StackModel, requestRtts, stackSpec, STACK_DEFAULTS } from '../../src/ne
 import { Network } from '../../src/sim/network.js'
 import { SeededRng } from '../../src/engine/rng.js'
 import { parseScenarioText } from '../../src/sim/scenario.js'
+import { smallStackScenarioText } from '../helpers/stack-scenario.js'
 import { runScenario } from '../../src/sim/run-scenario.js'
 import { renderJson } from '../../src/report/files.js'
 import { UserSpaceShaper, type PeerPlace } from '../../src/node/shaper/link-shaper.js'
@@ -108,31 +109,11 @@ describe('Network with the stack model', () => {
   })
 })
 
-const SMALL = `
-name: stack-small
-seed: 5
-duration_s: 120
-warmup_s: 40
-network:
-  peers: 60
-  bootstraps: 2
-  join_spread_s: 15
-  regions:
-    - { name: europe-west, weight: 1 }
-    - { name: north-america-east, weight: 1 }
-  access_latency_ms: { median: 2, sigma: 0.5 }
-  loss: 0.001
-workload:
-  find_node_per_s: 4
-  provide_per_s: 0.5
-  get_providers_per_s: 2
-metrics:
-  window_s: 40
-`
+const SMALL = (stack?: string): string => smallStackScenarioText('stack-small', 5, stack)
 
 describe('network.stack in a run', () => {
   const run = (stack: string | undefined) =>
-    runScenario(parseScenarioText(stack === undefined ? SMALL : SMALL.replace('loss: 0.001', `loss: 0.001\n  stack: ${stack}`), 'stack-small.yaml'), { scenarioPath: 'stack-small.yaml', toolVersion: 'test' })
+    runScenario(parseScenarioText(SMALL(stack), 'stack-small.yaml'), { scenarioPath: 'stack-small.yaml', toolVersion: 'test' })
 
   it('is off by default (the resolved scenario has no stack) and deterministic when on', () => {
     const off = run(undefined)
@@ -175,7 +156,7 @@ describe('network.stack in a run', () => {
       }
     }
     const withStack = (stack: string | undefined) =>
-      runScenario(parseScenarioText(stack === undefined ? SMALL : SMALL.replace('loss: 0.001', `loss: 0.001\n  stack: ${stack}`), 's.yaml'), { engineFactory: factory, scenarioPath: 's.yaml', toolVersion: 'test' })
+      runScenario(parseScenarioText(SMALL(stack), 's.yaml'), { engineFactory: factory, scenarioPath: 's.yaml', toolVersion: 'test' })
     withStack(undefined)
     expect(seen).toHaveLength(0)
     withStack('{ setup_cpu_ms: 0, rpc_cpu_ms: 0 }')
@@ -191,8 +172,8 @@ describe('network.stack in a run', () => {
   })
 
   it('refuses a bad field with one line naming it', () => {
-    expect(() => parseScenarioText(SMALL.replace('loss: 0.001', 'loss: 0.001\n  stack: { setup_rtts: -1 }'), 's.yaml')).toThrow(/network\.stack\.setup_rtts/)
-    expect(() => parseScenarioText(SMALL.replace('loss: 0.001', 'loss: 0.001\n  stack: { bogus: 1 }'), 's.yaml')).toThrow(/network\.stack/)
+    expect(() => parseScenarioText(SMALL('{ setup_rtts: -1 }'), 's.yaml')).toThrow(/network\.stack\.setup_rtts/)
+    expect(() => parseScenarioText(SMALL('{ bogus: 1 }'), 's.yaml')).toThrow(/network\.stack/)
   })
 })
 

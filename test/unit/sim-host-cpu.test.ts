@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { HostCpu } from '../../src/sim/host-cpu.js'
 import { hostsSchema, StackModel, stackSpec } from '../../src/netmodel/stack.js'
 import { parseScenarioText } from '../../src/sim/scenario.js'
+import { smallStackScenarioText } from '../helpers/stack-scenario.js'
 import { runScenario } from '../../src/sim/run-scenario.js'
 import { renderJson } from '../../src/report/files.js'
 import { TESTBED_BACKGROUND_CPU_MS, withTestbedHosts } from '../../src/testbed/calibrate.js'
@@ -60,31 +61,10 @@ describe('StackModel on shared processes', () => {
   })
 })
 
-const SMALL = `
-name: hosts-small
-seed: 7
-duration_s: 120
-warmup_s: 40
-network:
-  peers: 60
-  bootstraps: 2
-  join_spread_s: 15
-  regions:
-    - { name: europe-west, weight: 1 }
-    - { name: north-america-east, weight: 1 }
-  access_latency_ms: { median: 2, sigma: 0.5 }
-  loss: 0.001
-  stack: STACK
-workload:
-  find_node_per_s: 4
-  provide_per_s: 0.5
-  get_providers_per_s: 2
-metrics:
-  window_s: 40
-`
+const SMALL = (stack?: string): string => smallStackScenarioText('hosts-small', 7, stack)
 
 describe('network.stack.hosts in a run', () => {
-  const scenario = (stack: string) => parseScenarioText(SMALL.replace('STACK', stack), 'hosts-small.yaml')
+  const scenario = (stack: string) => parseScenarioText(SMALL(stack), 'hosts-small.yaml')
   const run = (stack: string) => runScenario(scenario(stack), { scenarioPath: 'hosts-small.yaml', toolVersion: 'test' })
 
   it('is deterministic, and a crowded machine is slower than a CPU per peer', () => {
@@ -100,7 +80,7 @@ describe('network.stack.hosts in a run', () => {
   })
 
   it('refuses a cpu fault beside it, and background work that leaves a process nothing', () => {
-    expect(() => parseScenarioText(SMALL.replace('STACK', '{ hosts: { processes: 2, cores: 2 } }') + 'faults:\n  - { id: hot, kind: cpu, at_s: 50, for_s: 10, service_ms: 50, queue_max: 8, targets: bootstrap }\n', 'x.yaml')).toThrow(/network\.stack\.hosts.*"cpu" fault/)
+    expect(() => parseScenarioText(SMALL('{ hosts: { processes: 2, cores: 2 } }') + 'faults:\n  - { id: hot, kind: cpu, at_s: 50, for_s: 10, service_ms: 50, queue_max: 8, targets: bootstrap }\n', 'x.yaml')).toThrow(/network\.stack\.hosts.*"cpu" fault/)
     // 30 peers per process at 40 ms a second: 1.2 cores wanted, 1 given.
     expect(() => scenario('{ hosts: { processes: 2, cores: 2, background_cpu_ms: 40 } }')).toThrow(/background_cpu_ms.*1\.20 of a core/)
   })
@@ -110,7 +90,7 @@ describe('network.stack.hosts in a run', () => {
     expect(s.network.stack!.hosts).toEqual({ processes: 2, cores: 4, background_cpu_ms: 2 })
     // Not declared: the testbed's measured background.
     expect(withTestbedHosts(scenario('{}'), 2, 2).network.stack!.hosts).toEqual({ processes: 2, cores: 2, background_cpu_ms: TESTBED_BACKGROUND_CPU_MS })
-    const plain = parseScenarioText(SMALL.replace('  stack: STACK\n', ''), 'x.yaml')
+    const plain = parseScenarioText(SMALL(), 'x.yaml')
     expect(withTestbedHosts(plain, 2, 4)).toBe(plain)
   })
 })
