@@ -138,6 +138,10 @@ export function compareRuns(sim: Report, tb: Report, nodes: number, tol: Toleran
     // missing in a few minutes of real time (few restarts), these never are.
     row('all_starts_ready_p50_s', sim.readiness?.time_to_ready_p50_s, tb.readiness?.time_to_ready_p50_s),
     row('all_starts_ready_p99_s', sim.readiness?.time_to_ready_p99_s, tb.readiness?.time_to_ready_p99_s),
+    // The scenario's gates on a fault's window (the nodes outside a partition, for one), shown.
+    ...sim.gates
+      .filter((g) => g.window !== 'all')
+      .map((g) => row(`gate ${g.metric} (${g.window})`, g.measured, tb.gates.find((x) => x.metric === g.metric && x.window === g.window)?.measured)),
     ...alertRows(sim, tb, tol.alert_s),
   ]
   const pass = rows.every((r) => r.verdict !== 'fail' && !(r.tolerance !== '' && r.verdict === 'missing'))

@@ -33,7 +33,10 @@ export type FromWorker =
   | { readonly t: 'ready-to-work' }
   | { readonly t: 'started'; readonly idx: number; readonly peerId: string; readonly addr: string; readonly httpPort: number }
   | { readonly t: 'start-failed'; readonly idx: number; readonly error: string }
+  /** The node's /readyz turned 200; `readyS` is seconds since its start (the first time: its time to ready). */
   | { readonly t: 'node-ready'; readonly idx: number; readonly readyS: number }
+  /** The node's /readyz stopped answering 200 after it had. */
+  | { readonly t: 'node-unready'; readonly idx: number }
   | { readonly t: 'stopped'; readonly idx: number }
   | {
       readonly t: 'lookup-done'

@@ -37,6 +37,7 @@ import { engineConfigFor } from '../sim/simulation.js'
 import { createPeers } from '../sim/peers.js'
 import { ContentKeys, nextGapMs } from '../sim/workload.js'
 import { MetricsLog, NA, OUTCOME_FAIL, OUTCOME_OK, OUTCOME_SHED } from '../sim/metrics.js'
+import { FAIL, LookupLog, OK, SHED } from '../sim/recovery/lookup-log.js'
 import { resolveGroups, resolveTarget, type PeerLayout } from '../sim/faults/targets.js'
 import { checkGates } from '../sim/gates.js'
 import { CDF_FRACTIONS, replayCommand } from '../sim/run-scenario.js'
@@ -178,11 +179,12 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
     for (const [name, t] of groups) if (t.kind === 'peers' && t.member[i] === 1) g.push(name)
     places.push({ region: regionNames[placed.regionOf[i]!]!, accessMs: placed.accessMs[i]!, groups: g, bootstrap: i < net.bootstraps })
   }
-  const faults: { spec: FaultSpec; members: string[] | null }[] = (scenario.faults ?? []).map((spec) => {
+  /** Each fault with the peers it targets (null: every link, as a region pair's latency). */
+  const faults: { spec: FaultSpec; members: string[] | null; member: Uint8Array | null }[] = (scenario.faults ?? []).map((spec) => {
     const t = resolveTarget(spec.targets, layout, groups, rng.fork(`fault/${spec.id}/targets`))
     const members: string[] = []
     if (t.kind === 'peers') for (let i = 0; i < n; i++) if (t.member[i] === 1) members.push(peerIds[i]!)
-    return { spec, members: t.kind === 'peers' ? members : null }
+    return { spec, members: t.kind === 'peers' ? members : null, member: t.kind === 'peers' ? t.member : null }
   })
 
   // ------------------------------------------------------------------ workers
@@ -204,11 +206,15 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
   let t0 = performance.now()
   const now = (): number => performance.now() - t0
   const log = new MetricsLog()
+  /** The lookups with their issuers: a fault's window is also judged on the nodes outside its targets. */
+  const issued = new LookupLog()
   const rpcTimes = new RpcTimes()
   const tables: TableDump[] = []
   const online = new Uint8Array(n)
   const ready = new Uint8Array(n)
   const startedAt = new Float64Array(n)
+  /** 1 once a node's current start has been ready (its time to ready is counted once a start). */
+  const wasReady = new Uint8Array(n)
   const addrOf: string[] = new Array<string>(n).fill('')
   const httpPortOf = new Int32Array(n)
   let prom: PrometheusServer | undefined
@@ -267,7 +273,11 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
       case 'node-ready':
         if (online[m.idx] !== 1) return
         setReady(m.idx, true)
-        log.addReady(startedAt[m.idx]!, m.readyS)
+        if (wasReady[m.idx] === 0) log.addReady(startedAt[m.idx]!, m.readyS)
+        wasReady[m.idx] = 1
+        return
+      case 'node-unready':
+        if (online[m.idx] === 1) setReady(m.idx, false)
         return
       case 'stopped':
         return
@@ -330,6 +340,7 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
       if (set === undefined) keyProviders.set(p.keyIdx, (set = new Set()))
       set.add(peerIds[p.issuer]!)
     }
+    issued.add(p.issuer, p.startMs, p.startMs + m.latencyMs, Math.min(255, m.hops), shed ? SHED : m.success ? OK : FAIL, -1)
     log.addLookup({
       op: p.op,
       outcome,
@@ -345,6 +356,7 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
   const startNode = (i: number, bootstraps: string[], port = 0): Promise<boolean> => {
     online[i] = 1
     startedAt[i] = now()
+    wasReady[i] = 0
     const spec: NodeSpec = { idx: i, keySeed: keySeeds[i]!, bootstraps, port, place: places[i]! }
     const p = waitFor(`started/${i}`, 60_000)
     sendTo(workerOf[i]!, { t: 'start', node: spec })
@@ -560,7 +572,11 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
       const id = w.slice(w.indexOf(':') + 1)
       const f = faultWindows.find((x) => x.id === id)
       if (f === undefined) return {}
-      return w.startsWith('during:') ? log.compute(f.at_s * 1000, f.until_s * 1000) : log.compute(f.until_s * 1000, endMs)
+      const [fromMs, toMs] = w.startsWith('during:') ? [f.at_s * 1000, f.until_s * 1000] : [f.until_s * 1000, endMs]
+      // As the simulator's chaos metrics: lookups issued by nodes outside the fault's targets.
+      const member = faults.find((x) => x.spec.id === id)?.member ?? null
+      const out = issued.figures(fromMs, toMs, member === null ? undefined : (i) => member[i] !== 1)
+      return { ...log.compute(fromMs, toMs), outside_lookup_success: out.success, outside_lookup_p95_ms: out.p95Ms, outside_hops_p99: out.hopsP99 }
     }
     const gates = checkGates(scenario.gates, windowMetrics)
     const windowS = scenario.metrics.window_s

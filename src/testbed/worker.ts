@@ -18,6 +18,8 @@ import { RpcTimes } from '../netmodel/rpc-times.js'
 import type { TableDump } from './table-fill.js'
 
 const READY_POLL_MS = 200
+/** After a node is first ready, its /readyz is polled this often: the workload issues from ready nodes, as the simulator's does. */
+const READY_WATCH_MS = 1_000
 const HANDSHAKE_TIMEOUT_MS = 15_000
 
 let engine: EngineConfig | undefined
@@ -121,21 +123,26 @@ async function start(spec: NodeSpec): Promise<void> {
   }
 }
 
-/** Polls the node's /readyz until 200 (or the node is stopped). */
+/**
+ * Polls the node's /readyz until it stops: every READY_POLL_MS until its first 200 (the time to
+ * ready), then every READY_WATCH_MS, reporting each change. A node cut off from its bootstraps turns
+ * not ready and stops issuing the workload's lookups, as a simulated peer does.
+ */
 async function watchReady(idx: number, node: DhtNode, t0: number): Promise<void> {
+  let ready = false
   for (;;) {
     if (nodes.get(idx) !== node) return
     try {
       const res = await fetch(`http://127.0.0.1:${node.httpPort}/readyz`)
       await res.arrayBuffer()
-      if (res.status === 200) {
-        send({ t: 'node-ready', idx, readyS: (performance.now() - t0) / 1000 })
-        return
-      }
+      const now = res.status === 200
+      if (nodes.get(idx) !== node) return
+      if (now !== ready) send(now ? { t: 'node-ready', idx, readyS: (performance.now() - t0) / 1000 } : { t: 'node-unready', idx })
+      ready = now
     } catch {
       // not listening yet, or stopping
     }
-    await new Promise((r) => setTimeout(r, READY_POLL_MS))
+    await new Promise((r) => setTimeout(r, ready ? READY_WATCH_MS : READY_POLL_MS))
   }
 }
 

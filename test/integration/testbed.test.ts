@@ -89,7 +89,14 @@ describe('dht-sim testbed', () => {
     // The nodes' tables at the end, against the ideal tables of the nodes then online.
     expect(report.metrics.table_fill).toBeGreaterThan(0)
     expect(report.metrics.table_fill).toBeLessThanOrEqual(1)
-    expect(report.faults.map((f) => f.id)).toEqual(['boot-loss'])
+    expect(report.faults.map((f) => f.id)).toEqual(['boot-cut'])
+    // /readyz is watched after the first 200: cut off from their bootstrap, the nodes turn not
+    // ready (and stop issuing lookups) during the cut, and ready again after it.
+    const points = report.series.points
+    const during = points.filter((p) => p.t_s > 8 && p.t_s <= 16)
+    const low = Math.min(...during.map((p) => p.ready_nodes))
+    expect(low).toBeLessThanOrEqual(during[0]!.online_nodes / 2)
+    expect(points.at(-1)!.ready_nodes).toBeGreaterThan(low)
     expect(report.gates.map((g) => g.metric)).toEqual(['lookup_success'])
     expect(existsSync(join(out, 'report.md'))).toBe(true)
     for (const pid of report.testbed.worker_pids) expect(alive(pid)).toBe(false)

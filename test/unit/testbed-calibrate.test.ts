@@ -61,6 +61,15 @@ describe('calibration', () => {
     expect(rows.find((r) => r.metric === 'all_starts_ready_p99_s')).toMatchObject({ sim: 4, testbed: 5, verdict: 'info' })
   })
 
+  it("shows the scenario's gates side by side, a fault's window named, unjudged", () => {
+    const gate = (measured: number | null) => ({ metric: 'outside_lookup_p95_ms', op: '<' as const, threshold: 700, measured, pass: measured !== null && measured < 700, window: 'during:replica-cut' })
+    const sim = { ...report({}, []), gates: [gate(660)] }
+    const tb = { ...report({}, []), gates: [gate(2693)] }
+    const r = compareRuns(sim, tb, 200).rows.find((x) => x.metric === 'gate outside_lookup_p95_ms (during:replica-cut)')
+    expect(r).toMatchObject({ sim: 660, testbed: 2693, verdict: 'info' })
+    expect(compareRuns(sim, report({}, []), 200).rows.find((x) => x.metric.startsWith('gate '))!.verdict).toBe('missing')
+  })
+
   it('fails a toleranced pair the testbed did not measure', () => {
     const c = compareRuns(report({ lookup_p95_ms: 400, lookup_success: 1, messages_per_lookup: 10 }, [0, 1]), report({ lookup_p95_ms: null, lookup_success: 1, messages_per_lookup: 10 }, [0, 1]), 10)
     expect(c.rows.find((r) => r.metric === 'lookup_p95_ms')!.verdict).toBe('missing')
