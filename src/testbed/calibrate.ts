@@ -12,28 +12,44 @@
 // cores), so that it queues the same work behind the same neighbours (sim/host-cpu.ts).
 import type { Report } from '../sim/report-types.js'
 import type { ResolvedScenario } from '../sim/scenario.js'
-import { hostsSchema } from '../netmodel/stack.js'
+import { hostsSchema, type StackSpec } from '../netmodel/stack.js'
 import type { ProbeSection } from './probe.js'
 
 /**
  * CPU a testbed node's process spends per node per second besides its kad requests and set-ups
- * (libp2p's timers and bookkeeping, metrics, garbage collection), ms: the probe's 2.88 ms per node
- * per second in the window of a 200-node baseline on 2 workers, less the ~1.3 ms its requests
- * and set-ups cost at the stack model's figures (BENCHMARKS.md, "The simulator on the testbed's
- * processes").
+ * (libp2p's timers and bookkeeping, metrics, garbage collection), ms, when the testbed run did not
+ * measure it (measuredBackgroundMs): the probe's 2.88 ms per node per second in the window of a
+ * 200-node baseline on 2 workers, less the ~1.3 ms its requests and set-ups cost at the stack
+ * model's figures (BENCHMARKS.md, "The simulator on the testbed's processes").
  */
 export const TESTBED_BACKGROUND_CPU_MS = 1.5
 
 /**
+ * The background a testbed run measured, ms per node per second: its probe's CPU per node per
+ * second in the measured window, less what the window's connection set-ups and answered requests
+ * cost at the stack model's figures (the part the simulator charges them for). It moves with the
+ * machine (the same 200-node baseline gave 2.0 on one day's runs, where 1.5 was measured the day
+ * before), so calibrate measures it in the run it compares with. Null without the stack model or
+ * without the figures.
+ */
+export function measuredBackgroundMs(tb: Pick<Report, 'connections' | 'rpc' | 'virtual_duration_s'> & { readonly testbed: { readonly nodes: number; readonly probe: Pick<ProbeSection, 'cpu_ms_per_node_per_s'> } }, warmupS: number, stack: StackSpec | undefined): number | null {
+  const cpu = tb.testbed.probe.cpu_ms_per_node_per_s
+  const windowS = tb.virtual_duration_s - warmupS
+  if (stack === undefined || cpu === null || tb.connections === undefined || tb.rpc === undefined || !(windowS > 0) || tb.testbed.nodes <= 0) return null
+  const work = (tb.connections.opened * stack.setup_cpu_ms + tb.rpc.all.requests * stack.rpc_cpu_ms) / (windowS * tb.testbed.nodes)
+  return Math.max(0, Math.round((cpu - work) * 100) / 100)
+}
+
+/**
  * The scenario the simulator runs beside a testbed of `processes` worker processes on `cores`
  * cores: its stack model's peers share processes as the testbed's nodes do, with the testbed's
- * background work (a scenario that declares `hosts` keeps its own `background_cpu_ms`). Without
- * the stack model, nothing changes: the model has no CPU.
+ * background work (`backgroundMs`, as measured; a scenario that declares `hosts` keeps its own
+ * `background_cpu_ms`). Without the stack model, nothing changes: the model has no CPU.
  */
-export function withTestbedHosts(s: ResolvedScenario, processes: number, cores: number): ResolvedScenario {
+export function withTestbedHosts(s: ResolvedScenario, processes: number, cores: number, backgroundMs = TESTBED_BACKGROUND_CPU_MS): ResolvedScenario {
   const stack = s.network.stack
   if (stack === undefined) return s
-  const hosts = hostsSchema.parse({ background_cpu_ms: TESTBED_BACKGROUND_CPU_MS, ...(stack.hosts ?? {}), processes, cores })
+  const hosts = hostsSchema.parse({ background_cpu_ms: backgroundMs, ...(stack.hosts ?? {}), processes, cores })
   return { ...s, network: { ...s.network, stack: { ...stack, hosts } } }
 }
 
@@ -84,6 +100,9 @@ export interface Calibration {
   readonly verdict: 'pass' | 'fail' | 'starved'
   readonly latency_cdf: { readonly sim: Report['latency_cdf']; readonly testbed: Report['latency_cdf'] }
   readonly hops_histogram: { readonly sim: readonly number[]; readonly testbed: readonly number[] }
+  /** The simulator's `network.stack.hosts.background_cpu_ms` (null: no stack model), and whether the testbed run measured it. */
+  readonly background_cpu_ms?: number | null
+  readonly background_measured?: boolean
 }
 
 /** Mean of a histogram (index = value); null when empty. */
@@ -211,6 +230,7 @@ export function renderCalibrationMarkdown(c: Calibration): string {
     '',
     c.pass ? 'Every pair with a tolerance is within it.' : `${c.rows.filter((r) => r.verdict === 'fail' || (r.tolerance !== '' && r.verdict === 'missing')).map((r) => r.metric).join(', ')}: outside the tolerance (or not measured).`,
     '',
+    ...(c.background_cpu_ms !== undefined ? [`The simulator's processes: ${c.background_cpu_ms === null ? 'no' : `${c.background_cpu_ms} ms per node per second of`} background work${c.background_measured === true ? ', as the testbed measured it (its probe\'s CPU less its set-ups and requests at the model\'s figures)' : ''}.`, ''] : []),
     ...(c.starved ? [`STARVED, not judged: the testbed was short of CPU (${c.starved_because.join('; ')}); its latencies include the machine's queue.`, ''] : []),
   ]
   return lines.join('\n')

@@ -494,11 +494,15 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
     // Samples for the series and the turnover figure; worker stats for memory and CPU.
     const windowMs = scenario.metrics.window_s * 1000
     const samples: { ready: number; online: number }[] = []
-    const sample = (): void => {
+    const takeSample = (): number => {
       let on = 0
       for (let i = 0; i < n; i++) on += online[i]!
       log.addOnlineSample(now(), on)
       samples.push({ ready: readyList.length, online: on })
+      return on
+    }
+    const sample = (): void => {
+      const on = takeSample()
       broadcast({ t: 'stats' })
       opts.onProgress?.(now(), durationMs, on, readyList.length)
       if (now() + windowMs <= durationMs) at(now() + windowMs, sample)
@@ -521,6 +525,9 @@ export async function runTestbed(input: ResolvedScenario, opts: TestbedOptions =
     clearInterval(statsTimer)
     clearInterval(promTimer)
     endMs = Math.min(durationMs, now())
+    // The last window's sample is due at the end, where it races the end's own timer: take it here
+    // when that timer came first (the series' last point would otherwise read 0 ready, 0 online).
+    if (!partial && samples.length < Math.ceil(durationMs / windowMs)) takeSample()
     // Last stats, then every node drained and every worker gone (each stopped by its own id).
     await Promise.all(workers.map((_, w) => {
       const p = waitFor(`stats/${w}`, 5_000)

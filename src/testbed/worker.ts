@@ -18,7 +18,7 @@ import { RpcTimes } from '../netmodel/rpc-times.js'
 import type { TableDump } from './table-fill.js'
 
 const READY_POLL_MS = 200
-/** After a node is first ready, its /readyz is polled this often: the workload issues from ready nodes, as the simulator's does. */
+/** After a node is first ready, its readiness is checked this often: the workload issues from ready nodes, as the simulator's does. */
 const READY_WATCH_MS = 1_000
 const HANDSHAKE_TIMEOUT_MS = 15_000
 
@@ -124,25 +124,33 @@ async function start(spec: NodeSpec): Promise<void> {
 }
 
 /**
- * Polls the node's /readyz until it stops: every READY_POLL_MS until its first 200 (the time to
- * ready), then every READY_WATCH_MS, reporting each change. A node cut off from its bootstraps turns
- * not ready and stops issuing the workload's lookups, as a simulated peer does.
+ * Follows a node's readiness until it stops: its /readyz every READY_POLL_MS until the first 200
+ * (its time to ready, as an operator's probe sees it), then the check /readyz serves, in process,
+ * every READY_WATCH_MS (an HTTP request a second per node would cost the workers' CPU), reporting
+ * each change. A node cut off from its bootstraps turns not ready and stops issuing the workload's
+ * lookups, as a simulated peer does.
  */
 async function watchReady(idx: number, node: DhtNode, t0: number): Promise<void> {
-  let ready = false
   for (;;) {
     if (nodes.get(idx) !== node) return
     try {
       const res = await fetch(`http://127.0.0.1:${node.httpPort}/readyz`)
       await res.arrayBuffer()
-      const now = res.status === 200
-      if (nodes.get(idx) !== node) return
-      if (now !== ready) send(now ? { t: 'node-ready', idx, readyS: (performance.now() - t0) / 1000 } : { t: 'node-unready', idx })
-      ready = now
+      if (res.status === 200) break
     } catch {
       // not listening yet, or stopping
     }
-    await new Promise((r) => setTimeout(r, ready ? READY_WATCH_MS : READY_POLL_MS))
+    await new Promise((r) => setTimeout(r, READY_POLL_MS))
+  }
+  if (nodes.get(idx) !== node) return
+  send({ t: 'node-ready', idx, readyS: (performance.now() - t0) / 1000 })
+  let ready = true
+  for (;;) {
+    await new Promise((r) => setTimeout(r, READY_WATCH_MS))
+    if (nodes.get(idx) !== node) return
+    const now = node.readiness().ready
+    if (now !== ready) send(now ? { t: 'node-ready', idx, readyS: (performance.now() - t0) / 1000 } : { t: 'node-unready', idx })
+    ready = now
   }
 }
 

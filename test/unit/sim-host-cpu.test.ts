@@ -9,7 +9,7 @@ import { parseScenarioText } from '../../src/sim/scenario.js'
 import { smallStackScenarioText } from '../helpers/stack-scenario.js'
 import { runScenario } from '../../src/sim/run-scenario.js'
 import { renderJson } from '../../src/report/files.js'
-import { TESTBED_BACKGROUND_CPU_MS, withTestbedHosts } from '../../src/testbed/calibrate.js'
+import { measuredBackgroundMs, TESTBED_BACKGROUND_CPU_MS, withTestbedHosts } from '../../src/testbed/calibrate.js'
 
 const hosts = (processes: number, cores: number, background_cpu_ms = 0) => hostsSchema.parse({ processes, cores, background_cpu_ms })
 
@@ -90,7 +90,20 @@ describe('network.stack.hosts in a run', () => {
     expect(s.network.stack!.hosts).toEqual({ processes: 2, cores: 4, background_cpu_ms: 2 })
     // Not declared: the testbed's measured background.
     expect(withTestbedHosts(scenario('{}'), 2, 2).network.stack!.hosts).toEqual({ processes: 2, cores: 2, background_cpu_ms: TESTBED_BACKGROUND_CPU_MS })
+    expect(withTestbedHosts(scenario('{}'), 2, 2, 1.96).network.stack!.hosts!.background_cpu_ms).toBe(1.96)
     const plain = parseScenarioText(SMALL(), 'x.yaml')
     expect(withTestbedHosts(plain, 2, 4)).toBe(plain)
+  })
+
+  it("takes the background from a testbed run: its probe's CPU less its set-ups and requests at the model's figures", () => {
+    const stack = stackSpec({ setup_cpu_ms: 11, rpc_cpu_ms: 3 })
+    // A 300 s run with 180 s of warm-up, 200 nodes at 3.15 ms per node per second in the window:
+    // 1,540 set-ups (141 ms/s) and 4,524 answered requests (113 ms/s) are 1.27 ms per node per second.
+    const tb = { virtual_duration_s: 300, connections: { opened: 1540 }, rpc: { all: { requests: 4524 } }, testbed: { nodes: 200, probe: { cpu_ms_per_node_per_s: 3.15 } } } as unknown as Parameters<typeof measuredBackgroundMs>[0]
+    expect(measuredBackgroundMs(tb, 180, stack)).toBeCloseTo(1.88, 2)
+    // Nothing to measure without the stack model or the probe's figure; never below zero.
+    expect(measuredBackgroundMs(tb, 180, undefined)).toBeNull()
+    expect(measuredBackgroundMs({ ...tb, testbed: { nodes: 200, probe: { cpu_ms_per_node_per_s: null } } }, 180, stack)).toBeNull()
+    expect(measuredBackgroundMs({ ...tb, testbed: { nodes: 200, probe: { cpu_ms_per_node_per_s: 0.5 } } }, 180, stack)).toBe(0)
   })
 })

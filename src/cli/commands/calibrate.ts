@@ -1,5 +1,6 @@
-// `dht-sim calibrate <scenario.yaml> [--nodes N] [--seed S] [--out DIR]`: the simulator and the
-// testbed on the same scenario, seed and N, compared metric by metric (src/testbed/calibrate.ts).
+// `dht-sim calibrate <scenario.yaml> [--nodes N] [--seed S] [--out DIR]`: the testbed, then the
+// simulator told what the testbed's processes measured, on the same scenario, seed and N,
+// compared metric by metric (src/testbed/calibrate.ts).
 // Writes both reports (sim/, testbed/) and calibration.json / .md / .html; exit 0 when every
 // pair with a tolerance is within it, 1 when one is not, 7 when the testbed was starved of CPU
 // (its probe's verdict: the pairs are reported, not judged), 130 when interrupted.
@@ -12,7 +13,7 @@ import { runScenario } from '../../sim/run-scenario.js'
 import { renderReportFiles, writeReportFiles } from '../../report/files.js'
 import { defaultWorkers, runTestbed, testbedScenario } from '../../testbed/testbed.js'
 import { findPrometheus } from '../../testbed/prometheus.js'
-import { compareRuns, renderCalibrationHtml, renderCalibrationMarkdown, tolerancesOf, withTestbedHosts } from '../../testbed/calibrate.js'
+import { compareRuns, measuredBackgroundMs, renderCalibrationHtml, renderCalibrationMarkdown, TESTBED_BACKGROUND_CPU_MS, tolerancesOf, withTestbedHosts } from '../../testbed/calibrate.js'
 import { EXIT_GATE_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_STARVED } from '../exit-codes.js'
 import { VERSION } from '../version.js'
 import { checkSeedFlag, intFlag, withInterrupt, type TestbedFlags } from './testbed.js'
@@ -30,23 +31,30 @@ export async function calibrateCommand(file: string, flags: CalibrateFlags): Pro
   const prometheus = flags.prometheus === false ? undefined : findPrometheus()
   const seed = flags.seed ?? scenario.seed
   const outDir = flags.out ?? join('reports', `${scenario.name}-calibration`)
-  if (!flags.quiet) process.stderr.write(`calibrate: simulator, ${n} peers\n`)
-  // The simulator's peers share processes and cores as the testbed's nodes will.
+  // The simulator's peers share processes and cores as the testbed's nodes do.
   const processes = workers ?? defaultWorkers(n, availableParallelism())
-  const sim = runScenario(withTestbedHosts(scaled, processes, availableParallelism()), { seed, scenarioPath: file, toolVersion: VERSION })
   return withInterrupt(async (signal) => {
     if (!flags.quiet) process.stderr.write(`calibrate: testbed, ${n} real nodes\n`)
     const tb = await runTestbed(scenario, { nodes: n, seed, scenarioPath: file, toolVersion: VERSION, signal, pq: flags.pq === true, connectionMonitor: flags.connectionMonitor === true, ...(prometheus !== undefined ? { prometheus } : {}), workers: processes })
-    writeReportFiles(join(outDir, 'sim'), renderReportFiles(sim))
     writeReportFiles(join(outDir, 'testbed'), renderReportFiles(tb))
-    const cal = { ...compareRuns(sim, tb, n, tolerancesOf(scenario), tb.testbed.probe), partial: tb.testbed.partial, probe: tb.testbed.probe }
+    // Interrupted: what the testbed measured is written, marked partial; nothing to compare it with.
+    if (tb.testbed.partial) return EXIT_INTERRUPTED
+    // Then the simulator, told the background work the testbed's processes measured in this run.
+    const measured = measuredBackgroundMs(tb, scaled.warmup_s, scaled.network.stack)
+    const simScenario = withTestbedHosts(scaled, processes, availableParallelism(), measured ?? TESTBED_BACKGROUND_CPU_MS)
+    const background = simScenario.network.stack?.hosts?.background_cpu_ms ?? null
+    if (!flags.quiet) process.stderr.write(`calibrate: simulator, ${n} peers${background === null ? '' : `, ${background} ms per node per second of background work`}\n`)
+    const sim = runScenario(simScenario, { seed, scenarioPath: file, toolVersion: VERSION })
+    writeReportFiles(join(outDir, 'sim'), renderReportFiles(sim))
+    const declared = scaled.network.stack?.hosts !== undefined
+    const cal = { ...compareRuns(sim, tb, n, tolerancesOf(scenario), tb.testbed.probe), background_cpu_ms: background, background_measured: measured !== null && !declared, partial: false, probe: tb.testbed.probe }
     mkdirSync(outDir, { recursive: true })
     writeFileSync(join(outDir, 'calibration.json'), `${JSON.stringify(cal, null, 2)}\n`)
     const md = renderCalibrationMarkdown(cal)
     writeFileSync(join(outDir, 'calibration.md'), md)
     writeFileSync(join(outDir, 'calibration.html'), renderCalibrationHtml(cal))
     if (!flags.quiet) process.stdout.write(`${md}\nwrote ${join(outDir, 'calibration.json')}, calibration.md, calibration.html\n`)
-    if (tb.testbed.partial) return EXIT_INTERRUPTED
+    if (signal.aborted) return EXIT_INTERRUPTED
     if (cal.starved) return EXIT_STARVED
     return cal.pass ? EXIT_OK : EXIT_GATE_FAILED
   })
