@@ -148,23 +148,14 @@ export class EngineCore {
     readonly table: RoutingTable,
     readonly store: ProviderStore,
     readonly limiter: RateLimiter,
-    /** An array the step's sends may go into, shared by the engines of one workspace (engine.ts); undefined: a fresh one per step. */
-    private readonly sendsBuf?: Send[],
   ) {
     this.cfg = config
     this.rateLimited = !limiter.unlimited
   }
 
   pushSend(s: Send): void {
-    if (this.sends !== NO_SENDS) {
-      this.sends.push(s)
-    } else if (this.sendsBuf !== undefined) {
-      this.sendsBuf.length = 0
-      this.sendsBuf.push(s)
-      this.sends = this.sendsBuf
-    } else {
-      this.sends = [s]
-    }
+    if (this.sends === NO_SENDS) this.sends = [s]
+    else this.sends.push(s)
   }
 
   emit(e: EngineEvent): void {

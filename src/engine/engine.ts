@@ -49,16 +49,14 @@ import { EngineMisuseError } from './errors.js'
  * engines): an engine's step never runs inside another's, and nothing in it outlives a call but
  * the step's output. An engine without one has its own, and returns a fresh output every step.
  *
- * With a workspace, step() returns the workspace's one Output object, and the sends array in it is
- * the workspace's too: both are valid until the next step of any engine sharing the workspace (a
- * driver that applies each output at once, as the simulator does, never sees the difference).
- * They are reused because the simulator steps its engines millions of times a second of CPU, and
- * two objects per step are a large part of the garbage that its young generation must sweep.
+ * With a workspace, step() returns the workspace's one Output object, valid until the next step
+ * of any engine sharing the workspace (a driver that applies each output at once, as the simulator
+ * does, never sees the difference; the arrays in it are the step's own). It is reused because the
+ * simulator steps its engines millions of times, and an object per step (with its deadline, a
+ * double: a heap number of its own) is garbage that its young generation must sweep.
  */
 export class EngineWorkspace {
   readonly table = new TableScratch()
-  /** The steps' sends (cleared at each step's first send). */
-  readonly sends: Send[] = []
   /** The steps' output object, rewritten at each step. */
   readonly output: { sends: Send[]; events: EngineEvent[]; nextDeadlineMs: number } = { sends: NO_SENDS, events: NO_EVENTS, nextDeadlineMs: Infinity }
 }
@@ -90,7 +88,7 @@ export class DhtEngine {
     const table = new RoutingTable(opts.self.id, cfg.k, cfg.replacementCacheSize, cfg.policy, opts.workspace?.table)
     const store = new ProviderStore(cfg.maxProvidersPerKey, cfg.maxProviderKeys)
     const limiter = new RateLimiter(cfg.policy.perPeerRatePerS, cfg.policy.perPeerBurst)
-    const core = new EngineCore(opts.self, cfg, opts.rng, table, store, limiter, opts.workspace?.sends)
+    const core = new EngineCore(opts.self, cfg, opts.rng, table, store, limiter)
     core.onJoinDone = (ok) => onJoinDone(core, ok)
     core.onProvided = (key, target, placed, replicas, lookup) => rememberProvided(core, key, target, placed, replicas, lookup)
     this.core = core

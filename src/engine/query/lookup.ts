@@ -146,8 +146,11 @@ export class Lookup {
   /** Excluded distance ranges, flat: lo0, hi0, lo1, hi1, ... (excludeRange); undefined until one is. */
   private excluded: number[] | undefined
   private deferred: Set<Candidate> | undefined
-  /** nextQueries()'s result, reused from call to call. */
-  private readonly toSend: Candidate[] = []
+  /**
+   * pickQueries()'s result, its first pickQueries() entries (never truncated: setting an array's
+   * length, or popping it empty, gives its storage back, and the next push allocates it again).
+   */
+  private readonly picked: Candidate[] = []
   /** merge()'s working space, made at the first answer: the answer's contacts sorted, their keys, their places. */
   private inC: Contact[] | undefined
   private inK: number[] | undefined
@@ -347,14 +350,24 @@ export class Lookup {
     return false
   }
 
-  /**
-   * Chooses the queries to send now and marks them in flight. The array is the lookup's own,
-   * reused: valid until its next call.
-   */
+  /** Chooses the queries to send now and marks them in flight. */
   nextQueries(nowMs: number): Candidate[] {
-    const out = this.toSend
-    out.length = 0
-    if (this.stopped) return out
+    return this.picked.slice(0, this.pickQueries(nowMs))
+  }
+
+  /** The i-th query the last pickQueries() chose (i below what it returned). */
+  pickedQuery(i: number): Candidate {
+    return this.picked[i]!
+  }
+
+  /**
+   * nextQueries() without an array per call (the engine's path): chooses the queries to send now,
+   * marks them in flight and returns how many; pickedQuery(i) names them until the next call.
+   */
+  pickQueries(nowMs: number): number {
+    const out = this.picked
+    let chosen = 0
+    if (this.stopped) return 0
     const hedgeMs = this.p.hedgeDelayMs
     for (const path of this.paths) {
       let slow = 0
@@ -390,12 +403,12 @@ export class Lookup {
         sentAt.push(nowMs)
         active++
         this.messages++
-        out.push(c)
+        out[chosen++] = c
         pos++
         if (++n >= k) break
       }
     }
-    return out
+    return chosen
   }
 
   /** Takes c (INFLIGHT until now) off its path's in-flight list. */
