@@ -10,7 +10,7 @@
 //
 // The worker side is `serveJobs(handler)`: the handler runs one job synchronously and returns
 // its result, which must survive structured cloning (plain data).
-import { parentPort, Worker } from 'node:worker_threads'
+import { parentPort, Worker, type ResourceLimits } from 'node:worker_threads'
 import { BadInputError } from './errors.js'
 
 /** What the pool sends a worker. */
@@ -55,6 +55,8 @@ export interface PoolOptions<J, R, F> {
   readonly errors?: ErrorKinds
   /** A worker thread that dies (not a job's error). */
   readonly crashError?: (message: string) => Error
+  /** V8 limits for each worker (the simulations' young generation: src/sim/thread-limits.ts); V8's defaults when absent. */
+  readonly resourceLimits?: Readonly<ResourceLimits>
 }
 
 export function runPool<J, R, F>(o: PoolOptions<J, R, F>): Promise<F[]> {
@@ -107,7 +109,7 @@ export function runPool<J, R, F>(o: PoolOptions<J, R, F>): Promise<F[]> {
     }
     const size = Math.max(1, Math.min(o.size, total))
     for (let i = 0; i < size; i++) {
-      const w = new Worker(o.workerUrl)
+      const w = new Worker(o.workerUrl, o.resourceLimits === undefined ? undefined : { resourceLimits: { ...o.resourceLimits } })
       workers.push(w)
       w.on('message', (m: PoolReply<R>) => {
         if (stopped) return

@@ -23,7 +23,7 @@
 import type { EngineConfig } from './config.js'
 import type { NodeId } from './ids.js'
 import type { Rng } from './rng.js'
-import type { Contact, EngineContent, EngineStats, Input, Output, Readiness } from './types.js'
+import type { Contact, EngineContent, EngineEvent, EngineStats, Input, Output, Readiness, Send } from './types.js'
 import { RoutingTable, TableScratch } from './routing-table.js'
 import { ProviderStore } from './provider-store.js'
 import { RateLimiter } from './rate-limiter.js'
@@ -46,11 +46,19 @@ import { EngineMisuseError } from './errors.js'
 
 /**
  * Working memory that engines on one thread may share (the simulator gives one to all of its
- * engines): an engine's step never runs inside another's, and nothing in it outlives a call. An
- * engine without one has its own.
+ * engines): an engine's step never runs inside another's, and nothing in it outlives a call but
+ * the step's output. An engine without one has its own, and returns a fresh output every step.
+ *
+ * With a workspace, step() returns the workspace's one Output object, valid until the next step
+ * of any engine sharing the workspace (a driver that applies each output at once, as the simulator
+ * does, never sees the difference; the arrays in it are the step's own). It is reused because the
+ * simulator steps its engines millions of times, and an object per step (with its deadline, a
+ * double: a heap number of its own) is garbage that its young generation must sweep.
  */
 export class EngineWorkspace {
   readonly table = new TableScratch()
+  /** The steps' output object, rewritten at each step. */
+  readonly output: { sends: Send[]; events: EngineEvent[]; nextDeadlineMs: number } = { sends: NO_SENDS, events: NO_EVENTS, nextDeadlineMs: Infinity }
 }
 
 export interface EngineOptions {
@@ -70,6 +78,8 @@ export class DhtEngine {
   private readonly core: EngineCore
   private readonly checkEvery: number
   private stepsToCheck: number
+  /** The workspace's output object, reused by every step (undefined without a workspace: a fresh one each step). */
+  private readonly output: EngineWorkspace['output'] | undefined
 
   constructor(opts: EngineOptions) {
     this.self = opts.self
@@ -84,6 +94,7 @@ export class DhtEngine {
     this.core = core
     this.checkEvery = Math.max(0, Math.floor(opts.checkInvariantsEvery ?? 0))
     this.stepsToCheck = this.checkEvery
+    this.output = opts.workspace?.output
   }
 
   get config(): EngineConfig {
@@ -146,7 +157,17 @@ export class DhtEngine {
       this.stepsToCheck = this.checkEvery
       assertInvariants(core)
     }
-    const out: Output = { sends: core.sends, events: core.events, nextDeadlineMs: core.stopped ? Infinity : nextDeadlineMs(core) }
+    const deadline = core.stopped ? Infinity : nextDeadlineMs(core)
+    let out: Output
+    const reused = this.output
+    if (reused === undefined) {
+      out = { sends: core.sends, events: core.events, nextDeadlineMs: deadline }
+    } else {
+      reused.sends = core.sends
+      reused.events = core.events
+      reused.nextDeadlineMs = deadline
+      out = reused
+    }
     core.sends = NO_SENDS
     core.events = NO_EVENTS
     return out

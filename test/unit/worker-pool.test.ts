@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { BadInputError } from '../../src/common/errors.js'
 import { runPool } from '../../src/common/worker-pool.js'
+import { SIM_THREAD_LIMITS, SIM_YOUNG_GENERATION_MB } from '../../src/sim/thread-limits.js'
 
 const workerUrl = new URL('../fixtures/workers/pool-worker.mjs', import.meta.url)
 
@@ -13,6 +14,7 @@ interface Job {
   readonly sleepMs?: number
   readonly fail?: string
   readonly exit?: boolean
+  readonly limits?: boolean
 }
 
 describe('runPool', () => {
@@ -48,6 +50,12 @@ describe('runPool', () => {
 
   it('a worker that exits without answering stops the pool', async () => {
     await expect(runPool({ workerUrl, jobs: [{ value: 1 }, { value: 2, exit: true }], size: 1, finished: (_i, r: number) => r, crashError: (m) => new RangeError(m) })).rejects.toThrow(/worker exited \(code 7\) before answering/)
+  })
+
+  it("starts its workers with the simulations' young generation when asked (gate, sweep), with V8's otherwise", async () => {
+    const young = (o: { resourceLimits?: typeof SIM_THREAD_LIMITS }): Promise<number[]> => runPool<Job, number, number>({ workerUrl, jobs: [{ value: 0, limits: true }], size: 1, finished: (_i, r) => r, ...o })
+    expect(await young({ resourceLimits: SIM_THREAD_LIMITS })).toEqual([SIM_YOUNG_GENERATION_MB])
+    expect((await young({}))[0]).not.toBe(SIM_YOUNG_GENERATION_MB)
   })
 
   it('an abort signal stops it', async () => {

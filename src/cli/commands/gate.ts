@@ -16,6 +16,7 @@ import { runPool } from '../../common/worker-pool.js'
 import { InvariantError } from '../../engine/errors.js'
 import type { ResolvedScenario } from '../../sim/scenario.js'
 import { SIM_ERROR_KINDS } from '../../sim/sweep/pool-errors.js'
+import { SIM_THREAD_LIMITS } from '../../sim/thread-limits.js'
 import { runGate, runGateWith, type GateRunner, type GateSim, type ScenarioOutcome } from '../../report/gate-run.js'
 import { renderGateTable } from '../../report/summary.js'
 import { EXIT_GATE_FAILED, EXIT_INTERNAL, EXIT_OK } from '../exit-codes.js'
@@ -63,6 +64,7 @@ export function workerRunner(jobs: number): GateRunner<ResolvedScenario> {
         return null
       },
       errors: SIM_ERROR_KINDS,
+      resourceLimits: SIM_THREAD_LIMITS,
       crashError: (m) => new InvariantError(`gate ${m}`),
     })
   }

@@ -14,6 +14,7 @@ import { BadInputError } from '../../common/errors.js'
 import { InvariantError } from '../../engine/errors.js'
 import { loadScenario, type ResolvedScenario } from '../../sim/scenario.js'
 import { runScenario } from '../../sim/run-scenario.js'
+import { SIM_THREAD_LIMITS } from '../../sim/thread-limits.js'
 import { prepareOutDir, removeCreatedDirs, renderReportFiles, writeReportFiles } from '../../report/files.js'
 import { formatSpan, textTable } from '../../report/format.js'
 import { gateRows } from '../../report/markdown.js'
@@ -59,15 +60,6 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
 /** The worker's compiled file; absent when the sources run untranspiled (tests): then inline. */
 const WORKER_URL = new URL('./run-worker.js', import.meta.url)
 
-/**
- * The simulation thread's young generation, MiB: 64 MiB semi-spaces (V8 makes it three of them)
- * instead of V8's 16. Every message, lookup and candidate is young garbage that lives for
- * milliseconds to seconds of virtual time; in V8's default young generation too many of them are
- * still alive at a scavenge, are copied and promoted, and the old generation's mark-compacts then
- * grow with the network. Measured on the join storm at 4 x 10^4 peers: 23 % less user CPU
- * (BENCHMARKS.md, "The join storm's garbage"). Changes nothing simulated.
- */
-export const SIM_YOUNG_GENERATION_MB = 192
 
 function simulate(file: string, scenario: ResolvedScenario, flags: RunFlags, bar: cliProgress.SingleBar | undefined): Promise<Report> {
   const onProgress = bar === undefined ? undefined : (v: number): void => bar.update(Math.floor(v / 1000))
@@ -78,7 +70,7 @@ function simulate(file: string, scenario: ResolvedScenario, flags: RunFlags, bar
   }
   return new Promise<Report>((resolve, reject) => {
     const job: RunJob = { file, ...(flags.seed !== undefined ? { seed: flags.seed } : {}), toolVersion: VERSION, progress: onProgress !== undefined }
-    const worker = new Worker(WORKER_URL, { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: SIM_YOUNG_GENERATION_MB } })
+    const worker = new Worker(WORKER_URL, { workerData: job, resourceLimits: SIM_THREAD_LIMITS })
     let settled = false
     let interrupted: NodeJS.Signals | undefined
     const settle = (f: () => void): void => {

@@ -25,10 +25,13 @@
 // The lookup does no IO: the engine asks it which queries to send, and tells it what came back.
 //
 // Bookkeeping (the hot path: it runs on every answer): each path also keeps its in-flight
-// candidates in a small unordered list, so counting the overdue ones and finding the next hedge
-// time look at the few queries in flight, not at every candidate (up to 200 per path). Each
-// candidate carries the first 48 bits of its distance to the target as a number, so ordering
-// compares numbers and reads the ids only on a tie of those bits. Most contacts in an answer are
+// candidates in a small unordered list, with their send times beside it, so counting the overdue
+// ones and finding the next hedge time look at the few queries in flight, not at every candidate
+// (up to 200 per path). Beside its candidates each path keeps the first 48 bits of their distances
+// to the target as numbers, so ordering compares numbers and reads the ids only on a tie of those
+// bits. A candidate itself holds no number that is not a small integer: a double in an object's
+// field is a heap object of its own in V8, and a lookup's candidates are the objects its answers
+// make most of (the join storm's garbage, BENCHMARKS.md). Most contacts in an answer are
 // candidates already (the peers near a target know the same neighbours): with one path the search
 // that would place a contact also finds it, so no per-lookup set of claimed peers is kept (a set
 // is kept to keep several paths disjoint). An answer is merged into its path in one pass (sorted
@@ -46,11 +49,8 @@ export interface Candidate {
   readonly hop: number
   readonly path: number
   state: CandidateState
-  sentMs: number
-  /** Index in its path's in-flight list while INFLIGHT (-1 otherwise): lookup bookkeeping. */
+  /** Index in its path's in-flight lists while INFLIGHT (-1 otherwise): lookup bookkeeping. */
   flightIx: number
-  /** The first 48 bits of the XOR distance to the target, as a number (orders before the full compare). */
-  readonly dk: number
 }
 
 export interface LookupParams {
@@ -80,11 +80,17 @@ const OUT_OF_RACE = stateSet(FAILED, SUSPECT, SLOW)
 
 interface Path {
   readonly cands: Candidate[]
-  /** cands[i].dk at i: the binary search reads numbers stored side by side, not one object per step. */
+  /**
+   * The first 48 bits of cands[i]'s XOR distance to the target, as a number, at i (orders before
+   * the full compare): the binary search reads numbers stored side by side, not one object per step.
+   */
   readonly dks: number[]
   /** The INFLIGHT candidates, in no particular order (only counted and min-scanned). */
   readonly flying: Candidate[]
+  /** When flying[i]'s query was sent, at i. */
+  readonly sentAt: number[]
 }
+
 
 export class Lookup {
   private readonly paths: Path[] = []
@@ -140,6 +146,11 @@ export class Lookup {
   /** Excluded distance ranges, flat: lo0, hi0, lo1, hi1, ... (excludeRange); undefined until one is. */
   private excluded: number[] | undefined
   private deferred: Set<Candidate> | undefined
+  /**
+   * pickQueries()'s result, its first pickQueries() entries (never truncated: setting an array's
+   * length, or popping it empty, gives its storage back, and the next push allocates it again).
+   */
+  private readonly picked: Candidate[] = []
   /** merge()'s working space, made at the first answer: the answer's contacts sorted, their keys, their places. */
   private inC: Contact[] | undefined
   private inK: number[] | undefined
@@ -176,7 +187,7 @@ export class Lookup {
     this.tlo = (target[2]! << 24) | (target[3]! << 16) | (target[4]! << 8) | target[5]!
     this.selfHash = hashString(selfPeer)
     const d = Math.max(1, Math.floor(p.disjointPaths))
-    for (let i = 0; i < d; i++) this.paths.push({ cands: [], dks: [], flying: [] })
+    for (let i = 0; i < d; i++) this.paths.push({ cands: [], dks: [], flying: [], sentAt: [] })
     this.claimed = d > 1 ? new Set() : undefined
   }
 
@@ -214,7 +225,7 @@ export class Lookup {
     }
     claimed?.add(c.peer)
     // Shift the tail by hand: splice would allocate the (empty) array of removed elements on every add.
-    const cand: Candidate = { contact: c, hop, path, state: WAITING, sentMs: 0, flightIx: -1, dk }
+    const cand: Candidate = { contact: c, hop, path, state: WAITING, flightIx: -1 }
     cands.push(cand)
     dks.push(dk)
     for (let j = cands.length - 1; j > lo; j--) {
@@ -306,7 +317,7 @@ export class Lookup {
     // Grow by a (any existing candidate as a placeholder), then fill from the back.
     if (n0 === 0) {
       for (let q = 0; q < a; q++) {
-        cands.push({ contact: inC[q]!, hop, path, state: WAITING, sentMs: 0, flightIx: -1, dk: inK[q]! })
+        cands.push({ contact: inC[q]!, hop, path, state: WAITING, flightIx: -1 })
         dks.push(inK[q]!)
       }
       return
@@ -323,7 +334,7 @@ export class Lookup {
         cands[w] = cands[r]!
         dks[w] = dks[r]!
       }
-      cands[w] = { contact: inC[q]!, hop, path, state: WAITING, sentMs: 0, flightIx: -1, dk: inK[q]! }
+      cands[w] = { contact: inC[q]!, hop, path, state: WAITING, flightIx: -1 }
       dks[w] = inK[q]!
       w--
     }
@@ -341,13 +352,28 @@ export class Lookup {
 
   /** Chooses the queries to send now and marks them in flight. */
   nextQueries(nowMs: number): Candidate[] {
-    const out: Candidate[] = []
-    if (this.stopped) return out
+    return this.picked.slice(0, this.pickQueries(nowMs))
+  }
+
+  /** The i-th query the last pickQueries() chose (i below what it returned). */
+  pickedQuery(i: number): Candidate {
+    return this.picked[i]!
+  }
+
+  /**
+   * nextQueries() without an array per call (the engine's path): chooses the queries to send now,
+   * marks them in flight and returns how many; pickedQuery(i) names them until the next call.
+   */
+  pickQueries(nowMs: number): number {
+    const out = this.picked
+    let chosen = 0
+    if (this.stopped) return 0
     const hedgeMs = this.p.hedgeDelayMs
     for (const path of this.paths) {
       let slow = 0
       const flying = path.flying
-      for (let i = 0; i < flying.length; i++) if (nowMs - flying[i]!.sentMs >= hedgeMs) slow++
+      const sentAt = path.sentAt
+      for (let i = 0; i < flying.length; i++) if (nowMs - sentAt[i]! >= hedgeMs) slow++
       let active = flying.length - Math.min(slow, this.p.beta)
       // Kademlia's final round: once the closest candidate has answered, no reply can bring the
       // front closer, so every remaining candidate of the k closest is queried at once instead of
@@ -372,26 +398,28 @@ export class Lookup {
         }
         if (c === undefined) break
         moveTo(c, INFLIGHT)
-        c.sentMs = nowMs
         c.flightIx = flying.length
         flying.push(c)
+        sentAt.push(nowMs)
         active++
         this.messages++
-        out.push(c)
+        out[chosen++] = c
         pos++
         if (++n >= k) break
       }
     }
-    return out
+    return chosen
   }
 
   /** Takes c (INFLIGHT until now) off its path's in-flight list. */
   private land(c: Candidate): void {
-    const flying = this.paths[c.path]!.flying
+    const { flying, sentAt } = this.paths[c.path]!
     const i = c.flightIx
     const last = flying.pop()!
+    const lastSent = sentAt.pop()!
     if (last !== c) {
       flying[i] = last
+      sentAt[i] = lastSent
       last.flightIx = i
     }
     c.flightIx = -1
@@ -408,7 +436,7 @@ export class Lookup {
 
   /** In flight and silent for longer than the hedge delay. */
   private overdue(c: Candidate, nowMs: number): boolean {
-    return c.state === INFLIGHT && nowMs - c.sentMs >= this.p.hedgeDelayMs
+    return c.state === INFLIGHT && nowMs - this.paths[c.path]!.sentAt[c.flightIx]! >= this.p.hedgeDelayMs
   }
 
   /** True when c does not hold one of the k closest places (failed or suspect, or slow when slow ones are skipped). */
@@ -421,9 +449,9 @@ export class Lookup {
     let t = Infinity
     const hedgeMs = this.p.hedgeDelayMs
     for (const path of this.paths) {
-      const flying = path.flying
-      for (let i = 0; i < flying.length; i++) {
-        const at = flying[i]!.sentMs + hedgeMs
+      const sentAt = path.sentAt
+      for (let i = 0; i < sentAt.length; i++) {
+        const at = sentAt[i]! + hedgeMs
         if (at > nowMs && at < t) t = at
       }
     }
@@ -631,7 +659,7 @@ export class Lookup {
         if (++n >= this.p.k) break
       }
     }
-    if (this.paths.length > 1) all.sort((x, y) => x.dk - y.dk || compareDistance(x.contact.id, y.contact.id, this.target))
+    if (this.paths.length > 1) all.sort((x, y) => this.distKey(x.contact) - this.distKey(y.contact) || compareDistance(x.contact.id, y.contact.id, this.target))
     if (all.length > this.p.k) all.length = this.p.k
     return all.map((c) => c.contact.id)
   }
@@ -652,7 +680,7 @@ export class Lookup {
       }
     }
     // A path's candidates are kept in distance order: only several paths need merging.
-    if (this.paths.length > 1) all.sort((x, y) => x.dk - y.dk || compareDistance(x.contact.id, y.contact.id, this.target))
+    if (this.paths.length > 1) all.sort((x, y) => this.distKey(x.contact) - this.distKey(y.contact) || compareDistance(x.contact.id, y.contact.id, this.target))
     if (all.length > count) all.length = count
     return all
   }
@@ -667,14 +695,15 @@ export class Lookup {
   /** Why the lookup's bookkeeping is inconsistent, or undefined when it is not (a bug otherwise). */
   checkInvariants(): string | undefined {
     for (let pi = 0; pi < this.paths.length; pi++) {
-      const { cands, dks, flying } = this.paths[pi]!
+      const { cands, dks, flying, sentAt } = this.paths[pi]!
+      if (sentAt.length !== flying.length) return `lookup ${this.id} path ${pi}: ${flying.length} in flight, ${sentAt.length} send times`
       if (dks.length !== cands.length) return `lookup ${this.id} path ${pi}: ${cands.length} candidates, ${dks.length} distance keys`
       if (cands.length > this.p.maxCandidatesPerPath) return `lookup ${this.id} path ${pi}: ${cands.length} candidates > ${this.p.maxCandidatesPerPath}`
       let inflight = 0
       for (let i = 0; i < cands.length; i++) {
         const c = cands[i]!
-        if (c.path !== pi || dks[i] !== c.dk) return `lookup ${this.id} path ${pi}: candidate ${i} out of place`
-        if (i > 0 && dks[i - 1]! > c.dk) return `lookup ${this.id} path ${pi}: candidates out of distance order at ${i}`
+        if (c.path !== pi || dks[i] !== this.distKey(c.contact)) return `lookup ${this.id} path ${pi}: candidate ${i} out of place`
+        if (i > 0 && dks[i - 1]! > dks[i]!) return `lookup ${this.id} path ${pi}: candidates out of distance order at ${i}`
         if (c.state === INFLIGHT) {
           inflight++
           if (flying[c.flightIx] !== c) return `lookup ${this.id} path ${pi}: in-flight candidate ${c.contact.peer} not in the in-flight list`
@@ -695,6 +724,7 @@ export class Lookup {
         c.flightIx = -1
       }
       path.flying.length = 0
+      path.sentAt.length = 0
     }
   }
 }

@@ -79,9 +79,10 @@ export function advance(core: EngineCore, l: Lookup): void {
     l.earlyAnswer = provideAnswerAllowed(core, l)
     if (l.earlyAnswer) answerProvideCaller(core, l)
   }
-  const qs = l.nextQueries(nowMs)
+  const n = l.pickQueries(nowMs)
   const type = l.op === 'GET_PROVIDERS' ? 'GET_PROVIDERS' : 'FIND_NODE'
-  for (const c of qs) {
+  for (let i = 0; i < n; i++) {
+    const c = l.pickedQuery(i)
     core.sendRequest(c.contact, type, l.key, l.target, EMPTY, { purpose: 'lookup', to: c.contact, sentMs: nowMs, lookup: l, cand: c, slow: false })
   }
   if (core.cfg.beta > 0) {

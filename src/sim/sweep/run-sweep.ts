@@ -19,6 +19,7 @@ import { nameFromFile } from '../scenario.js'
 import { cellScenario, readRaw, runCell, type CellJob, type CellOutcome } from './cell.js'
 import { expandGrid, type Axis, type Cell } from './grid.js'
 import { SIM_ERROR_KINDS } from './pool-errors.js'
+import { SIM_THREAD_LIMITS } from '../thread-limits.js'
 import { SWEEP_SCHEMA_VERSION, type SweepCell, type SweepReport } from './sweep-types.js'
 
 export interface SweepOptions {
@@ -117,6 +118,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepReport> {
         size: o.jobs,
         finished: (_i, r: CellOutcome) => finished(r),
         errors: SIM_ERROR_KINDS,
+        resourceLimits: SIM_THREAD_LIMITS,
         crashError: (m) => new InvariantError(`sweep ${m}`),
         abortError: () => new SweepAbortedError(),
         ...(o.onCell !== undefined ? { onDone: o.onCell } : {}),
