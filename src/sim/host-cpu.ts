@@ -13,8 +13,10 @@
 //   - half of each connection set-up's `setup_cpu_ms` at each end (the stack model asks);
 //   - and a stream's negotiation waits, at each end, for what is queued there (no work of its own).
 // A process's speed is the share of a core it gets (cores / processes when there are more
-// processes than cores, else a whole one) less its peers' background work (`background_cpu_ms`
-// per peer per second: timers, metrics, garbage collection), spread evenly over time.
+// processes than cores, else a whole one) less the background work of its peers that are online
+// (`background_cpu_ms` per peer per second: timers, metrics, garbage collection), spread evenly
+// over time. A node not started yet, or stopped by churn, has no timers: during a join the
+// processes are faster than once every node runs (the background is measured with all of them).
 // It is a service model like the `cpu` fault's (faults/cpu.ts): the simulation steps a request
 // into its engine with the load it meets and holds the answer until the work is done, and the
 // engine's admission control sees the wait as the real node's overload monitor sees its event
@@ -34,6 +36,10 @@ export class HostCpu implements ServiceModel, StackCpu {
   private readonly busyUntil: Float64Array
   /** Per process: the share of a core its peers' messages get. */
   private readonly speed: Float64Array
+  /** Per process: the share of a core it gets, and how many of its peers are online. */
+  private readonly share: number
+  private readonly onlineOn: Int32Array
+  private readonly backgroundMs: number
   /** Work charged (ms of CPU, before the speed) and the longest wait a message met, for the report's tests. */
   workMs = 0
   maxWaitMs = 0
@@ -42,12 +48,17 @@ export class HostCpu implements ServiceModel, StackCpu {
     this.processes = Math.min(spec.processes, Math.max(1, peers))
     this.unitMs = rpcCpuMs / 2
     this.busyUntil = new Float64Array(this.processes)
-    this.speed = new Float64Array(this.processes)
-    const share = Math.min(1, spec.cores / this.processes)
-    for (let h = 0; h < this.processes; h++) {
-      const onIt = Math.floor(peers / this.processes) + (h < peers % this.processes ? 1 : 0)
-      this.speed[h] = Math.max(MIN_SPEED, share - (onIt * spec.background_cpu_ms) / 1000)
-    }
+    this.share = Math.min(1, spec.cores / this.processes)
+    this.speed = new Float64Array(this.processes).fill(this.share)
+    this.onlineOn = new Int32Array(this.processes)
+    this.backgroundMs = spec.background_cpu_ms
+  }
+
+  /** A peer starts or stops: its process's background work grows or shrinks with it. */
+  setOnline(peer: number, on: boolean): void {
+    const h = this.processOf(peer)
+    const n = (this.onlineOn[h]! += on ? 1 : -1)
+    this.speed[h] = Math.max(MIN_SPEED, this.share - (n * this.backgroundMs) / 1000)
   }
 
   /** The process `peer` runs in. */

@@ -135,6 +135,8 @@ export class Simulation {
   readonly rng: Rng
   readonly sched: Scheduler
   readonly network: Network
+  /** The processes' CPU queues (network.stack.hosts), told who is online; or undefined. */
+  private readonly hostCpu: HostCpu | undefined
   /** The node's wire codec on every message (network.wire_codec), or undefined. */
   readonly codec: SimWireCodec | undefined
   /** Round trips of answered requests sent after the warm-up (network.stack on), or undefined. */
@@ -242,10 +244,10 @@ export class Simulation {
       unreachable,
     })
     // Peers sharing processes and cores (network.stack.hosts): one CPU queue per process.
-    if (net.stack?.hosts !== undefined) {
-      const cpu = new HostCpu(net.stack.hosts, net.stack.rpc_cpu_ms, this.n)
-      this.network.service = cpu
-      this.network.stack!.cpu = cpu
+    this.hostCpu = net.stack?.hosts === undefined ? undefined : new HostCpu(net.stack.hosts, net.stack.rpc_cpu_ms, this.n)
+    if (this.hostCpu !== undefined) {
+      this.network.service = this.hostCpu
+      this.network.stack!.cpu = this.hostCpu
     }
     this.codec = net.wire_codec === true ? new SimWireCodec() : undefined
     this.rpcTimes = net.stack === undefined ? undefined : new RpcTimes()
@@ -590,6 +592,7 @@ export class Simulation {
     this.online[peer] = 1
     this.onlineCount++
     this.truth.setOnline(peer, true)
+    this.hostCpu?.setOnline(peer, true)
     this.timerAt[peer] = Infinity
     this.loadFed[peer] = 0
     // A fresh process holds no connections (requests sent to it while it was away opened none).
@@ -640,6 +643,7 @@ export class Simulation {
     this.online[peer] = 0
     this.onlineCount--
     this.truth.setOnline(peer, false)
+    this.hostCpu?.setOnline(peer, false)
     this.setReady(peer, false)
     this.timerAt[peer] = Infinity
     if (comeBack) this.sched.push(now + drawLengthMs(this.churnRng(peer), this.downtimeModel), EV_JOIN, peer, 0)

@@ -34,12 +34,27 @@ describe('HostCpu', () => {
   it('gives a process its share of the cores, less its peers\' background work', () => {
     // 4 processes on 2 cores: half a core each, so 1 ms of work takes 2 ms.
     expect(new HostCpu(hosts(4, 2), 2, 8).work(0, 0, 1)).toBe(2)
-    // 10 peers per process at 20 ms a second each: 0.2 of a core gone, 0.8 left.
+    // 10 peers per process at 20 ms a second each, all online: 0.2 of a core gone, 0.8 left.
     const busy = new HostCpu(hosts(2, 2, 20), 2, 20)
+    for (let p = 0; p < 20; p++) busy.setOnline(p, true)
     expect(busy.speedOf(0)).toBeCloseTo(0.8, 12)
     expect(busy.work(1, 0, 4)).toBeCloseTo(5, 12)
     // Fewer peers than processes: one process per peer.
     expect(new HostCpu(hosts(8, 2), 2, 3).processes).toBe(3)
+  })
+
+  it('charges the background of the peers online only: a node not started, or stopped, has no timers', () => {
+    const cpu = new HostCpu(hosts(2, 2, 20), 2, 20)
+    // Nobody online yet (the join has not begun): the whole core.
+    expect(cpu.speedOf(0)).toBe(1)
+    // Peers 0, 2 and 4 start in process 0; peer 1 in process 1.
+    for (const p of [0, 2, 4, 1]) cpu.setOnline(p, true)
+    expect(cpu.speedOf(0)).toBeCloseTo(0.94, 12)
+    expect(cpu.speedOf(1)).toBeCloseTo(0.98, 12)
+    // Peer 2 stops (churn): its timers go with it.
+    cpu.setOnline(2, false)
+    expect(cpu.speedOf(0)).toBeCloseTo(0.96, 12)
+    expect(cpu.work(0, 0, 0.96)).toBeCloseTo(1, 12)
   })
 })
 
