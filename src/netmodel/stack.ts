@@ -104,6 +104,8 @@ export class StackModel {
   private readonly conns: (Map<number, Conn> | undefined)[]
   /** Set by request(): when the request's stream was open if it had to wait for a connection; else -1. */
   lastConnectedAtMs = -1
+  /** Set by request(): true when it opened a new connection (not one already open or being set up). */
+  lastOpened = false
   opened = 0
   reused = 0
   closed = 0
@@ -130,9 +132,11 @@ export class StackModel {
     if (c === undefined) {
       c = { readyMs: startMs + this.spec.setup_rtts * rttMs + (cpu === undefined ? this.spec.setup_cpu_ms : this.setupCpuMs(cpu, from, to, startMs)) }
       this.link(from, to, c)
+      this.lastOpened = true
       this.opened++
       if (startMs >= this.windowFromMs) this.openedInWindow++
     } else {
+      this.lastOpened = false
       this.touch(from, to, c)
       this.reused++
     }

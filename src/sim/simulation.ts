@@ -533,7 +533,10 @@ export class Simulation {
         if (this.network.stack !== undefined && msg.kind === 'request' && this.network.unreachable?.[to] === 1 && !this.network.stack.connected(peer, to)) this.dialing(peer, msg.rpcId, now + sendAfterMs)
         continue
       }
-      if (this.network.stack !== undefined && this.network.stack.lastConnectedAtMs >= 0 && msg.kind === 'request') this.firstContact(peer, msg.rpcId, now + sendAfterMs, this.network.stack.lastConnectedAtMs)
+      if (this.network.stack !== undefined && this.network.stack.lastConnectedAtMs >= 0 && msg.kind === 'request') {
+        this.firstContact(peer, msg.rpcId, now + sendAfterMs, this.network.stack.lastConnectedAtMs)
+        if (this.network.stack.lastOpened) this.identified(peer, to, this.network.stack.lastConnectedAtMs)
+      }
       if (this.rpcTimes !== undefined) this.timeRpc(peer, to, msg, now, now + sendAfterMs + delay)
       this.sched.push(now + sendAfterMs + delay, EV_DELIVER, to, peer, msg)
     }
@@ -569,6 +572,24 @@ export class Simulation {
     })
     this.at(connectedMs, () => {
       if (live()) this.step(peer, { kind: 'rpc-connected', rpcId })
+    })
+  }
+
+  /**
+   * A new connection's identify exchange is done at `atMs` (about when the first stream is open:
+   * identify runs beside it, one round trip after the set-up): each end now knows the other's
+   * protocols and addresses, and the node's host seeds its engine with a peer that speaks kad,
+   * as stock kad-dht's topology listener does (kad-host.ts, `peer:identify`). So a peer dialled
+   * joins the dialer's table before, or without, its answer. Only with the stack model on: without
+   * it the simulation has no connections.
+   */
+  private identified(a: number, b: number, atMs: number): void {
+    const genA = this.generation[a]!
+    const genB = this.generation[b]!
+    this.at(atMs, () => {
+      if (this.generation[a] !== genA || this.generation[b] !== genB || this.online[a] !== 1 || this.online[b] !== 1) return
+      this.step(a, { kind: 'seed-contacts', contacts: [this.contacts[b]!] })
+      if (this.online[b] === 1 && this.generation[b] === genB) this.step(b, { kind: 'seed-contacts', contacts: [this.contacts[a]!] })
     })
   }
 
