@@ -282,8 +282,7 @@ export class RoutingTable extends TableSlots {
 
   /** The sub-range of bucket i's id range that slot s's contact lies in (the SUBRANGE_BITS bits after the bucket's prefix; i + SUBRANGE_BITS < 48). */
   private subrangeOf(s: number, i: number): number {
-    const prefix = (this.i32[this.oHi + s]! & 0xffff) * 4294967296 + (this.i32[this.oLo + s]! >>> 0)
-    return Math.floor(prefix / 2 ** (PREFIX_BITS - 1 - i - SUBRANGE_BITS)) % SUBRANGES
+    return subrangeOfPrefix(this.i32[this.oHi + s]!, this.i32[this.oLo + s]!, i)
   }
 
   /** When a non-empty bucket's least-recently-seen entry was last heard from. */
@@ -677,6 +676,20 @@ const SUBRANGES = 1 << SUBRANGE_BITS
 
 /** Bits in the id prefix columns (hi 16 + lo 32). */
 const PREFIX_BITS = 48
+
+/**
+ * The SUBRANGE_BITS bits after bit i of a 48-bit id prefix stored as hi 16 / lo 32 bits (i +
+ * SUBRANGE_BITS < 48): floor(prefix / 2^(47 - i - SUBRANGE_BITS)) mod 2^SUBRANGE_BITS, in 32-bit
+ * integer shifts. It runs once per contact of a full bucket that a newcomer is judged against
+ * (balanceVictim), where the same figure as a double's division and floor cost more than the
+ * rest of the scan.
+ */
+export function subrangeOfPrefix(hi: number, lo: number, i: number): number {
+  const sh = PREFIX_BITS - 1 - i - SUBRANGE_BITS
+  if (sh >= 32) return ((hi & 0xffff) >>> (sh - 32)) & (SUBRANGES - 1)
+  if (sh === 0) return lo & (SUBRANGES - 1)
+  return ((lo >>> sh) | (hi << (32 - sh))) & (SUBRANGES - 1)
+}
 
 /** Bit b (0 = the most significant) of an id. */
 function idBit(id: NodeId, b: number): number {

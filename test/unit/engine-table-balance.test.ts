@@ -2,7 +2,7 @@
 // newcomer from a thinner sub-range of its id range in place of the youngest contact of its
 // fullest one, and only then.
 import { describe, expect, it } from 'vitest'
-import { RoutingTable, SUBRANGE_BITS } from '../../src/engine/routing-table.js'
+import { RoutingTable, SUBRANGE_BITS, subrangeOfPrefix } from '../../src/engine/routing-table.js'
 import { DEFAULT_POLICY } from '../../src/engine/config.js'
 import type { Contact } from '../../src/engine/types.js'
 
@@ -50,5 +50,25 @@ describe('balanced admission into a full bucket', () => {
     const t = new RoutingTable(self, 4, 4, unbalanced)
     for (let n = 0; n < 4; n++) t.observe(inSub(0, n), n)
     expect(t.observe(inSub(1, 0), 10).kind).toBe('full')
+  })
+})
+
+describe('a contact\'s sub-range from its id prefix', () => {
+  it('is the SUBRANGE_BITS bits after the bucket\'s prefix, as the division of the 48-bit prefix gives them', () => {
+    // hi 16 / lo 32 bits as the table's columns hold them (lo as a signed 32-bit integer).
+    let x = 0x9e3779b9
+    const next = (): number => {
+      x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x632be5ab) | 0
+      return x
+    }
+    const prefixes: [number, number][] = [[0, 0], [0xffff, -1], [0x8000, 0], [0, 1], [0x0001, -0x80000000]]
+    for (let n = 0; n < 500; n++) prefixes.push([next() & 0xffff, next()])
+    for (const [hi, lo] of prefixes) {
+      for (let i = 0; i + SUBRANGE_BITS < 48; i++) {
+        const prefix = hi * 4294967296 + (lo >>> 0)
+        const want = Math.floor(prefix / 2 ** (47 - i - SUBRANGE_BITS)) % 2 ** SUBRANGE_BITS
+        expect(subrangeOfPrefix(hi, lo, i)).toBe(want)
+      }
+    }
   })
 })
