@@ -34,11 +34,13 @@ export class HostCpu implements ServiceModel, StackCpu {
   private readonly unitMs: number
   /** Per process: when the work queued so far is done. */
   private readonly busyUntil: Float64Array
-  /** Per process: the share of a core its peers' messages get. */
+  /** Per process: the share of a core its peers' messages get (share less its online peers' background; kept, as work() reads it per message). */
   private readonly speed: Float64Array
-  /** Per process: the share of a core it gets, and how many of its peers are online. */
+  /** The share of a core each process gets. */
   private readonly share: number
+  /** Per process: how many of its peers are online. */
   private readonly onlineOn: Int32Array
+  /** background_cpu_ms: per online peer, per second. */
   private readonly backgroundMs: number
   /** Work charged (ms of CPU, before the speed) and the longest wait a message met, for the report's tests. */
   workMs = 0

@@ -589,7 +589,7 @@ export class Simulation {
     this.at(atMs, () => {
       if (this.generation[a] !== genA || this.generation[b] !== genB || this.online[a] !== 1 || this.online[b] !== 1) return
       this.step(a, { kind: 'seed-contacts', contacts: [this.contacts[b]!] })
-      if (this.online[b] === 1 && this.generation[b] === genB) this.step(b, { kind: 'seed-contacts', contacts: [this.contacts[a]!] })
+      this.step(b, { kind: 'seed-contacts', contacts: [this.contacts[a]!] })
     })
   }
 
