@@ -27,6 +27,9 @@ async function pump(s: Stream, total: number, stallMs = 3_000): Promise<number> 
     const part = total - sent >= chunk.length ? chunk : chunk.subarray(0, total - sent)
     try {
       if (!s.send(part)) await s.onDrain({ signal: AbortSignal.timeout(stallMs) })
+      // A send the stream takes without backpressure does not wait: yield, so that the node's
+      // reset (and the stream's 'close') can arrive between chunks, as it would for a real sender.
+      else await new Promise((resolve) => setImmediate(resolve))
     } catch {
       break
     }
