@@ -6,10 +6,12 @@
 // (a dependency bump it no longer fits), and check that frames split across chunks still decode.
 import { describe, expect, it } from 'vitest'
 import { LengthPrefixedDecoder } from '@libp2p/utils'
-import type { Uint8ArrayList } from 'uint8arraylist'
+
+/** The decoder's length-prefix reader (its own Uint8ArrayList type, not ours). */
+type LengthDecoder = NonNullable<NonNullable<ConstructorParameters<typeof LengthPrefixedDecoder>[0]>['lengthDecoder']>
 
 /** Noise's 2-byte big-endian length prefix, counting the calls it cannot answer. */
-function uint16Decoder(): { decode: (data: Uint8ArrayList) => number, short: () => number } {
+function uint16Decoder(): { decode: LengthDecoder, short: () => number } {
   let short = 0
   return {
     decode: (data) => {
@@ -17,7 +19,8 @@ function uint16Decoder(): { decode: (data: Uint8ArrayList) => number, short: () 
         short++
         throw new RangeError('Could not decode int16BE')
       }
-      return (data.get(0) << 8) + data.get(1)
+      const b = data.subarray(0, 2)
+      return (b[0]! << 8) + b[1]!
     },
     short: () => short,
   }
