@@ -177,6 +177,7 @@ export class KadHost {
       stack: opts.stack,
       book: opts.book,
       log: opts.log,
+      self: { id: opts.engine.self.id, key: opts.stack.peerId.toMultihash().bytes },
       rpcIoTimeoutMs: opts.rpcIoTimeoutMs,
       firstContactTimeoutMs: opts.engine.config.firstContactTimeoutMs,
       budget: this.buffers,

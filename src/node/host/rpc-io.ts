@@ -15,6 +15,7 @@ import type { NodeLogger } from '../log.js'
 import type { ContactBook } from './contacts.js'
 import type { ByteBudget } from './byte-budget.js'
 import { FrameReader } from './frame-reader.js'
+import { wireKey } from './lookup-keys.js'
 import { DROP, type LinkShaper } from '../shaper/link-shaper.js'
 import { KAD_PROTOCOL, type NodeStack } from './libp2p-node.js'
 
@@ -51,6 +52,8 @@ export interface RpcContext {
   readonly stack: NodeStack
   readonly book: ContactBook
   readonly log: NodeLogger
+  /** Our id and our peer id's multihash (its preimage): a FIND_NODE for our own id carries the latter (lookup-keys.ts). */
+  readonly self: { readonly id: Uint8Array; readonly key: Uint8Array }
   /** Per outbound RPC I/O bound (dial + write + read); the engine has its own timeout. */
   readonly rpcIoTimeoutMs: number
   /** Added to that bound when the RPC needs a new connection (the engine's first-contact budget). */
@@ -90,7 +93,7 @@ export async function sendRpc(ctx: RpcContext, to: Contact, req: Request): Promi
     const reader = new FrameReader(stream, { ...(ctx.budget !== undefined ? { budget: ctx.budget } : {}), peer: to.peer })
     const wire: WireMessage = {
       type: TYPE_CODE[req.type],
-      ...(req.key.length > 0 ? { key: req.key } : {}),
+      ...(req.key.length > 0 ? { key: wireKey(req, ctx.self.id, ctx.self.key) } : {}),
       closerPeers: [],
       providerPeers: req.providers.map((c) => ctx.book.toWire(c)),
     }
