@@ -133,6 +133,8 @@ export function compareRuns(sim: Report, tb: Report, nodes: number, tol: Toleran
   const pct = (value: number) => ({ kind: 'pct' as const, value })
   const abs = (value: number) => ({ kind: 'abs' as const, value })
   const rows: CalibrationRow[] = [
+    // How many lookups the quantiles below rest on (a p95 of 216 is their 11th slowest).
+    row('lookups', m(sim, 'lookups'), m(tb, 'lookups')),
     row('lookup_p50_ms', m(sim, 'lookup_p50_ms'), m(tb, 'lookup_p50_ms')),
     row('lookup_p95_ms', m(sim, 'lookup_p95_ms'), m(tb, 'lookup_p95_ms'), pct(tol.latency_pct)),
     row('lookup_p99_ms', m(sim, 'lookup_p99_ms'), m(tb, 'lookup_p99_ms')),
@@ -217,6 +219,18 @@ function alertRows(sim: Report, tb: Report, alertS: number): CalibrationRow[] {
   return out
 }
 
+/** What each side's p95 rests on: the how-many-th slowest of how many lookups. */
+function sampleNote(c: Calibration): string[] {
+  const n = c.rows.find((r) => r.metric === 'lookups')
+  if (n === undefined || n.sim === null || n.testbed === null) return []
+  const ordinal = (x: number): string => {
+    const k = Math.ceil(0.05 * x)
+    const suffix = k % 100 >= 11 && k % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][k % 10] ?? 'th')
+    return `${k}${suffix}`
+  }
+  return [`Each side's lookup_p95_ms is about its ${ordinal(n.sim)} slowest lookup of ${n.sim} (simulator) and ${ordinal(n.testbed)} of ${n.testbed} (testbed): a few lookups more or less in the tail move it.`, '']
+}
+
 export function renderCalibrationMarkdown(c: Calibration): string {
   const v = (x: number | null): string => (x === null ? 'n/a' : String(x))
   const lines = [
@@ -228,6 +242,7 @@ export function renderCalibrationMarkdown(c: Calibration): string {
     '|---|---|---|---|---|---|',
     ...c.rows.map((r) => `| ${r.metric} | ${v(r.sim)} | ${v(r.testbed)} | ${v(r.ratio)} | ${r.tolerance} | ${r.verdict.toUpperCase()} |`),
     '',
+    ...sampleNote(c),
     c.pass ? 'Every pair with a tolerance is within it.' : `${c.rows.filter((r) => r.verdict === 'fail' || (r.tolerance !== '' && r.verdict === 'missing')).map((r) => r.metric).join(', ')}: outside the tolerance (or not measured).`,
     '',
     ...(c.background_cpu_ms !== undefined ? [`The simulator's processes: ${c.background_cpu_ms === null ? 'no' : `${c.background_cpu_ms} ms per node per second of`} background work${c.background_measured === true ? ', as the testbed measured it (its probe\'s CPU less its set-ups and requests at the model\'s figures)' : ''}.`, ''] : []),

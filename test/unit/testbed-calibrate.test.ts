@@ -47,6 +47,13 @@ describe('calibration', () => {
     expect(renderCalibrationHtml(far)).toContain('<path d="M')
   })
 
+  it('says how many lookups each side\'s p95 rests on', () => {
+    const c = compareRuns(report({ lookups: 216, lookup_p95_ms: 400 }, [0, 1]), report({ lookups: 860, lookup_p95_ms: 420 }, [0, 1]), 200)
+    expect(c.rows.find((r) => r.metric === 'lookups')).toMatchObject({ sim: 216, testbed: 860, verdict: 'info' })
+    expect(renderCalibrationMarkdown(c)).toContain('about its 11th slowest lookup of 216 (simulator) and 43rd of 860 (testbed)')
+    expect(renderCalibrationMarkdown(compareRuns(report({ lookup_p95_ms: 400 }, [0, 1]), report({ lookup_p95_ms: 420 }, [0, 1]), 200))).not.toContain('slowest lookup')
+  })
+
   it('shows the connections each side opened, unjudged', () => {
     const sim = { ...report({ lookup_p95_ms: 400, lookup_success: 1, messages_per_lookup: 10 }, [0, 1]), connections: { opened: 1440 } }
     const tb = { ...report({ lookup_p95_ms: 400, lookup_success: 1, messages_per_lookup: 10 }, [0, 1]), connections: { opened: 1684 } }
