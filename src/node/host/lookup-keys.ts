@@ -16,8 +16,7 @@
 //   it in the right bucket up to bucket 11. The answers are then about a point within 2^-12 of
 //   the keyspace from the id the engine ranks its candidates by; in a network of fewer than
 //   about k * 2^12 (80,000) peers the k closest to either span more than that, so the two
-//   neighbourhoods mostly coincide. The table costs about 40,000 hashes (~0.1 s) once per
-//   process, on first use.
+//   neighbourhoods mostly coincide. The keys are found as they are asked for (keyNear).
 // The simulator hands requests their target directly: it models what these keys approximate.
 import { createHash } from 'node:crypto'
 import type { Request } from '../../engine/index.js'
@@ -28,7 +27,11 @@ export const PREFIX_BITS = 12
 /** Multihash header of a SHA2-256 digest: the stand-in keys are well-formed peer ids. */
 const SHA2_256 = [0x12, 0x20]
 
-let table: Uint32Array | undefined
+/** seeds[p]: the first seed whose key hashes to prefix p (set where found[p] is 1). */
+const seeds = new Uint32Array(1 << PREFIX_BITS)
+const found = new Uint8Array(1 << PREFIX_BITS)
+/** The next seed to hash: seeds are hashed in order, each once, as keys are asked for. */
+let nextSeed = 0
 
 /** The stand-in key for seed s: a SHA2-256 multihash whose digest is 28 zero bytes and s (big-endian). */
 function keyOf(seed: number): Uint8Array {
@@ -42,27 +45,26 @@ function prefixOf(bytes: Uint8Array): number {
   return ((bytes[0]! << 8) | bytes[1]!) >>> (16 - PREFIX_BITS)
 }
 
-/** One seed per PREFIX_BITS-bit prefix: the first seed whose key hashes to it (deterministic). */
-function prefixTable(): Uint32Array {
-  if (table !== undefined) return table
-  const t = new Uint32Array(1 << PREFIX_BITS)
-  const found = new Uint8Array(1 << PREFIX_BITS)
-  let left = t.length
-  for (let seed = 0; left > 0; seed++) {
+/**
+ * A key whose SHA-256 shares `id`'s first PREFIX_BITS bits: the first seed, in order, whose key
+ * hashes to that prefix, so an id always gets the same key. Seeds are hashed as keys are asked
+ * for and every prefix met on the way is remembered, so no call holds the event loop for the
+ * whole table (~40,000 hashes, 0.11 s; the node's admission control refuses the requests queued
+ * behind such a block, overload.ts). A prefix not met yet costs 2^PREFIX_BITS / (prefixes not
+ * met) hashes on average, about 4,000 (~11 ms) at first; a process's first call measured 23-55
+ * ms (cold code, and the geometric tail of that count).
+ */
+export function keyNear(id: Uint8Array): Uint8Array {
+  const want = prefixOf(id)
+  while (found[want] === 0) {
+    const seed = nextSeed++
     const p = prefixOf(createHash('sha256').update(keyOf(seed)).digest())
     if (found[p] === 0) {
       found[p] = 1
-      t[p] = seed
-      left--
+      seeds[p] = seed
     }
   }
-  table = t
-  return t
-}
-
-/** A key whose SHA-256 shares `id`'s first PREFIX_BITS bits. */
-export function keyNear(id: Uint8Array): Uint8Array {
-  return keyOf(prefixTable()[prefixOf(id)]!)
+  return keyOf(seeds[want]!)
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
