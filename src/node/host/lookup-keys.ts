@@ -20,6 +20,7 @@
 // The simulator hands requests their target directly: it models what these keys approximate.
 import { createHash } from 'node:crypto'
 import type { Request } from '../../engine/index.js'
+import { idEquals } from '../../engine/ids.js'
 
 /** The leading bits of the id that the stand-in key's SHA-256 shares. */
 export const PREFIX_BITS = 12
@@ -67,19 +68,12 @@ export function keyNear(id: Uint8Array): Uint8Array {
   return keyOf(seeds[want]!)
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
-
 /**
  * The key to put on the wire for `req`: its own, unless it is a FIND_NODE for a bare id (key and
  * target the same), which gets our peer id's multihash (`selfKey`, when the id is `selfId`) or a
  * stand-in key near the id.
  */
 export function wireKey(req: Request, selfId: Uint8Array, selfKey: Uint8Array): Uint8Array {
-  if (req.type !== 'FIND_NODE' || !sameBytes(req.key, req.target)) return req.key
-  return sameBytes(req.target, selfId) ? selfKey : keyNear(req.target)
+  if (req.type !== 'FIND_NODE' || !idEquals(req.key, req.target)) return req.key
+  return idEquals(req.target, selfId) ? selfKey : keyNear(req.target)
 }
