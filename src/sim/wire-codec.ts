@@ -18,6 +18,8 @@
 // Deterministic: no randomness, no clock; the per-type counters are plain arrays.
 import type { Contact, Message, Request, Response, RpcType } from '../engine/types.js'
 import { InvariantError } from '../engine/errors.js'
+// idEquals is byte equality: it compares the addresses' bytes below too.
+import { idEquals } from '../engine/ids.js'
 import { decodeMessage, MessageType, type WireMessage, type WirePeer } from '../wire/message.js'
 import { encodeFramedMessage, FrameDecoder } from '../wire/frame.js'
 
@@ -70,7 +72,7 @@ export class SimWireCodec {
       const d = this.pass(wire, ti * 2)
       if (msg.type !== 'ADD_PROVIDER') this.remember(`${from}>${to}#${msg.rpcId}`, msg.key)
       const key = d.key ?? new Uint8Array(0)
-      if (!sameBytes(key, msg.key)) throw new InvariantError(`wire codec: ${msg.type} request key changed in the round trip`)
+      if (!idEquals(key, msg.key)) throw new InvariantError(`wire codec: ${msg.type} request key changed in the round trip`)
       const out: Request = { ...msg, key: msg.key, providers: this.contacts(d.providerPeers, msg.providers) }
       return out
     }
@@ -144,7 +146,7 @@ export class SimWireCodec {
     for (let i = 0; i < sent.length; i++) {
       const w = this.wirePeer(sent[i]!)
       const d = decoded[i]!
-      if (!sameBytes(d.id, w.id) || d.addrs.length !== w.addrs.length || !d.addrs.every((a, j) => sameBytes(a, w.addrs[j]!))) {
+      if (!idEquals(d.id, w.id) || d.addrs.length !== w.addrs.length || !d.addrs.every((a, j) => idEquals(a, w.addrs[j]!))) {
         throw new InvariantError(`wire codec: peer ${sent[i]!.peer} did not survive the round trip`)
       }
     }
@@ -170,10 +172,4 @@ export function multiaddrBytes(addr: string): Uint8Array {
   if (m === null) throw new InvariantError(`wire codec: simulated address "${addr}" is not ip:port`)
   const port = Number(m[5])
   return Uint8Array.of(0x04, Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), 0x06, port >> 8, port & 255)
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
 }

@@ -46,7 +46,7 @@ import { DROP, type LinkShaper } from '../shaper/link-shaper.js'
 import { ProviderQuota } from './provider-quota.js'
 import { allowList, ipOf } from './allow-list.js'
 import { PenaltyBox } from './penalty-box.js'
-import { toHex } from '../../engine/ids.js'
+import { idEquals, toHex } from '../../engine/ids.js'
 import { RateLimiter } from '../../engine/rate-limiter.js'
 import { CODE_TYPE, TYPE_CODE, closeQuietly, frame, sendRpc, sleep, type PeerAdmission, type RpcContext } from './rpc-io.js'
 
@@ -109,12 +109,6 @@ const EMPTY = new Uint8Array(0)
 const STORE_REFUSALS = ['key-full', 'store-full'] as const
 /** The engine's reasons for refusing any request before its work (already counted by its event). */
 const ENGINE_REFUSALS = ['rate-limited', 'overloaded'] as const
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
 
 export class KadHost {
   readonly stack: NodeStack
@@ -524,7 +518,7 @@ export class KadHost {
   private handleAddProvider(stream: Stream, conn: Connection, from: Contact, key: Uint8Array, msg: WireMessage): boolean {
     const startMs = this.now()
     const senderId = this.book.peerIdOf(from)?.toMultihash().bytes
-    const claim = senderId === undefined ? undefined : msg.providerPeers.find((p) => sameBytes(p.id, senderId))
+    const claim = senderId === undefined ? undefined : msg.providerPeers.find((p) => idEquals(p.id, senderId))
     const provider = claim === undefined ? undefined : this.book.fromWire(claim)
     if (provider === undefined || provider.peer !== from.peer) {
       this.observer?.served('ADD_PROVIDER', 'rejected', (this.now() - startMs) / 1000)

@@ -10,6 +10,7 @@
 // `rf` holders or when the candidates run out, and reports before and after honestly
 // (`status: "short"` with the shortfall when the network could not give `rf`).
 import type { Contact } from '../../engine/index.js'
+import { idEquals } from '../../engine/ids.js'
 
 /** Wait before asking a peer again whether it holds a record just sent. */
 const RECHECK_MS = 250
@@ -46,12 +47,6 @@ export interface RepairReport {
   readonly prefer_region?: string
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
-
 async function mapLimited<T, R>(items: readonly T[], limit: number, f: (t: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length)
   let next = 0
@@ -68,7 +63,7 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, f: (t: T) =>
 async function holds(deps: RepairDeps, c: Contact, key: Uint8Array): Promise<boolean | undefined> {
   const p = await deps.probe(c, key)
   if (p === undefined) return undefined
-  return p.some((id) => equalBytes(id, deps.self))
+  return p.some((id) => idEquals(id, deps.self))
 }
 
 /** Who among the k closest holds our record for `key`. */
