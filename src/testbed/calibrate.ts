@@ -13,7 +13,7 @@
 import type { Report } from '../sim/report-types.js'
 import type { ResolvedScenario } from '../sim/scenario.js'
 import { hostsSchema, type StackSpec } from '../netmodel/stack.js'
-import type { ProbeSection } from './probe.js'
+import { STARVED_CPU_WAIT_PER_RUN_MS, STARVED_LOOP_P99_MS, type ProbeSection } from './probe.js'
 
 /**
  * CPU a testbed node's process spends per node per second besides its kad requests and set-ups
@@ -103,6 +103,8 @@ export interface Calibration {
   /** The simulator's `network.stack.hosts.background_cpu_ms` (null: no stack model), and whether the testbed run measured it. */
   readonly background_cpu_ms?: number | null
   readonly background_measured?: boolean
+  /** The testbed's starvation probe (probe.ts): how busy its workers were in the window. */
+  readonly probe?: ProbeSection
 }
 
 /** Mean of a histogram (index = value); null when empty. */
@@ -231,6 +233,18 @@ function sampleNote(c: Calibration): string[] {
   return [`Each side's lookup_p95_ms is about its ${ordinal(n.sim)} slowest lookup of ${n.sim} (simulator) and ${ordinal(n.testbed)} of ${n.testbed} (testbed): a few lookups more or less in the tail move it.`, '']
 }
 
+/**
+ * How busy the testbed's workers were in the window. The testbed's tail follows its event loops'
+ * lateness (BENCHMARKS.md: at 200 nodes the p95 pair moved from +4 % to +105 % as the loops'
+ * p99 went from 25 to 50 ms), so a verdict is read with it.
+ */
+function loadNote(p: ProbeSection | undefined): string[] {
+  if (p === undefined) return []
+  const cpu = p.cpu_ms_per_node_per_s === null ? 'CPU not measured' : `${p.cpu_ms_per_node_per_s} ms of CPU per node per second`
+  const wait = p.cpu_wait_per_run_ms === null ? '' : `, ${p.cpu_wait_per_run_ms} ms waiting for a core each time they ran (bound ${STARVED_CPU_WAIT_PER_RUN_MS})`
+  return [`The testbed's workers in the window: ${cpu}, event loops ${p.loop_delay_p99_ms} ms late at p99 (max ${p.loop_delay_max_ms}; starved past ${STARVED_LOOP_P99_MS})${wait}.`, '']
+}
+
 export function renderCalibrationMarkdown(c: Calibration): string {
   const v = (x: number | null): string => (x === null ? 'n/a' : String(x))
   const lines = [
@@ -246,6 +260,7 @@ export function renderCalibrationMarkdown(c: Calibration): string {
     c.pass ? 'Every pair with a tolerance is within it.' : `${c.rows.filter((r) => r.verdict === 'fail' || (r.tolerance !== '' && r.verdict === 'missing')).map((r) => r.metric).join(', ')}: outside the tolerance (or not measured).`,
     '',
     ...(c.background_cpu_ms !== undefined ? [`The simulator's processes: ${c.background_cpu_ms === null ? 'no' : `${c.background_cpu_ms} ms per node per second of`} background work${c.background_measured === true ? ', as the testbed measured it (its probe\'s CPU less its set-ups and requests at the model\'s figures)' : ''}.`, ''] : []),
+    ...loadNote(c.probe),
     ...(c.starved ? [`STARVED, not judged: the testbed was short of CPU (${c.starved_because.join('; ')}); its latencies include the machine's queue.`, ''] : []),
   ]
   return lines.join('\n')

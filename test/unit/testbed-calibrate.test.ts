@@ -54,6 +54,16 @@ describe('calibration', () => {
     expect(renderCalibrationMarkdown(compareRuns(report({ lookup_p95_ms: 400 }, [0, 1]), report({ lookup_p95_ms: 420 }, [0, 1]), 200))).not.toContain('slowest lookup')
   })
 
+  it('says how busy the testbed\'s workers were, and nothing when no probe ran', () => {
+    const c = compareRuns(report({ lookup_p95_ms: 400 }, [0, 1]), report({ lookup_p95_ms: 420 }, [0, 1]), 200)
+    expect(renderCalibrationMarkdown(c)).not.toContain('workers in the window')
+    const probe = { cpu_wait_share: 0.24, cpu_wait_per_run_ms: 0.222, cpu_ms_per_node_per_s: 2.85, loop_delay_p99_ms: 25.13, loop_delay_max_ms: 1022.85, setups: 3256, setup_p50_ms: 8, setup_p95_ms: 71, load_avg_start: 0.94, load_avg_end: 1.02, cores: 2, starved: false, starved_because: [] }
+    expect(renderCalibrationMarkdown({ ...c, probe })).toContain(
+      "The testbed's workers in the window: 2.85 ms of CPU per node per second, event loops 25.13 ms late at p99 (max 1022.85; starved past 50), 0.222 ms waiting for a core each time they ran (bound 1).",
+    )
+    expect(renderCalibrationMarkdown({ ...c, probe: { ...probe, cpu_ms_per_node_per_s: null, cpu_wait_per_run_ms: null } })).toContain('workers in the window: CPU not measured, event loops 25.13 ms late at p99 (max 1022.85; starved past 50).')
+  })
+
   it('shows the connections each side opened, unjudged', () => {
     const sim = { ...report({ lookup_p95_ms: 400, lookup_success: 1, messages_per_lookup: 10 }, [0, 1]), connections: { opened: 1440 } }
     const tb = { ...report({ lookup_p95_ms: 400, lookup_success: 1, messages_per_lookup: 10 }, [0, 1]), connections: { opened: 1684 } }
