@@ -71,6 +71,7 @@ export class PrometheusServer {
   ) {
     this.pid = proc.pid ?? -1
     proc.once('exit', () => (this.exited = true))
+    process.once('exit', this.onOwnerExit)
     proc.stderr?.on('data', (b: Buffer) => {
       const s = b.toString()
       if (/level=(error|fatal)|err=/.test(s)) this.lastError = s.trim().split('\n').at(-1) ?? ''
@@ -182,7 +183,17 @@ export class PrometheusServer {
     this.cleanup()
   }
 
+  /**
+   * Our process is ending without stop(): an uncaught error, or a write to a closed pipe (`dht-sim
+   * testbed ... | head`). The server must not outlive it; an exit handler cannot wait, so SIGKILL.
+   */
+  private readonly onOwnerExit = (): void => {
+    if (!this.exited) this.proc.kill('SIGKILL')
+    this.cleanup()
+  }
+
   private cleanup(): void {
+    process.removeListener('exit', this.onOwnerExit)
     rmSync(this.dir, { recursive: true, force: true })
   }
 }

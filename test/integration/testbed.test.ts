@@ -2,7 +2,7 @@
 // in the simulator's schema, bad input refused before anything starts, SIGINT handled, and no
 // process left behind.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -137,4 +137,52 @@ describe('dht-sim testbed', () => {
     for (const pid of report.testbed.worker_pids) expect(alive(pid)).toBe(false)
     expect(alive(report.testbed.prometheus_pid!)).toBe(false)
   })
+
+  it('leaves no process behind when it dies without stopping (its output pipe closed: `dht-sim testbed ... | head`)', async () => {
+    const child = spawn(process.execPath, [BIN, 'testbed', SMALL, '--out', join(dir, 'piped')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    let text = ''
+    let started: number[] = []
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+    child.stdout.resume()
+    child.stderr.on('data', (d: Buffer) => {
+      text += d.toString()
+      if (started.length === 0 && /testbed 5\/20 s/.test(text)) {
+        // Its workers and Prometheus, by parent pid, while they run; then the reader goes away.
+        started = childrenOf(child.pid!)
+        child.stdout.destroy()
+        child.stderr.destroy()
+      }
+    })
+    const code = await exited
+    expect(started.length).toBeGreaterThanOrEqual(3) // two workers at least, and Prometheus
+    expect(code).not.toBe(0)
+    // The workers see their parent gone and stop; Prometheus is killed by the parent's exit hook.
+    for (let i = 0; i < 50 && started.some(running); i++) await new Promise((r) => setTimeout(r, 100))
+    expect(started.filter(running).map((p) => `${p}: ${readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, 80)}`)).toEqual([])
+  })
 })
+
+/** Alive and not a zombie (a killed child whose new parent has not reaped it yet). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+/** The pids whose parent is `pid` (Linux: /proc/<pid>/stat's fourth field). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = []
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8')
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(e))
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out
+}
