@@ -40,7 +40,7 @@ import type { NodeId } from './ids.js'
 import { commonPrefixLength, compareDistance, idEquals } from './ids.js'
 import { KEY_BITS } from './constants.js'
 import type { PolicyConfig } from './config.js'
-import { M_BASE, M_EVEN, M_LEN, M_REP_LEN, META_STRIDE, TableSlots } from './table-slots.js'
+import { M_BASE, M_EVEN, M_LEN, M_REP_LEN, META_STRIDE, TableSlots, failsOf, hiOf, withFailure } from './table-slots.js'
 import { AnnouncedPeers } from './announced-peers.js'
 import { hashString, idHiOf, idLoOf, peerHashOf } from './contact-keys.js'
 
@@ -174,7 +174,7 @@ export class RoutingTable extends TableSlots {
   }
 
   private entryAt(s: number): TableEntry {
-    return { contact: this.contacts[s]!, lastSeenMs: this.f64[this.oSeen + s]!, failures: this.i32[this.oFails + s]! }
+    return { contact: this.contacts[s]!, lastSeenMs: this.f64[this.oSeen + s]!, failures: failsOf(this.i32[this.oHi + s]!) }
   }
 
   /** The contact was heard from (or is proposed by a peer, when `verified` is false). */
@@ -206,7 +206,7 @@ export class RoutingTable extends TableSlots {
     const s = this.slotOf(i, contact, h)
     if (s >= 0) {
       if (nowMs > this.f64[this.oSeen + s]!) this.f64[this.oSeen + s] = nowMs
-      this.i32[this.oFails + s] = 0
+      this.i32[this.oHi + s] = hiOf(this.i32[this.oHi + s]!)
       return OBS_UPDATED
     }
     const rejected = this.diversityVerdict(i, contact)
@@ -282,7 +282,7 @@ export class RoutingTable extends TableSlots {
 
   /** The sub-range of bucket i's id range that slot s's contact lies in (the SUBRANGE_BITS bits after the bucket's prefix; i + SUBRANGE_BITS < 48). */
   private subrangeOf(s: number, i: number): number {
-    return subrangeOfPrefix(this.i32[this.oHi + s]!, this.i32[this.oLo + s]!, i)
+    return subrangeOfPrefix(hiOf(this.i32[this.oHi + s]!), this.i32[this.oLo + s]!, i)
   }
 
   /** When a non-empty bucket's least-recently-seen entry was last heard from. */
@@ -354,7 +354,7 @@ export class RoutingTable extends TableSlots {
     let n = 0
     const s0 = this.i32[i * META_STRIDE + M_BASE]!
     for (let s = s0; s < s0 + this.i32[i * META_STRIDE + M_LEN]!; s++) {
-      const hi = this.i32[this.oHi + s]!
+      const hi = hiOf(this.i32[this.oHi + s]!)
       const lo = this.i32[this.oLo + s]!
       if (((prefixBit(hi, lo, i + 1) << 1) | prefixBit(hi, lo, i + 2)) === q) n++
     }
@@ -426,8 +426,9 @@ export class RoutingTable extends TableSlots {
       this.dropReplacement(i, contact, h)
       return false
     }
-    const f = ++this.i32[this.oFails + s]!
-    if (!evictNow && f < maxFailures) return false
+    const word = withFailure(this.i32[this.oHi + s]!)
+    this.i32[this.oHi + s] = word
+    if (!evictNow && failsOf(word) < maxFailures) return false
     this.removeAt(i, s)
     this.promote(i, nowMs)
     if (i === this.deepest && this.i32[i * META_STRIDE + M_LEN] === 0) this.deepest = this.scanDeepest()
@@ -519,7 +520,7 @@ export class RoutingTable extends TableSlots {
     const end = s0 + this.i32[i * META_STRIDE + M_LEN]!
     const slots = this.scratch.slots
     for (let s = s0; s < end; s++) {
-      if (skipSuspect && this.i32[this.oFails + s]! > 0) continue
+      if (skipSuspect && failsOf(this.i32[this.oHi + s]!) > 0) continue
       if (exclude !== undefined && this.i32[this.oPeer + s] === exHash && this.contacts[s]!.peer === exclude) continue
       slots[g++] = s
     }
@@ -540,7 +541,7 @@ export class RoutingTable extends TableSlots {
     const tlo = (target[2]! << 24) | (target[3]! << 16) | (target[4]! << 8) | target[5]!
     for (let i = 0; i < g; i++) {
       const s = ss[i]!
-      ks[i] = (this.i32[this.oHi + s]! ^ thi) * 4294967296 + ((this.i32[this.oLo + s]! ^ tlo) >>> 0)
+      ks[i] = (hiOf(this.i32[this.oHi + s]!) ^ thi) * 4294967296 + ((this.i32[this.oLo + s]! ^ tlo) >>> 0)
     }
     // Only the first `need` of the sorted order are used: keep a sorted prefix of that length
     // (the group past bucket b can hold a hundred contacts when one or two are wanted). Same

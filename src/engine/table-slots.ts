@@ -2,8 +2,9 @@
 // contact goes where, who is evicted, who is closest — is routing-table.ts, which extends this).
 //
 // Entries live in slots of flat typed columns, one block of slots per bucket, in insertion order
-// inside the block. Each slot keeps the contact's 48-bit id prefix (hi 16 + lo 32 bits), a hash of
-// its peer handle and of its /24 group, lastSeenMs and its failure count, so scanning a bucket or
+// inside the block. Each slot keeps the contact's 48-bit id prefix (hi 16 + lo 32 bits) with its
+// failure count in the word beside the hi 16 bits, a hash of its peer handle and of its /24 group,
+// and lastSeenMs, so scanning a bucket or
 // ranking it by distance reads a few contiguous cache lines and touches a Contact object only when
 // a hash matches. Each bucket may also have a replacement ring: rcap slots holding a handle hash
 // and a contact, oldest first.
@@ -57,6 +58,21 @@ const FIRST_BUCKETS = 16
 const FIRST_BLOCKS = 11
 const FIRST_RINGS = 9
 
+/** A slot's hi word: the id prefix's first 16 bits in the lower half, the failure count in the upper. */
+export function hiOf(word: number): number {
+  return word & 0xffff
+}
+
+export function failsOf(word: number): number {
+  return word >>> 16
+}
+
+/** The hi word with one more failure (the count stops at 0xffff: only its being > 0 and its comparison with a small maximum are read). */
+export function withFailure(word: number): number {
+  const f = word >>> 16
+  return f === 0xffff ? word : (word & 0xffff) | ((f + 1) << 16)
+}
+
 export class TableSlots {
   // The columns, each at an offset in one of the two views of the one buffer. i32: per bucket its
   // fields (M_*), then per slot the id prefix (hi, lo), handle hash, group hash and failure count,
@@ -64,12 +80,15 @@ export class TableSlots {
   // range, then per slot lastSeenMs.
   protected i32 = EMPTY_I32
   protected f64 = EMPTY_F64
-  /** Column offsets: id prefix hi 16 / lo 32 bits, handle hash, group hash, failures (i32). */
+  /**
+   * Column offsets (i32): the id prefix's hi 16 bits with the failure count in the upper half of
+   * the same word (hiOf / failsOf: a slot is 24 bytes, not 28, and the suspect check of closest()
+   * reads the word the distance key reads next), its lo 32 bits, the handle hash, the group hash.
+   */
   protected oHi = 0
   protected oLo = 0
   protected oPeer = 0
   protected oGroup = 0
-  protected oFails = 0
   /** Column offsets: replacement slots' handle hash (i32), slots' lastSeenMs (f64). */
   protected oRep = 0
   protected oSeen = 0
@@ -117,7 +136,6 @@ export class TableSlots {
     this.i32[this.oPeer + s] = h
     this.i32[this.oGroup + s] = groupHash
     this.f64[this.oSeen + s] = nowMs
-    this.i32[this.oFails + s] = 0
   }
 
   /** Removes slot s of bucket i, keeping the others in order; returns its contact. */
@@ -161,7 +179,6 @@ export class TableSlots {
     this.i32[this.oPeer + to] = this.i32[this.oPeer + from]!
     this.i32[this.oGroup + to] = this.i32[this.oGroup + from]!
     this.f64[this.oSeen + to] = this.f64[this.oSeen + from]!
-    this.i32[this.oFails + to] = this.i32[this.oFails + from]!
   }
 
   // ------------------------------------------------------------------ replacement rings
@@ -240,7 +257,7 @@ export class TableSlots {
     for (let j = from.buckets; j < buckets; j++) i32[j * META_STRIDE + M_REP_BASE] = -1
     f64.fill(-Infinity, 0, buckets).set(this.f64.subarray(0, from.buckets))
     f64.set(this.f64.subarray(from.oSeen, from.oSeen + from.slots), to.oSeen)
-    for (const [a, b] of [[from.oHi, to.oHi], [from.oLo, to.oLo], [from.oPeer, to.oPeer], [from.oGroup, to.oGroup], [from.oFails, to.oFails]] as const) {
+    for (const [a, b] of [[from.oHi, to.oHi], [from.oLo, to.oLo], [from.oPeer, to.oPeer], [from.oGroup, to.oGroup]] as const) {
       i32.set(this.i32.subarray(a, a + from.slots), b)
     }
     i32.set(this.i32.subarray(from.oRep, from.oRep + from.reps), to.oRep)
@@ -250,7 +267,6 @@ export class TableSlots {
     this.oLo = to.oLo
     this.oPeer = to.oPeer
     this.oGroup = to.oGroup
-    this.oFails = to.oFails
     this.oRep = to.oRep
     this.oSeen = to.oSeen
     this.buckets = buckets
@@ -286,7 +302,6 @@ class Layout {
   readonly oLo: number
   readonly oPeer: number
   readonly oGroup: number
-  readonly oFails: number
   readonly oRep: number
   readonly i32Length: number
   readonly oSeen: number
@@ -301,8 +316,7 @@ class Layout {
     this.oLo = this.oHi + slots
     this.oPeer = this.oLo + slots
     this.oGroup = this.oPeer + slots
-    this.oFails = this.oGroup + slots
-    this.oRep = this.oFails + slots
+    this.oRep = this.oGroup + slots
     this.i32Length = this.oRep + reps
     this.oSeen = buckets
     this.f64Length = buckets + slots

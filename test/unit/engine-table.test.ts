@@ -29,6 +29,24 @@ describe('k-bucket', () => {
     expect(t.all().map((c) => c.peer)).toEqual(['p2', 'p3', 'p1'])
   })
 
+  it('counts failures beside the id prefix: up to 0xffff, cleared when heard from, the order by distance unchanged', () => {
+    const t = new RoutingTable(self, 2, 0, noPolicy)
+    t.observe(far(1), 1)
+    t.observe(far(2), 2)
+    const head = (): { peer: string; failures: number } => {
+      const e = t.headEntry(0)
+      return { peer: e.contact.peer, failures: e.failures }
+    }
+    for (let i = 0; i < 70_000; i++) expect(t.fail(far(1), 3, Infinity)).toBe(false)
+    expect(head()).toEqual({ peer: 'p1', failures: 0xffff })
+    // A suspect is left out of closest() when asked; the other keeps its place by distance.
+    expect(t.closest(far(0).id, 2).map((c) => c.peer)).toEqual(['p1', 'p2'])
+    expect(t.closestSet(far(0).id, 2, undefined, true, 3).map((c) => c.peer)).toEqual(['p2'])
+    t.observe(far(1), 4)
+    expect(t.headEntry(0).failures).toBe(0)
+    expect(t.closestSet(far(0).id, 2, undefined, true, 4).map((c) => c.peer).sort()).toEqual(['p1', 'p2'])
+  })
+
   it('evicts a failed head and promotes the freshest replacement', () => {
     const t = new RoutingTable(self, 2, 2, noPolicy)
     t.observe(far(1), 1)
