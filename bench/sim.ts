@@ -20,6 +20,7 @@ import { loadScenario, resolveScenario } from '../dist/sim/scenario.js'
 import type { ResolvedScenario } from '../dist/sim/scenario.js'
 import { runScenario } from '../dist/sim/run-scenario.js'
 import { Simulation } from '../dist/sim/simulation.js'
+import { limitSimHeapGrowth } from '../dist/sim/thread-limits.js'
 
 function flag(name: string, fallback: number | string): string {
   const i = process.argv.indexOf(`--${name}`)
@@ -157,6 +158,8 @@ function constructOnly(): never {
   process.exit(0)
 }
 
+// The old generation's growth `dht-sim run` sets for its simulation thread (thread-limits.ts).
+limitSimHeapGrowth()
 const rssBeforeMiB = process.memoryUsage().rss / 2 ** 20
 const t0 = performance.now()
 let lastPrint = t0

@@ -16,7 +16,7 @@ import { runPool } from '../../common/worker-pool.js'
 import { InvariantError } from '../../engine/errors.js'
 import type { ResolvedScenario } from '../../sim/scenario.js'
 import { SIM_ERROR_KINDS } from '../../sim/sweep/pool-errors.js'
-import { SIM_THREAD_LIMITS } from '../../sim/thread-limits.js'
+import { SIM_THREAD_LIMITS, limitSimHeapGrowth } from '../../sim/thread-limits.js'
 import { runGate, runGateWith, type GateRunner, type GateSim, type ScenarioOutcome } from '../../report/gate-run.js'
 import { renderGateTable } from '../../report/summary.js'
 import { EXIT_GATE_FAILED, EXIT_INTERNAL, EXIT_OK } from '../exit-codes.js'
@@ -55,6 +55,7 @@ const WORKER_URL = new URL('./gate-worker.js', import.meta.url)
 /** Runs the scenarios in up to `jobs` worker threads, each outcome handed back as it comes. */
 export function workerRunner(jobs: number): GateRunner<ResolvedScenario> {
   return async (chosen, done) => {
+    limitSimHeapGrowth()
     await runPool<GateJob, ScenarioOutcome, null>({
       workerUrl: WORKER_URL,
       jobs: chosen.map((c) => ({ path: c.path })),

@@ -14,7 +14,7 @@ import { BadInputError } from '../../common/errors.js'
 import { InvariantError } from '../../engine/errors.js'
 import { loadScenario, type ResolvedScenario } from '../../sim/scenario.js'
 import { runScenario } from '../../sim/run-scenario.js'
-import { SIM_THREAD_LIMITS } from '../../sim/thread-limits.js'
+import { SIM_THREAD_LIMITS, limitSimHeapGrowth } from '../../sim/thread-limits.js'
 import { prepareOutDir, removeCreatedDirs, renderReportFiles, writeReportFiles } from '../../report/files.js'
 import { formatSpan, textTable } from '../../report/format.js'
 import { gateRows } from '../../report/markdown.js'
@@ -70,6 +70,7 @@ function simulate(file: string, scenario: ResolvedScenario, flags: RunFlags, bar
   }
   return new Promise<Report>((resolve, reject) => {
     const job: RunJob = { file, ...(flags.seed !== undefined ? { seed: flags.seed } : {}), toolVersion: VERSION, progress: onProgress !== undefined }
+    limitSimHeapGrowth()
     const worker = new Worker(WORKER_URL, { workerData: job, resourceLimits: SIM_THREAD_LIMITS })
     let settled = false
     let interrupted: NodeJS.Signals | undefined

@@ -19,7 +19,7 @@ import { nameFromFile } from '../scenario.js'
 import { cellScenario, readRaw, runCell, type CellJob, type CellOutcome } from './cell.js'
 import { expandGrid, type Axis, type Cell } from './grid.js'
 import { SIM_ERROR_KINDS } from './pool-errors.js'
-import { SIM_THREAD_LIMITS } from '../thread-limits.js'
+import { SIM_THREAD_LIMITS, limitSimHeapGrowth } from '../thread-limits.js'
 import { SWEEP_SCHEMA_VERSION, type SweepCell, type SweepReport } from './sweep-types.js'
 
 export interface SweepOptions {
@@ -111,6 +111,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepReport> {
     reportPath: o.onCellReport?.(cells[r.index]!, r.report) ?? null,
   })
   const pool = existsSync(fileURLToPath(WORKER_URL))
+  if (pool) limitSimHeapGrowth()
   const figures = pool
     ? await runPool({
         workerUrl: WORKER_URL,
