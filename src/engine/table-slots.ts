@@ -2,11 +2,10 @@
 // contact goes where, who is evicted, who is closest — is routing-table.ts, which extends this).
 //
 // Entries live in slots of flat typed columns, one block of slots per bucket, in insertion order
-// inside the block. Each slot keeps the contact's 48-bit id prefix (hi 16 + lo 32 bits) with its
-// failure count in the word beside the hi 16 bits, a hash of its peer handle and of its /24 group,
-// and lastSeenMs, so scanning a bucket or
-// ranking it by distance reads a few contiguous cache lines and touches a Contact object only when
-// a hash matches. Each bucket may also have a replacement ring: rcap slots holding a handle hash
+// inside the block. Each slot keeps the contact's 48-bit id prefix (hi 16 + lo 32 bits; the hi
+// word's upper half holds the slot's failure count), a hash of its peer handle and of its /24
+// group, and lastSeenMs, so scanning a bucket or ranking it by distance reads a few contiguous
+// cache lines and touches a Contact object only when a hash matches. Each bucket may also have a replacement ring: rcap slots holding a handle hash
 // and a contact, oldest first.
 //
 // Memory follows the buckets in use (a table in a large network uses about a dozen buckets, the
@@ -63,6 +62,7 @@ export function hiOf(word: number): number {
   return word & 0xffff
 }
 
+/** A slot's failure count, from its hi word. */
 export function failsOf(word: number): number {
   return word >>> 16
 }
@@ -75,7 +75,7 @@ export function withFailure(word: number): number {
 
 export class TableSlots {
   // The columns, each at an offset in one of the two views of the one buffer. i32: per bucket its
-  // fields (M_*), then per slot the id prefix (hi, lo), handle hash, group hash and failure count,
+  // fields (M_*), then per slot the id prefix (hi with the failure count, lo), handle hash, group hash,
   // then per replacement slot the handle hash. f64: per bucket the time a lookup last targeted its
   // range, then per slot lastSeenMs.
   protected i32 = EMPTY_I32
