@@ -21,9 +21,10 @@ export const SIM_THREAD_LIMITS: Readonly<ResourceLimits> = Object.freeze({ maxYo
  * before V8 starts the next one. Left to itself, V8 picks up to 4x on a heap allowed to be as
  * large as this machine's, and a large network's join, which promotes its lookups' garbage, took
  * the heap to 2.7 times what the collection then kept: peak RSS was reached there, at about twice
- * what the network holds once settled. At 30 % the peak is a quarter lower over the join at
- * 4 x 10^4 peers and a tenth lower over 40 minutes, for no more CPU (BENCHMARKS.md, "Bytes per
- * simulated peer"). Changes nothing simulated.
+ * what the network holds once settled. At 30 %, peak RSS is 23 % lower over an hour at 10^5 peers
+ * for the same CPU, and 43 % lower at 10^4, where the more frequent mark-compacts take 4 % more
+ * CPU on the second core and the wall time is 4 % shorter (BENCHMARKS.md, "Bytes per simulated
+ * peer, counted again"). Changes nothing simulated.
  */
 export const SIM_HEAP_GROWING_PERCENT = 30
 
