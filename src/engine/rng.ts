@@ -17,9 +17,9 @@ export interface Rng {
  * A stream of seedrandom's alea. The library seeds it (its Mash hash of the seed string); the
  * stream then steps alea's three-line recurrence itself, on four fields of this object, and gives
  * the library's sequence exactly (test/property/rng.test.ts holds the two side by side). The
- * library's own generator is a closure with three more closures and their context beside it, some
- * 450 bytes a stream where this object is about 100, and every simulated peer has two streams
- * (its engine's and its churn's): BENCHMARKS.md, "Bytes per simulated peer".
+ * library's own generator is a closure with three more closures and their context beside it, and
+ * every simulated peer has two streams (its engine's and its churn's): held this way they take
+ * 640 bytes less per peer (BENCHMARKS.md, "Bytes per simulated peer, counted again").
  */
 export class SeededRng implements Rng {
   readonly seed: string
