@@ -28,15 +28,11 @@ export const SIM_THREAD_LIMITS: Readonly<ResourceLimits> = Object.freeze({ maxYo
  */
 export const SIM_HEAP_GROWING_PERCENT = 30
 
-let heapGrowthSet = false
-
 /**
  * Sets SIM_HEAP_GROWING_PERCENT for this process (a V8 flag is global: the threads that simulate
- * and the one that starts them), once, before the first simulation thread starts. V8 reads it at
- * each full collection, so threads started later follow it.
+ * and the one that starts them) before a simulation thread starts; setting it again changes
+ * nothing. V8 reads it at each full collection, so threads started later follow it.
  */
 export function limitSimHeapGrowth(): void {
-  if (heapGrowthSet) return
-  heapGrowthSet = true
   setFlagsFromString(`--heap-growing-percent=${SIM_HEAP_GROWING_PERCENT}`)
 }

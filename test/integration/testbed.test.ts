@@ -162,27 +162,25 @@ describe('dht-sim testbed', () => {
   })
 })
 
-/** Alive and not a zombie (a killed child whose new parent has not reaped it yet). */
-function running(pid: number): boolean {
+/** The fields of /proc/<pid>/stat after the command name (state first, then the parent pid); undefined once gone. */
+function statFields(pid: number | string): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   } catch {
-    return false
+    return undefined
   }
 }
 
-/** The pids whose parent is `pid` (Linux: /proc/<pid>/stat's fourth field). */
+/** Alive and not a zombie (a killed child whose new parent has not reaped it yet). */
+function running(pid: number): boolean {
+  const f = statFields(pid)
+  return f !== undefined && f[0] !== 'Z'
+}
+
+/** The pids whose parent is `pid`. */
 function childrenOf(pid: number): number[] {
-  const out: number[] = []
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8')
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(e))
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e) && Number(statFields(e)?.[1]) === pid)
+    .map(Number)
 }
